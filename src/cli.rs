@@ -1,0 +1,78 @@
+//! The command line: every flag is defined here once, with its environment fallback and help.
+//!
+//! Nothing here touches the system; `config` turns the parsed flags into a checked `Config`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Reset a broken OSISM manager the runbook's way, without ever losing /share.
+#[derive(Debug, Parser)]
+#[command(
+    name = "osism-manager-reset",
+    version,
+    about = "Reset a broken OSISM manager the runbook's way, without ever losing /share",
+    long_about = "Reset a broken OSISM manager by the runbook's eight commands: stop the \
+manager service, back up the /share volume, `docker compose down -v`, start the service, restore \
+/share, wait until the manager is healthy, rebuild inventory and facts. Run it on the manager \
+host (not in the osismclient container, which step 1 stops).",
+    after_help = AFTER_HELP
+)]
+pub struct Args {
+    /// Show the plan (every step and command) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Run without asking for confirmation (needed when there is no terminal).
+    #[arg(long, short = 'y', env = "OSISM_MANAGER_RESET_YES")]
+    pub yes: bool,
+
+    /// Output format of the plan and of the run.
+    #[arg(long, value_enum, default_value_t = Output::Text, env = "OSISM_MANAGER_RESET_OUTPUT")]
+    pub output: Output,
+
+    /// Compose project directory of the manager.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/opt/manager",
+        env = "OSISM_MANAGER_RESET_PROJECT_DIRECTORY"
+    )]
+    pub project_directory: PathBuf,
+
+    /// systemd unit of the manager [default: detected, docker-compose@manager.service or
+    /// manager.service]
+    #[arg(long, value_name = "UNIT", env = "OSISM_MANAGER_RESET_SERVICE")]
+    pub service: Option<String>,
+
+    /// Docker volume mounted at /share in the manager.
+    #[arg(
+        long,
+        value_name = "VOLUME",
+        default_value = "manager_share",
+        env = "OSISM_MANAGER_RESET_SHARE_VOLUME"
+    )]
+    pub share_volume: String,
+
+    /// Directory for the archive, its checksum, the journal and the log [default: current
+    /// directory]
+    #[arg(long, value_name = "DIR", env = "OSISM_MANAGER_RESET_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+
+    /// Image whose tar makes and restores the archive.
+    #[arg(long, value_name = "IMAGE", default_value = "busybox", env = "OSISM_MANAGER_RESET_IMAGE")]
+    pub image: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  the reset finished (or the dry run was shown)
+  1  a step failed; the archive is kept, resume with --resume
+  2  refused before changing anything (bad input, failed preflight, no confirmation)
+  3  another reset of this manager is running";

@@ -1,0 +1,49 @@
+//! How a run ends: the documented exit codes and the error that goes with each.
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// The exit codes README and `--help` document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// A step failed after changes began; the journal allows `--resume`.
+    StepFailed = 1,
+    /// Refused before any change: bad input, failed preflight, no confirmation.
+    Refused = 2,
+    /// Another reset of the same manager holds the lock.
+    Locked = 3,
+}
+
+/// An error with the exit code it ends the run with.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: Code,
+    pub error: anyhow::Error,
+}
+
+impl Failure {
+    pub fn new(code: Code, error: impl Into<anyhow::Error>) -> Failure {
+        Failure { code, error: error.into() }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.code as u8)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}
+
+/// Tags an `anyhow::Result` with the exit code its error ends the run with.
+pub trait OrExit<T> {
+    fn or_exit(self, code: Code) -> Result<T, Failure>;
+}
+
+impl<T> OrExit<T> for anyhow::Result<T> {
+    fn or_exit(self, code: Code) -> Result<T, Failure> {
+        self.map_err(|error| Failure::new(code, error))
+    }
+}

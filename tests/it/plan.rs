@@ -1,0 +1,113 @@
+//! The plan against the runbook: the exact command lines, pinned literally and by snapshots.
+
+use crate::snapshot;
+use crate::support::plan_for;
+use osism_manager_reset::render;
+
+/// The runbook's eight commands, resolved for dragon in /home/dragon on 2024-05-06.
+const RUNBOOK_LINES: &str = "\
+sudo systemctl stop docker-compose@manager.service
+docker run --rm --mount source=manager_share,target=/share --volume /home/dragon:/backup busybox tar -czvf /backup/manager-share-20240506.tar.gz /share
+docker compose --project-directory /opt/manager down -v
+sudo systemctl start docker-compose@manager.service
+docker run --rm --mount source=manager_share,target=/share --volume /home/dragon:/backup busybox tar -xzvf /backup/manager-share-20240506.tar.gz -C /
+docker compose --project-directory /opt/manager ps
+osism reconciler sync
+osism apply facts";
+
+#[test]
+fn default_plan_is_the_runbook_word_for_word() {
+    let plan = plan_for(&[], 1000, "/home/dragon");
+    assert_eq!(plan.display_lines().collect::<Vec<_>>().join("\n"), RUNBOOK_LINES);
+    assert_eq!(plan.backup_file, "/home/dragon/manager-share-20240506.tar.gz");
+}
+
+#[test]
+fn seven_steps_and_only_down_destroys() {
+    let plan = plan_for(&[], 1000, "/home/dragon");
+    let numbers: Vec<_> = plan.steps.iter().map(|s| s.number).collect();
+    assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 7]);
+    let destructive: Vec<_> = plan.steps.iter().filter(|s| s.destructive).map(|s| s.number).collect();
+    assert_eq!(destructive, [3]);
+}
+
+#[test]
+fn root_runs_without_sudo() {
+    let plan = plan_for(&[], 0, "/root");
+    assert!(plan.display_lines().all(|line| !line.contains("sudo")));
+    assert_eq!(plan.steps[0].commands[0].argv, ["systemctl", "stop", "docker-compose@manager.service"]);
+}
+
+#[test]
+fn backup_and_restore_name_the_same_archive() {
+    let plan = plan_for(&[], 1000, "/home/dragon");
+    let archive = |n: usize| plan.steps[n].commands[0].argv.iter().find(|a| a.ends_with(".tar.gz")).cloned();
+    assert_eq!(archive(1), archive(4));
+    assert_eq!(archive(1).as_deref(), Some("/backup/manager-share-20240506.tar.gz"));
+}
+
+#[test]
+fn odd_names_stay_one_argv_element_and_display_round_trips() {
+    let plan = plan_for(
+        &["--backup-dir", "/srv/my backups/$(x)", "--service", "it's.service"],
+        1000,
+        "/home/dragon",
+    );
+    let backup = &plan.steps[1].commands[0];
+    assert!(backup.argv.contains(&"/srv/my backups/$(x):/backup".to_string()));
+    for command in plan.steps.iter().flat_map(|s| &s.commands) {
+        assert_eq!(shlex::split(&command.display).as_ref(), Some(&command.argv), "{}", command.display);
+    }
+}
+
+#[test]
+fn dry_run_text_defaults() {
+    console::set_colors_enabled(false);
+    snapshot!("dry_run_text_defaults", render::plan(&plan_for(&[], 1000, "/home/dragon")));
+}
+
+#[test]
+fn dry_run_text_root() {
+    console::set_colors_enabled(false);
+    snapshot!("dry_run_text_root", render::plan(&plan_for(&[], 0, "/root")));
+}
+
+#[test]
+fn dry_run_text_non_default_options() {
+    console::set_colors_enabled(false);
+    let plan = plan_for(&non_default(), 1000, "/home/dragon");
+    snapshot!("dry_run_text_non_default", render::plan(&plan));
+}
+
+#[test]
+fn dry_run_json_defaults() {
+    let plan = plan_for(&[], 1000, "/home/dragon");
+    snapshot!("dry_run_json_defaults", serde_json::to_string_pretty(&plan).unwrap());
+}
+
+#[test]
+fn dry_run_json_root() {
+    let plan = plan_for(&[], 0, "/root");
+    snapshot!("dry_run_json_root", serde_json::to_string_pretty(&plan).unwrap());
+}
+
+#[test]
+fn dry_run_json_non_default_options() {
+    let plan = plan_for(&non_default(), 1000, "/home/dragon");
+    snapshot!("dry_run_json_non_default", serde_json::to_string_pretty(&plan).unwrap());
+}
+
+fn non_default() -> [&'static str; 10] {
+    [
+        "--project-directory",
+        "/srv/osism manager",
+        "--service",
+        "manager.service",
+        "--share-volume",
+        "osism_share",
+        "--backup-dir",
+        "/var/backups/manager resets",
+        "--image",
+        "registry.example/library/busybox:1.36",
+    ]
+}

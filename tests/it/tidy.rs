@@ -1,0 +1,42 @@
+//! Housekeeping as tests: formatting, the plugin manifest, no pending snapshots.
+
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn plugin_manifest_matches_the_crate() {
+    let text = std::fs::read_to_string(root().join("plugin.toml")).unwrap();
+    let manifest: toml::Table = toml::from_str(&text).expect("plugin.toml is TOML");
+    assert_eq!(manifest["version"].as_str(), Some(env!("CARGO_PKG_VERSION")));
+    let binary = Path::new(env!("CARGO_BIN_EXE_osism-manager-reset")).file_name().unwrap();
+    assert_eq!(manifest["executable"].as_str(), binary.to_str());
+    assert_eq!(
+        manifest["command"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect::<Vec<_>>(),
+        ["manager", "reset"]
+    );
+    assert_eq!(manifest["runs-on"].as_str(), Some("manager-host"));
+}
+
+#[test]
+fn code_is_formatted() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["fmt", "--check"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "run `cargo fmt`:\n{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn no_pending_snapshots() {
+    let pending: Vec<_> = std::fs::read_dir(root().join("snapshots"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".snap.new"))
+        .map(|e| e.file_name())
+        .collect();
+    assert!(pending.is_empty(), "review with `make snapshots`: {pending:?}");
+}
