@@ -1,23 +1,29 @@
-//! The run from argv to exit code: parse, check, plan, then either show or run the plan.
+//! The run from argv to exit code: parse, check, plan, then show the plan, run it, or resume it.
 //!
-//! The mode is decided here once; the dry run and the real run share the plan and the renderer.
+//! The mode is decided here once. The dry run and the real run build the plan the same way and
+//! print it through the same renderer; only the real run takes the lock, refuses on preflight
+//! problems, asks for consent, and hands the plan to the executor.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use anyhow::{Context, ensure};
+use anyhow::{Context, anyhow, ensure};
 use camino::Utf8PathBuf;
 use clap::Parser;
+use serde::Serialize;
 use time::Date;
 
 use crate::cli::{Args, Output};
 use crate::config::Config;
+use crate::exec::Runner;
+use crate::inspect::Host;
+use crate::journal::Journal;
 use crate::outcome::{Code, Failure, OrExit};
-use crate::plan::{self, Facts, Plan, Service};
-use crate::{confirm, render, reset};
-
-/// The runbook's unit, used unless told or detected otherwise.
-pub const RUNBOOK_UNIT: &str = "docker-compose@manager.service";
+use crate::plan::{self, Facts, Plan};
+use crate::reset::Reset;
+use crate::transcript::Transcript;
+use crate::ui::Ui;
+use crate::{confirm, lock, preflight, render};
 
 /// Runs the tool. `today` is read by `main` before any thread exists (see `main.rs`).
 pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
@@ -39,21 +45,97 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
 }
 
 fn run(today: Date, args: Args) -> Result<(), Failure> {
-    let dry_run = args.dry_run;
+    let (dry_run, resume) = (args.dry_run, args.resume);
     let config = checked_config(args).or_exit(Code::Refused)?;
-    let plan = plan::build(&config, &facts(&config, today));
+    let runner = Runner::new().or_exit(Code::Refused)?;
+    if resume {
+        return resume_reset(&config, runner);
+    }
     if dry_run {
-        show(&plan, config.output);
+        let (plan, problems) = survey(&config, today, &runner);
+        show(&plan, &problems, config.output);
         return Ok(());
     }
+    let _lock = lock::acquire(&config.project_directory)?;
+    let (plan, problems) = survey(&config, today, &runner);
+    let ui = Ui::new();
+    ui.say(&render::summary(&plan));
+    ui.say(&format!("`down -v` in step 3:\n{}", render::volumes_deleted(&plan)));
+    if !problems.is_empty() {
+        return Err(Failure::new(
+            Code::Refused,
+            anyhow!(
+                "preflight found {} problem(s), nothing was changed:\n{}",
+                problems.len(),
+                render::problems(&problems).trim_end()
+            ),
+        ));
+    }
     confirm::confirm(&plan.project, config.yes).or_exit(Code::Refused)?;
-    reset::run(&plan)
+    let mut journal = Journal::create(&plan).or_exit(Code::Refused)?;
+    execute(&config, runner, &ui, &mut journal)
+}
+
+/// Continues the unfinished reset recorded in the backup directory, with its own plan.
+fn resume_reset(config: &Config, runner: Runner) -> Result<(), Failure> {
+    let dir = &config.backup_dir;
+    let journals = Journal::unfinished_in(dir).or_exit(Code::Refused)?;
+    let path = match journals.as_slice() {
+        [] => {
+            return Err(Failure::new(
+                Code::Refused,
+                anyhow!(
+                    "no unfinished reset is recorded in {dir}: nothing to resume (pick the directory with --backup-dir)"
+                ),
+            ));
+        }
+        [one] => one,
+        many => {
+            let names: Vec<String> = many.iter().map(ToString::to_string).collect();
+            return Err(Failure::new(
+                Code::Refused,
+                anyhow!(
+                    "several unfinished resets are recorded in {dir} ({}): keep only the one to resume",
+                    names.join(", ")
+                ),
+            ));
+        }
+    };
+    let mut journal = Journal::load(path).or_exit(Code::Refused)?;
+    let _lock = lock::acquire(&journal.plan.project_directory)?;
+    let mut problems = Vec::new();
+    let euid = rustix::process::geteuid().as_raw();
+    preflight::check_programs(euid, &Host::new(&runner), &mut problems);
+    if !problems.is_empty() {
+        return Err(Failure::new(
+            Code::Refused,
+            anyhow!("cannot resume:\n{}", render::problems(&problems).trim_end()),
+        ));
+    }
+    let ui = Ui::new();
+    let next = journal.first_unfinished().map_or(0, |i| journal.plan.steps[i].number);
+    ui.say(&render::summary(&journal.plan));
+    ui.say(&format!("Resuming the reset of {} from step {next} (journal {path})", journal.plan.date));
+    confirm::confirm(&journal.plan.project, config.yes).or_exit(Code::Refused)?;
+    execute(config, runner, &ui, &mut journal)
+}
+
+fn execute(config: &Config, mut runner: Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
+    let log = journal.plan.log_path();
+    runner.record_into(Transcript::open(&log).or_exit(Code::Refused)?);
+    Reset { runner: &runner, ui, health_timeout: config.health_timeout }.run(journal)?;
+    ui.say(&format!(
+        "\nThe manager was reset. Archive {}, journal {}, log {log}",
+        journal.plan.backup_file,
+        journal.path()
+    ));
+    Ok(())
 }
 
 fn checked_config(args: Args) -> anyhow::Result<Config> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let cwd = Utf8PathBuf::from_path_buf(cwd)
-        .map_err(|cwd| anyhow::anyhow!("current directory {} is not valid UTF-8", cwd.display()))?;
+        .map_err(|cwd| anyhow!("current directory {} is not valid UTF-8", cwd.display()))?;
     let config = Config::new(args, &cwd)?;
     let dir = &config.backup_dir;
     ensure!(
@@ -64,27 +146,39 @@ fn checked_config(args: Args) -> anyhow::Result<Config> {
     Ok(config)
 }
 
-fn facts(config: &Config, date: Date) -> Facts {
-    let service = match &config.service {
-        Some(unit) => Service { unit: unit.clone(), reason: "given by --service".into() },
-        None => Service { unit: RUNBOOK_UNIT.into(), reason: "the runbook's unit".into() },
+/// Asks the host what the plan needs to know and builds it; returns the preflight problems.
+fn survey(config: &Config, today: Date, runner: &Runner) -> (Plan, Vec<String>) {
+    let euid = rustix::process::geteuid().as_raw();
+    let archive = plan::archive_path(config, today);
+    let findings = preflight::inspect(config, euid, &archive, &Host::new(runner));
+    let facts = Facts {
+        date: today,
+        euid,
+        project: findings.project,
+        service: findings.service,
+        volumes_deleted: findings.volumes_deleted,
     };
-    Facts {
-        date,
-        euid: rustix::process::geteuid().as_raw(),
-        project: default_project_name(config.project_directory.file_name().unwrap_or_default()),
-        service,
+    (plan::build(config, &facts), findings.problems)
+}
+
+fn show(plan: &Plan, problems: &[String], output: Output) {
+    #[derive(Serialize)]
+    struct DryRun<'a> {
+        #[serde(flatten)]
+        plan: &'a Plan,
+        problems: &'a [String],
     }
-}
-
-/// Compose's default project name: the directory's name, lowercased, with only `[a-z0-9_-]`.
-fn default_project_name(dir_name: &str) -> String {
-    dir_name.to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect()
-}
-
-fn show(plan: &Plan, output: Output) {
     match output {
-        Output::Text => print!("{}", render::plan(plan)),
-        Output::Json => println!("{}", serde_json::to_string_pretty(plan).expect("a plan always serializes")),
+        Output::Text => {
+            print!("{}", render::plan(plan));
+            if !problems.is_empty() {
+                println!("\nA real run would refuse to start:\n{}", render::problems(problems).trim_end());
+            }
+        }
+        Output::Json => {
+            let json =
+                serde_json::to_string_pretty(&DryRun { plan, problems }).expect("a plan always serializes");
+            println!("{json}");
+        }
     }
 }

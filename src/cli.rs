@@ -27,6 +27,11 @@ pub struct Args {
     #[arg(long, short = 'y', env = "OSISM_MANAGER_RESET_YES")]
     pub yes: bool,
 
+    /// Continue an interrupted reset from the journal in the backup directory: same plan, same
+    /// date, from the step that did not finish.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub resume: bool,
+
     /// Output format of the plan and of the run.
     #[arg(long, value_enum, default_value_t = Output::Text, env = "OSISM_MANAGER_RESET_OUTPUT")]
     pub output: Output,
@@ -62,6 +67,10 @@ pub struct Args {
     /// Image whose tar makes and restores the archive.
     #[arg(long, value_name = "IMAGE", default_value = "busybox", env = "OSISM_MANAGER_RESET_IMAGE")]
     pub image: String,
+
+    /// Seconds step 6 waits for every container to be running and healthy.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1000, env = "OSISM_MANAGER_RESET_HEALTH_TIMEOUT")]
+    pub health_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -4,6 +4,7 @@
 //! input always means exit 2 and no change.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -20,6 +21,7 @@ pub struct Config {
     pub image: String,
     pub yes: bool,
     pub output: Output,
+    pub health_timeout: Duration,
 }
 
 impl Config {
@@ -45,6 +47,7 @@ impl Config {
             image: check_image(args.image)?,
             yes: args.yes,
             output: args.output,
+            health_timeout: Duration::from_secs(args.health_timeout),
         })
     }
 }

@@ -1,18 +1,21 @@
-//! The executor: runs a plan's commands in order through xshell, and nothing else spawns the
-//! runbook's commands.
+//! The executor: the one place that starts processes, always through xshell.
 //!
-//! Each command is built with xshell and spawned with its output piped; the lines are streamed,
-//! one at a time, to whoever watches them, so memory stays flat however much a command prints.
+//! `run` streams a command's output line by line to whoever watches (the terminal shows less,
+//! the transcript keeps everything), so memory stays flat however much a command prints. `read`
+//! captures the small output of read-only queries. Both record into the transcript when there
+//! is one; a dry run has none and starts only queries.
 
+use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use xshell::Shell;
 
-use crate::plan::Command;
+use crate::transcript::Transcript;
 
 /// Which stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,46 +24,123 @@ pub enum Stream {
     Stderr,
 }
 
+/// What a read-only query printed and how it ended.
+#[derive(Debug)]
+pub struct Captured {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
 pub struct Runner {
     sh: Shell,
+    transcript: Option<RefCell<Transcript>>,
 }
 
 impl Runner {
     pub fn new() -> Result<Runner> {
-        Ok(Runner { sh: Shell::new().context("cannot set up a shell to run commands")? })
+        Ok(Runner { sh: Shell::new().context("cannot set up a shell to run commands")?, transcript: None })
     }
 
-    /// Runs `command`, handing each line it prints to `on_line` as it arrives.
-    pub fn run(&self, command: &Command, mut on_line: impl FnMut(Stream, &str)) -> Result<ExitStatus> {
-        let (program, args) = command.argv.split_first().context("a command without a program")?;
-        let mut std_command: std::process::Command = self.sh.cmd(program).args(args).quiet().into();
-        let mut child = std_command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("cannot start {program}"))?;
+    /// From now on every command and its output also go to `transcript`.
+    pub fn record_into(&mut self, transcript: Transcript) {
+        self.transcript = Some(RefCell::new(transcript));
+    }
 
+    pub fn note(&self, text: &str) {
+        if let Some(t) = &self.transcript {
+            t.borrow_mut().note(text);
+        }
+    }
+
+    /// Runs `argv`, handing each line it prints to `on_line` as it arrives.
+    pub fn run(
+        &self,
+        argv: &[String],
+        display: &str,
+        mut on_line: impl FnMut(Stream, &str),
+    ) -> Result<ExitStatus> {
+        let (program, args) = argv.split_first().context("a command without a program")?;
+        let started = Instant::now();
+        self.record(|t| t.command(display));
+        let mut command: std::process::Command = self.sh.cmd(program).args(args).quiet().into();
+        let spawned = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(error) => {
+                self.record(|t| t.status(&format!("not started: {error}"), started.elapsed()));
+                return Err(error).with_context(|| format!("cannot start {program}"));
+            }
+        };
         let (tx, rx) = mpsc::channel();
-        let readers = [
-            (Stream::Stdout, child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>)),
-            (Stream::Stderr, child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>)),
-        ]
-        .into_iter()
-        .filter_map(|(stream, pipe)| pipe.map(|pipe| (stream, pipe)))
-        .map(|(stream, pipe)| {
-            let tx = tx.clone();
-            thread::spawn(move || forward_lines(stream, pipe, &tx))
-        })
-        .collect::<Vec<_>>();
+        let pipes: [(Stream, Option<Box<dyn Read + Send>>); 2] = [
+            (Stream::Stdout, child.stdout.take().map(|p| Box::new(p) as _)),
+            (Stream::Stderr, child.stderr.take().map(|p| Box::new(p) as _)),
+        ];
+        let readers: Vec<_> = pipes
+            .into_iter()
+            .filter_map(|(stream, pipe)| pipe.map(|pipe| (stream, pipe)))
+            .map(|(stream, pipe)| {
+                let tx = tx.clone();
+                thread::spawn(move || forward_lines(stream, pipe, &tx))
+            })
+            .collect();
         drop(tx);
         for (stream, line) in rx {
+            self.record(|t| t.line(stream, &line));
             on_line(stream, &line);
         }
         for reader in readers {
             let _ = reader.join();
         }
-        child.wait().with_context(|| format!("lost track of {program}"))
+        let status = child.wait().with_context(|| format!("lost track of {program}"))?;
+        self.record(|t| t.status(&status.to_string(), started.elapsed()));
+        Ok(status)
+    }
+
+    /// Runs a read-only query and captures its output.
+    pub fn read(&self, argv: &[&str]) -> Result<Captured> {
+        let (program, args) = argv.split_first().context("a command without a program")?;
+        let started = Instant::now();
+        self.record(|t| {
+            t.command(&crate::quote::join(&argv.iter().map(|a| a.to_string()).collect::<Vec<_>>()))
+        });
+        let output = self
+            .sh
+            .cmd(program)
+            .args(args)
+            .quiet()
+            .ignore_status()
+            .output()
+            .with_context(|| format!("cannot run {program}"));
+        let output = match output {
+            Ok(output) => output,
+            Err(error) => {
+                self.record(|t| t.status(&format!("not started: {error:#}"), started.elapsed()));
+                return Err(error);
+            }
+        };
+        let captured = Captured {
+            success: output.status.success(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        self.record(|t| {
+            for line in captured.stdout.lines() {
+                t.line(Stream::Stdout, line);
+            }
+            for line in captured.stderr.lines() {
+                t.line(Stream::Stderr, line);
+            }
+            t.status(&output.status.to_string(), started.elapsed());
+        });
+        Ok(captured)
+    }
+
+    fn record(&self, f: impl FnOnce(&mut Transcript)) {
+        if let Some(t) = &self.transcript {
+            f(&mut t.borrow_mut());
+        }
     }
 }
 

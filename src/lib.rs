@@ -2,21 +2,37 @@
 //!
 //! Codemap, in the order a run goes through it:
 //! - `cli`: the flags; `config`: flags checked into a `Config` (no I/O).
+//! - `preflight`: checks before any change, using `inspect` (read-only host queries) and
+//!   `service` (which systemd unit runs the manager).
 //! - `plan`: the runbook as data, built by a pure function from the config and a few facts.
-//! - `render`: the text of the plan and of the run; `quote`: copy-paste-safe command lines.
-//! - `confirm`: the operator's consent; `reset`: a real run; `exec`: the only place that spawns.
+//! - `render`: the text of the plan; `quote`: copy-paste-safe command lines; `ui`: the terminal.
+//! - `lock`: one reset per manager; `confirm`: the operator's consent.
+//! - `reset`: a real run, step by step between its checks: `verify` (the archive read back),
+//!   `health` (step 6's wait), `journal` (resume), `transcript` (the log).
+//! - `exec`: the only place that spawns processes; `atomic`: crash-safe file writes.
 //! - `outcome`: exit codes; `app`: the whole run from argv to exit code.
 //!
-//! Invariants: nothing but `exec` spawns processes; the plan that the dry run shows is the plan
-//! that runs; bad input is refused with exit 2 before anything runs.
+//! Invariants: nothing but `exec` spawns processes; the plan the dry run shows is the plan that
+//! runs; bad input and failed preflight are refused with exit 2 before anything changes;
+//! `down -v` never runs unless the archive was read back whole and still matches its checksum.
 
 pub mod app;
+pub mod atomic;
 pub mod cli;
 pub mod config;
 pub mod confirm;
 pub mod exec;
+pub mod health;
+pub mod inspect;
+pub mod journal;
+pub mod lock;
 pub mod outcome;
 pub mod plan;
+pub mod preflight;
 pub mod quote;
 pub mod render;
 pub mod reset;
+pub mod service;
+pub mod transcript;
+pub mod ui;
+pub mod verify;

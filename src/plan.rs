@@ -21,6 +21,8 @@ pub struct Facts {
     /// The compose project's name, which the operator types to confirm.
     pub project: String,
     pub service: Service,
+    /// The volumes `down -v` deletes; `None` when Docker could not be asked.
+    pub volumes_deleted: Option<Vec<String>>,
 }
 
 /// The systemd unit that runs the manager, and why this one.
@@ -41,6 +43,7 @@ pub struct Plan {
     pub backup_dir: Utf8PathBuf,
     pub backup_file: Utf8PathBuf,
     pub service: Service,
+    pub volumes_deleted: Option<Vec<String>>,
     pub steps: Vec<Step>,
 }
 
@@ -80,22 +83,20 @@ impl Command {
     }
 }
 
-impl Plan {
-    pub fn step(&self, kind: StepKind) -> &Step {
-        // `build` makes one step of every kind.
-        self.steps.iter().find(|s| s.kind == kind).expect("every plan has every step")
-    }
-}
-
 /// The name `$(date +%Y%m%d)` gives `date`.
 pub fn date_stamp(date: Date) -> String {
     date.format(format_description!("[year][month][day]")).expect("a date always formats")
 }
 
+/// Where `$(pwd)/manager-share-$(date +%Y%m%d).tar.gz` lands.
+pub fn archive_path(config: &Config, date: Date) -> Utf8PathBuf {
+    config.backup_dir.join(format!("manager-share-{}.tar.gz", date_stamp(date)))
+}
+
 pub fn build(config: &Config, facts: &Facts) -> Plan {
     let date = date_stamp(facts.date);
-    let archive = format!("manager-share-{date}.tar.gz");
-    let backup_file = config.backup_dir.join(&archive);
+    let backup_file = archive_path(config, facts.date);
+    let archive = backup_file.file_name().unwrap_or_default();
     let in_container = format!("/backup/{archive}");
     let project = config.project_directory.as_str();
     let unit = facts.service.unit.as_str();
@@ -150,6 +151,7 @@ pub fn build(config: &Config, facts: &Facts) -> Plan {
         backup_dir: config.backup_dir.clone(),
         backup_file,
         service: facts.service.clone(),
+        volumes_deleted: facts.volumes_deleted.clone(),
         steps: steps
             .into_iter()
             .enumerate()
@@ -170,8 +172,8 @@ impl Plan {
         self.steps.iter().flat_map(|s| &s.commands).map(|c| c.display.as_str())
     }
 
-    /// A file beside the archive, named after the same date.
-    pub fn beside(&self, suffix: &str) -> Utf8PathBuf {
-        self.backup_dir.join(format!("manager-reset-{}{suffix}", self.date))
+    /// The transcript beside the archive, named after the same date.
+    pub fn log_path(&self) -> Utf8PathBuf {
+        self.backup_dir.join(format!("manager-reset-{}.log", self.date))
     }
 }

@@ -1,37 +1,149 @@
-//! A real run of a plan: step headers, the echoed display line, then the command.
+//! A real run of a plan: each step between its checks, recorded in the journal.
+//!
+//! The checks that make /share safe sit around the runbook's commands:
+//! - before step 2, /share is counted (services stopped, so it holds still);
+//! - after step 2, the archive is read back whole, its entries must match that count, and its
+//!   checksum goes into `<archive>.sha256` and the journal;
+//! - step 3 (`down -v`) and step 5 (restore) run only while the archive still matches that
+//!   checksum; after step 5, /share must hold as many entries as the archive;
+//! - step 6 first waits for every container to be healthy, then runs the runbook's `ps`.
+//!
+//! Every step is safe to run again, because `--resume` repeats the one the tool died in.
 
-use anyhow::anyhow;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
 
 use crate::exec::{Runner, Stream};
-use crate::outcome::{Code, Failure, OrExit};
-use crate::plan::Plan;
-use crate::render;
+use crate::health;
+use crate::inspect::Host;
+use crate::journal::Journal;
+use crate::outcome::{Code, Failure};
+use crate::plan::{Command, Plan, Step, StepKind};
+use crate::quote;
+use crate::ui::Ui;
+use crate::verify;
 
-/// Runs every step in order and stops at the first failure.
-pub fn run(plan: &Plan) -> Result<(), Failure> {
-    let runner = Runner::new().or_exit(Code::Refused)?;
-    let total = plan.steps.len();
-    for step in &plan.steps {
-        println!("\n{}", render::step_header(step, total));
-        for command in &step.commands {
-            println!("{}", render::command_line(command));
-            let status = runner.run(command, |stream, line| match stream {
-                Stream::Stdout => println!("    {line}"),
-                Stream::Stderr => eprintln!("    {line}"),
-            });
-            let error = match status {
-                Ok(status) if status.success() => continue,
-                Ok(status) => anyhow!("`{}` {status}", command.display),
-                Err(error) => error,
-            };
-            return Err(Failure::new(
-                Code::StepFailed,
-                error.context(format!(
-                    "step {} ({}) failed; the archive of /share is {}",
-                    step.number, step.title, plan.backup_file
-                )),
-            ));
+pub struct Reset<'a> {
+    pub runner: &'a Runner,
+    pub ui: &'a Ui,
+    pub health_timeout: Duration,
+}
+
+impl Reset<'_> {
+    /// Runs the journal's plan from its first unfinished step to the end.
+    pub fn run(&self, journal: &mut Journal) -> Result<(), Failure> {
+        let plan = journal.plan.clone();
+        let from = journal.first_unfinished().unwrap_or(plan.steps.len());
+        for (index, step) in plan.steps.iter().enumerate().skip(from) {
+            self.ui.step(step, plan.steps.len());
+            self.runner.note(&format!("step {}: {}", step.number, step.title));
+            let result = journal.started(index).and_then(|()| self.step(&plan, step, journal));
+            let result = result.and_then(|()| journal.done(index));
+            if let Err(error) = result {
+                let _ = journal.failed(index, &format!("{error:#}"));
+                self.runner.note(&format!("step {} failed: {error:#}", step.number));
+                return Err(failure(&plan, step, journal, error));
+            }
         }
+        self.runner.note("reset finished");
+        Ok(())
     }
-    Ok(())
+
+    fn step(&self, plan: &Plan, step: &Step, journal: &mut Journal) -> Result<()> {
+        let host = Host::new(self.runner);
+        match step.kind {
+            StepKind::BackupShare => {
+                let share = host
+                    .measure_share(&plan.share_volume, &plan.image)?
+                    .with_context(|| format!("the share volume {} does not exist", plan.share_volume))?;
+                self.ui.say(&format!("    /share holds {} entries ({} KiB)", share.entries, share.kib));
+                journal.share_entries = Some(share.entries);
+                journal.save()?;
+            }
+            StepKind::RemoveProject | StepKind::RestoreShare => {
+                let archive = journal.archive.as_ref().ok_or_else(|| {
+                    anyhow!("the archive {} was never verified: refusing to go on", plan.backup_file)
+                })?;
+                verify::check(&plan.backup_file, &archive.sha256)?;
+            }
+            StepKind::CheckHealth => {
+                health::wait(&host, &plan.project_directory, self.health_timeout, self.ui)?;
+            }
+            StepKind::StopService | StepKind::StartService | StepKind::RebuildInventory => {}
+        }
+        for command in &step.commands {
+            self.ui.command(command);
+            self.command(step.kind, command)?;
+        }
+        match step.kind {
+            StepKind::BackupShare => {
+                let archive = verify::read_back(&plan.backup_file)?;
+                let counted = journal.share_entries.context("/share was not counted before the backup")?;
+                ensure!(
+                    archive.entries == counted,
+                    "the archive {} holds {} entries but /share held {counted}",
+                    plan.backup_file,
+                    archive.entries
+                );
+                let checksum = verify::write_checksum(&plan.backup_file, &archive.sha256)?;
+                self.ui.say(&format!("    verified {} entries; sha256 in {checksum}", archive.entries));
+                journal.archive = Some(archive);
+                journal.save()?;
+            }
+            StepKind::RestoreShare => {
+                let expected = journal.archive.as_ref().map(|a| a.entries).unwrap_or_default();
+                let share = host
+                    .measure_share(&plan.share_volume, &plan.image)?
+                    .with_context(|| format!("the share volume {} does not exist", plan.share_volume))?;
+                if share.entries != expected {
+                    bail!("/share holds {} entries after the restore, the archive {expected}", share.entries);
+                }
+                self.ui.say(&format!("    /share holds all {expected} entries of the archive"));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Runs one command; tar's one line per file is counted, not printed.
+    fn command(&self, kind: StepKind, command: &Command) -> Result<()> {
+        let counts_files = matches!(kind, StepKind::BackupShare | StepKind::RestoreShare);
+        let status = if counts_files {
+            let mut progress = self.ui.progress();
+            let mut files = 0u64;
+            let status = self.runner.run(&command.argv, &command.display, |stream, line| match stream {
+                Stream::Stdout => {
+                    files += 1;
+                    progress.update(|| format!("{files} entries"));
+                }
+                Stream::Stderr => self.ui.output(stream, line),
+            })?;
+            progress.finish(&format!("tar listed {files} entries"));
+            status
+        } else {
+            self.runner.run(&command.argv, &command.display, |stream, line| self.ui.output(stream, line))?
+        };
+        ensure!(status.success(), "`{}` {status}", command.display);
+        Ok(())
+    }
+}
+
+fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {
+    let archive = match &journal.archive {
+        Some(archive) => {
+            format!("the verified archive of /share is {} (sha256 {})", plan.backup_file, archive.sha256)
+        }
+        None => format!("/share is untouched ({} is not verified)", plan.backup_file),
+    };
+    let resume = quote::join(&[
+        "osism-manager-reset".into(),
+        "--resume".into(),
+        "--backup-dir".into(),
+        plan.backup_dir.to_string(),
+    ]);
+    Failure::new(
+        Code::StepFailed,
+        anyhow!("step {} ({}) failed: {error:#}; {archive}; resume with `{resume}`", step.number, step.title),
+    )
 }

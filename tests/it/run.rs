@@ -1,14 +1,13 @@
-//! Real runs of the built binary against fake programs that record their argv.
+//! Real runs of the built binary against the fakes: the commands, their order, their echo.
 
 use crate::run_snapshot;
 use crate::support::{World, stderr, stdout};
 
 /// The display lines the dry run shows, in order.
-fn dry_run_lines(world: &World, args: &[&str]) -> Vec<String> {
-    let mut argv = vec!["--dry-run", "--output", "json"];
-    argv.extend_from_slice(args);
-    let out = world.run(&argv, &[]);
+fn dry_run_lines(world: &World) -> Vec<String> {
+    let out = world.run(&["--dry-run", "--output", "json"], &[]);
     let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    world.clear_calls();
     plan["steps"]
         .as_array()
         .unwrap()
@@ -21,36 +20,66 @@ fn dry_run_lines(world: &World, args: &[&str]) -> Vec<String> {
 #[test]
 fn yes_runs_exactly_the_dry_run_lines_in_order() {
     let world = World::new();
-    let planned = dry_run_lines(&world, &[]);
+    let planned = dry_run_lines(&world);
     let out = world.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let recorded: Vec<String> = world.calls().iter().map(|a| osism_manager_reset::quote::join(a)).collect();
-    assert_eq!(recorded, planned);
-    assert_eq!(recorded.len(), 8);
-    run_snapshot!("run_yes_calls", world.call_lines());
+    assert_eq!(world.runbook_calls(), planned);
+    assert_eq!(planned.len(), 8);
+    run_snapshot!("run_yes_calls", world.scrub(&world.runbook_calls()));
 }
 
 #[test]
-fn every_command_is_echoed_before_it_runs() {
+fn every_call_including_queries_in_order() {
     let world = World::new();
     let out = world.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let all: Vec<String> = world.calls().iter().map(|a| osism_manager_reset::quote::join(a)).collect();
+    run_snapshot!("run_yes_all_calls", world.scrub(&all));
+}
+
+#[test]
+fn every_command_is_echoed_before_it_runs_and_tar_lines_are_counted() {
+    let world = World::new();
+    let planned = dry_run_lines(&world);
+    let out = world.run(&["--yes"], &[]);
     let text = stdout(&out);
-    for line in dry_run_lines(&world, &[]) {
+    for line in planned {
         assert!(text.contains(&format!("$ {line}")), "{line} not echoed in\n{text}");
     }
+    assert!(!text.contains("share/dir/deeper/empty"), "tar's file list reached the terminal:\n{text}");
+    assert!(text.contains("tar listed 7 entries"), "{text}");
+}
+
+#[test]
+fn transcript_holds_every_command_with_status_and_output() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let log = std::fs::read_dir(world.backup_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "log"))
+        .expect("a log beside the archive");
+    let log = std::fs::read_to_string(log).unwrap();
+    for line in dry_run_lines(&world) {
+        assert!(log.contains(&format!("$ {line}")), "{line} not in the log");
+    }
+    assert!(log.contains("out| share/dir/deeper/empty"), "tar's file list is not in the log");
+    assert!(log.contains("= exit status: 0 after"), "{log}");
 }
 
 #[test]
 fn a_failing_command_stops_the_run_with_exit_1() {
     let world = World::new();
-    let out = world.run(&["--yes"], &[("FAKE_FAIL", "down -v")]);
+    let out = world.run(&["--yes"], &[("FAKE_FAIL", "*down -v")]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("step 3 (Delete the manager service and its volumes) failed"), "{err}");
     assert!(err.contains("manager-share-"), "the archive is not named: {err}");
-    let calls = world.calls();
+    assert!(err.contains("resume with `osism-manager-reset --resume --backup-dir"), "{err}");
+    let calls = world.runbook_calls();
     assert_eq!(calls.len(), 3, "{calls:?}");
-    assert_eq!(calls.last().unwrap()[4..], ["down", "-v"]);
+    assert!(calls[2].ends_with("down -v"));
 }
 
 #[test]
@@ -59,7 +88,7 @@ fn no_terminal_and_no_yes_is_refused_before_anything_runs() {
     let out = world.run(&[], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("pass --yes"), "{}", stderr(&out));
-    assert!(world.calls().is_empty());
+    assert!(world.runbook_calls().is_empty());
 }
 
 #[test]
@@ -70,6 +99,7 @@ fn odd_backup_directory_is_passed_as_one_argument() {
     let out = world.run(&["--yes", "--backup-dir", odd.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let volume = format!("{}:/backup", odd.display());
-    assert!(world.calls()[1].contains(&volume), "{:?}", world.calls()[1]);
+    let backup = world.calls().into_iter().find(|argv| argv.iter().any(|a| a == "-czvf")).unwrap();
+    assert!(backup.contains(&volume), "{backup:?}");
     assert!(!world.backup_dir().join("pwned").exists());
 }

@@ -1,8 +1,10 @@
-//! Test helpers: inputs for the planner, the built binary, and fake programs on PATH.
+//! Test helpers: inputs for the planner, and a scratch world in which the built binary runs
+//! against one fake (`fakes/fake.sh`) standing in for sudo, systemctl, docker and osism.
 
+use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use camino::Utf8Path;
@@ -10,6 +12,7 @@ use clap::Parser;
 use osism_manager_reset::cli::Args;
 use osism_manager_reset::config::Config;
 use osism_manager_reset::plan::{self, Facts, Plan, Service};
+use osism_manager_reset::quote;
 use time::macros::date;
 
 /// Snapshots live in the top-level `snapshots/` folder, whatever module asserts them.
@@ -45,81 +48,132 @@ pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
             Service { unit: "docker-compose@manager.service".into(), reason: "the runbook's unit".into() }
         }
     };
-    let facts = Facts { date: date!(2024 - 05 - 06), euid, project: "manager".into(), service };
+    let volumes = ["manager_mariadb", "manager_redis", "manager_share"].map(String::from).to_vec();
+    let facts = Facts {
+        date: date!(2024 - 05 - 06),
+        euid,
+        project: "manager".into(),
+        service,
+        volumes_deleted: Some(volumes),
+    };
     plan::build(&config, &facts)
 }
 
-pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_osism-manager-reset"))
-}
-
-/// A scratch world: a backup directory, a bin directory of fakes first on PATH, a call log.
+/// A scratch world: fakes first on PATH, a compose project, the modelled share volume, a
+/// backup directory, and the log of every call the fakes received.
 pub struct World {
     pub root: tempfile::TempDir,
 }
 
-const FAKE: &str = r#"#!/bin/bash
-# A stand-in that records its argv (fields split by \x1f) and fails when told to.
-name=$(basename "$0")
-line="$name $*"
-if [ -z "$FAKE_INNER" ]; then
-    (IFS=$'\x1f'; printf '%s\n' "$name${IFS}$*") >> "$FAKE_LOG"
-fi
-if [ -n "$FAKE_FAIL" ] && [[ "$line" == *"$FAKE_FAIL"* ]]; then
-    echo "$name: failing as told" >&2
-    exit "${FAKE_FAIL_CODE:-1}"
-fi
-if [ "$name" = sudo ]; then
-    FAKE_INNER=1 exec "$@"
-fi
-echo "$name: ok"
-"#;
+/// What the fakes themselves need from the host.
+const SYSTEM_TOOLS: [&str; 17] = [
+    "bash", "basename", "cat", "cut", "du", "find", "gzip", "kill", "ls", "mkdir", "rm", "sleep", "sort",
+    "tail", "tar", "truncate", "wc",
+];
+
+/// Calls that only ask and change nothing: they are not runbook commands.
+pub fn is_query(argv: &[String]) -> bool {
+    let words: Vec<&str> = argv.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["systemctl", "is-active" | "is-enabled", ..] => true,
+        ["docker", "compose", "version", ..] | ["docker", "volume", ..] => true,
+        ["docker", "compose", "--project-directory", _, "config", ..] => true,
+        ["docker", "compose", "--project-directory", _, "ps", "--all", ..] => true,
+        ["docker", "run", ..] => words.iter().any(|w| w.ends_with(",readonly")),
+        _ => false,
+    }
+}
 
 impl World {
     pub fn new() -> World {
         let root = tempfile::Builder::new().prefix("omr-").tempdir().expect("temp dir");
         let world = World { root };
-        fs::create_dir_all(world.bin_dir()).unwrap();
-        fs::create_dir_all(world.backup_dir()).unwrap();
-        for name in ["sudo", "systemctl", "docker", "osism"] {
-            world.fake(name, FAKE);
+        for dir in
+            [world.bin_dir(), world.sys_dir(), world.backup_dir(), world.project(), world.state().join("ps")]
+        {
+            fs::create_dir_all(dir).unwrap();
         }
+        let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fakes/fake.sh");
+        for name in ["sudo", "systemctl", "docker", "osism"] {
+            symlink(&fake, world.bin_dir().join(name)).unwrap();
+        }
+        // Only these host tools, so that a real systemctl or docker can never answer a test.
+        for tool in SYSTEM_TOOLS {
+            let found = ["/usr/bin", "/bin"].iter().map(|d| Path::new(d).join(tool)).find(|p| p.exists());
+            symlink(found.unwrap_or_else(|| panic!("{tool} is not installed")), world.sys_dir().join(tool))
+                .unwrap();
+        }
+        fs::write(world.project().join("compose.yaml"), "services: {}\n").unwrap();
+        fs::write(world.state().join("volumes"), "manager_mariadb\nmanager_redis\nmanager_share\n").unwrap();
+        world.fill_share();
         world
     }
 
-    pub fn fake(&self, name: &str, script: &str) {
-        let path = self.bin_dir().join(name);
-        fs::write(&path, script).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    /// Awkward but small: nesting, spaces, a symlink, an empty file.
+    pub fn fill_share(&self) {
+        let share = self.share();
+        fs::create_dir_all(share.join("dir/deeper")).unwrap();
+        fs::write(share.join("a.txt"), "vault key\n").unwrap();
+        fs::write(share.join("dir/b c.txt"), "ceph key\n").unwrap();
+        fs::write(share.join("dir/deeper/empty"), "").unwrap();
+        fs::set_permissions(share.join("a.txt"), fs::Permissions::from_mode(0o600)).unwrap();
+        symlink("dir/b c.txt", share.join("link")).unwrap();
+    }
+
+    pub fn path(&self) -> &Path {
+        self.root.path()
     }
 
     pub fn bin_dir(&self) -> PathBuf {
-        self.root.path().join("bin")
+        self.path().join("bin")
+    }
+
+    fn sys_dir(&self) -> PathBuf {
+        self.path().join("sys")
     }
 
     pub fn backup_dir(&self) -> PathBuf {
-        self.root.path().join("backup")
+        self.path().join("backup")
+    }
+
+    pub fn project(&self) -> PathBuf {
+        self.path().join("project")
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.path().join("state")
+    }
+
+    pub fn share(&self) -> PathBuf {
+        self.state().join("share")
     }
 
     pub fn log(&self) -> PathBuf {
-        self.root.path().join("calls.log")
+        self.path().join("calls.log")
+    }
+
+    /// What `docker compose ps --all --format json` prints on its `n`-th call (from 1).
+    pub fn ps(&self, n: usize, json: &str) {
+        fs::write(self.state().join("ps").join(format!("{n}.json")), json).unwrap();
     }
 
     /// The binary, started in the backup directory with the fakes first on PATH.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = bin();
-        cmd.args(args)
-            .current_dir(self.backup_dir())
-            .env("PATH", format!("{}:/usr/bin:/bin", self.bin_dir().display()))
-            .env("FAKE_LOG", self.log())
-            .env_remove("FAKE_FAIL")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null());
+        #[allow(clippy::disallowed_methods)] // the test runs the built binary
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_osism-manager-reset"));
         for (key, _) in std::env::vars() {
-            if key.starts_with("OSISM_MANAGER_RESET_") {
+            if key.starts_with("OSISM_MANAGER_RESET_") || key.starts_with("FAKE_") {
                 cmd.env_remove(key);
             }
         }
+        cmd.args(args)
+            .current_dir(self.backup_dir())
+            .env("PATH", format!("{}:{}", self.bin_dir().display(), self.sys_dir().display()))
+            .env("OSISM_MANAGER_RESET_PROJECT_DIRECTORY", self.project())
+            .env("FAKE_LOG", self.log())
+            .env("FAKE_STATE", self.state())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
         cmd
     }
 
@@ -129,25 +183,74 @@ impl World {
         cmd.output().expect("the binary starts")
     }
 
-    /// The recorded calls, one argv each.
+    /// Every recorded call, one argv each.
     pub fn calls(&self) -> Vec<Vec<String>> {
         let Ok(log) = fs::read_to_string(self.log()) else { return Vec::new() };
         log.lines().map(|line| line.split('\x1f').map(str::to_owned).collect()).collect()
     }
 
-    /// The recorded calls as shell lines, with the scratch directory written `[WORLD]`.
-    pub fn call_lines(&self) -> String {
-        self.calls()
-            .iter()
-            .map(|argv| osism_manager_reset::quote::join(argv))
-            .map(|line| self.scrub(&line))
-            .collect::<Vec<_>>()
-            .join("\n")
+    /// The recorded calls that change something: the runbook's commands.
+    pub fn runbook_calls(&self) -> Vec<String> {
+        self.calls().iter().filter(|argv| !is_query(argv)).map(|argv| quote::join(argv)).collect()
     }
 
-    /// Replaces this world's directory with a stable placeholder.
-    pub fn scrub(&self, text: &str) -> String {
-        text.replace(&self.root.path().display().to_string(), "[WORLD]")
+    pub fn clear_calls(&self) {
+        let _ = fs::remove_file(self.log());
+    }
+
+    pub fn ran(&self, needle: &str) -> bool {
+        self.runbook_calls().iter().any(|line| line.contains(needle))
+    }
+
+    /// Lines with this world's directory written `[WORLD]`.
+    pub fn scrub(&self, lines: &[String]) -> String {
+        lines.join("\n").replace(&self.path().display().to_string(), "[WORLD]")
+    }
+
+    /// Every path under the share volume with its type, mode and contents or target.
+    pub fn share_listing(&self) -> BTreeMap<String, String> {
+        let mut listing = BTreeMap::new();
+        let root = self.share();
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                let meta = fs::symlink_metadata(&path).unwrap();
+                let rel = path.strip_prefix(&root).unwrap().display().to_string();
+                let what = if meta.file_type().is_symlink() {
+                    format!("link -> {}", fs::read_link(&path).unwrap().display())
+                } else if meta.is_dir() {
+                    stack.push(path.clone());
+                    format!("dir {:o}", meta.permissions().mode() & 0o7777)
+                } else {
+                    format!("file {:o} {:?}", meta.permissions().mode() & 0o7777, fs::read(&path).unwrap())
+                };
+                listing.insert(rel, what);
+            }
+        }
+        listing
+    }
+
+    /// The journal the run left, as JSON.
+    pub fn journal(&self) -> serde_json::Value {
+        let found = fs::read_dir(self.backup_dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with(".journal.json"))
+            .expect("a journal");
+        serde_json::from_str(&fs::read_to_string(found).unwrap()).unwrap()
+    }
+
+    /// Each step's state in the journal, as `1:done 2:failed ...`.
+    pub fn journal_states(&self) -> String {
+        let journal = self.journal();
+        journal["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| format!("{}:{}", s["number"], s["state"].as_str().unwrap()))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 

@@ -22,6 +22,7 @@ fn plugin_manifest_matches_the_crate() {
 
 #[test]
 fn code_is_formatted() {
+    #[allow(clippy::disallowed_methods)] // rustfmt is a tool of the test, not of the reset
     let out = std::process::Command::new(env!("CARGO"))
         .args(["fmt", "--check"])
         .current_dir(root())

@@ -1,0 +1,151 @@
+//! Step 6's wait: poll `docker compose ps --all --format json` until every container is healthy.
+//!
+//! Healthy means running, with a health of `healthy` or no healthcheck at all (`Health` is ""),
+//! as OSISM's own deploy waits. An exited or dead container fails at once: it will not heal by
+//! waiting. Compose before 2.21 prints one JSON array, since then one object per line; both
+//! are read.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use camino::Utf8Path;
+use serde::Deserialize;
+
+use crate::inspect::Host;
+use crate::ui::Ui;
+
+pub const POLL_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Container {
+    #[serde(rename = "Service", default)]
+    pub service: String,
+    #[serde(rename = "Name", default)]
+    pub name: String,
+    #[serde(rename = "State", default)]
+    pub state: String,
+    #[serde(rename = "Health", default)]
+    pub health: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Healthy,
+    /// Not yet: what each waiting service is doing.
+    Waiting(Vec<String>),
+    /// Will not get healthy by waiting.
+    Failed(Vec<String>),
+}
+
+/// Reads both of Compose's `ps --format json` shapes.
+pub fn parse(text: &str) -> Result<Vec<Container>> {
+    let text = text.trim();
+    if text.starts_with('[') {
+        return serde_json::from_str(text).context("cannot read `docker compose ps` JSON");
+    }
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).context("cannot read a line of `docker compose ps` JSON"))
+        .collect()
+}
+
+pub fn judge(containers: &[Container]) -> Verdict {
+    if containers.is_empty() {
+        return Verdict::Waiting(vec!["no container yet".into()]);
+    }
+    let describe = |c: &Container| {
+        let what = if c.health.is_empty() { c.state.clone() } else { format!("{}, {}", c.state, c.health) };
+        format!("{} ({what})", if c.service.is_empty() { &c.name } else { &c.service })
+    };
+    let failed: Vec<String> =
+        containers.iter().filter(|c| matches!(c.state.as_str(), "exited" | "dead")).map(describe).collect();
+    if !failed.is_empty() {
+        return Verdict::Failed(failed);
+    }
+    let waiting: Vec<String> = containers
+        .iter()
+        .filter(|c| c.state != "running" || !(c.health.is_empty() || c.health == "healthy"))
+        .map(describe)
+        .collect();
+    if waiting.is_empty() { Verdict::Healthy } else { Verdict::Waiting(waiting) }
+}
+
+/// Polls until healthy, failed or `timeout`; shows what is still waiting while it waits.
+pub fn wait(host: &Host, project_directory: &Utf8Path, timeout: Duration, ui: &Ui) -> Result<Duration> {
+    let started = Instant::now();
+    let mut progress = ui.progress();
+    loop {
+        let polled = Instant::now();
+        let verdict = match host.compose_ps_json(project_directory).and_then(|json| parse(&json)) {
+            Ok(containers) => judge(&containers),
+            // Compose may briefly fail while the service starts; the timeout still bounds it.
+            Err(error) => Verdict::Waiting(vec![format!("{error:#}")]),
+        };
+        match verdict {
+            Verdict::Healthy => {
+                let took = started.elapsed();
+                progress.finish(&format!("every container is healthy after {}s", took.as_secs()));
+                return Ok(took);
+            }
+            Verdict::Failed(failed) => {
+                progress.finish("a container stopped");
+                bail!("containers stopped while waiting for health: {}", failed.join(", "));
+            }
+            Verdict::Waiting(waiting) => {
+                if started.elapsed() >= timeout {
+                    progress.finish("timed out");
+                    bail!(
+                        "not healthy after {}s (--health-timeout): {}",
+                        timeout.as_secs(),
+                        waiting.join(", ")
+                    );
+                }
+                progress.update(|| format!("waiting for {}", waiting.join(", ")));
+            }
+        }
+        thread::sleep(POLL_EVERY.saturating_sub(polled.elapsed()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(service: &str, state: &str, health: &str) -> Container {
+        Container {
+            service: service.into(),
+            name: format!("manager-{service}-1"),
+            state: state.into(),
+            health: health.into(),
+        }
+    }
+
+    #[test]
+    fn both_json_shapes_are_read() {
+        let lines = r#"{"Name":"manager-api-1","Service":"api","State":"running","Health":"healthy"}
+{"Name":"osismclient","Service":"osismclient","State":"running","Health":""}
+"#;
+        let array = r#"[{"Name":"manager-api-1","Service":"api","State":"running","Health":"healthy"},
+{"Name":"osismclient","Service":"osismclient","State":"running","Health":""}]"#;
+        assert_eq!(parse(lines).unwrap(), parse(array).unwrap());
+        assert_eq!(parse(lines).unwrap().len(), 2);
+        assert_eq!(parse("").unwrap(), []);
+        assert!(parse("{not json").is_err());
+    }
+
+    #[test]
+    fn verdicts() {
+        assert_eq!(judge(&[c("api", "running", "healthy"), c("client", "running", "")]), Verdict::Healthy);
+        assert_eq!(
+            judge(&[c("api", "running", "starting"), c("db", "running", "unhealthy")]),
+            Verdict::Waiting(vec!["api (running, starting)".into(), "db (running, unhealthy)".into()])
+        );
+        assert_eq!(judge(&[c("api", "created", "")]), Verdict::Waiting(vec!["api (created)".into()]));
+        assert_eq!(
+            judge(&[c("api", "running", "healthy"), c("beat", "exited", "")]),
+            Verdict::Failed(vec!["beat (exited)".into()])
+        );
+        assert!(matches!(judge(&[]), Verdict::Waiting(_)));
+    }
+}

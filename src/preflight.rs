@@ -1,0 +1,160 @@
+//! Checks before anything changes, and the facts they learn on the way (the compose project's
+//! name, the service unit, the volumes `down -v` deletes, the size of /share).
+//!
+//! Every check runs, so the operator sees every problem at once; any problem refuses the run
+//! with exit 2. The dry run shows the same problems without refusing.
+
+use anyhow::Result;
+use camino::Utf8Path;
+use rustix::fs::{Access, access, statvfs};
+
+use crate::config::Config;
+use crate::inspect::{Host, ShareSize};
+use crate::journal::Journal;
+use crate::plan::Service;
+use crate::service;
+
+/// Compose file names Compose looks for, in its order.
+const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+
+#[derive(Debug, Clone)]
+pub struct Findings {
+    pub project: String,
+    pub service: Service,
+    /// `None` when Docker could not be asked.
+    pub volumes_deleted: Option<Vec<String>>,
+    pub share: Option<ShareSize>,
+    /// Each says what is wrong and how to fix it.
+    pub problems: Vec<String>,
+}
+
+/// The programs a plan runs; `sudo` only when not root.
+pub fn required_programs(euid: u32) -> Vec<&'static str> {
+    let mut programs = vec!["docker", "systemctl", "osism"];
+    if euid != 0 {
+        programs.push("sudo");
+    }
+    programs
+}
+
+/// Checks that every program is on PATH and that Compose v2 answers.
+pub fn check_programs(euid: u32, host: &Host, problems: &mut Vec<String>) -> bool {
+    for program in required_programs(euid) {
+        if which::which(program).is_err() {
+            problems.push(format!("{program} is not on PATH: install it or add its directory to PATH"));
+        }
+    }
+    if which::which("docker").is_err() {
+        return false;
+    }
+    match host.compose_version() {
+        Ok(_) => true,
+        Err(error) => {
+            problems.push(format!("{error:#}: install the Docker Compose v2 plugin"));
+            false
+        }
+    }
+}
+
+pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, host: &Host) -> Findings {
+    let mut problems = Vec::new();
+    let docker = check_programs(euid, host, &mut problems);
+    let dir = &config.project_directory;
+    let compose_file = COMPOSE_FILES.iter().map(|f| dir.join(f)).find(|f| f.is_file());
+    if compose_file.is_none() {
+        problems.push(format!(
+            "{dir} holds no compose file ({}): point --project-directory at the manager's directory",
+            COMPOSE_FILES.join(", ")
+        ));
+    }
+    let project = match (docker && compose_file.is_some()).then(|| host.project_name(dir)) {
+        Some(Ok(name)) => name,
+        Some(Err(error)) => {
+            problems.push(format!("{error:#}: fix the compose project first"));
+            default_project_name(dir)
+        }
+        None => default_project_name(dir),
+    };
+    let service = service::resolve(config.service.as_deref(), host, which::which("systemctl").is_ok());
+
+    let mut share = None;
+    let mut volumes_deleted = None;
+    if docker {
+        match host.measure_share(&config.share_volume, &config.image) {
+            Ok(Some(size)) => share = Some(size),
+            Ok(None) => problems.push(format!(
+                "the share volume {} does not exist: name the manager's volume with --share-volume \
+                 (see docker volume ls)",
+                config.share_volume
+            )),
+            Err(error) => problems.push(format!(
+                "{error:#}: check that the image {} is present (docker image ls)",
+                config.image
+            )),
+        }
+        match host.project_volumes(&project) {
+            Ok(volumes) => volumes_deleted = Some(volumes),
+            Err(error) => problems.push(format!("{error:#}")),
+        }
+    }
+    check_backup_dir(config, archive, share, &mut problems);
+    Findings { project, service, volumes_deleted, share, problems }
+}
+
+fn check_backup_dir(
+    config: &Config,
+    archive: &Utf8Path,
+    share: Option<ShareSize>,
+    problems: &mut Vec<String>,
+) {
+    let dir = &config.backup_dir;
+    match Journal::unfinished_in(dir) {
+        Ok(journals) => {
+            for journal in journals {
+                problems.push(format!(
+                    "an unfinished reset is recorded in {journal}: finish it with --resume --backup-dir {dir}"
+                ));
+            }
+        }
+        Err(error) => problems.push(format!("{error:#}")),
+    }
+    if archive.exists() {
+        problems.push(format!(
+            "the archive {archive} exists already and is never overwritten: move it away or choose \
+             another --backup-dir"
+        ));
+    }
+    if access(dir.as_std_path(), Access::WRITE_OK).is_err() {
+        problems
+            .push(format!("the backup directory {dir} is not writable: choose another with --backup-dir"));
+    }
+    if let (Some(share), Ok(fs)) = (share, free_bytes(dir)) {
+        let needed = share.kib * 1024;
+        if fs <= needed {
+            problems.push(format!(
+                "{dir} has {} free but /share holds {}: free some space or choose another --backup-dir",
+                mib(fs),
+                mib(needed)
+            ));
+        }
+    }
+}
+
+fn free_bytes(dir: &Utf8Path) -> Result<u64> {
+    let stat = statvfs(dir.as_std_path())?;
+    Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// Compose's default project name: the directory's name, lowercased, with only `[a-z0-9_-]`.
+pub fn default_project_name(dir: &Utf8Path) -> String {
+    dir.file_name()
+        .unwrap_or_default()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect()
+}

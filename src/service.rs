@@ -1,0 +1,76 @@
+//! Which systemd unit runs this manager: the runbook's `docker-compose@manager.service`, or
+//! `manager.service` on managers deployed since mid-2024.
+
+use crate::inspect::Host;
+use crate::plan::Service;
+
+pub const RUNBOOK_UNIT: &str = "docker-compose@manager.service";
+pub const CURRENT_UNIT: &str = "manager.service";
+
+/// What systemd says of one unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UnitState {
+    pub active: bool,
+    pub enabled: bool,
+}
+
+/// The unit the operator named, or the detected one.
+pub fn resolve(given: Option<&str>, host: &Host, systemctl_found: bool) -> Service {
+    if let Some(unit) = given {
+        return Service { unit: unit.to_owned(), reason: "given by --service".into() };
+    }
+    if !systemctl_found {
+        return Service {
+            unit: RUNBOOK_UNIT.into(),
+            reason: "systemctl not found; the runbook's unit".into(),
+        };
+    }
+    let state = |unit| UnitState {
+        active: host.unit_is("is-active", unit).unwrap_or(false),
+        enabled: host.unit_is("is-enabled", unit).unwrap_or(false),
+    };
+    choose(state(RUNBOOK_UNIT), state(CURRENT_UNIT))
+}
+
+/// Active beats enabled; when the two units cannot be told apart, the runbook's unit stays.
+pub fn choose(runbook: UnitState, current: UnitState) -> Service {
+    let pick = |unit: &str, why: &str| Service { unit: unit.into(), reason: why.into() };
+    match (runbook.active, current.active) {
+        (true, false) => return pick(RUNBOOK_UNIT, "detected: active"),
+        (false, true) => return pick(CURRENT_UNIT, "detected: active"),
+        _ => {}
+    }
+    match (runbook.enabled, current.enabled) {
+        (true, false) => pick(RUNBOOK_UNIT, "detected: enabled"),
+        (false, true) => pick(CURRENT_UNIT, "detected: enabled"),
+        _ => pick(
+            RUNBOOK_UNIT,
+            &format!(
+                "not detected: {RUNBOOK_UNIT} and {CURRENT_UNIT} are both {}; the runbook's unit, \
+                 pass --service to choose",
+                if runbook.active || runbook.enabled { "active or enabled" } else { "inactive and disabled" }
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NONE: UnitState = UnitState { active: false, enabled: false };
+    const ENABLED: UnitState = UnitState { active: false, enabled: true };
+    const ACTIVE: UnitState = UnitState { active: true, enabled: true };
+
+    #[test]
+    fn active_wins_then_enabled_then_the_runbook() {
+        assert_eq!(choose(ACTIVE, NONE).unit, RUNBOOK_UNIT);
+        assert_eq!(choose(NONE, ACTIVE).unit, CURRENT_UNIT);
+        assert_eq!(choose(ENABLED, ACTIVE).unit, CURRENT_UNIT);
+        assert_eq!(choose(NONE, ENABLED).reason, "detected: enabled");
+        let undecided = choose(NONE, NONE);
+        assert_eq!(undecided.unit, RUNBOOK_UNIT);
+        assert!(undecided.reason.contains("pass --service"), "{}", undecided.reason);
+        assert!(choose(ACTIVE, ACTIVE).reason.starts_with("not detected"));
+    }
+}

@@ -1,0 +1,62 @@
+//! The run's transcript, `manager-reset-YYYYMMDD.log` beside the archive: every command with its
+//! start time, duration, exit status and full output, whatever the terminal was spared.
+//!
+//! Lines are appended as they arrive (a resumed run appends to the same file), so the log holds
+//! what happened up to the moment the tool died, and memory stays flat.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use camino::Utf8Path;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::exec::Stream;
+
+pub struct Transcript {
+    file: BufWriter<File>,
+}
+
+impl Transcript {
+    pub fn open(path: &Utf8Path) -> Result<Transcript> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open the log {path}"))?;
+        Ok(Transcript { file: BufWriter::new(file) })
+    }
+
+    pub fn note(&mut self, text: &str) {
+        self.write(format_args!("{} # {text}\n", now()));
+    }
+
+    pub fn command(&mut self, display: &str) {
+        self.write(format_args!("{} $ {display}\n", now()));
+    }
+
+    pub fn line(&mut self, stream: Stream, line: &str) {
+        let tag = match stream {
+            Stream::Stdout => "out",
+            Stream::Stderr => "err",
+        };
+        self.write(format_args!("  {tag}| {line}\n"));
+    }
+
+    pub fn status(&mut self, status: &str, took: Duration) {
+        self.write(format_args!("{} = {status} after {:.3}s\n", now(), took.as_secs_f64()));
+        // A command's record is complete on disk before the next one starts.
+        let _ = self.file.flush();
+    }
+
+    fn write(&mut self, args: std::fmt::Arguments<'_>) {
+        // The log is a record, not a step: a full disk must not fail a reset halfway.
+        let _ = self.file.write_fmt(args);
+    }
+}
+
+fn now() -> String {
+    OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
+}

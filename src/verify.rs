@@ -1,0 +1,160 @@
+//! The archive of /share, read back before anything is destroyed.
+//!
+//! Every byte is decompressed and every tar header parsed in-process (flate2 and tar), the
+//! compressed file is hashed in the same single pass, and `<archive>.sha256` is written in
+//! `sha256sum` format so that `sha256sum -c` checks it too. Memory stays flat: entries are
+//! streamed through, never held.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+
+use anyhow::{Context, Result, bail, ensure};
+use camino::{Utf8Path, Utf8PathBuf};
+use flate2::read::GzDecoder;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What reading the archive back found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Archive {
+    pub entries: u64,
+    pub sha256: String,
+}
+
+/// Reads the whole archive: gzip stream to its CRC, every tar entry to its end.
+pub fn read_back(path: &Utf8Path) -> Result<Archive> {
+    let file = File::open(path).with_context(|| format!("cannot open the archive {path}"))?;
+    let mut hashed = HashingReader { inner: BufReader::with_capacity(1 << 16, file), hasher: Sha256::new() };
+    let entries = count_entries(&mut hashed).with_context(|| format!("the archive {path} is damaged"))?;
+    // Whatever follows the gzip stream still belongs to the file the checksum names.
+    io::copy(&mut hashed, &mut io::sink()).with_context(|| format!("cannot read the archive {path}"))?;
+    Ok(Archive { entries, sha256: format!("{:x}", hashed.hasher.finalize()) })
+}
+
+fn count_entries(reader: impl Read) -> Result<u64> {
+    let mut archive = tar::Archive::new(GzDecoder::new(reader));
+    let mut entries = 0;
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let size = entry.header().size()?;
+        let read = io::copy(&mut entry, &mut io::sink())?;
+        ensure!(read == size, "entry {} ends after {read} of {size} bytes", entry.path()?.display());
+        entries += 1;
+    }
+    // The tar end blocks and the gzip trailer: reading to the end checks the CRC.
+    io::copy(&mut archive.into_inner(), &mut io::sink())?;
+    ensure!(entries > 0, "it holds no entry");
+    Ok(entries)
+}
+
+pub fn sha256_of(path: &Utf8Path) -> Result<String> {
+    let mut file = File::open(path).with_context(|| format!("cannot open {path}"))?;
+    let mut hasher = Sha256::new();
+    io::copy(&mut file, &mut hasher).with_context(|| format!("cannot read {path}"))?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+pub fn checksum_path(archive: &Utf8Path) -> Utf8PathBuf {
+    Utf8PathBuf::from(format!("{archive}.sha256"))
+}
+
+/// Writes `<archive>.sha256` as `sha256sum` would, with the archive's name relative to it.
+pub fn write_checksum(archive: &Utf8Path, sha256: &str) -> Result<Utf8PathBuf> {
+    let path = checksum_path(archive);
+    let name = archive.file_name().context("the archive has no file name")?;
+    crate::atomic::write(&path, format!("{sha256}  {name}\n").as_bytes())?;
+    Ok(path)
+}
+
+/// Checks the archive against its `.sha256` file and the checksum recorded at verification.
+pub fn check(archive: &Utf8Path, recorded: &str) -> Result<()> {
+    let path = checksum_path(archive);
+    let line = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    let written = line.split_whitespace().next().unwrap_or_default();
+    ensure!(written == recorded, "{path} says {written}, the journal says {recorded}");
+    let actual = sha256_of(archive)?;
+    if actual != recorded {
+        bail!("the archive {archive} changed since it was verified (sha256 {actual}, expected {recorded})");
+    }
+    Ok(())
+}
+
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+
+    fn archive(dir: &Utf8Path, files: usize) -> Utf8PathBuf {
+        let path = dir.join("a.tar.gz");
+        let mut builder =
+            tar::Builder::new(GzEncoder::new(File::create(&path).unwrap(), Compression::fast()));
+        for i in 0..files {
+            let data = vec![b'x'; 1000 + i];
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder.append_data(&mut header, format!("share/f{i}"), &data[..]).unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap();
+        path
+    }
+
+    fn scratch() -> (tempfile::TempDir, Utf8PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Utf8PathBuf::from_path_buf(dir.path().to_owned()).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn a_good_archive_is_counted_and_hashed_like_sha256sum() {
+        let (_guard, dir) = scratch();
+        let path = archive(&dir, 3);
+        let read = read_back(&path).unwrap();
+        assert_eq!(read.entries, 3);
+        assert_eq!(read.sha256, sha256_of(&path).unwrap());
+        write_checksum(&path, &read.sha256).unwrap();
+        check(&path, &read.sha256).unwrap();
+    }
+
+    #[test]
+    fn truncated_and_corrupted_archives_are_refused() {
+        let (_guard, dir) = scratch();
+        let path = archive(&dir, 5);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 20]).unwrap();
+        assert!(read_back(&path).is_err(), "truncated");
+        let mut flipped = bytes.clone();
+        let middle = flipped.len() / 2;
+        flipped[middle] ^= 0xff;
+        std::fs::write(&path, &flipped).unwrap();
+        assert!(read_back(&path).is_err(), "corrupted");
+        std::fs::write(&path, b"").unwrap();
+        assert!(read_back(&path).is_err(), "empty");
+    }
+
+    #[test]
+    fn a_changed_archive_fails_the_check() {
+        let (_guard, dir) = scratch();
+        let path = archive(&dir, 1);
+        let read = read_back(&path).unwrap();
+        write_checksum(&path, &read.sha256).unwrap();
+        archive(&dir, 2);
+        let err = check(&path, &read.sha256).unwrap_err().to_string();
+        assert!(err.contains("changed since it was verified"), "{err}");
+    }
+}

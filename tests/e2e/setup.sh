@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Set up a real Docker engine for the end-to-end suite, idempotently, as root:
+# docker.io and busybox-static from Debian, the Compose v2 CLI plugin from Debian trixie's
+# docker-compose package, a running dockerd without networking, and a local busybox:latest image.
+set -euo pipefail
+
+say() { printf 'e2e-setup: %s\n' "$*" >&2; }
+[ "$(id -u)" = 0 ] || { say "run me as root"; exit 2; }
+export DEBIAN_FRONTEND=noninteractive
+
+if ! command -v dockerd >/dev/null || ! command -v busybox >/dev/null; then
+    say "installing docker.io and busybox-static"
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends docker.io busybox-static >/dev/null
+fi
+
+plugin_dir=/usr/libexec/docker/cli-plugins
+if ! docker compose version >/dev/null 2>&1; then
+    say "fetching docker-compose from trixie through the mirror apt already uses"
+    # A private apt state that names trixie only for this one download: the system's sources
+    # and lists are never touched, so trixie does not stay configured.
+    scratch=$(mktemp -d)
+    trap 'rm -rf "$scratch"' EXIT
+    mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
+        2>/dev/null | grep -oE '^(URIs:|deb) +[^ ]+' | awk '{print $2}' | grep -E '/debian/?$' | head -n 1 || true)
+    [ -n "$mirror" ] || { say "no Debian mirror in the apt sources"; exit 2; }
+    mkdir -p "$scratch/lists/partial" "$scratch/archives/partial"
+    cat >"$scratch/trixie.sources" <<SOURCES
+Types: deb
+URIs: $mirror
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+    apt_opts=(-o "Dir::Etc::SourceList=$scratch/trixie.sources" -o "Dir::Etc::SourceParts=-"
+        -o "Dir::State::Lists=$scratch/lists" -o "Dir::Cache::Archives=$scratch/archives"
+        -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=" -o "APT::Get::List-Cleanup=0"
+        -o "APT::Sandbox::User=root")
+    apt-get "${apt_opts[@]}" update -q >/dev/null
+    (cd "$scratch" && apt-get "${apt_opts[@]}" download docker-compose >/dev/null)
+    dpkg-deb -x "$scratch"/docker-compose_*.deb "$scratch/root"
+    install -D -m 0755 "$scratch/root$plugin_dir/docker-compose" "$plugin_dir/docker-compose"
+fi
+say "$(docker compose version)"
+
+if ! docker info >/dev/null 2>&1; then
+    say "starting dockerd without networking"
+    mkdir -p /var/log
+    nohup dockerd --bridge=none --iptables=false --ip6tables=false >/var/log/dockerd-e2e.log 2>&1 &
+    for _ in $(seq 1 60); do
+        docker info >/dev/null 2>&1 && break
+        sleep 1
+    done
+    docker info >/dev/null 2>&1 || { say "dockerd did not answer; see /var/log/dockerd-e2e.log"; exit 1; }
+fi
+
+if ! docker image inspect busybox:latest >/dev/null 2>&1; then
+    say "importing busybox:latest from busybox-static"
+    scratch_img=$(mktemp -d)
+    mkdir -p "$scratch_img/bin"
+    cp "$(command -v busybox)" "$scratch_img/bin/busybox"
+    for applet in $("$scratch_img/bin/busybox" --list); do
+        [ "$applet" = busybox ] || ln -sf busybox "$scratch_img/bin/$applet"
+    done
+    tar -C "$scratch_img" -c . | docker import --change 'CMD ["sh"]' \
+        --change 'ENV PATH=/bin' - busybox:latest >/dev/null
+    rm -rf "$scratch_img"
+fi
+say "ready: $(docker version --format '{{.Server.Version}}') with busybox:latest"

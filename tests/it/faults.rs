@@ -1,0 +1,174 @@
+//! The fault matrix: each runbook command failing, the tool killed in each step, a spoiled
+//! archive, two runs at once. /share must survive all of them, and `--resume` must finish.
+
+use std::process::Stdio;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use crate::run_snapshot;
+use crate::support::{World, stderr};
+
+/// Each runbook command: its step, a glob matching its call, and its snapshot name.
+const COMMANDS: [(usize, &str, &str); 8] = [
+    (1, "systemctl stop *", "stop"),
+    (2, "* tar -czvf *", "backup"),
+    (3, "* down -v", "down"),
+    (4, "systemctl start *", "start"),
+    (5, "* tar -xzvf *", "restore"),
+    (6, "* ps", "ps"),
+    (7, "osism reconciler sync", "sync"),
+    (7, "osism apply facts", "facts"),
+];
+
+#[test]
+fn each_failing_command_stops_the_run_and_resume_finishes_it() {
+    for (step, glob, name) in COMMANDS {
+        let world = World::new();
+        let before = world.share_listing();
+        let out = world.run(&["--yes"], &[("FAKE_FAIL", glob)]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(&format!("step {step} (")), "{name}: {}", stderr(&out));
+        let failed_run = world.runbook_calls();
+        if step <= 2 {
+            assert!(!world.ran("down -v"), "{name}: down -v ran without a verified backup");
+            assert_eq!(world.share_listing(), before, "{name}: /share changed");
+        }
+        let states = world.journal_states();
+        assert!(states.contains(&format!("{step}:failed")), "{name}: {states}");
+        world.clear_calls();
+
+        let out = world.run(&["--resume", "--yes"], &[]);
+        assert_eq!(out.status.code(), Some(0), "{name} resume: {}", stderr(&out));
+        assert_eq!(world.share_listing(), before, "{name}: /share differs after the resume");
+        assert!(world.journal()["finished"].as_bool().unwrap(), "{name}");
+        let resumed = world.runbook_calls();
+        run_snapshot!(
+            format!("fault_{step}_{name}"),
+            format!("failed run:\n{}\n\nresumed run:\n{}", world.scrub(&failed_run), world.scrub(&resumed))
+        );
+    }
+}
+
+#[test]
+fn a_truncated_archive_stops_the_run_before_down() {
+    let world = World::new();
+    let before = world.share_listing();
+    let out = world.run(&["--yes"], &[("FAKE_CORRUPT", "truncate")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is damaged"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("/share is untouched"), "{}", stderr(&out));
+    assert!(!world.ran("down -v"));
+    assert_eq!(world.share_listing(), before);
+    assert_eq!(world.journal_states(), "1:done 2:failed 3:pending 4:pending 5:pending 6:pending 7:pending");
+}
+
+#[test]
+fn an_archive_missing_a_file_stops_the_run_before_down() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[("FAKE_CORRUPT", "drop-one")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("holds 6 entries but /share held 7"), "{}", stderr(&out));
+    assert!(!world.ran("down -v"));
+    assert!(world.share().join("a.txt").exists());
+}
+
+#[test]
+fn an_archive_changed_after_verification_is_not_restored_and_down_does_not_run() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[("FAKE_FAIL", "* down -v")]);
+    assert_eq!(out.status.code(), Some(1));
+    let archive = std::fs::read_dir(world.backup_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .unwrap();
+    std::fs::write(&archive, b"tampered").unwrap();
+    world.clear_calls();
+    let out = world.run(&["--resume", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("changed since it was verified"), "{}", stderr(&out));
+    assert!(!world.ran("down -v"));
+}
+
+#[test]
+fn killed_in_each_step_then_resumed_keeps_share() {
+    for (step, glob, name) in COMMANDS {
+        let world = World::new();
+        let before = world.share_listing();
+        let out = world.run(&["--yes"], &[("FAKE_KILL", glob)]);
+        assert_eq!(out.status.code(), None, "{name}: the tool was not killed: {}", stderr(&out));
+        let states = world.journal_states();
+        assert!(states.contains(&format!("{step}:running")), "{name}: {states}");
+        world.clear_calls();
+        let out = world.run(&["--resume", "--yes"], &[]);
+        assert_eq!(out.status.code(), Some(0), "{name} resume: {}", stderr(&out));
+        assert_eq!(world.share_listing(), before, "{name}: /share differs after the resume");
+        // The whole step runs again: for step 7 that is both osism commands.
+        let first_of_step = COMMANDS.iter().position(|c| c.0 == step).unwrap();
+        assert_eq!(
+            world.runbook_calls().len(),
+            COMMANDS.len() - first_of_step,
+            "{name}: {:?}",
+            world.runbook_calls()
+        );
+    }
+}
+
+#[test]
+fn a_new_reset_refuses_while_one_is_unfinished() {
+    let world = World::new();
+    world.run(&["--yes"], &[("FAKE_FAIL", "systemctl start *")]);
+    world.clear_calls();
+    let out = world.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("finish it with --resume"), "{}", stderr(&out));
+    assert!(world.runbook_calls().is_empty());
+}
+
+#[test]
+fn resume_without_a_journal_is_refused() {
+    let world = World::new();
+    let out = world.run(&["--resume", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("nothing to resume"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_second_run_exits_3_naming_the_first() {
+    let world = World::new();
+    let mut first = world.command(&["--yes"]);
+    first.env("FAKE_HANG", "osism reconciler sync").env("FAKE_HANG_SECONDS", "5").stdout(Stdio::null());
+    let mut first = first.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !world.ran("reconciler sync") && Instant::now() < deadline {
+        sleep(Duration::from_millis(50));
+    }
+    let second = world.run(&["--yes"], &[]);
+    assert_eq!(second.status.code(), Some(3), "{}", stderr(&second));
+    assert!(stderr(&second).contains(&format!("pid {}", first.id())), "{}", stderr(&second));
+    assert!(first.wait().unwrap().success());
+}
+
+#[test]
+fn resume_keeps_the_plan_and_date_of_the_interrupted_reset() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[("FAKE_FAIL", "systemctl start *")]);
+    assert_eq!(out.status.code(), Some(1));
+    // Move the interrupted reset to another day, as if it had started before midnight.
+    let today = world.journal()["plan"]["date"].as_str().unwrap().to_owned();
+    for entry in std::fs::read_dir(world.backup_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().replace(&today, "20000101");
+        let moved = path.with_file_name(name);
+        std::fs::rename(&path, &moved).unwrap();
+        if !moved.to_string_lossy().ends_with(".tar.gz") {
+            let text = std::fs::read_to_string(&moved).unwrap().replace(&today, "20000101");
+            std::fs::write(&moved, text).unwrap();
+        }
+    }
+    world.clear_calls();
+    let out = world.run(&["--resume", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let restore = &world.runbook_calls()[1];
+    assert!(restore.contains("tar -xzvf /backup/manager-share-20000101.tar.gz"), "{restore}");
+}

@@ -1,0 +1,134 @@
+//! Preflight: every check that fails refuses with exit 2 before anything changes; the service
+//! unit is detected.
+
+use std::fs;
+
+use crate::support::{World, stderr, stdout};
+
+/// Runs `--yes` after `spoil` and checks the refusal names `needle` and changes nothing.
+fn refused(needle: &str, env: &[(&str, &str)], spoil: impl FnOnce(&World)) {
+    let world = World::new();
+    spoil(&world);
+    let before = world.share().exists().then(|| world.share_listing());
+    let out = world.run(&["--yes"], env);
+    assert_eq!(out.status.code(), Some(2), "{needle}: {}", stderr(&out));
+    assert!(stderr(&out).contains(needle), "{needle} not in: {}", stderr(&out));
+    assert!(world.runbook_calls().is_empty(), "{needle}: ran {:?}", world.runbook_calls());
+    assert_eq!(world.share().exists().then(|| world.share_listing()), before);
+}
+
+#[test]
+fn a_missing_program_is_refused() {
+    refused("osism is not on PATH", &[], |w| fs::remove_file(w.bin_dir().join("osism")).unwrap());
+    refused("systemctl is not on PATH", &[], |w| fs::remove_file(w.bin_dir().join("systemctl")).unwrap());
+}
+
+#[test]
+fn a_broken_compose_is_refused() {
+    refused("install the Docker Compose v2 plugin", &[("FAKE_FAIL", "docker compose version*")], |_| {});
+}
+
+#[test]
+fn a_project_directory_without_compose_file_is_refused() {
+    refused("holds no compose file", &[], |w| fs::remove_file(w.project().join("compose.yaml")).unwrap());
+}
+
+#[test]
+fn a_missing_share_volume_is_refused_and_not_created() {
+    let world = World::new();
+    fs::remove_dir_all(world.share()).unwrap();
+    let out = world.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("the share volume manager_share does not exist"), "{}", stderr(&out));
+    assert!(!world.share().exists(), "docker run created the volume");
+    assert!(world.calls().iter().all(|argv| argv.get(1).map(String::as_str) != Some("run")));
+}
+
+#[test]
+fn an_existing_archive_is_never_overwritten() {
+    refused("exists already and is never overwritten", &[], |w| {
+        let stamp = osism_manager_reset::plan::date_stamp(time::OffsetDateTime::now_local().unwrap().date());
+        fs::write(w.backup_dir().join(format!("manager-share-{stamp}.tar.gz")), "precious").unwrap();
+    });
+}
+
+#[test]
+fn too_little_free_space_is_refused() {
+    refused("free some space", &[("FAKE_SHARE_KIB", "999999999999")], |_| {});
+}
+
+#[test]
+fn all_problems_are_listed_at_once() {
+    let world = World::new();
+    fs::remove_file(world.bin_dir().join("osism")).unwrap();
+    fs::remove_file(world.project().join("compose.yaml")).unwrap();
+    let out = world.run(&["--yes"], &[]);
+    assert!(stderr(&out).contains("preflight found 2 problem(s)"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_dry_run_lists_problems_and_still_exits_0() {
+    let world = World::new();
+    fs::remove_file(world.project().join("compose.yaml")).unwrap();
+    let out = world.run(&["--dry-run"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("A real run would refuse to start:\n  - "), "{}", stdout(&out));
+}
+
+#[test]
+fn volumes_that_down_deletes_are_listed_and_vault_is_flagged() {
+    let world = World::new();
+    fs::write(world.state().join("volumes"), "manager_mariadb\nmanager_share\nmanager_vault_data\n").unwrap();
+    let out = world.run(&["--dry-run"], &[]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("deletes these volumes: manager_mariadb, manager_share, manager_vault_data"),
+        "{text}"
+    );
+    assert!(text.contains("WARNING: this deletes Vault's data (manager_vault_data)"), "{text}");
+    let out = world.run(&["--dry-run", "--output", "json"], &[]);
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        plan["volumes_deleted"],
+        serde_json::json!(["manager_mariadb", "manager_share", "manager_vault_data"])
+    );
+}
+
+fn detected(env: &[(&str, &str)]) -> (String, String) {
+    let world = World::new();
+    let out = world.run(&["--dry-run", "--output", "json"], env);
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    (plan["service"]["unit"].as_str().unwrap().into(), plan["service"]["reason"].as_str().unwrap().into())
+}
+
+#[test]
+fn the_service_unit_is_detected() {
+    assert_eq!(
+        detected(&[("FAKE_ACTIVE", "manager.service")]),
+        ("manager.service".into(), "detected: active".into())
+    );
+    assert_eq!(
+        detected(&[("FAKE_ACTIVE", "docker-compose@manager.service")]),
+        ("docker-compose@manager.service".into(), "detected: active".into())
+    );
+    assert_eq!(
+        detected(&[("FAKE_ENABLED", "manager.service")]),
+        ("manager.service".into(), "detected: enabled".into())
+    );
+    let (unit, reason) = detected(&[]);
+    assert_eq!(unit, "docker-compose@manager.service");
+    assert!(reason.starts_with("not detected") && reason.contains("pass --service"), "{reason}");
+    let (unit, reason) =
+        detected(&[("FAKE_ACTIVE", "manager.service"), ("OSISM_MANAGER_RESET_SERVICE", "x.service")]);
+    assert_eq!((unit.as_str(), reason.as_str()), ("x.service", "given by --service"));
+}
+
+#[test]
+fn the_detected_unit_is_the_one_stopped_and_started() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[("FAKE_ACTIVE", "manager.service")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let calls = world.runbook_calls();
+    assert_eq!(calls[0], "systemctl stop manager.service");
+    assert_eq!(calls[3], "systemctl start manager.service");
+}
