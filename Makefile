@@ -4,7 +4,7 @@ DESTDIR ?=
 CARGO ?= cargo
 BIN := osism-manager-reset
 
-.PHONY: all help build test lint format-check clippy install snapshots dry-run
+.PHONY: all help build test lint format-check clippy install snapshots dry-run e2e
 
 all: test
 
@@ -15,6 +15,7 @@ help:
 	@echo "install    binary to \$$(DESTDIR)\$$(PREFIX)/bin, plugin.toml to .../share/osism/plugins"
 	@echo "snapshots  review pending insta snapshots"
 	@echo "dry-run    build and show the plan for this machine"
+	@echo "e2e        the suite against a real Docker engine (root; sets the engine up)"
 
 build:
 	$(CARGO) build --release --locked
@@ -28,7 +29,7 @@ format-check:
 	$(CARGO) fmt --check
 
 clippy:
-	$(CARGO) clippy --all-targets --locked -- -D warnings
+	$(CARGO) clippy --all-targets --all-features --locked -- -D warnings
 
 install: build
 	install -D -m 0755 target/release/$(BIN) $(DESTDIR)$(PREFIX)/bin/$(BIN)
@@ -40,3 +41,8 @@ snapshots:
 
 dry-run:
 	$(CARGO) run --release --locked -- --dry-run
+
+# The real-engine suite: sets up Docker, Compose and busybox (as root), then runs tests/e2e.
+e2e:
+	bash tests/e2e/setup.sh
+	$(CARGO) test --locked --features e2e --test e2e -- --nocapture

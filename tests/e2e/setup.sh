@@ -54,10 +54,13 @@ if ! docker info >/dev/null 2>&1; then
     docker info >/dev/null 2>&1 || { say "dockerd did not answer; see /var/log/dockerd-e2e.log"; exit 1; }
 fi
 
-if ! docker image inspect busybox:latest >/dev/null 2>&1; then
+if ! docker run --rm --network none busybox:latest test -d /tmp >/dev/null 2>&1; then
     say "importing busybox:latest from busybox-static"
     scratch_img=$(mktemp -d)
-    mkdir -p "$scratch_img/bin"
+    mkdir -p "$scratch_img/bin" "$scratch_img/tmp" "$scratch_img/etc" "$scratch_img/root"
+    chmod 1777 "$scratch_img/tmp"
+    echo 'root:x:0:0:root:/root:/bin/sh' >"$scratch_img/etc/passwd"
+    echo 'root:x:0:' >"$scratch_img/etc/group"
     cp "$(command -v busybox)" "$scratch_img/bin/busybox"
     for applet in $("$scratch_img/bin/busybox" --list); do
         [ "$applet" = busybox ] || ln -sf busybox "$scratch_img/bin/$applet"
