@@ -3,22 +3,30 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 CARGO ?= cargo
 BIN := osism-manager-reset
+RELEASE := target/release/$(BIN)
+GENERATED := target/generated
 
-.PHONY: all help build test lint format-check clippy install snapshots dry-run e2e
+.PHONY: all help build test lint format-check clippy install install-wrapper snapshots dry-run e2e
 
 all: test
 
 help:
-	@echo "build      release binary in target/release/$(BIN)"
-	@echo "test       unit, snapshot and fake-binary end-to-end tests (no Docker needed)"
-	@echo "lint       cargo fmt --check and clippy with warnings denied"
-	@echo "install    binary to \$$(DESTDIR)\$$(PREFIX)/bin, plugin.toml to .../share/osism/plugins"
-	@echo "snapshots  review pending insta snapshots"
-	@echo "dry-run    build and show the plan for this machine"
-	@echo "e2e        the suite against a real Docker engine (root; sets the engine up)"
+	@echo "build            release binary, man page and shell completions (in $(GENERATED))"
+	@echo "test             unit, snapshot and fake-binary end-to-end tests (no Docker needed)"
+	@echo "lint             cargo fmt --check and clippy with warnings denied"
+	@echo "e2e              the suite against a real Docker engine (root; sets the engine up)"
+	@echo "install          binary, plugin manifest, man page, completions under \$$(DESTDIR)\$$(PREFIX)"
+	@echo "install-wrapper  the osism host wrapper with the plugin rule, as \$$(PREFIX)/bin/osism"
+	@echo "snapshots        review pending insta snapshots"
+	@echo "dry-run          build and show the plan for this machine"
 
 build:
 	$(CARGO) build --release --locked
+	mkdir -p $(GENERATED)
+	$(RELEASE) --generate man > $(GENERATED)/$(BIN).1
+	$(RELEASE) --generate bash > $(GENERATED)/$(BIN).bash
+	$(RELEASE) --generate zsh > $(GENERATED)/_$(BIN)
+	$(RELEASE) --generate fish > $(GENERATED)/$(BIN).fish
 
 test:
 	$(CARGO) test --locked
@@ -32,8 +40,15 @@ clippy:
 	$(CARGO) clippy --all-targets --all-features --locked -- -D warnings
 
 install: build
-	install -D -m 0755 target/release/$(BIN) $(DESTDIR)$(PREFIX)/bin/$(BIN)
+	install -D -m 0755 $(RELEASE) $(DESTDIR)$(PREFIX)/bin/$(BIN)
 	install -D -m 0644 plugin.toml $(DESTDIR)$(PREFIX)/share/osism/plugins/manager-reset.toml
+	install -D -m 0644 $(GENERATED)/$(BIN).1 $(DESTDIR)$(PREFIX)/share/man/man1/$(BIN).1
+	install -D -m 0644 $(GENERATED)/$(BIN).bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$(BIN)
+	install -D -m 0644 $(GENERATED)/_$(BIN) $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$(BIN)
+	install -D -m 0644 $(GENERATED)/$(BIN).fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$(BIN).fish
+
+install-wrapper:
+	install -D -m 0755 wrapper/osism $(DESTDIR)$(PREFIX)/bin/osism
 
 snapshots:
 	@command -v cargo-insta >/dev/null || { echo "install it: cargo install cargo-insta --locked"; exit 2; }

@@ -22,8 +22,8 @@ use crate::outcome::{Code, Failure, OrExit};
 use crate::plan::{self, Facts, Plan};
 use crate::reset::Reset;
 use crate::transcript::Transcript;
-use crate::ui::Ui;
-use crate::{confirm, lock, preflight, render};
+use crate::ui::{Event, Ui};
+use crate::{confirm, generate, lock, plugin, preflight, render};
 
 /// Runs the tool. `today` is read by `main` before any thread exists (see `main.rs`).
 pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
@@ -35,16 +35,33 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
             return ExitCode::from(error.exit_code() as u8);
         }
     };
+    // NO_COLOR wins over everything, CLICOLOR_FORCE included (https://no-color.org).
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
+    let json = args.output == Output::Json;
     match run(today, args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("{} {failure}", console::style("error:").red().bold());
+            eprintln!("{} {failure}", console::style("error:").for_stderr().red().bold());
+            if json {
+                let error = failure.to_string();
+                Ui::new(json).event(&Event::Failed { exit_code: failure.code as u8, error: &error });
+            }
             failure.exit_code()
         }
     }
 }
 
 fn run(today: Date, args: Args) -> Result<(), Failure> {
+    if args.plugin_metadata {
+        println!("{}", plugin::metadata_json().or_exit(Code::Refused)?);
+        return Ok(());
+    }
+    if let Some(what) = args.generate {
+        return generate::write(what, &mut std::io::stdout().lock()).or_exit(Code::Refused);
+    }
     let (dry_run, resume) = (args.dry_run, args.resume);
     let config = checked_config(args).or_exit(Code::Refused)?;
     let runner = Runner::new().or_exit(Code::Refused)?;
@@ -58,7 +75,7 @@ fn run(today: Date, args: Args) -> Result<(), Failure> {
     }
     let _lock = lock::acquire(&config.project_directory)?;
     let (plan, problems) = survey(&config, today, &runner);
-    let ui = Ui::new();
+    let ui = Ui::new(config.output == Output::Json);
     ui.say(&render::summary(&plan));
     ui.say(&format!("`down -v` in step 3:\n{}", render::volumes_deleted(&plan)));
     if !problems.is_empty() {
@@ -112,7 +129,7 @@ fn resume_reset(config: &Config, runner: Runner) -> Result<(), Failure> {
             anyhow!("cannot resume:\n{}", render::problems(&problems).trim_end()),
         ));
     }
-    let ui = Ui::new();
+    let ui = Ui::new(config.output == Output::Json);
     let next = journal.first_unfinished().map_or(0, |i| journal.plan.steps[i].number);
     ui.say(&render::summary(&journal.plan));
     ui.say(&format!("Resuming the reset of {} from step {next} (journal {path})", journal.plan.date));
@@ -124,11 +141,9 @@ fn execute(config: &Config, mut runner: Runner, ui: &Ui, journal: &mut Journal) 
     let log = journal.plan.log_path();
     runner.record_into(Transcript::open(&log).or_exit(Code::Refused)?);
     Reset { runner: &runner, ui, health_timeout: config.health_timeout }.run(journal)?;
-    ui.say(&format!(
-        "\nThe manager was reset. Archive {}, journal {}, log {log}",
-        journal.plan.backup_file,
-        journal.path()
-    ));
+    let (archive, journal) = (journal.plan.backup_file.as_str(), journal.path().as_str());
+    ui.say(&format!("\nThe manager was reset. Archive {archive}, journal {journal}, log {log}"));
+    ui.event(&Event::Done { backup_file: archive, journal, log: log.as_str() });
     Ok(())
 }
 

@@ -32,7 +32,8 @@ pub struct Args {
     #[arg(long, conflicts_with = "dry_run")]
     pub resume: bool,
 
-    /// Output format of the plan and of the run.
+    /// Output format: text, or JSON (the dry run's plan as one document; a run's events, one
+    /// per line, with human text on stderr).
     #[arg(long, value_enum, default_value_t = Output::Text, env = "OSISM_MANAGER_RESET_OUTPUT")]
     pub output: Output,
 
@@ -68,9 +69,26 @@ pub struct Args {
     #[arg(long, value_name = "IMAGE", default_value = "busybox", env = "OSISM_MANAGER_RESET_IMAGE")]
     pub image: String,
 
+    /// Print this plugin's manifest (plugin.toml) as JSON, for the osism wrapper and tooling,
+    /// and exit.
+    #[arg(long)]
+    pub plugin_metadata: bool,
+
+    /// Print the man page or a shell completion script, made from these very options, and exit.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub generate: Option<Generate>,
+
     /// Seconds step 6 waits for every container to be running and healthy.
     #[arg(long, value_name = "SECONDS", default_value_t = 1000, env = "OSISM_MANAGER_RESET_HEALTH_TIMEOUT")]
     pub health_timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    Man,
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,6 +98,15 @@ pub enum Output {
 }
 
 const AFTER_HELP: &str = "\
+Examples:
+  By hand, on the manager host:
+    osism manager reset --dry-run        read the plan
+    osism manager reset                  run it, confirming with the project's name
+  In a CI pipeline:
+    osism manager reset --yes --output json
+  After a failure:
+    osism manager reset --resume --backup-dir DIR
+
 Exit codes:
   0  the reset finished (or the dry run was shown)
   1  a step failed; the archive is kept, resume with --resume

@@ -13,7 +13,7 @@ use camino::Utf8Path;
 use serde::Deserialize;
 
 use crate::inspect::Host;
-use crate::ui::Ui;
+use crate::ui::{Event, Ui};
 
 pub const POLL_EVERY: Duration = Duration::from_secs(1);
 
@@ -72,9 +72,16 @@ pub fn judge(containers: &[Container]) -> Verdict {
 }
 
 /// Polls until healthy, failed or `timeout`; shows what is still waiting while it waits.
-pub fn wait(host: &Host, project_directory: &Utf8Path, timeout: Duration, ui: &Ui) -> Result<Duration> {
+pub fn wait(
+    host: &Host,
+    project_directory: &Utf8Path,
+    timeout: Duration,
+    ui: &Ui,
+    step: usize,
+) -> Result<Duration> {
     let started = Instant::now();
     let mut progress = ui.progress();
+    let mut announced: Option<Vec<String>> = None;
     loop {
         let polled = Instant::now();
         let verdict = match host.compose_ps_json(project_directory).and_then(|json| parse(&json)) {
@@ -100,6 +107,10 @@ pub fn wait(host: &Host, project_directory: &Utf8Path, timeout: Duration, ui: &U
                         timeout.as_secs(),
                         waiting.join(", ")
                     );
+                }
+                if announced.as_ref() != Some(&waiting) {
+                    ui.event(&Event::WaitingForHealth { step, waiting: &waiting });
+                    announced = Some(waiting.clone());
                 }
                 progress.update(|| format!("waiting for {}", waiting.join(", ")));
             }

@@ -11,6 +11,7 @@
 //!   `health` (step 6's wait), `journal` (resume), `transcript` (the log).
 //! - `exec`: the only place that spawns processes; `atomic`: crash-safe file writes.
 //! - `outcome`: exit codes; `app`: the whole run from argv to exit code.
+//! - `plugin`: the `osism manager reset` manifest; `generate`: man page and completions.
 //!
 //! Invariants: nothing but `exec` spawns processes; the plan the dry run shows is the plan that
 //! runs; bad input and failed preflight are refused with exit 2 before anything changes;
@@ -22,12 +23,14 @@ pub mod cli;
 pub mod config;
 pub mod confirm;
 pub mod exec;
+pub mod generate;
 pub mod health;
 pub mod inspect;
 pub mod journal;
 pub mod lock;
 pub mod outcome;
 pub mod plan;
+pub mod plugin;
 pub mod preflight;
 pub mod quote;
 pub mod render;

@@ -10,7 +10,7 @@
 //!
 //! Every step is safe to run again, because `--resume` repeats the one the tool died in.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 
@@ -21,7 +21,7 @@ use crate::journal::Journal;
 use crate::outcome::{Code, Failure};
 use crate::plan::{Command, Plan, Step, StepKind};
 use crate::quote;
-use crate::ui::Ui;
+use crate::ui::{Event, Ui};
 use crate::verify;
 
 pub struct Reset<'a> {
@@ -38,8 +38,12 @@ impl Reset<'_> {
         for (index, step) in plan.steps.iter().enumerate().skip(from) {
             self.ui.step(step, plan.steps.len());
             self.runner.note(&format!("step {}: {}", step.number, step.title));
+            let started = Instant::now();
             let result = journal.started(index).and_then(|()| self.step(&plan, step, journal));
             let result = result.and_then(|()| journal.done(index));
+            let status = if result.is_ok() { "done" } else { "failed" };
+            let duration_s = started.elapsed().as_secs_f64();
+            self.ui.event(&Event::StepFinished { step: step.number, status, duration_s });
             if let Err(error) = result {
                 let _ = journal.failed(index, &format!("{error:#}"));
                 self.runner.note(&format!("step {} failed: {error:#}", step.number));
@@ -68,13 +72,13 @@ impl Reset<'_> {
                 verify::check(&plan.backup_file, &archive.sha256)?;
             }
             StepKind::CheckHealth => {
-                health::wait(&host, &plan.project_directory, self.health_timeout, self.ui)?;
+                health::wait(&host, &plan.project_directory, self.health_timeout, self.ui, step.number)?;
             }
             StepKind::StopService | StepKind::StartService | StepKind::RebuildInventory => {}
         }
         for command in &step.commands {
-            self.ui.command(command);
-            self.command(step.kind, command)?;
+            self.ui.command(step, command);
+            self.command(step, command)?;
         }
         match step.kind {
             StepKind::BackupShare => {
@@ -107,8 +111,9 @@ impl Reset<'_> {
     }
 
     /// Runs one command; tar's one line per file is counted, not printed.
-    fn command(&self, kind: StepKind, command: &Command) -> Result<()> {
-        let counts_files = matches!(kind, StepKind::BackupShare | StepKind::RestoreShare);
+    fn command(&self, step: &Step, command: &Command) -> Result<()> {
+        let started = Instant::now();
+        let counts_files = matches!(step.kind, StepKind::BackupShare | StepKind::RestoreShare);
         let status = if counts_files {
             let mut progress = self.ui.progress();
             let mut files = 0u64;
@@ -124,6 +129,12 @@ impl Reset<'_> {
         } else {
             self.runner.run(&command.argv, &command.display, |stream, line| self.ui.output(stream, line))?
         };
+        self.ui.event(&Event::CommandFinished {
+            step: step.number,
+            command: &command.display,
+            exit_code: status.code(),
+            duration_s: started.elapsed().as_secs_f64(),
+        });
         ensure!(status.success(), "`{}` {status}", command.display);
         Ok(())
     }

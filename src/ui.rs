@@ -1,12 +1,15 @@
-//! The terminal: step headers, echoed command lines, condensed progress.
+//! What the run tells the operator: step headers, echoed command lines, condensed progress,
+//! and, with `--output json`, one JSON event per line for pipelines.
 //!
-//! On a terminal, progress is a spinner; elsewhere (CI logs, pipes) it is a plain line at most
-//! every ten seconds. Colour follows `console`, which honours `NO_COLOR` and non-terminals.
+//! In JSON mode stdout carries the events and nothing else; human text goes to stderr. On a
+//! terminal progress is a spinner; elsewhere (CI logs, pipes) a plain line at most every ten
+//! seconds. Colour follows `console`: off for non-terminals and under `NO_COLOR`.
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
 
 use crate::exec::Stream;
 use crate::plan::{Command, Step};
@@ -15,69 +18,95 @@ use crate::render;
 /// How often a plain (non-terminal) progress line is printed.
 const PLAIN_EVERY: Duration = Duration::from_secs(10);
 
+/// One line of the `--output json` stream.
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event<'a> {
+    StepStarted { step: usize, title: &'a str, destructive: bool },
+    CommandStarted { step: usize, command: &'a str },
+    CommandFinished { step: usize, command: &'a str, exit_code: Option<i32>, duration_s: f64 },
+    WaitingForHealth { step: usize, waiting: &'a [String] },
+    StepFinished { step: usize, status: &'a str, duration_s: f64 },
+    Done { backup_file: &'a str, journal: &'a str, log: &'a str },
+    Failed { exit_code: u8, error: &'a str },
+}
+
 pub struct Ui {
+    /// Whoever reads the human text sits at a terminal.
     terminal: bool,
+    json: bool,
 }
 
 impl Ui {
-    pub fn new() -> Ui {
-        Ui { terminal: std::io::stdout().is_terminal() }
+    pub fn new(json: bool) -> Ui {
+        let human_is_terminal =
+            if json { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() };
+        Ui { terminal: human_is_terminal, json }
     }
 
     pub fn say(&self, text: &str) {
-        println!("{text}");
+        if self.json {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    }
+
+    pub fn event(&self, event: &Event) {
+        if self.json {
+            println!("{}", serde_json::to_string(event).expect("events always serialize"));
+        }
     }
 
     pub fn step(&self, step: &Step, total: usize) {
-        println!("\n{}", render::step_header(step, total));
+        self.say(&format!("\n{}", render::step_header(step, total)));
+        self.event(&Event::StepStarted {
+            step: step.number,
+            title: &step.title,
+            destructive: step.destructive,
+        });
     }
 
-    pub fn command(&self, command: &Command) {
-        println!("{}", render::command_line(command));
+    pub fn command(&self, step: &Step, command: &Command) {
+        self.say(&render::command_line(command));
+        self.event(&Event::CommandStarted { step: step.number, command: &command.display });
     }
 
     pub fn output(&self, stream: Stream, line: &str) {
         match stream {
-            Stream::Stdout => println!("    {line}"),
+            Stream::Stdout => self.say(&format!("    {line}")),
             Stream::Stderr => eprintln!("    {line}"),
         }
     }
 
     /// Progress that updates in place on a terminal and prints now and then elsewhere.
-    pub fn progress(&self) -> Progress {
-        let bar = if self.terminal {
+    pub fn progress(&self) -> Progress<'_> {
+        let bar = self.terminal.then(|| {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
                 ProgressStyle::with_template("    {spinner} {msg} ({elapsed})").expect("a valid template"),
             );
             bar.enable_steady_tick(Duration::from_millis(120));
-            Some(bar)
-        } else {
-            None
-        };
-        Progress { bar, last_plain: Instant::now() }
+            bar
+        });
+        Progress { ui: self, bar, last_plain: Instant::now() }
     }
 }
 
-impl Default for Ui {
-    fn default() -> Self {
-        Ui::new()
-    }
-}
-
-pub struct Progress {
+pub struct Progress<'a> {
+    ui: &'a Ui,
     bar: Option<ProgressBar>,
     last_plain: Instant,
 }
 
-impl Progress {
-    /// Shows `message`; `message` is only built when it will be shown.
+impl Progress<'_> {
+    /// Shows `message`, which is only built when it will be shown.
     pub fn update(&mut self, message: impl FnOnce() -> String) {
         match &self.bar {
             Some(bar) => bar.set_message(message()),
             None if self.last_plain.elapsed() >= PLAIN_EVERY => {
                 self.last_plain = Instant::now();
-                println!("    {}", message());
+                self.ui.say(&format!("    {}", message()));
             }
             None => {}
         }
@@ -86,7 +115,7 @@ impl Progress {
     pub fn finish(self, message: &str) {
         match self.bar {
             Some(bar) => bar.finish_with_message(message.to_owned()),
-            None => println!("    {message}"),
+            None => self.ui.say(&format!("    {message}")),
         }
     }
 }

@@ -6,6 +6,7 @@ mod support;
 mod dry_run;
 mod faults;
 mod plan;
+mod plugin;
 mod preflight;
 mod run;
 mod tidy;

@@ -27,12 +27,14 @@ macro_rules! snapshot {
 }
 
 /// A snapshot of a run of the binary, which names files after today's date: the date is
-/// written `[DATE]` so that the snapshot holds on any day.
+/// written `[DATE]` so that the snapshot holds on any day, and checksums `[SHA256]`.
 #[macro_export]
 macro_rules! run_snapshot {
     ($name:expr, $value:expr) => {{
         let mut settings = insta::Settings::clone_current();
         settings.add_filter(r"\b20\d{6}\b", "[DATE]");
+        // The archive holds the fixture's mtimes, so its checksum differs on every run.
+        settings.add_filter(r"\b[0-9a-f]{64}\b", "[SHA256]");
         settings.bind(|| $crate::snapshot!($name, $value));
     }};
 }
@@ -66,9 +68,9 @@ pub struct World {
 }
 
 /// What the fakes themselves need from the host.
-const SYSTEM_TOOLS: [&str; 17] = [
-    "bash", "basename", "cat", "cut", "du", "find", "gzip", "kill", "ls", "mkdir", "rm", "sleep", "sort",
-    "tail", "tar", "truncate", "wc",
+const SYSTEM_TOOLS: [&str; 18] = [
+    "bash", "basename", "cat", "cut", "du", "find", "grep", "gzip", "kill", "ls", "mkdir", "rm", "sleep",
+    "sort", "tail", "tar", "truncate", "wc",
 ];
 
 /// Calls that only ask and change nothing: they are not runbook commands.

@@ -73,6 +73,7 @@ next_ps() {
 case "$name" in
     sudo) FAKE_INNER=1 exec "$@" ;;
     osism) echo "osism $*: task finished" ;;
+    osism-*) echo "$name $*: ran on the host" ;;
     systemctl)
         case "$1" in
             is-active) [[ " ${FAKE_ACTIVE:-} " == *" $3 "* ]] ;;
@@ -94,6 +95,7 @@ case "$name" in
                 echo "manager-api-1   api       Up 2 seconds (healthy)" ;;
             "compose --project-directory "*" down -v") rm -rf "$state/share" ;;
             "run "*) docker_run "$@" ;;
+            "exec "*) echo "docker exec: ran ${*: -1}" ;;
             *) echo "docker: unexpected call: $*" >&2; exit 125 ;;
         esac ;;
 esac

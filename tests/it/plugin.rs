@@ -1,0 +1,179 @@
+//! `osism manager reset`: the shipped host wrapper, the metadata request, the JSON event
+//! stream, colour, and the generated man page and completions.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use clap::CommandFactory;
+use osism_manager_reset::cli::Args;
+
+use crate::run_snapshot;
+use crate::support::{World, stderr, stdout};
+
+/// The wrapper, run from a world whose PATH holds the installed plugin and the fakes.
+fn osism(world: &World, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let plugins = world.path().join("plugins");
+    if !plugins.exists() {
+        fs::create_dir(&plugins).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        fs::copy(root.join("plugin.toml"), plugins.join("manager-reset.toml")).unwrap();
+        symlink(env!("CARGO_BIN_EXE_osism-manager-reset"), world.bin_dir().join("osism-manager-reset"))
+            .unwrap();
+        let fake = root.join("tests/it/fakes/fake.sh");
+        for host_program in ["osism-update-docker", "osism-frobnicate-widget"] {
+            symlink(&fake, world.bin_dir().join(host_program)).unwrap();
+        }
+    }
+    // The wrapper gets the environment the binary would get in this world.
+    let binary = world.command(args);
+    #[allow(clippy::disallowed_methods)] // the wrapper is the program under test here
+    let mut wrapper = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("wrapper/osism"));
+    for (key, value) in binary.get_envs() {
+        match value {
+            Some(value) => wrapper.env(key, value),
+            None => wrapper.env_remove(key),
+        };
+    }
+    if let Some(dir) = binary.get_current_dir() {
+        wrapper.current_dir(dir);
+    }
+    wrapper.args(args).env("OSISM_PLUGIN_DIRS", world.path().join("plugins")).envs(env.iter().copied());
+    wrapper.stdin(Stdio::null()).output().unwrap()
+}
+
+fn exec_calls(world: &World) -> Vec<String> {
+    world
+        .calls()
+        .iter()
+        .filter(|argv| (argv[0] == "docker" && argv[1] == "exec") || argv[0].starts_with("osism-"))
+        .map(|argv| osism_manager_reset::quote::join(argv))
+        .collect()
+}
+
+#[test]
+fn osism_manager_reset_runs_the_plugin_on_the_host() {
+    let world = World::new();
+    let out = osism(&world, &["manager", "reset", "--dry-run"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Step 3/7: Delete the manager service"), "{}", stdout(&out));
+    assert!(exec_calls(&world).is_empty(), "went to the container: {:?}", exec_calls(&world));
+}
+
+#[test]
+fn the_plugin_exit_code_is_osism_exit_code() {
+    let world = World::new();
+    let out = osism(&world, &["manager", "reset", "--frobnicate"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = osism(&world, &["manager", "reset"], &[]);
+    assert_eq!(out.status.code(), Some(2), "no terminal and no --yes");
+}
+
+#[test]
+fn other_commands_go_where_they_went_before() {
+    let world = World::new();
+    let out = osism(&world, &["apply", "facts"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out =
+        osism(&world, &["apply", "-e", "a b", "facts"], &[("OSISM_APPLY_RETRY", "3"), ("OSISM_RETRY", "2")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = osism(&world, &["update", "docker", "--check"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A host program without a manifest is no plugin; an unknown word is no plugin either.
+    osism(&world, &["frobnicate", "widget", "x"], &[]);
+    osism(&world, &["reconciler", "sync"], &[]);
+    assert_eq!(
+        exec_calls(&world),
+        [
+            "docker exec -i osismclient osism apply facts",
+            "docker exec -i --env OSISM_APPLY_RETRY=3 --env OSISM_RETRY=2 osismclient osism apply -e 'a b' facts",
+            "osism-update-docker --check",
+            "docker exec -i osismclient osism frobnicate widget x",
+            "docker exec -i osismclient osism reconciler sync",
+        ]
+    );
+}
+
+#[test]
+fn plugin_metadata_is_plugin_toml_as_json() {
+    let out = World::new().run(&["--plugin-metadata"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("plugin.toml")).unwrap();
+    let toml: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!(json, serde_json::to_value(toml).unwrap());
+    assert_eq!(json["command"], serde_json::json!(["manager", "reset"]));
+}
+
+/// The event stream with durations and this world's directory made stable.
+fn events(world: &World, out: &Output) -> String {
+    stdout(out)
+        .lines()
+        .map(|line| {
+            let mut event: serde_json::Value = serde_json::from_str(line).expect("every stdout line is JSON");
+            if let Some(d) = event.get_mut("duration_s") {
+                assert!(d.as_f64().unwrap() >= 0.0);
+                *d = serde_json::json!("[duration]");
+            }
+            world.scrub(&[event.to_string()])
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn json_output_is_one_event_per_line_and_nothing_else() {
+    let world = World::new();
+    world.ps(1, r#"{"Service":"api","Name":"manager-api-1","State":"running","Health":"starting"}"#);
+    world.ps(2, r#"{"Service":"api","Name":"manager-api-1","State":"running","Health":"healthy"}"#);
+    let out = world.run(&["--yes", "--output", "json"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Step 1/7"), "human text belongs on stderr");
+    run_snapshot!("json_events_done", events(&world, &out));
+}
+
+#[test]
+fn json_output_ends_with_a_failed_event() {
+    let world = World::new();
+    let out = world.run(&["--yes", "--output", "json"], &[("FAKE_FAIL", "* down -v")]);
+    assert_eq!(out.status.code(), Some(1));
+    run_snapshot!("json_events_failed", events(&world, &out));
+    let out = World::new().run(&["--output", "json"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let last: serde_json::Value = serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "failed");
+    assert_eq!(last["exit_code"], 2);
+}
+
+#[test]
+fn no_color_and_non_terminals_give_plain_text() {
+    let world = World::new();
+    let forced =
+        world.command(&["--dry-run"]).env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1").output().unwrap();
+    assert!(stdout(&forced).contains("\x1b["), "CLICOLOR_FORCE gave no colour, so this test proves nothing");
+    let piped = world.command(&["--dry-run"]).env_remove("NO_COLOR").output().unwrap();
+    assert!(!stdout(&piped).contains('\x1b'), "colour on a pipe");
+    let no_color =
+        world.command(&["--dry-run"]).env("NO_COLOR", "1").env("CLICOLOR_FORCE", "1").output().unwrap();
+    assert!(!stdout(&no_color).contains('\x1b'), "colour despite NO_COLOR");
+}
+
+#[test]
+fn man_page_and_completions_name_every_option() {
+    let longs: Vec<String> =
+        Args::command().get_arguments().filter_map(|a| a.get_long()).map(|l| l.to_owned()).collect();
+    assert!(longs.len() >= 12, "{longs:?}");
+    for what in ["man", "bash", "zsh", "fish"] {
+        let out = World::new().run(&["--generate", what], &[]);
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", stderr(&out));
+        let text = stdout(&out);
+        for long in &longs {
+            // The man page escapes '-' as '\-'.
+            let found = text.contains(&format!("--{long}"))
+                || text.contains(&format!("\\-\\-{}", long.replace('-', "\\-")));
+            let found = found || (what == "fish" && text.contains(&format!("-l {long}")));
+            assert!(found, "{what} lacks --{long}");
+        }
+    }
+}
