@@ -6,7 +6,7 @@ BIN := osism-manager-reset
 RELEASE := target/release/$(BIN)
 GENERATED := target/generated
 
-.PHONY: all help build test lint format-check clippy install install-wrapper snapshots dry-run e2e
+.PHONY: all help build test lint format-check clippy install install-wrapper snapshots dry-run e2e bench
 
 all: test
 
@@ -15,6 +15,7 @@ help:
 	@echo "test             unit, snapshot and fake-binary end-to-end tests (no Docker needed)"
 	@echo "lint             cargo fmt --check and clippy with warnings denied"
 	@echo "e2e              the suite against a real Docker engine (root; sets the engine up)"
+	@echo "bench            figures against their targets on the real engine, into BENCHMARKS.md"
 	@echo "install          binary, plugin manifest, man page, completions under \$$(DESTDIR)\$$(PREFIX)"
 	@echo "install-wrapper  the osism host wrapper with the plugin rule, as \$$(PREFIX)/bin/osism"
 	@echo "snapshots        review pending insta snapshots"
@@ -61,3 +62,8 @@ dry-run:
 e2e:
 	bash tests/e2e/setup.sh
 	$(CARGO) test --locked --features e2e --test e2e -- --nocapture
+
+# Benchmarks on the real engine; writes BENCHMARKS.md.
+bench:
+	bash tests/e2e/setup.sh
+	$(CARGO) bench --locked --features e2e --bench reset

@@ -64,7 +64,7 @@ fn run(today: Date, args: Args) -> Result<(), Failure> {
     }
     let (dry_run, resume) = (args.dry_run, args.resume);
     let config = checked_config(args).or_exit(Code::Refused)?;
-    let runner = Runner::new().or_exit(Code::Refused)?;
+    let mut runner = Runner::new().or_exit(Code::Refused)?;
     if resume {
         return resume_reset(&config, runner);
     }
@@ -89,12 +89,14 @@ fn run(today: Date, args: Args) -> Result<(), Failure> {
         ));
     }
     confirm::confirm(&plan.project, config.yes).or_exit(Code::Refused)?;
+    // The log opens first: a journal without a log would block the next reset for nothing.
+    runner.record_into(Transcript::open(&plan.log_path()).or_exit(Code::Refused)?);
     let mut journal = Journal::create(&plan).or_exit(Code::Refused)?;
-    execute(&config, runner, &ui, &mut journal)
+    execute(&config, &runner, &ui, &mut journal)
 }
 
 /// Continues the unfinished reset recorded in the backup directory, with its own plan.
-fn resume_reset(config: &Config, runner: Runner) -> Result<(), Failure> {
+fn resume_reset(config: &Config, mut runner: Runner) -> Result<(), Failure> {
     let dir = &config.backup_dir;
     let journals = Journal::unfinished_in(dir).or_exit(Code::Refused)?;
     let path = match journals.as_slice() {
@@ -134,13 +136,13 @@ fn resume_reset(config: &Config, runner: Runner) -> Result<(), Failure> {
     ui.say(&render::summary(&journal.plan));
     ui.say(&format!("Resuming the reset of {} from step {next} (journal {path})", journal.plan.date));
     confirm::confirm(&journal.plan.project, config.yes).or_exit(Code::Refused)?;
-    execute(config, runner, &ui, &mut journal)
+    runner.record_into(Transcript::open(&journal.plan.log_path()).or_exit(Code::Refused)?);
+    execute(config, &runner, &ui, &mut journal)
 }
 
-fn execute(config: &Config, mut runner: Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
+fn execute(config: &Config, runner: &Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
+    Reset { runner, ui, health_timeout: config.health_timeout }.run(journal)?;
     let log = journal.plan.log_path();
-    runner.record_into(Transcript::open(&log).or_exit(Code::Refused)?);
-    Reset { runner: &runner, ui, health_timeout: config.health_timeout }.run(journal)?;
     let (archive, journal) = (journal.plan.backup_file.as_str(), journal.path().as_str());
     ui.say(&format!("\nThe manager was reset. Archive {archive}, journal {journal}, log {log}"));
     ui.event(&Event::Done { backup_file: archive, journal, log: log.as_str() });

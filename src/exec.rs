@@ -17,6 +17,9 @@ use xshell::Shell;
 
 use crate::transcript::Transcript;
 
+/// Lines read ahead of the one being handled, per command.
+const LINES_IN_FLIGHT: usize = 256;
+
 /// Which stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
@@ -72,7 +75,9 @@ impl Runner {
                 return Err(error).with_context(|| format!("cannot start {program}"));
             }
         };
-        let (tx, rx) = mpsc::channel();
+        // Bounded: a command that prints faster than the lines are handled waits for us,
+        // instead of piling its output up in memory.
+        let (tx, rx) = mpsc::sync_channel(LINES_IN_FLIGHT);
         let pipes: [(Stream, Option<Box<dyn Read + Send>>); 2] = [
             (Stream::Stdout, child.stdout.take().map(|p| Box::new(p) as _)),
             (Stream::Stderr, child.stderr.take().map(|p| Box::new(p) as _)),
@@ -144,7 +149,7 @@ impl Runner {
     }
 }
 
-fn forward_lines(stream: Stream, pipe: impl Read, tx: &mpsc::Sender<(Stream, String)>) {
+fn forward_lines(stream: Stream, pipe: impl Read, tx: &mpsc::SyncSender<(Stream, String)>) {
     let mut reader = BufReader::new(pipe);
     let mut buf = Vec::new();
     while let Ok(n) = reader.read_until(b'\n', &mut buf) {

@@ -24,6 +24,15 @@ pub fn path(project_directory: &Utf8Path) -> Utf8PathBuf {
 }
 
 pub fn acquire(project_directory: &Utf8Path) -> Result<Lock, Failure> {
+    if !project_directory.is_dir() {
+        return Err(Failure::new(
+            Code::Refused,
+            anyhow!(
+                "the project directory {project_directory} does not exist: point --project-directory at \
+                 the manager's compose project"
+            ),
+        ));
+    }
     let path = path(project_directory);
     let mut file = OpenOptions::new()
         .read(true)

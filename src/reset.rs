@@ -82,7 +82,14 @@ impl Reset<'_> {
         }
         match step.kind {
             StepKind::BackupShare => {
+                let reading = Instant::now();
                 let archive = verify::read_back(&plan.backup_file)?;
+                self.runner.note(&format!(
+                    "read the archive back in {:.3}s: {} entries, sha256 {}",
+                    reading.elapsed().as_secs_f64(),
+                    archive.entries,
+                    archive.sha256
+                ));
                 let counted = journal.share_entries.context("/share was not counted before the backup")?;
                 ensure!(
                     archive.entries == counted,

@@ -132,3 +132,8 @@ fn the_detected_unit_is_the_one_stopped_and_started() {
     assert_eq!(calls[0], "systemctl stop manager.service");
     assert_eq!(calls[3], "systemctl start manager.service");
 }
+
+#[test]
+fn a_missing_project_directory_is_refused() {
+    refused("the project directory", &[], |w| fs::remove_dir_all(w.project()).unwrap());
+}

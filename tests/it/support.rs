@@ -209,28 +209,9 @@ impl World {
         lines.join("\n").replace(&self.path().display().to_string(), "[WORLD]")
     }
 
-    /// Every path under the share volume with its type, mode and contents or target.
+    /// Every entry of the modelled share volume, as `listing` describes it.
     pub fn share_listing(&self) -> BTreeMap<String, String> {
-        let mut listing = BTreeMap::new();
-        let root = self.share();
-        let mut stack = vec![root.clone()];
-        while let Some(dir) = stack.pop() {
-            for entry in fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                let meta = fs::symlink_metadata(&path).unwrap();
-                let rel = path.strip_prefix(&root).unwrap().display().to_string();
-                let what = if meta.file_type().is_symlink() {
-                    format!("link -> {}", fs::read_link(&path).unwrap().display())
-                } else if meta.is_dir() {
-                    stack.push(path.clone());
-                    format!("dir {:o}", meta.permissions().mode() & 0o7777)
-                } else {
-                    format!("file {:o} {:?}", meta.permissions().mode() & 0o7777, fs::read(&path).unwrap())
-                };
-                listing.insert(rel, what);
-            }
-        }
-        listing
+        crate::listing::listing(&self.share())
     }
 
     /// The journal the run left, as JSON.

@@ -1,0 +1,359 @@
+//! `make bench`: the tool against the bare runbook on the real Docker fixture; writes
+//! BENCHMARKS.md with the figures, the machine and the commands that reproduce them.
+//!
+//! Figures, each against its target:
+//! 1. start-up: median wall time of `--dry-run` (50+ runs);
+//! 2. overhead: full reset by the tool against a shell script of the runbook's 8 commands plus a
+//!    1-second `ps` polling loop, alternated 3 times each;
+//! 3. scale: the tool's peak resident memory and wall time with 1,000 and 100,000 files;
+//! 4. verification: in-process archive read-back against the backup step, 200 MB /share;
+//! 5. health latency: from the last container's `health_status: healthy` event to the tool's
+//!    runbook `ps`.
+#![allow(clippy::disallowed_methods)] // the harness drives docker, scripts and the binary
+
+#[allow(dead_code)] // shared with the suite, which uses other parts of it
+#[path = "../tests/e2e/fixture.rs"]
+mod fixture;
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use fixture::{Fixture, Share, ok};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+const STARTUP_RUNS: usize = 100;
+const ALTERNATIONS: usize = 3;
+/// Seconds the fixture's api takes to get healthy in the overhead runs: longer than the
+/// restore, so that step 6 really waits and the health latency measures the tool's polling.
+const API_READY_AFTER: &str = "15";
+
+/// The runbook pasted into a script, as an operator without the tool would run it.
+const BARE_RUNBOOK: &str = r#"#!/bin/bash
+set -e
+cd "$BACKUP_DIR"
+systemctl stop manager.service
+docker run --rm --mount source=manager_share,target=/share --volume $(pwd):/backup busybox tar -czvf /backup/manager-share-$(date +%Y%m%d).tar.gz /share
+docker compose --project-directory "$E2E_PROJECT" down -v
+systemctl start manager.service
+docker run --rm --mount source=manager_share,target=/share --volume $(pwd):/backup busybox tar -xzvf /backup/manager-share-$(date +%Y%m%d).tar.gz -C /
+while :; do
+    states=$(docker compose --project-directory "$E2E_PROJECT" ps --all --format '{{.State}} {{.Health}}')
+    if [ -n "$states" ] && ! grep -qvE '^running (healthy)? *$' <<<"$states"; then break; fi
+    sleep 1
+done
+docker compose --project-directory "$E2E_PROJECT" ps
+osism reconciler sync
+osism apply facts
+"#;
+
+struct Figure {
+    what: String,
+    value: String,
+    target: String,
+    met: bool,
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` asks a harness for its benchmarks
+    }
+    let mut figures = Vec::new();
+    let mut notes = Vec::new();
+
+    eprintln!("bench: start-up");
+    let startup = median(&time_runs(STARTUP_RUNS, || {
+        let out = Command::new(env!("CARGO_BIN_EXE_osism-manager-reset"))
+            .args(["--dry-run", "--project-directory", "/nonexistent"])
+            .env("PATH", "/nonexistent")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(out.success());
+    }));
+    figures.push(Figure {
+        what: format!("start-up: median wall time of `--dry-run`, {STARTUP_RUNS} runs"),
+        value: format!("{:.2} ms", startup * 1e3),
+        target: "< 10 ms".into(),
+        met: startup < 0.010,
+    });
+
+    {
+        let fixture = Fixture::new(Share::SUITE);
+        let preflight = median(&time_runs(10, || {
+            ok(fixture.run(&["--dry-run"], &[]), "dry run");
+        }));
+        notes.push(format!(
+            "`--dry-run` against the fixture, with its read-only preflight (Compose, systemd, a \
+             read-only container counting /share), takes {:.0} ms (median of 10): the queries to \
+             Docker, not the tool, set that time.",
+            preflight * 1e3
+        ));
+
+        eprintln!("bench: overhead, tool against bare runbook, {ALTERNATIONS} times each");
+        let (mut tool, mut bare, mut latencies) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..ALTERNATIONS {
+            let backup = fresh_dir(&fixture, &format!("tool-{round}"));
+            let events = health_events();
+            let started = Instant::now();
+            let out =
+                fixture.run(&["--yes", "--backup-dir", &backup], &[("API_READY_AFTER", API_READY_AFTER)]);
+            tool.push(started.elapsed().as_secs_f64());
+            assert!(out.status.success(), "tool: {}", String::from_utf8_lossy(&out.stderr));
+            latencies.push(health_latency(events, &backup));
+
+            let backup = fresh_dir(&fixture, &format!("bare-{round}"));
+            let script = Path::new(&backup).join("runbook.sh");
+            fs::write(&script, BARE_RUNBOOK).unwrap();
+            let started = Instant::now();
+            let out = Command::new("bash")
+                .arg(&script)
+                .envs(fixture.stand_in_env())
+                .env("BACKUP_DIR", &backup)
+                .env("API_READY_AFTER", API_READY_AFTER)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            bare.push(started.elapsed().as_secs_f64());
+            assert!(out.status.success(), "bare: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let ratio = median(&tool) / median(&bare);
+        figures.push(Figure {
+            what: format!(
+                "overhead: full reset, tool / bare runbook (medians of {ALTERNATIONS}: {:.1} s / {:.1} s; \
+                 runs {} / {})",
+                median(&tool),
+                median(&bare),
+                seconds(&tool),
+                seconds(&bare)
+            ),
+            value: format!("{ratio:.2}"),
+            target: "<= 1.25".into(),
+            met: ratio <= 1.25,
+        });
+        let worst = latencies.iter().cloned().fold(0.0, f64::max);
+        figures.push(Figure {
+            what: format!("health detection latency, worst of {ALTERNATIONS} (runs {})", seconds(&latencies)),
+            value: format!("{worst:.2} s"),
+            target: "<= 1.5 s".into(),
+            met: worst <= 1.5,
+        });
+    }
+
+    let mut scale = Vec::new();
+    for files in [1_000, 100_000] {
+        eprintln!("bench: scale, {files} files");
+        let fixture = Fixture::new(Share { small_files: files, big_file_bytes: 0 });
+        let started = Instant::now();
+        let child =
+            fixture.command(&["--yes"], &[]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let peak = peak_memory(child);
+        scale.push((files, peak, started.elapsed().as_secs_f64()));
+    }
+    for (files, peak, wall) in &scale {
+        figures.push(Figure {
+            what: format!(
+                "scale: peak resident memory of the tool, {files} files in /share (reset {wall:.1} s)"
+            ),
+            value: format!("{:.1} MiB", *peak as f64 / 1024.0),
+            target: "< 32 MiB".into(),
+            met: (*peak as f64 / 1024.0) < 32.0,
+        });
+    }
+    let growth = scale[1].1 as f64 / scale[0].1 as f64;
+    figures.push(Figure {
+        what: "scale: peak memory at 100,000 files / at 1,000 files".into(),
+        value: format!("{growth:.2}"),
+        target: "<= 1.5".into(),
+        met: growth <= 1.5,
+    });
+
+    eprintln!("bench: verification, 200 MB /share");
+    {
+        let fixture = Fixture::new(Share { small_files: 1_000, big_file_bytes: 200 * 1024 * 1024 });
+        let out = fixture.run(&["--yes"], &[]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let log = transcript(&fixture.backup_dir().display().to_string());
+        let backup = command_duration(&log, "tar -czvf");
+        let verify = log
+            .lines()
+            .find_map(|l| l.split("read the archive back in ").nth(1)?.split('s').next()?.parse::<f64>().ok())
+            .expect("the log notes the read-back");
+        let ratio = verify / backup;
+        figures.push(Figure {
+            what: format!("verification: read-back {verify:.2} s / backup step {backup:.2} s, 200 MB /share"),
+            value: format!("{ratio:.2}"),
+            target: "<= 0.5".into(),
+            met: ratio <= 0.5,
+        });
+    }
+
+    write_report(&figures, &notes);
+}
+
+fn time_runs(n: usize, mut f: impl FnMut()) -> Vec<f64> {
+    (0..n)
+        .map(|_| {
+            let started = Instant::now();
+            f();
+            started.elapsed().as_secs_f64()
+        })
+        .collect()
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+fn seconds(values: &[f64]) -> String {
+    values.iter().map(|v| format!("{v:.1}")).collect::<Vec<_>>().join(", ")
+}
+
+fn fresh_dir(fixture: &Fixture, name: &str) -> String {
+    let dir = fixture.backup_dir().join(name);
+    fs::create_dir_all(&dir).unwrap();
+    dir.display().to_string()
+}
+
+/// `docker events` for health changes, from now on, with their times in nanoseconds.
+fn health_events() -> Child {
+    let child = Command::new("docker")
+        .args(["events", "--filter", "event=health_status", "--format", "{{.TimeNano}} {{.Status}}"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    thread::sleep(Duration::from_millis(300)); // let it subscribe before the run starts
+    child
+}
+
+/// Seconds from the moment there was something to detect (the last `healthy` event, or the
+/// start of step 6 if everything was healthy before) to the tool's runbook `ps`.
+fn health_latency(mut events: Child, backup_dir: &str) -> f64 {
+    let _ = events.kill();
+    let lines: Vec<String> =
+        BufReader::new(events.stdout.take().unwrap()).lines().map_while(Result::ok).collect();
+    let _ = events.wait();
+    let log = transcript(backup_dir);
+    let moved_on = log
+        .lines()
+        .find(|l| l.contains(" $ docker compose") && l.ends_with(" ps"))
+        .and_then(|l| OffsetDateTime::parse(l.split(' ').next()?, &Rfc3339).ok())
+        .expect("the log holds the runbook's ps");
+    let moved_on = moved_on.unix_timestamp_nanos();
+    let waiting_from = log
+        .lines()
+        .find(|l| l.contains(" # step 6:"))
+        .and_then(|l| OffsetDateTime::parse(l.split(' ').next()?, &Rfc3339).ok())
+        .expect("the log notes step 6")
+        .unix_timestamp_nanos();
+    let healthy = lines
+        .iter()
+        .filter(|l| l.ends_with("health_status: healthy"))
+        .filter_map(|l| l.split(' ').next()?.parse::<i128>().ok())
+        .filter(|t| *t <= moved_on)
+        .max()
+        .expect("a healthy event before the tool moved on");
+    (moved_on - healthy.max(waiting_from)) as f64 / 1e9
+}
+
+/// The tool's peak resident set (VmHWM, KiB), sampled until it exits.
+fn peak_memory(mut child: Child) -> u64 {
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        let status = fs::read_to_string(&status_file).unwrap_or_default();
+        let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:"));
+        if let Some(kib) = hwm.and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()) {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
+            assert!(status.success(), "{err}");
+            return peak;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn transcript(backup_dir: &str) -> String {
+    let log = fs::read_dir(backup_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "log"))
+        .expect("a transcript");
+    fs::read_to_string(log).unwrap()
+}
+
+/// The duration the transcript records for the command containing `needle`.
+fn command_duration(log: &str, needle: &str) -> f64 {
+    let mut lines = log.lines().skip_while(|l| !(l.contains(" $ ") && l.contains(needle)));
+    lines
+        .find_map(|l| l.split(" after ").nth(1)?.strip_suffix('s')?.parse::<f64>().ok())
+        .expect("the command's duration")
+}
+
+fn write_report(figures: &[Figure], notes: &[String]) {
+    let sh = |cmd: &str| {
+        Command::new("sh")
+            .args(["-c", cmd])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    let mut md = String::from(
+        "# Benchmarks\n\nWritten by `make bench` (`benches/reset.rs`); rerun it to refresh.\n\n",
+    );
+    let _ = writeln!(md, "Run on {} UTC.\n", OffsetDateTime::now_utc().format(&Rfc3339).unwrap());
+    md.push_str("## Machine\n\n");
+    for (what, cmd) in [
+        ("CPU", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"),
+        ("cores", "nproc"),
+        ("memory", "free -h | awk '/Mem:/ {print $2}'"),
+        ("kernel", "uname -r"),
+        ("Docker engine", "docker version --format '{{.Server.Version}}'"),
+        ("Docker Compose", "docker compose version --short"),
+        ("rustc", "rustc --version"),
+    ] {
+        let _ = writeln!(md, "- {what}: {}", sh(cmd));
+    }
+    md.push_str("\n## Figures\n\n| figure | value | target | met |\n| --- | --- | --- | --- |\n");
+    for f in figures {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            f.what,
+            f.value,
+            f.target,
+            if f.met { "yes" } else { "NO" }
+        );
+    }
+    if !notes.is_empty() {
+        md.push_str("\n## Notes\n\n");
+        for note in notes {
+            let _ = writeln!(md, "- {note}");
+        }
+    }
+    md.push_str(
+        "\n## How to reproduce\n\n```sh\nmake bench   # as root: sets up the engine (tests/e2e/setup.sh), then \
+         cargo bench --features e2e --bench reset\n```\n\nThe fixture is the end-to-end suite's \
+         (`tests/e2e/fixture.rs`). Start-up runs the release binary with `--dry-run` and no docker on \
+         PATH; the overhead compares the tool's full reset with a script of the runbook's eight \
+         commands and a 1-second `ps` polling loop (`BARE_RUNBOOK` in `benches/reset.rs`), alternating; \
+         memory is the tool's own VmHWM sampled every 20 ms (docker's client processes are not the \
+         tool); verification and health latency are read from the run's transcript and from \
+         `docker events`.\n",
+    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
+    fs::write(&path, &md).unwrap();
+    println!("{md}");
+    eprintln!("bench: wrote {}", path.display());
+}

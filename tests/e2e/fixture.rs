@@ -1,0 +1,195 @@
+//! The fixture manager of the real-engine suite and the benchmarks: a compose project modelled
+//! on OSISM's (`fixture/compose.yaml`), its share volume filled with awkward content, and the
+//! built binary run against it with stand-ins for systemctl and osism first on PATH.
+//!
+//! Fixtures share the engine and the project name `manager`, so each holds a process-wide lock.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{PermissionsExt, chown, symlink};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
+
+#[path = "../common/listing.rs"]
+mod listing;
+use listing::listing;
+
+static ENGINE: Mutex<()> = Mutex::new(());
+
+/// What /share holds besides the awkward handful of files.
+#[derive(Debug, Clone, Copy)]
+pub struct Share {
+    pub small_files: usize,
+    pub big_file_bytes: usize,
+}
+
+impl Share {
+    /// The suite's share: 10,000 small files and a 20 MB binary file.
+    pub const SUITE: Share = Share { small_files: 10_000, big_file_bytes: 20 * 1024 * 1024 };
+}
+
+pub struct Fixture {
+    dir: tempfile::TempDir,
+    _engine: MutexGuard<'static, ()>,
+}
+
+pub fn docker(args: &[&str]) -> Output {
+    Command::new("docker").args(args).stdin(Stdio::null()).output().expect("docker runs")
+}
+
+pub fn ok(output: Output, what: &str) -> String {
+    assert!(output.status.success(), "{what}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+impl Fixture {
+    /// A running fixture manager whose share volume holds the awkward content and `share`.
+    pub fn new(share: Share) -> Fixture {
+        let engine = ENGINE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let dir = tempfile::Builder::new().prefix("omr-e2e-").tempdir().unwrap();
+        let fixture = Fixture { dir, _engine: engine };
+        let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/fixture");
+        for d in [fixture.project(), fixture.backup_dir(), fixture.bin()] {
+            fs::create_dir_all(d).unwrap();
+        }
+        fs::copy(here.join("compose.yaml"), fixture.project().join("compose.yaml")).unwrap();
+        for tool in ["systemctl", "osism"] {
+            symlink(here.join("bin").join(tool), fixture.bin().join(tool)).unwrap();
+        }
+        fixture.compose(&["down", "--volumes", "--remove-orphans"]);
+        ok(fixture.compose(&["up", "--detach", "--wait"]), "compose up");
+        fixture.fill_share(share);
+        fs::write(fixture.volume_dir("manager_mariadb").join("ibdata1"), "ARA and friends").unwrap();
+        fixture
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn project(&self) -> PathBuf {
+        self.path().join("manager")
+    }
+    pub fn backup_dir(&self) -> PathBuf {
+        self.path().join("backups")
+    }
+    pub fn bin(&self) -> PathBuf {
+        self.path().join("bin")
+    }
+    pub fn log(&self) -> PathBuf {
+        self.path().join("calls.log")
+    }
+
+    pub fn compose(&self, args: &[&str]) -> Output {
+        let project = self.project();
+        let mut argv = vec!["compose", "--project-directory", project.to_str().unwrap()];
+        argv.extend_from_slice(args);
+        docker(&argv)
+    }
+
+    /// The volume's data directory on this host (the local driver; the suite runs as root).
+    pub fn volume_dir(&self, volume: &str) -> PathBuf {
+        PathBuf::from(
+            ok(docker(&["volume", "inspect", "--format", "{{.Mountpoint}}", volume]), "inspect").trim(),
+        )
+    }
+
+    pub fn volume_created(&self, volume: &str) -> String {
+        ok(docker(&["volume", "inspect", "--format", "{{.CreatedAt}}", volume]), "inspect").trim().to_owned()
+    }
+
+    fn fill_share(&self, share_size: Share) {
+        let share = self.volume_dir("manager_share");
+        let write = |rel: &str, data: &[u8]| {
+            let path = share.join(rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, data).unwrap();
+        };
+        write("ansible/secrets/vault key.txt", b"vault-password\n");
+        write("ceph/ceph.client.admin.keyring", b"[client.admin]\n\tkey = AQ==\n");
+        write("known_hosts", b"testbed-node-0 ssh-ed25519 AAAA\n");
+        write("octavia/Grüße ñ/ca cert.pem", b"-----BEGIN CERTIFICATE-----\n");
+        write("empty", b"");
+        write("private", b"only uid 1000 reads this\n");
+        fs::set_permissions(share.join("private"), fs::Permissions::from_mode(0o600)).unwrap();
+        chown(share.join("private"), Some(1000), Some(1000)).unwrap();
+        symlink("ceph/ceph.client.admin.keyring", share.join("keyring link")).unwrap();
+        let mut big = vec![0u8; share_size.big_file_bytes];
+        let mut state = 0x2545F4914F6CDD1Du64;
+        for chunk in big.chunks_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
+        }
+        write("images/big.bin", &big);
+        for i in 0..share_size.small_files {
+            write(&format!("many/{:02}/file-{i}.txt", i % 100), format!("small file {i}\n").as_bytes());
+        }
+    }
+
+    /// Every entry of /share, as `listing` describes it.
+    pub fn share_listing(&self) -> BTreeMap<String, String> {
+        listing(&self.volume_dir("manager_share"))
+    }
+
+    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.command(args, env).output().expect("the binary starts")
+    }
+
+    /// The binary with the stand-ins first on PATH, pointed at this project and backup directory
+    /// through the environment, so that `args` can still choose others.
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_osism-manager-reset"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("OSISM_MANAGER_RESET_") || key.starts_with("E2E_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .args(args)
+            .env("OSISM_MANAGER_RESET_PROJECT_DIRECTORY", self.project())
+            .env("OSISM_MANAGER_RESET_BACKUP_DIR", self.backup_dir())
+            .envs(self.stand_in_env())
+            .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// The environment the stand-ins need: PATH, and the unit they model.
+    pub fn stand_in_env(&self) -> Vec<(String, String)> {
+        let path = format!("{}:{}", self.bin().display(), std::env::var("PATH").unwrap_or_default());
+        vec![
+            ("PATH".into(), path),
+            ("E2E_PROJECT".into(), self.project().display().to_string()),
+            ("E2E_UNIT".into(), "manager.service".into()),
+            ("E2E_LOG".into(), self.log().display().to_string()),
+        ]
+    }
+
+    pub fn backup_files(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.backup_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    pub fn all_healthy(&self) -> bool {
+        let out = ok(self.compose(&["ps", "--all", "--format", "json"]), "ps");
+        let containers: Vec<serde_json::Value> =
+            out.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
+        containers.len() == 4
+            && containers
+                .iter()
+                .all(|c| c["State"] == "running" && (c["Health"] == "healthy" || c["Health"] == ""))
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = self.compose(&["down", "--volumes", "--remove-orphans"]);
+    }
+}
