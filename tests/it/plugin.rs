@@ -21,9 +21,8 @@ fn osism(world: &World, args: &[&str], env: &[(&str, &str)]) -> Output {
         fs::copy(root.join("plugin.toml"), plugins.join("manager-reset.toml")).unwrap();
         symlink(env!("CARGO_BIN_EXE_osism-manager-reset"), world.bin_dir().join("osism-manager-reset"))
             .unwrap();
-        let fake = root.join("tests/it/fakes/fake.sh");
         for host_program in ["osism-update-docker", "osism-frobnicate-widget"] {
-            symlink(&fake, world.bin_dir().join(host_program)).unwrap();
+            symlink(world.fake(), world.bin_dir().join(host_program)).unwrap();
         }
     }
     // The wrapper gets the environment the binary would get in this world.

@@ -95,7 +95,9 @@ impl World {
         {
             fs::create_dir_all(dir).unwrap();
         }
-        let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fakes/fake.sh");
+        // A copy, so that a test running as another user can read it wherever the checkout is.
+        let fake = world.bin_dir().join("fake.sh");
+        fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fakes/fake.sh"), &fake).unwrap();
         for name in ["sudo", "systemctl", "docker", "osism"] {
             symlink(&fake, world.bin_dir().join(name)).unwrap();
         }
@@ -124,6 +126,11 @@ impl World {
 
     pub fn path(&self) -> &Path {
         self.root.path()
+    }
+
+    /// The fake that stands in for every program; symlinks give it its names.
+    pub fn fake(&self) -> PathBuf {
+        self.bin_dir().join("fake.sh")
     }
 
     pub fn bin_dir(&self) -> PathBuf {
