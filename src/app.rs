@@ -91,6 +91,8 @@ fn run(today: Date, args: Args) -> Result<(), Failure> {
     confirm::confirm(&plan.project, config.yes).or_exit(Code::Refused)?;
     // The log opens first: a journal without a log would block the next reset for nothing.
     runner.record_into(Transcript::open(&plan.log_path()).or_exit(Code::Refused)?);
+    // Preflight's queries ran before there was a log to keep; what they found goes in it.
+    runner.note(&format!("preflight passed:\n{}{}", render::summary(&plan), render::volumes_deleted(&plan)));
     let mut journal = Journal::create(&plan).or_exit(Code::Refused)?;
     execute(&config, &runner, &ui, &mut journal)
 }

@@ -29,8 +29,12 @@ impl Transcript {
         Ok(Transcript { file: BufWriter::new(file) })
     }
 
+    /// A line of the tool's own, `#`-marked; every line of a longer text is marked.
     pub fn note(&mut self, text: &str) {
-        self.write(format_args!("{} # {text}\n", now()));
+        let now = now();
+        for line in text.lines() {
+            self.write(format_args!("{now} # {line}\n"));
+        }
     }
 
     pub fn command(&mut self, display: &str) {

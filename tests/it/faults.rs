@@ -77,12 +77,7 @@ fn an_archive_changed_after_verification_is_not_restored_and_down_does_not_run()
     let world = World::new();
     let out = world.run(&["--yes"], &[("FAKE_FAIL", "* down -v")]);
     assert_eq!(out.status.code(), Some(1));
-    let archive = std::fs::read_dir(world.backup_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
-        .unwrap();
-    std::fs::write(&archive, b"tampered").unwrap();
+    std::fs::write(world.backup_file(".tar.gz"), b"tampered").unwrap();
     world.clear_calls();
     let out = world.run(&["--resume", "--yes"], &[]);
     assert_eq!(out.status.code(), Some(1));

@@ -12,19 +12,12 @@ use crate::support::{World, stderr, stdout};
 
 /// The binary under `script`, which gives it a terminal, with `typed` as the keyboard.
 fn at_terminal(world: &World, args: &[&str], typed: &str) -> Output {
-    let binary = world.command(args);
     let mut argv = vec![env!("CARGO_BIN_EXE_osism-manager-reset").to_owned()];
     argv.extend(args.iter().map(|a| a.to_string()));
-    #[allow(clippy::disallowed_methods)] // script(1) is the terminal of this test
-    let mut script = Command::new("/usr/bin/script");
-    script.args(["--quiet", "--return", "--command", &quote::join(&argv), "/dev/null"]);
-    for (key, value) in binary.get_envs() {
-        match value {
-            Some(value) => script.env(key, value),
-            None => script.env_remove(key),
-        };
-    }
-    script.env("SHELL", "/bin/sh").current_dir(world.backup_dir());
+    let mut script = world.in_world("/usr/bin/script");
+    script
+        .args(["--quiet", "--return", "--command", &quote::join(&argv), "/dev/null"])
+        .env("SHELL", "/bin/sh");
     let mut child =
         script.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(typed.as_bytes()).unwrap();
@@ -67,24 +60,14 @@ fn hand_to_operator(world: &World) {
 
 /// The binary as the operator: `nobody` (through setpriv) when the tests run as root.
 fn as_operator(world: &World, args: &[&str]) -> Output {
-    let mut binary = world.command(args);
     if !root() {
-        return binary.output().unwrap();
+        return world.command(args).output().unwrap();
     }
     // A copy in the world, which nobody can reach wherever the checkout is.
     let copy = world.path().join("osism-manager-reset");
-    fs::copy(binary.get_program(), &copy).unwrap();
-    #[allow(clippy::disallowed_methods)] // setpriv drops root for the binary under test
-    let mut setpriv = Command::new("/usr/bin/setpriv");
-    setpriv.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
-    setpriv.arg(&copy).args(binary.get_args());
-    for (key, value) in binary.get_envs() {
-        match value {
-            Some(value) => setpriv.env(key, value),
-            None => setpriv.env_remove(key),
-        };
-    }
-    setpriv.current_dir(world.backup_dir()).stdin(Stdio::null());
+    fs::copy(env!("CARGO_BIN_EXE_osism-manager-reset"), &copy).unwrap();
+    let mut setpriv = world.in_world("/usr/bin/setpriv");
+    setpriv.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(&copy).args(args);
     setpriv.output().unwrap()
 }
 

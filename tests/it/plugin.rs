@@ -4,7 +4,7 @@
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use clap::CommandFactory;
 use osism_manager_reset::cli::Args;
@@ -25,21 +25,9 @@ fn osism(world: &World, args: &[&str], env: &[(&str, &str)]) -> Output {
             symlink(world.fake(), world.bin_dir().join(host_program)).unwrap();
         }
     }
-    // The wrapper gets the environment the binary would get in this world.
-    let binary = world.command(args);
-    #[allow(clippy::disallowed_methods)] // the wrapper is the program under test here
-    let mut wrapper = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("wrapper/osism"));
-    for (key, value) in binary.get_envs() {
-        match value {
-            Some(value) => wrapper.env(key, value),
-            None => wrapper.env_remove(key),
-        };
-    }
-    if let Some(dir) = binary.get_current_dir() {
-        wrapper.current_dir(dir);
-    }
+    let mut wrapper = world.in_world(Path::new(env!("CARGO_MANIFEST_DIR")).join("wrapper/osism"));
     wrapper.args(args).env("OSISM_PLUGIN_DIRS", world.path().join("plugins")).envs(env.iter().copied());
-    wrapper.stdin(Stdio::null()).output().unwrap()
+    wrapper.output().unwrap()
 }
 
 fn exec_calls(world: &World) -> Vec<String> {

@@ -55,12 +55,7 @@ fn transcript_holds_every_command_with_status_and_output() {
     let world = World::new();
     let out = world.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let log = std::fs::read_dir(world.backup_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "log"))
-        .expect("a log beside the archive");
-    let log = std::fs::read_to_string(log).unwrap();
+    let log = std::fs::read_to_string(world.backup_file(".log")).unwrap();
     for line in dry_run_lines(&world) {
         assert!(log.contains(&format!("$ {line}")), "{line} not in the log");
     }
@@ -102,4 +97,19 @@ fn odd_backup_directory_is_passed_as_one_argument() {
     let backup = world.calls().into_iter().find(|argv| argv.iter().any(|a| a == "-czvf")).unwrap();
     assert!(backup.contains(&volume), "{backup:?}");
     assert!(!world.backup_dir().join("pwned").exists());
+}
+
+#[test]
+fn the_log_starts_with_what_preflight_found() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let log = std::fs::read_to_string(world.backup_file(".log")).unwrap();
+    let first: Vec<&str> = log.lines().take(7).map(|l| l.split_once(' ').unwrap().1).collect();
+    assert_eq!(first[0], "# preflight passed:");
+    assert!(
+        first.iter().any(|l| l.starts_with("#   service unit: docker-compose@manager.service")),
+        "{first:?}"
+    );
+    assert!(first.iter().any(|l| l.contains("deletes these volumes: manager_mariadb")), "{first:?}");
 }

@@ -2,6 +2,7 @@
 //! against one fake (`fakes/fake.sh`) standing in for sudo, systemctl, docker and osism.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
@@ -168,15 +169,22 @@ impl World {
 
     /// The binary, started in the backup directory with the fakes first on PATH.
     pub fn command(&self, args: &[&str]) -> Command {
-        #[allow(clippy::disallowed_methods)] // the test runs the built binary
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_osism-manager-reset"));
+        let mut cmd = self.in_world(env!("CARGO_BIN_EXE_osism-manager-reset"));
+        cmd.args(args);
+        cmd
+    }
+
+    /// `program` (a path) as the binary runs here: in the backup directory, with the fakes first
+    /// on PATH, the fakes' state and log, no colour and no terminal.
+    pub fn in_world(&self, program: impl AsRef<OsStr>) -> Command {
+        #[allow(clippy::disallowed_methods)] // tests start the binary and the tools around it
+        let mut cmd = Command::new(program);
         for (key, _) in std::env::vars() {
             if key.starts_with("OSISM_MANAGER_RESET_") || key.starts_with("FAKE_") {
                 cmd.env_remove(key);
             }
         }
-        cmd.args(args)
-            .current_dir(self.backup_dir())
+        cmd.current_dir(self.backup_dir())
             .env("PATH", format!("{}:{}", self.bin_dir().display(), self.sys_dir().display()))
             .env("OSISM_MANAGER_RESET_PROJECT_DIRECTORY", self.project())
             .env("FAKE_LOG", self.log())
@@ -184,6 +192,15 @@ impl World {
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
         cmd
+    }
+
+    /// The file in the backup directory whose name ends with `suffix`.
+    pub fn backup_file(&self, suffix: &str) -> PathBuf {
+        fs::read_dir(self.backup_dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with(suffix))
+            .unwrap_or_else(|| panic!("no *{suffix} in the backup directory"))
     }
 
     pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -223,12 +240,7 @@ impl World {
 
     /// The journal the run left, as JSON.
     pub fn journal(&self) -> serde_json::Value {
-        let found = fs::read_dir(self.backup_dir())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.to_string_lossy().ends_with(".journal.json"))
-            .expect("a journal");
-        serde_json::from_str(&fs::read_to_string(found).unwrap()).unwrap()
+        serde_json::from_str(&fs::read_to_string(self.backup_file(".journal.json")).unwrap()).unwrap()
     }
 
     /// Each step's state in the journal, as `1:done 2:failed ...`.
