@@ -102,6 +102,16 @@ impl Reset<'_> {
                 journal.archive = Some(archive);
                 journal.save()?;
             }
+            StepKind::RemoveProject => {
+                // `down -v` exits 0 even when a volume it could not remove is still there.
+                let left = host.project_volumes(&plan.project)?;
+                ensure!(
+                    left.is_empty(),
+                    "`down -v` left the volumes {}: stop what still uses them (docker ps --all --filter \
+                     volume=NAME), then resume",
+                    left.join(", ")
+                );
+            }
             StepKind::RestoreShare => {
                 let expected = journal.archive.as_ref().map(|a| a.entries).unwrap_or_default();
                 let share = host

@@ -132,3 +132,36 @@ fn dry_run_lists_the_volumes_down_deletes() {
     assert_eq!(plan["service"]["unit"], "manager.service");
     assert_eq!(plan["project"], "manager");
 }
+
+#[test]
+fn a_volume_still_in_use_fails_step_3_and_resume_finishes() {
+    let fixture = Fixture::new(Share::SUITE);
+    let before = fixture.share_listing();
+    // A container outside the project holds the redis volume, so `down -v` cannot remove it.
+    let blocker = "omr-e2e-blocker";
+    let _ = docker(&["rm", "--force", blocker]);
+    let started = docker(&[
+        "run",
+        "--detach",
+        "--name",
+        blocker,
+        "--network",
+        "none",
+        "--volume",
+        "manager_redis:/data",
+        "busybox:latest",
+        "sleep",
+        "600",
+    ]);
+    assert!(started.status.success(), "{}", text(&started.stderr));
+
+    let out = fixture.run(&["--yes"], &[]);
+    let _ = docker(&["rm", "--force", blocker]);
+    assert_eq!(out.status.code(), Some(1), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stderr).contains("`down -v` left the volumes manager_redis"), "{}", text(&out.stderr));
+
+    let out = fixture.run(&["--resume", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(fixture.share_listing(), before);
+    assert!(fixture.all_healthy());
+}

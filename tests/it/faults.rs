@@ -167,3 +167,22 @@ fn resume_keeps_the_plan_and_date_of_the_interrupted_reset() {
     let restore = &world.runbook_calls()[1];
     assert!(restore.contains("tar -xzvf /backup/manager-share-20000101.tar.gz"), "{restore}");
 }
+
+#[test]
+fn a_volume_that_down_could_not_remove_fails_step_3() {
+    let world = World::new();
+    let before = world.share_listing();
+    let out = world.run(&["--yes"], &[("FAKE_DOWN_LEAVES", "manager_redis")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("step 3 (") && stderr(&out).contains("left the volumes manager_redis"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!world.ran("systemctl start"), "the service started on a half-removed project");
+    world.clear_calls();
+    let out = world.run(&["--resume", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(world.runbook_calls()[0].ends_with("down -v"));
+    assert_eq!(world.share_listing(), before);
+}

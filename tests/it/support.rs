@@ -109,7 +109,9 @@ impl World {
                 .unwrap();
         }
         fs::write(world.project().join("compose.yaml"), "services: {}\n").unwrap();
-        fs::write(world.state().join("volumes"), "manager_mariadb\nmanager_redis\nmanager_share\n").unwrap();
+        let volumes = "manager_mariadb\nmanager_redis\nmanager_share\n";
+        fs::write(world.state().join("volumes"), volumes).unwrap();
+        fs::write(world.state().join("volumes.all"), volumes).unwrap();
         world.fill_share();
         world
     }

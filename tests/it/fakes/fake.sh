@@ -2,7 +2,8 @@
 # One stand-in for sudo, systemctl, docker and osism (called by those names). It records its
 # argv to $FAKE_LOG (fields split by \x1f) and models the manager in $FAKE_STATE:
 #   share/    the share volume's contents (the volume exists while the directory does)
-#   volumes   the names `docker volume ls` lists for the project
+#   volumes   the names `docker volume ls` lists for the project (`down -v` empties it, the
+#             unit's start fills it again from volumes.all)
 #   ps/N.json what the N-th `docker compose ps --all --format json` prints (the last one repeats)
 # A test steers it through the environment:
 #   FAKE_FAIL=GLOB      the call whose "name args" matches GLOB exits 1 (FAKE_FAIL_CODE)
@@ -11,6 +12,7 @@
 #   FAKE_ACTIVE, FAKE_ENABLED  units that `systemctl is-active` / `is-enabled` affirm
 #   FAKE_CORRUPT=truncate|drop-one  spoil the archive that the backup writes
 #   FAKE_SHARE_KIB      the size `du -sk /share` reports
+#   FAKE_DOWN_LEAVES=NAME  `down -v` exits 0 but leaves volume NAME, as when something uses it
 set -u
 name=$(basename "$0")
 line="$name $*"
@@ -78,7 +80,7 @@ case "$name" in
         case "$1" in
             is-active) [[ " ${FAKE_ACTIVE:-} " == *" $3 "* ]] ;;
             is-enabled) [[ " ${FAKE_ENABLED:-} " == *" $3 "* ]] ;;
-            start) mkdir -p "$state/share" ;;
+            start) mkdir -p "$state/share"; cat "$state/volumes.all" > "$state/volumes" ;;
             stop) ;;
         esac ;;
     docker)
@@ -93,7 +95,9 @@ case "$name" in
             "compose --project-directory "*" ps")
                 echo "NAME            SERVICE   STATUS"
                 echo "manager-api-1   api       Up 2 seconds (healthy)" ;;
-            "compose --project-directory "*" down -v") rm -rf "$state/share" ;;
+            "compose --project-directory "*" down -v")
+                echo -n "${FAKE_DOWN_LEAVES:+$FAKE_DOWN_LEAVES$'\n'}" > "$state/volumes"
+                [ "${FAKE_DOWN_LEAVES:-}" = manager_share ] || rm -rf "$state/share" ;;
             "run "*) docker_run "$@" ;;
             "exec "*) echo "docker exec: ran ${*: -1}" ;;
             *) echo "docker: unexpected call: $*" >&2; exit 125 ;;
