@@ -158,11 +158,17 @@ impl Reset<'_> {
 }
 
 fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {
-    let archive = match &journal.archive {
-        Some(archive) => {
+    let archive = match (&journal.archive, step.kind) {
+        // osism's Celery tasks exit 1 on their own timeouts; /share is back by then.
+        (_, StepKind::RebuildInventory) => format!(
+            "/share is restored and the manager is healthy, only the inventory and facts are left \
+             (osism exits 1 when its task times out); the archive is {}",
+            plan.backup_file
+        ),
+        (Some(archive), _) => {
             format!("the verified archive of /share is {} (sha256 {})", plan.backup_file, archive.sha256)
         }
-        None => format!("/share is untouched ({} is not verified)", plan.backup_file),
+        (None, _) => format!("/share is untouched ({} is not verified)", plan.backup_file),
     };
     let resume = quote::join(&[
         "osism-manager-reset".into(),

@@ -29,6 +29,13 @@ fn each_failing_command_stops_the_run_and_resume_finishes_it() {
         assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
         assert!(stderr(&out).contains(&format!("step {step} (")), "{name}: {}", stderr(&out));
         let failed_run = world.runbook_calls();
+        if step == 7 {
+            assert!(
+                stderr(&out).contains("/share is restored and the manager is healthy"),
+                "{}",
+                stderr(&out)
+            );
+        }
         if step <= 2 {
             assert!(!world.ran("down -v"), "{name}: down -v ran without a verified backup");
             assert_eq!(world.share_listing(), before, "{name}: /share changed");
