@@ -74,8 +74,9 @@ fn run(today: Date, args: Args) -> Result<(), Failure> {
         return Ok(());
     }
     let _lock = lock::acquire(&config.project_directory)?;
-    let (plan, problems) = survey(&config, today, &runner);
     let ui = Ui::new(config.output == Output::Json);
+    ui.say("Checking the manager before anything changes ...");
+    let (plan, problems) = survey(&config, today, &runner);
     ui.say(&render::summary(&plan));
     ui.say(&format!("`down -v` in step 3:\n{}", render::volumes_deleted(&plan)));
     if !problems.is_empty() {

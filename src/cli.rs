@@ -19,7 +19,7 @@ host (not in the osismclient container, which step 1 stops).",
     after_help = AFTER_HELP
 )]
 pub struct Args {
-    /// Show the plan (every step and command) and change nothing.
+    /// Show the plan (every step and command) and what preflight finds; change nothing.
     #[arg(long)]
     pub dry_run: bool,
 
@@ -69,6 +69,10 @@ pub struct Args {
     #[arg(long, value_name = "IMAGE", default_value = "busybox", env = "OSISM_MANAGER_RESET_IMAGE")]
     pub image: String,
 
+    /// Seconds step 6 waits for every container to be running and healthy.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1000, env = "OSISM_MANAGER_RESET_HEALTH_TIMEOUT")]
+    pub health_timeout: u64,
+
     /// Print this plugin's manifest (plugin.toml) as JSON, for the osism wrapper and tooling,
     /// and exit.
     #[arg(long)]
@@ -77,10 +81,6 @@ pub struct Args {
     /// Print the man page or a shell completion script, made from these very options, and exit.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub generate: Option<Generate>,
-
-    /// Seconds step 6 waits for every container to be running and healthy.
-    #[arg(long, value_name = "SECONDS", default_value_t = 1000, env = "OSISM_MANAGER_RESET_HEALTH_TIMEOUT")]
-    pub health_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -139,7 +139,7 @@ impl Reset<'_> {
                     files += 1;
                     progress.update(|| format!("{files} entries"));
                 }
-                Stream::Stderr => self.ui.output(stream, line),
+                Stream::Stderr => progress.println(stream, line),
             })?;
             progress.finish(&format!("tar listed {files} entries"));
             status

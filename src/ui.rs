@@ -112,10 +112,19 @@ impl Progress<'_> {
         }
     }
 
-    pub fn finish(self, message: &str) {
-        match self.bar {
-            Some(bar) => bar.finish_with_message(message.to_owned()),
-            None => self.ui.say(&format!("    {message}")),
+    /// Prints a line above the spinner, which a plain print would tear.
+    pub fn println(&self, stream: Stream, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| self.ui.output(stream, line)),
+            None => self.ui.output(stream, line),
         }
+    }
+
+    /// Replaces the spinner, if any, with `message`, indented like every other progress line.
+    pub fn finish(self, message: &str) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+        self.ui.say(&format!("    {message}"));
     }
 }
