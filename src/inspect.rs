@@ -97,7 +97,7 @@ impl<'a> Host<'a> {
         }
     }
 
-    /// `systemctl is-active` or `is-enabled` for `unit`; `None` when systemctl cannot tell.
+    /// Whether `systemctl is-active` or `is-enabled` affirms `unit` (exit 0).
     pub fn unit_is(&self, verb: &str, unit: &str) -> Result<bool> {
         Ok(self.runner.read(&["systemctl", verb, "--quiet", unit])?.success)
     }
