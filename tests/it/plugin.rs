@@ -21,7 +21,7 @@ fn osism(world: &World, args: &[&str], env: &[(&str, &str)]) -> Output {
         fs::copy(root.join("plugin.toml"), plugins.join("manager-reset.toml")).unwrap();
         symlink(env!("CARGO_BIN_EXE_osism-manager-reset"), world.bin_dir().join("osism-manager-reset"))
             .unwrap();
-        for host_program in ["osism-update-docker", "osism-frobnicate-widget"] {
+        for host_program in ["osism-update-docker", "osism-update-manager", "osism-frobnicate-widget"] {
             symlink(world.fake(), world.bin_dir().join(host_program)).unwrap();
         }
     }
@@ -67,6 +67,8 @@ fn other_commands_go_where_they_went_before() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = osism(&world, &["update", "docker", "--check"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    osism(&world, &["update", "manager"], &[]);
+    osism(&world, &["get", "hosts"], &[("INTERACTIVE", "true"), ("PARAMETERS", "--user dragon")]);
     // A host program without a manifest is no plugin; an unknown word is no plugin either.
     osism(&world, &["frobnicate", "widget", "x"], &[]);
     osism(&world, &["reconciler", "sync"], &[]);
@@ -76,6 +78,8 @@ fn other_commands_go_where_they_went_before() {
             "docker exec -i osismclient osism apply facts",
             "docker exec -i --env OSISM_APPLY_RETRY=3 --env OSISM_RETRY=2 osismclient osism apply -e 'a b' facts",
             "osism-update-docker --check",
+            "osism-update-manager",
+            "docker exec -i -t --user dragon osismclient osism get hosts",
             "docker exec -i osismclient osism frobnicate widget x",
             "docker exec -i osismclient osism reconciler sync",
         ]

@@ -17,7 +17,7 @@ set -u
 name=$(basename "$0")
 line="$name $*"
 if [ -z "${FAKE_INNER:-}" ]; then
-    (IFS=$'\x1f'; printf '%s\n' "$name${IFS}$*") >> "$FAKE_LOG"
+    { printf '%s' "$name"; for arg in "$@"; do printf '\x1f%s' "$arg"; done; printf '\n'; } >> "$FAKE_LOG"
 fi
 matches() { [ -n "${1:-}" ] && [[ "$line" == $1 ]]; }
 if matches "${FAKE_HANG:-}"; then sleep "${FAKE_HANG_SECONDS:-5}"; fi
