@@ -78,7 +78,7 @@ pub fn wait(
     timeout: Duration,
     ui: &Ui,
     step: usize,
-) -> Result<Duration> {
+) -> Result<()> {
     let started = Instant::now();
     let mut progress = ui.progress();
     let mut announced: Option<Vec<String>> = None;
@@ -91,9 +91,9 @@ pub fn wait(
         };
         match verdict {
             Verdict::Healthy => {
-                let took = started.elapsed();
-                progress.finish(&format!("every container is healthy after {}s", took.as_secs()));
-                return Ok(took);
+                progress
+                    .finish(&format!("every container is healthy after {}s", started.elapsed().as_secs()));
+                return Ok(());
             }
             Verdict::Failed(failed) => {
                 progress.finish("a container stopped");

@@ -16,7 +16,7 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 
 use crate::exec::{Runner, Stream};
 use crate::health;
-use crate::inspect::Host;
+use crate::inspect::{Host, ShareSize};
 use crate::journal::Journal;
 use crate::outcome::{Code, Failure};
 use crate::plan::{Command, Plan, Step, StepKind};
@@ -56,30 +56,39 @@ impl Reset<'_> {
 
     fn step(&self, plan: &Plan, step: &Step, journal: &mut Journal) -> Result<()> {
         let host = Host::new(self.runner);
+        self.before(&host, plan, step, journal)?;
+        for command in &step.commands {
+            self.ui.command(step, command);
+            self.command(step, command)?;
+        }
+        self.after(&host, plan, step, journal)
+    }
+
+    /// The checks that must pass before a step's commands may run.
+    fn before(&self, host: &Host, plan: &Plan, step: &Step, journal: &mut Journal) -> Result<()> {
         match step.kind {
             StepKind::BackupShare => {
-                let share = host
-                    .measure_share(&plan.share_volume, &plan.image)?
-                    .with_context(|| format!("the share volume {} does not exist", plan.share_volume))?;
+                let share = measure(host, plan)?;
                 self.ui.say(&format!("    /share holds {} entries ({} KiB)", share.entries, share.kib));
                 journal.share_entries = Some(share.entries);
-                journal.save()?;
+                journal.save()
             }
             StepKind::RemoveProject | StepKind::RestoreShare => {
                 let archive = journal.archive.as_ref().ok_or_else(|| {
                     anyhow!("the archive {} was never verified: refusing to go on", plan.backup_file)
                 })?;
-                verify::check(&plan.backup_file, &archive.sha256)?;
+                verify::check(&plan.backup_file, &archive.sha256)
             }
             StepKind::CheckHealth => {
-                health::wait(&host, &plan.project_directory, self.health_timeout, self.ui, step.number)?;
+                health::wait(host, &plan.project_directory, self.health_timeout, self.ui, step.number)
+                    .map(drop)
             }
-            StepKind::StopService | StepKind::StartService | StepKind::RebuildInventory => {}
+            StepKind::StopService | StepKind::StartService | StepKind::RebuildInventory => Ok(()),
         }
-        for command in &step.commands {
-            self.ui.command(step, command);
-            self.command(step, command)?;
-        }
+    }
+
+    /// The checks that must pass before a step counts as done.
+    fn after(&self, host: &Host, plan: &Plan, step: &Step, journal: &mut Journal) -> Result<()> {
         match step.kind {
             StepKind::BackupShare => {
                 let reading = Instant::now();
@@ -100,7 +109,7 @@ impl Reset<'_> {
                 let checksum = verify::write_checksum(&plan.backup_file, &archive.sha256)?;
                 self.ui.say(&format!("    verified {} entries; sha256 in {checksum}", archive.entries));
                 journal.archive = Some(archive);
-                journal.save()?;
+                journal.save()
             }
             StepKind::RemoveProject => {
                 // `down -v` exits 0 even when a volume it could not remove is still there.
@@ -111,20 +120,26 @@ impl Reset<'_> {
                      volume=NAME), then resume",
                     left.join(", ")
                 );
+                Ok(())
             }
             StepKind::RestoreShare => {
-                let expected = journal.archive.as_ref().map(|a| a.entries).unwrap_or_default();
-                let share = host
-                    .measure_share(&plan.share_volume, &plan.image)?
-                    .with_context(|| format!("the share volume {} does not exist", plan.share_volume))?;
-                if share.entries != expected {
-                    bail!("/share holds {} entries after the restore, the archive {expected}", share.entries);
+                let archive = journal.archive.as_ref().context("the archive was never verified")?;
+                let share = measure(host, plan)?;
+                if share.entries != archive.entries {
+                    bail!(
+                        "/share holds {} entries after the restore, the archive {}",
+                        share.entries,
+                        archive.entries
+                    );
                 }
-                self.ui.say(&format!("    /share holds all {expected} entries of the archive"));
+                self.ui.say(&format!("    /share holds all {} entries of the archive", archive.entries));
+                Ok(())
             }
-            _ => {}
+            StepKind::StopService
+            | StepKind::StartService
+            | StepKind::CheckHealth
+            | StepKind::RebuildInventory => Ok(()),
         }
-        Ok(())
     }
 
     /// Runs one command; tar's one line per file is counted, not printed.
@@ -155,6 +170,12 @@ impl Reset<'_> {
         ensure!(status.success(), "`{}` {status}", command.display);
         Ok(())
     }
+}
+
+/// Counts and sizes the share volume, which must exist.
+fn measure(host: &Host, plan: &Plan) -> Result<ShareSize> {
+    host.measure_share(&plan.share_volume, &plan.image)?
+        .with_context(|| format!("the share volume {} does not exist", plan.share_volume))
 }
 
 fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {
