@@ -23,7 +23,6 @@ pub struct Findings {
     pub service: Service,
     /// `None` when Docker could not be asked.
     pub volumes_deleted: Option<Vec<String>>,
-    pub share: Option<ShareSize>,
     /// Each says what is wrong and how to fix it.
     pub problems: Vec<String>,
 }
@@ -98,7 +97,7 @@ pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, host: &Host) -> F
         }
     }
     check_backup_dir(config, archive, share, &mut problems);
-    Findings { project, service, volumes_deleted, share, problems }
+    Findings { project, service, volumes_deleted, problems }
 }
 
 fn check_backup_dir(
