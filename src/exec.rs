@@ -15,6 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use xshell::Shell;
 
+use crate::plan::Command;
 use crate::transcript::Transcript;
 
 /// Lines read ahead of the one being handled, per command.
@@ -56,18 +57,13 @@ impl Runner {
         }
     }
 
-    /// Runs `argv`, handing each line it prints to `on_line` as it arrives.
-    pub fn run(
-        &self,
-        argv: &[String],
-        display: &str,
-        mut on_line: impl FnMut(Stream, &str),
-    ) -> Result<ExitStatus> {
-        let (program, args) = argv.split_first().context("a command without a program")?;
+    /// Runs a planned command, handing each line it prints to `on_line` as it arrives.
+    pub fn run(&self, command: &Command, mut on_line: impl FnMut(Stream, &str)) -> Result<ExitStatus> {
+        let (program, args) = command.argv.split_first().context("a command without a program")?;
         let started = Instant::now();
-        self.record(|t| t.command(display));
-        let mut command: std::process::Command = self.sh.cmd(program).args(args).quiet().into();
-        let spawned = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+        self.record(|t| t.command(&command.display));
+        let mut process: std::process::Command = self.sh.cmd(program).args(args).quiet().into();
+        let spawned = process.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
         let mut child = match spawned {
             Ok(child) => child,
             Err(error) => {

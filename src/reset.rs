@@ -149,7 +149,7 @@ impl Reset<'_> {
         let status = if counts_files {
             let mut progress = self.ui.progress();
             let mut files = 0u64;
-            let status = self.runner.run(&command.argv, &command.display, |stream, line| match stream {
+            let status = self.runner.run(command, |stream, line| match stream {
                 Stream::Stdout => {
                     files += 1;
                     progress.update(|| format!("{files} entries"));
@@ -159,7 +159,7 @@ impl Reset<'_> {
             progress.finish(&format!("tar listed {files} entries"));
             status
         } else {
-            self.runner.run(&command.argv, &command.display, |stream, line| self.ui.output(stream, line))?
+            self.runner.run(command, |stream, line| self.ui.output(stream, line))?
         };
         self.ui.event(&Event::CommandFinished {
             step: step.number,
