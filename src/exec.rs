@@ -51,10 +51,9 @@ impl Runner {
         self.transcript = Some(RefCell::new(transcript));
     }
 
+    /// A line of the tool's own in the transcript, if there is one.
     pub fn note(&self, text: &str) {
-        if let Some(t) = &self.transcript {
-            t.borrow_mut().note(text);
-        }
+        self.record(|t| t.note(text));
     }
 
     /// Runs a planned command, handing each line it prints to `on_line` as it arrives.
