@@ -6,11 +6,10 @@
 use anyhow::{Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::atomic;
 use crate::plan::Plan;
+use crate::transcript::now;
 use crate::verify::Archive;
 
 const PREFIX: &str = "manager-reset-";
@@ -145,8 +144,4 @@ impl Journal {
         let text = serde_json::to_string_pretty(self).context("cannot encode the journal")?;
         atomic::write(&self.path, text.as_bytes()).context("cannot write the journal")
     }
-}
-
-fn now() -> String {
-    OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
 }

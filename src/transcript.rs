@@ -61,6 +61,7 @@ impl Transcript {
     }
 }
 
-fn now() -> String {
+/// The time stamp of the tool's records, the log and the journal alike: RFC 3339 in UTC.
+pub fn now() -> String {
     OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
 }
