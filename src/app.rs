@@ -79,16 +79,7 @@ fn run(today: Date, args: Args) -> Result<(), Failure> {
     let (plan, problems) = survey(&config, today, &runner);
     ui.say(&render::summary(&plan));
     ui.say(&format!("`down -v` in step 3:\n{}", render::volumes_deleted(&plan)));
-    if !problems.is_empty() {
-        return Err(Failure::new(
-            Code::Refused,
-            anyhow!(
-                "preflight found {} problem(s), nothing was changed:\n{}",
-                problems.len(),
-                render::problems(&problems).trim_end()
-            ),
-        ));
-    }
+    refuse_on(&problems, &format!("preflight found {} problem(s), nothing was changed", problems.len()))?;
     confirm::confirm(&plan.project, config.yes).or_exit(Code::Refused)?;
     // The log opens first: a journal without a log would block the next reset for nothing.
     runner.record_into(Transcript::open(&plan.log_path()).or_exit(Code::Refused)?);
@@ -128,12 +119,7 @@ fn resume_reset(config: &Config, mut runner: Runner) -> Result<(), Failure> {
     let mut problems = Vec::new();
     let euid = rustix::process::geteuid().as_raw();
     preflight::check_programs(euid, &Host::new(&runner), &mut problems);
-    if !problems.is_empty() {
-        return Err(Failure::new(
-            Code::Refused,
-            anyhow!("cannot resume:\n{}", render::problems(&problems).trim_end()),
-        ));
-    }
+    refuse_on(&problems, "cannot resume")?;
     let ui = Ui::new(config.output == Output::Json);
     let next = journal.first_unfinished().map_or(0, |i| journal.plan.steps[i].number);
     ui.say(&render::summary(&journal.plan));
@@ -150,6 +136,14 @@ fn execute(config: &Config, runner: &Runner, ui: &Ui, journal: &mut Journal) -> 
     ui.say(&format!("\nThe manager was reset. Archive {archive}, journal {journal}, log {log}"));
     ui.event(&Event::Done { backup_file: archive, journal, log: log.as_str() });
     Ok(())
+}
+
+/// Refuses (exit 2) with `heading` and the list of `problems`, if there are any.
+fn refuse_on(problems: &[String], heading: &str) -> Result<(), Failure> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(Code::Refused, anyhow!("{heading}:\n{}", render::problems(problems).trim_end())))
 }
 
 fn checked_config(args: Args) -> anyhow::Result<Config> {
