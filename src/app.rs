@@ -78,13 +78,13 @@ fn run(today: Date, args: Args) -> Result<(), Failure> {
     ui.say("Checking the manager before anything changes ...");
     let (plan, problems) = survey(&config, today, &runner);
     ui.say(&render::summary(&plan));
-    ui.say(&format!("`down -v` in step 3:\n{}", render::volumes_deleted(&plan)));
+    ui.say(&format!("`down -v` in step 3:\n{}", render::volumes(&plan)));
     refuse_on(&problems, &format!("preflight found {} problem(s), nothing was changed", problems.len()))?;
     confirm::confirm(&plan.project, config.yes).or_exit(Code::Refused)?;
     // The log opens first: a journal without a log would block the next reset for nothing.
     runner.record_into(Transcript::open(&plan.log_path()).or_exit(Code::Refused)?);
     // Preflight's queries ran before there was a log to keep; what they found goes in it.
-    runner.note(&format!("preflight passed:\n{}{}", render::summary(&plan), render::volumes_deleted(&plan)));
+    runner.note(&format!("preflight passed:\n{}{}", render::summary(&plan), render::volumes(&plan)));
     let mut journal = Journal::create(&plan).or_exit(Code::Refused)?;
     execute(&config, &runner, &ui, &mut journal)
 }
@@ -164,13 +164,16 @@ fn checked_config(args: Args) -> anyhow::Result<Config> {
 fn survey(config: &Config, today: Date, runner: &Runner) -> (Plan, Vec<String>) {
     let euid = rustix::process::geteuid().as_raw();
     let archive = plan::archive_path(config, today);
-    let findings = preflight::inspect(config, euid, &archive, &Host::new(runner));
+    let terminal = confirm::at_terminal();
+    let findings = preflight::inspect(config, euid, &archive, terminal, &Host::new(runner));
     let facts = Facts {
         date: today,
         euid,
         project: findings.project,
         service: findings.service,
-        volumes_deleted: findings.volumes_deleted,
+        volumes: findings.volumes,
+        vault: findings.vault,
+        terminal,
     };
     (plan::build(config, &facts), findings.problems)
 }

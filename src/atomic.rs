@@ -1,21 +1,91 @@
-//! Files that are either wholly old or wholly new: write a temporary file, fsync, rename, fsync
-//! the directory. The journal and the checksum file survive a crash at any instant.
+//! Files the reset writes: either wholly old or wholly new, readable by their owner only, and on
+//! disk before the tool relies on them.
+//!
+//! The journal, the checksum and the log list or hold what /share holds (the vault key, Ceph
+//! keys, CAs), so every file the tool creates is mode 0600. An atomic write goes through a unique
+//! temporary file that `tempfile` creates with `O_EXCL` (never following a planted symlink),
+//! fsyncs it, renames it over the target and fsyncs the directory.
 
-use std::fs::{self, File};
+use std::fs::{File, OpenOptions, Permissions};
 use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
 use anyhow::{Context, Result};
 use camino::Utf8Path;
 
+/// The mode of every file the tool writes.
+pub const PRIVATE: u32 = 0o600;
+
 pub fn write(path: &Utf8Path, contents: &[u8]) -> Result<()> {
     let dir = path.parent().context("a file without a directory")?;
     let name = path.file_name().context("a path without a file name")?;
-    let temporary = dir.join(format!(".{name}.tmp"));
-    let mut file = File::create(&temporary).with_context(|| format!("cannot write {temporary}"))?;
-    file.write_all(contents)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {temporary}"))?;
-    fs::rename(&temporary, path).with_context(|| format!("cannot replace {path}"))?;
-    File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("cannot sync {dir}"))?;
-    Ok(())
+    let mut temporary = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .permissions(Permissions::from_mode(PRIVATE))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write a temporary file in {dir}"))?;
+    temporary
+        .write_all(contents)
+        .and_then(|()| temporary.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", temporary.path().display()))?;
+    temporary.persist(path).with_context(|| format!("cannot replace {path}"))?;
+    sync_dir(dir)
+}
+
+/// Opens `path` for appending, creating it private; an existing file is made private too.
+pub fn append(path: &Utf8Path) -> Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(PRIVATE)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+        .with_context(|| format!("cannot open {path}"))?;
+    file.set_permissions(Permissions::from_mode(PRIVATE))
+        .with_context(|| format!("cannot protect {path}"))?;
+    Ok(file)
+}
+
+/// Creates `path` empty and private, or makes an existing one private, so that what is
+/// written into it later (by a container, whose umask is not ours) keeps that mode.
+pub fn private_placeholder(path: &Utf8Path) -> Result<()> {
+    append(path).map(drop)
+}
+
+/// Flushes `path` and the directory entry that names it to disk.
+pub fn sync(path: &Utf8Path) -> Result<()> {
+    File::open(path).and_then(|f| f.sync_all()).with_context(|| format!("cannot sync {path}"))?;
+    sync_dir(path.parent().context("a file without a directory")?)
+}
+
+fn sync_dir(dir: &Utf8Path) -> Result<()> {
+    File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("cannot sync {dir}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn written_files_are_private_and_a_planted_symlink_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        let victim = dir.join("victim");
+        fs::write(&victim, "keep").unwrap();
+        // The name an older version used for its temporary file.
+        std::os::unix::fs::symlink(&victim, dir.join(".journal.json.tmp")).unwrap();
+        write(&dir.join("journal.json"), b"{}").unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "keep");
+        assert_eq!(fs::metadata(dir.join("journal.json")).unwrap().mode() & 0o777, PRIVATE);
+
+        let log = dir.join("log");
+        fs::write(&log, "").unwrap();
+        fs::set_permissions(&log, Permissions::from_mode(0o644)).unwrap();
+        append(&log).unwrap();
+        assert_eq!(fs::metadata(&log).unwrap().mode() & 0o777, PRIVATE);
+        std::os::unix::fs::symlink(&victim, dir.join("link")).unwrap();
+        assert!(append(&dir.join("link")).is_err(), "followed a symlink");
+    }
 }

@@ -14,8 +14,10 @@ use clap::{Parser, ValueEnum};
     about = "Reset a broken OSISM manager the runbook's way, without ever losing /share",
     long_about = "Reset a broken OSISM manager by the runbook's eight commands: stop the \
 manager service, back up the /share volume, `docker compose down -v`, start the service, restore \
-/share, wait until the manager is healthy, rebuild inventory and facts. Run it on the manager \
-host (not in the osismclient container, which step 1 stops).",
+/share, wait until the manager is healthy, rebuild inventory and facts. Where a vault password \
+is set, one step the runbook lacks sets it again before the facts are rebuilt. Every archived \
+entry of /share is checked after the backup and after the restore. Run it on the manager host \
+(not in the osismclient container, which step 1 stops).",
     after_help = AFTER_HELP
 )]
 pub struct Args {
@@ -69,9 +71,22 @@ pub struct Args {
     #[arg(long, value_name = "IMAGE", default_value = "busybox", env = "OSISM_MANAGER_RESET_IMAGE")]
     pub image: String,
 
-    /// Seconds step 6 waits for every container to be running and healthy.
-    #[arg(long, value_name = "SECONDS", default_value_t = 1000, env = "OSISM_MANAGER_RESET_HEALTH_TIMEOUT")]
+    /// Seconds the reset waits for the started manager: for Compose to create the share volume
+    /// before step 5, and for every container to be running and healthy in step 6.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u64).range(1..),
+        env = "OSISM_MANAGER_RESET_HEALTH_TIMEOUT"
+    )]
     pub health_timeout: u64,
+
+    /// File holding the Ansible vault password (mode 0600 or stricter). `down -v` empties the
+    /// manager's Redis, which held it: the reset pipes this file into `osism set vault password`
+    /// after step 6. Without it, osism's own prompt asks on a terminal.
+    #[arg(long, value_name = "FILE", env = "OSISM_MANAGER_RESET_VAULT_PASSWORD_FILE")]
+    pub vault_password_file: Option<PathBuf>,
 
     /// Print this plugin's manifest (plugin.toml) as JSON, for the osism wrapper and tooling,
     /// and exit.

@@ -22,6 +22,8 @@ pub struct Config {
     pub yes: bool,
     pub output: Output,
     pub health_timeout: Duration,
+    /// Piped into `osism set vault password`; never read by the tool.
+    pub vault_password_file: Option<Utf8PathBuf>,
 }
 
 impl Config {
@@ -48,6 +50,10 @@ impl Config {
             yes: args.yes,
             output: args.output,
             health_timeout: Duration::from_secs(args.health_timeout),
+            vault_password_file: match &args.vault_password_file {
+                Some(file) => Some(absolute(file, cwd, "--vault-password-file")?),
+                None => None,
+            },
         })
     }
 }
@@ -63,6 +69,8 @@ fn check_unit(unit: String) -> Result<String> {
     if let Some(c) = unit.chars().find(|c| c.is_whitespace() || c.is_control() || *c == '/') {
         bail!("--service {unit:?} contains {c:?}, which no systemd unit name has");
     }
+    // systemctl would read it as an option, not as the unit to stop.
+    ensure!(!unit.starts_with('-'), "--service {unit:?} starts with '-': give a systemd unit name");
     Ok(unit)
 }
 
@@ -116,6 +124,8 @@ mod tests {
             (&["--share-volume", "a b"], "not a docker volume name"),
             (&["--service", ""], "--service is empty"),
             (&["--service", "a b.service"], "contains ' '"),
+            (&["--service=--now"], "starts with '-'"),
+            (&["--health-timeout", "0"], "0 is not in 1.."),
             (&["--image", " "], "--image is empty"),
             (&["--image=-v"], "starts with '-'"),
             (&["--backup-dir", "/a:b"], "contains ':'"),

@@ -4,12 +4,17 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Result, bail};
 
+/// Whether an operator sits at a terminal: standard input to type on, standard error to read.
+pub fn at_terminal() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
 /// Asks the operator to type `word` (the compose project's name) before anything changes.
 pub fn confirm(word: &str, yes: bool) -> Result<()> {
     if yes {
         return Ok(());
     }
-    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+    if !at_terminal() {
         bail!("no terminal to confirm the reset on: pass --yes to run without confirmation");
     }
     let mut stderr = std::io::stderr().lock();

@@ -6,16 +6,18 @@
 //! is one; a dry run has none and starts only queries.
 
 use std::cell::RefCell;
+use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::os::fd::AsFd;
 use std::process::{ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use xshell::Shell;
 
-use crate::plan::Command;
+use crate::plan::{Command, Stdin};
 use crate::transcript::Transcript;
 
 /// Lines read ahead of the one being handled, per command.
@@ -56,13 +58,33 @@ impl Runner {
         self.record(|t| t.note(text));
     }
 
-    /// Runs a planned command, handing each line it prints to `on_line` as it arrives.
+    /// Runs a planned command, handing each line it prints to `on_line` as it arrives. A command
+    /// that reads the terminal also writes to it, unrecorded: what is typed there is not ours.
     pub fn run(&self, command: &Command, mut on_line: impl FnMut(Stream, &str)) -> Result<ExitStatus> {
         let (program, args) = command.argv.split_first().context("a command without a program")?;
         let started = Instant::now();
         self.record(|t| t.command(&command.display));
         let mut process: std::process::Command = self.sh.cmd(program).args(args).quiet().into();
-        let spawned = process.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+        match &command.stdin {
+            Stdin::Null => process.stdin(Stdio::null()),
+            Stdin::File(path) => process.stdin(
+                File::open(path).with_context(|| format!("cannot open {path} for {}", command.display))?,
+            ),
+            Stdin::Terminal => {
+                // stdout may carry the JSON events; the prompt belongs on the terminal, stderr.
+                let terminal =
+                    std::io::stderr().as_fd().try_clone_to_owned().context("cannot reach the terminal")?;
+                let status =
+                    process.stdin(Stdio::inherit()).stdout(terminal).stderr(Stdio::inherit()).status();
+                let status = status.with_context(|| format!("cannot start {program}"))?;
+                self.record(|t| {
+                    t.note("(at the operator's terminal: its input and output are not recorded)")
+                });
+                self.record(|t| t.status(&status.to_string(), started.elapsed()));
+                return Ok(status);
+            }
+        };
+        let spawned = process.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
         let mut child = match spawned {
             Ok(child) => child,
             Err(error) => {
@@ -135,6 +157,53 @@ impl Runner {
             t.status(&output.status.to_string(), started.elapsed());
         });
         Ok(captured)
+    }
+
+    /// Runs a read-only query whose standard output `consume` reads as a stream (a tar stream
+    /// out of a container), never held whole; its standard error goes into the message.
+    pub fn read_stream<T>(
+        &self,
+        argv: &[&str],
+        consume: impl FnOnce(&mut dyn Read) -> Result<T>,
+    ) -> Result<T> {
+        let (program, args) = argv.split_first().context("a command without a program")?;
+        let started = Instant::now();
+        let display = crate::quote::join(&argv.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+        self.record(|t| t.command(&display));
+        let mut process: std::process::Command = self.sh.cmd(program).args(args).quiet().into();
+        let mut child = process
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot start {program}"))?;
+        let mut stderr = child.stderr.take().context("no stderr pipe")?;
+        let errors = thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        let mut stdout = child.stdout.take().context("no stdout pipe")?;
+        let consumed = consume(&mut stdout);
+        if consumed.is_err() {
+            let _ = child.kill();
+        }
+        drop(stdout);
+        let status = child.wait().with_context(|| format!("lost track of {program}"))?;
+        let errors = errors.join().unwrap_or_default();
+        self.record(|t| {
+            for line in errors.lines() {
+                t.line(Stream::Stderr, line);
+            }
+            t.status(&status.to_string(), started.elapsed());
+        });
+        let first = errors.lines().find(|l| !l.trim().is_empty()).unwrap_or("no message").trim();
+        match consumed {
+            Ok(_) if !status.success() => bail!("`{display}` {status}: {first}"),
+            Ok(value) => Ok(value),
+            Err(error) if status.success() => Err(error),
+            Err(error) => Err(error.context(format!("`{display}` {status}: {first}"))),
+        }
     }
 
     fn record(&self, f: impl FnOnce(&mut Transcript)) {

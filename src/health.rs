@@ -19,6 +19,8 @@ pub const POLL_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct Container {
+    #[serde(rename = "ID", default)]
+    pub id: String,
     #[serde(rename = "Service", default)]
     pub service: String,
     #[serde(rename = "Name", default)]
@@ -50,13 +52,25 @@ pub fn parse(text: &str) -> Result<Vec<Container>> {
         .collect()
 }
 
+impl Container {
+    /// Whether a process of it may still be writing: running, restarting or paused.
+    pub fn is_up(&self) -> bool {
+        matches!(self.state.as_str(), "running" | "restarting" | "paused")
+    }
+
+    /// The service's name, or the container's where Compose gave none.
+    pub fn label(&self) -> &str {
+        if self.service.is_empty() { &self.name } else { &self.service }
+    }
+}
+
 pub fn judge(containers: &[Container]) -> Verdict {
     if containers.is_empty() {
         return Verdict::Waiting(vec!["no container yet".into()]);
     }
     let describe = |c: &Container| {
         let what = if c.health.is_empty() { c.state.clone() } else { format!("{}, {}", c.state, c.health) };
-        format!("{} ({what})", if c.service.is_empty() { &c.name } else { &c.service })
+        format!("{} ({what})", c.label())
     };
     let failed: Vec<String> =
         containers.iter().filter(|c| matches!(c.state.as_str(), "exited" | "dead")).map(describe).collect();
@@ -125,6 +139,7 @@ mod tests {
 
     fn c(service: &str, state: &str, health: &str) -> Container {
         Container {
+            id: String::new(),
             service: service.into(),
             name: format!("manager-{service}-1"),
             state: state.into(),

@@ -4,11 +4,28 @@
 //! read-only, and only after `docker volume inspect` has shown that the volume exists, because
 //! `docker run --mount source=NAME` would silently create a missing volume empty.
 
+use std::collections::BTreeMap;
+use std::io::Read;
+
 use anyhow::{Context, Result, bail, ensure};
 use camino::Utf8Path;
 use serde::Deserialize;
 
 use crate::exec::Runner;
+use crate::health::{self, Container};
+use crate::plan::{AnonymousVolume, Vault, VaultState};
+use crate::vault;
+
+const PROJECT_LABEL: &str = "com.docker.compose.project";
+const SERVICE_LABEL: &str = "com.docker.compose.service";
+
+/// The compose project as its configuration declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub name: String,
+    /// Real names of the named volumes, external ones left out: what `down -v` removes.
+    pub volumes: Vec<String>,
+}
 
 /// What the share volume holds, counted inside a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,11 +50,20 @@ impl<'a> Host<'a> {
         Ok(out.stdout.trim().to_owned())
     }
 
-    /// The compose project's name as Compose itself resolves it (`name:`, `.env`, directory).
-    pub fn project_name(&self, dir: &Utf8Path) -> Result<String> {
+    /// The compose project as Compose itself resolves it (`name:`, `.env`, directory): its name
+    /// and the real names of the named volumes it declares, external ones left out.
+    pub fn project(&self, dir: &Utf8Path) -> Result<Project> {
         #[derive(Deserialize)]
         struct Model {
             name: String,
+            #[serde(default)]
+            volumes: BTreeMap<String, Volume>,
+        }
+        #[derive(Deserialize)]
+        struct Volume {
+            name: Option<String>,
+            #[serde(default)]
+            external: serde_json::Value,
         }
         let out = self.runner.read(&[
             "docker",
@@ -51,16 +77,140 @@ impl<'a> Host<'a> {
         ensure!(out.success, "`docker compose config` failed in {dir}: {}", first_line(&out.stderr));
         let model: Model =
             serde_json::from_str(&out.stdout).context("`docker compose config` printed no project name")?;
-        Ok(model.name)
+        let mut volumes: Vec<String> = model
+            .volumes
+            .into_iter()
+            // `external: true`, or the older `external: {name: ...}`.
+            .filter(|(_, v)| matches!(v.external, serde_json::Value::Null | serde_json::Value::Bool(false)))
+            .map(|(key, v)| v.name.unwrap_or_else(|| format!("{}_{key}", model.name)))
+            .collect();
+        volumes.sort();
+        Ok(Project { name: model.name, volumes })
+    }
+
+    /// The containers of the project, running or not (`docker compose ps --all`).
+    pub fn containers(&self, dir: &Utf8Path) -> Result<Vec<Container>> {
+        health::parse(&self.compose_ps_json(dir)?)
+    }
+
+    /// The anonymous volumes of `containers`: volume mounts whose volume is not among `named`.
+    pub fn anonymous_volumes(
+        &self,
+        containers: &[Container],
+        named: &[String],
+    ) -> Result<Vec<AnonymousVolume>> {
+        #[derive(Deserialize)]
+        struct Inspected {
+            #[serde(rename = "Config")]
+            config: Config,
+            #[serde(rename = "Mounts", default)]
+            mounts: Vec<Mount>,
+        }
+        #[derive(Deserialize)]
+        struct Config {
+            #[serde(rename = "Labels", default)]
+            labels: BTreeMap<String, String>,
+        }
+        #[derive(Deserialize)]
+        struct Mount {
+            #[serde(rename = "Type")]
+            kind: String,
+            #[serde(rename = "Name", default)]
+            name: String,
+        }
+        let ids: Vec<&str> = containers.iter().map(|c| c.id.as_str()).filter(|id| !id.is_empty()).collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self.runner.read(&[&["docker", "inspect"][..], &ids].concat())?;
+        ensure!(
+            out.success,
+            "`docker inspect` of the project's containers failed: {}",
+            first_line(&out.stderr)
+        );
+        let inspected: Vec<Inspected> =
+            serde_json::from_str(&out.stdout).context("cannot read `docker inspect` JSON")?;
+        let mut anonymous: Vec<AnonymousVolume> = inspected
+            .into_iter()
+            .flat_map(|c| {
+                let service = c.config.labels.get(SERVICE_LABEL).cloned().unwrap_or_default();
+                c.mounts
+                    .into_iter()
+                    .filter(|m| m.kind == "volume" && !m.name.is_empty() && !named.contains(&m.name))
+                    .map(move |m| AnonymousVolume { service: service.clone(), volume: m.name })
+            })
+            .collect();
+        anonymous.sort_by(|a, b| (&a.service, &a.volume).cmp(&(&b.service, &b.volume)));
+        anonymous.dedup();
+        Ok(anonymous)
+    }
+
+    /// Of `volumes`, those that exist.
+    pub fn existing_volumes<'v>(&self, volumes: impl IntoIterator<Item = &'v str>) -> Result<Vec<String>> {
+        let out = self.runner.read(&["docker", "volume", "ls", "--quiet"])?;
+        ensure!(out.success, "`docker volume ls` failed: {}", first_line(&out.stderr));
+        let existing: Vec<&str> = out.stdout.lines().map(str::trim).collect();
+        Ok(volumes.into_iter().filter(|v| existing.contains(v)).map(String::from).collect())
+    }
+
+    /// The compose project `volume` is labelled with: `None` if the volume does not exist,
+    /// `Some("")` if it exists without the label (not created by Compose).
+    pub fn volume_project(&self, volume: &str) -> Result<Option<String>> {
+        let format = format!("{{{{ index .Labels \"{PROJECT_LABEL}\" }}}}");
+        let out = self.runner.read(&["docker", "volume", "inspect", "--format", &format, volume])?;
+        if !out.success {
+            return Ok(None);
+        }
+        // A missing label prints "<no value>".
+        let label = out.stdout.trim();
+        Ok(Some(if label == "<no value>" { String::new() } else { label.to_owned() }))
+    }
+
+    /// Whether the Ansible vault password is set: `osism vault check --format script`.
+    pub fn vault(&self) -> Vault {
+        match self.runner.read(&["osism", "vault", "check", "--format", "script"]) {
+            Ok(out) => vault::judge(&out.stdout, &out.stderr),
+            Err(error) => Vault { state: VaultState::Unknown, detail: format!("{error:#}") },
+        }
+    }
+
+    /// Reads the share volume, mounted read-only, as one tar stream made by the image's own tar
+    /// (as the backup was), and hands it to `consume`. The volume must exist: `docker run`
+    /// would create it.
+    pub fn read_share<T>(
+        &self,
+        volume: &str,
+        image: &str,
+        consume: impl FnOnce(&mut dyn Read) -> Result<T>,
+    ) -> Result<T> {
+        ensure!(self.volume_exists(volume)?, "the share volume {volume} does not exist");
+        let mount = format!("source={volume},target=/share,readonly");
+        self.runner.read_stream(
+            &[
+                "docker",
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--mount",
+                &mount,
+                image,
+                "tar",
+                "-cf",
+                "-",
+                "/share",
+            ],
+            consume,
+        )
     }
 
     pub fn volume_exists(&self, volume: &str) -> Result<bool> {
         Ok(self.runner.read(&["docker", "volume", "inspect", volume])?.success)
     }
 
-    /// The volumes `docker compose down -v` deletes: those labelled with the project.
-    pub fn project_volumes(&self, project: &str) -> Result<Vec<String>> {
-        let filter = format!("label=com.docker.compose.project={project}");
+    /// The volumes labelled with the project, declared or not.
+    pub fn labelled_volumes(&self, project: &str) -> Result<Vec<String>> {
+        let filter = format!("label={PROJECT_LABEL}={project}");
         let out = self.runner.read(&["docker", "volume", "ls", "--quiet", "--filter", &filter])?;
         ensure!(out.success, "`docker volume ls` failed: {}", first_line(&out.stderr));
         let mut volumes: Vec<String> =

@@ -40,9 +40,6 @@ pub struct StepRecord {
 pub struct Journal {
     pub plan: Plan,
     pub steps: Vec<StepRecord>,
-    /// Entries of /share counted after the service stopped, before the backup.
-    #[serde(default)]
-    pub share_entries: Option<u64>,
     /// The archive as verified after step 2; `down -v` never runs without it.
     #[serde(default)]
     pub archive: Option<Archive>,
@@ -71,7 +68,6 @@ impl Journal {
         let journal = Journal {
             plan: plan.clone(),
             steps,
-            share_entries: None,
             archive: None,
             finished: false,
             path: Journal::path_for(plan),

@@ -8,14 +8,17 @@
 //! - `render`: the text of the plan; `quote`: copy-paste-safe command lines; `ui`: the terminal.
 //! - `lock`: one reset per manager; `confirm`: the operator's consent.
 //! - `reset`: a real run, step by step between its checks: `verify` (the archive read back),
-//!   `health` (step 6's wait), `journal` (resume), `transcript` (the log).
+//!   `manifest` (the archive and /share compared entry by entry), `health` (step 6's wait),
+//!   `vault` (the vault password `down -v` loses), `journal` (resume), `transcript` (the log).
 //! - `exec`: the only place that spawns processes; `atomic`: crash-safe file writes.
 //! - `outcome`: exit codes; `app`: the whole run from argv to exit code.
 //! - `plugin`: the `osism manager reset` manifest; `generate`: man page and completions.
 //!
 //! Invariants: nothing but `exec` spawns processes; the plan the dry run shows is the plan that
 //! runs; bad input and failed preflight are refused with exit 2 before anything changes;
-//! `down -v` never runs unless the archive was read back whole and still matches its checksum.
+//! `down -v` never runs unless the archive was read back whole, matched /share entry by entry and
+//! still matches its checksum; the tool never reads the vault password; every file it writes is
+//! private (0600).
 
 pub mod app;
 pub mod atomic;
@@ -28,6 +31,7 @@ pub mod health;
 pub mod inspect;
 pub mod journal;
 pub mod lock;
+pub mod manifest;
 pub mod outcome;
 pub mod plan;
 pub mod plugin;
@@ -38,4 +42,5 @@ pub mod reset;
 pub mod service;
 pub mod transcript;
 pub mod ui;
+pub mod vault;
 pub mod verify;

@@ -21,8 +21,13 @@ pub struct Facts {
     /// The compose project's name, which the operator types to confirm.
     pub project: String,
     pub service: Service,
-    /// The volumes `down -v` deletes; `None` when Docker could not be asked.
-    pub volumes_deleted: Option<Vec<String>>,
+    /// The volumes `down -v` deletes and keeps; `None` when Docker could not be asked.
+    pub volumes: Option<Volumes>,
+    /// Whether a vault password is set in the manager's Redis, which `down -v` empties.
+    pub vault: Vault,
+    /// Whether the operator sits at a terminal (standard input and error), where osism's own
+    /// prompt can ask for the vault password.
+    pub terminal: bool,
 }
 
 /// The systemd unit that runs the manager, and why this one.
@@ -30,6 +35,52 @@ pub struct Facts {
 pub struct Service {
     pub unit: String,
     pub reason: String,
+}
+
+/// What `docker compose down -v` deletes: the named volumes the compose configuration declares
+/// (their real names, external ones excluded) and the anonymous volumes of the project's
+/// containers. Volumes labelled with the project that the configuration no longer declares are
+/// kept by `down -v`, and by the reset.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Volumes {
+    pub named: Vec<String>,
+    pub anonymous: Vec<AnonymousVolume>,
+    pub kept: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnonymousVolume {
+    /// The compose service whose container holds it.
+    pub service: String,
+    pub volume: String,
+}
+
+impl Volumes {
+    /// Every volume `down -v` deletes, named first.
+    pub fn deleted(&self) -> impl Iterator<Item = &str> {
+        self.named.iter().map(String::as_str).chain(self.anonymous.iter().map(|a| a.volume.as_str()))
+    }
+}
+
+/// Whether the Ansible vault password is set, as `osism vault check --format script` told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vault {
+    pub state: VaultState,
+    /// What osism printed, or why it could not be asked.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VaultState {
+    /// Set now, so it has to be set again after the reset.
+    Set,
+    /// The key file exists but no password is set: nothing to carry over.
+    NotSet,
+    /// No key file in /share: the vault is not in use.
+    NotInUse,
+    /// osism could not tell (an older release, the osismclient container down, another failure).
+    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,7 +94,11 @@ pub struct Plan {
     pub backup_dir: Utf8PathBuf,
     pub backup_file: Utf8PathBuf,
     pub service: Service,
-    pub volumes_deleted: Option<Vec<String>>,
+    /// `None` when Docker could not be asked.
+    pub volumes: Option<Volumes>,
+    pub vault: Vault,
+    /// What the operator should know before approving that is not a step.
+    pub warnings: Vec<String>,
     pub steps: Vec<Step>,
 }
 
@@ -53,6 +108,8 @@ pub struct Step {
     pub kind: StepKind,
     pub title: String,
     pub destructive: bool,
+    /// False for the steps the tool adds to the runbook's.
+    pub in_runbook: bool,
     pub commands: Vec<Command>,
 }
 
@@ -66,20 +123,50 @@ pub enum StepKind {
     StartService,
     RestoreShare,
     CheckHealth,
+    SetVaultPassword,
     RebuildInventory,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Command {
     pub argv: Vec<String>,
-    /// `argv` shell-quoted: pasted into a shell, it runs the same command.
+    /// `argv` shell-quoted, with its redirection: pasted into a shell, it runs the same command.
     pub display: String,
+    #[serde(default, skip_serializing_if = "Stdin::is_null")]
+    pub stdin: Stdin,
+}
+
+/// Where a command's standard input comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "from", content = "path")]
+pub enum Stdin {
+    /// Nothing: no command of the runbook reads its input.
+    #[default]
+    Null,
+    /// A file, opened by the tool and handed over; the tool never reads it.
+    File(Utf8PathBuf),
+    /// The operator's terminal, for a prompt of the command's own.
+    Terminal,
+}
+
+impl Stdin {
+    fn is_null(&self) -> bool {
+        *self == Stdin::Null
+    }
 }
 
 impl Command {
     fn new<S: Into<String>>(argv: impl IntoIterator<Item = S>) -> Command {
+        Command::with_stdin(argv, Stdin::Null)
+    }
+
+    fn with_stdin<S: Into<String>>(argv: impl IntoIterator<Item = S>, stdin: Stdin) -> Command {
         let argv: Vec<String> = argv.into_iter().map(Into::into).collect();
-        Command { display: quote::join(&argv), argv }
+        let mut display = quote::join(&argv);
+        if let Stdin::File(path) = &stdin {
+            display = format!("{display} < {}", quote::join(&[path.to_string()]));
+        }
+        Command { display, argv, stdin }
     }
 }
 
@@ -117,7 +204,7 @@ pub fn build(config: &Config, facts: &Facts) -> Plan {
         )
     };
 
-    let steps = [
+    let mut steps = vec![
         (StepKind::StopService, "Stop the manager service", vec![systemctl("stop")]),
         (
             StepKind::BackupShare,
@@ -136,12 +223,26 @@ pub fn build(config: &Config, facts: &Facts) -> Plan {
             vec![tar_in_container(&["-xzvf", &in_container, "-C", "/"])],
         ),
         (StepKind::CheckHealth, "Check that the manager service is healthy", vec![compose(&["ps"])]),
-        (
-            StepKind::RebuildInventory,
-            "Rebuild the inventory and the fact cache",
-            vec![Command::new(["osism", "reconciler", "sync"]), Command::new(["osism", "apply", "facts"])],
-        ),
     ];
+    let mut warnings = Vec::new();
+    match vault_stdin(config, facts) {
+        Some(stdin) => steps.push((
+            StepKind::SetVaultPassword,
+            "Set the Ansible vault password again",
+            vec![Command::with_stdin(["osism", "set", "vault", "password"], stdin)],
+        )),
+        None if facts.vault.state == VaultState::Unknown => warnings.push(format!(
+            "whether a vault password is set is unknown ({}): if the configuration holds vault-encrypted \
+             secrets, `osism apply facts` needs it; give --vault-password-file, or run from a terminal",
+            facts.vault.detail
+        )),
+        None => {}
+    }
+    steps.extend([(
+        StepKind::RebuildInventory,
+        "Rebuild the inventory and the fact cache",
+        vec![Command::new(["osism", "reconciler", "sync"]), Command::new(["osism", "apply", "facts"])],
+    )]);
     Plan {
         date,
         project: facts.project.clone(),
@@ -151,7 +252,9 @@ pub fn build(config: &Config, facts: &Facts) -> Plan {
         backup_dir: config.backup_dir.clone(),
         backup_file,
         service: facts.service.clone(),
-        volumes_deleted: facts.volumes_deleted.clone(),
+        volumes: facts.volumes.clone(),
+        vault: facts.vault.clone(),
+        warnings,
         steps: steps
             .into_iter()
             .enumerate()
@@ -160,13 +263,39 @@ pub fn build(config: &Config, facts: &Facts) -> Plan {
                 kind,
                 title: title.to_owned(),
                 destructive: kind == StepKind::RemoveProject,
+                in_runbook: kind != StepKind::SetVaultPassword,
                 commands,
             })
             .collect(),
     }
 }
 
+/// Where `osism set vault password` reads the password from, if the plan sets it again: the
+/// password file, else osism's own prompt. With neither a file nor a terminal, a password that is
+/// set keeps the prompt (preflight refuses that plan); an unknown one gets no step, only a warning.
+fn vault_stdin(config: &Config, facts: &Facts) -> Option<Stdin> {
+    match (facts.vault.state, &config.vault_password_file) {
+        (VaultState::NotSet | VaultState::NotInUse, _) => None,
+        (_, Some(file)) => Some(Stdin::File(file.clone())),
+        (VaultState::Set, None) => Some(Stdin::Terminal),
+        (VaultState::Unknown, None) => facts.terminal.then_some(Stdin::Terminal),
+    }
+}
+
 impl Plan {
+    /// The step of this kind, if the plan has one.
+    pub fn step(&self, kind: StepKind) -> Option<&Step> {
+        self.steps.iter().find(|s| s.kind == kind)
+    }
+
+    /// The password file the vault step reads, if it reads one.
+    pub fn vault_password_file(&self) -> Option<&Utf8PathBuf> {
+        self.step(StepKind::SetVaultPassword)?.commands.iter().find_map(|c| match &c.stdin {
+            Stdin::File(path) => Some(path),
+            Stdin::Null | Stdin::Terminal => None,
+        })
+    }
+
     /// Every display line, in the order they run.
     pub fn display_lines(&self) -> impl Iterator<Item = &str> {
         self.steps.iter().flat_map(|s| &s.commands).map(|c| c.display.as_str())

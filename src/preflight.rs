@@ -1,5 +1,6 @@
 //! Checks before anything changes, and the facts they learn on the way (the compose project's
-//! name, the service unit, the volumes `down -v` deletes, the size of /share).
+//! name, the service unit, the volumes `down -v` deletes and keeps, whether a vault password is
+//! set, the size of /share).
 //!
 //! Every check runs, so the operator sees every problem at once; any problem refuses the run
 //! with exit 2. The dry run shows the same problems without refusing.
@@ -9,10 +10,10 @@ use camino::Utf8Path;
 use rustix::fs::{Access, access, statvfs};
 
 use crate::config::Config;
-use crate::inspect::{Host, ShareSize};
+use crate::inspect::{Host, Project, ShareSize};
 use crate::journal::Journal;
-use crate::plan::Service;
-use crate::service;
+use crate::plan::{Service, Vault, VaultState, Volumes};
+use crate::{service, vault};
 
 /// Compose file names Compose looks for, in its order.
 const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
@@ -22,7 +23,8 @@ pub struct Findings {
     pub project: String,
     pub service: Service,
     /// `None` when Docker could not be asked.
-    pub volumes_deleted: Option<Vec<String>>,
+    pub volumes: Option<Volumes>,
+    pub vault: Vault,
     /// Each says what is wrong and how to fix it.
     pub problems: Vec<String>,
 }
@@ -55,7 +57,8 @@ pub fn check_programs(euid: u32, host: &Host, problems: &mut Vec<String>) -> boo
     }
 }
 
-pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, host: &Host) -> Findings {
+/// Runs every check; `terminal` tells whether osism's prompt could ask for the vault password.
+pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, terminal: bool, host: &Host) -> Findings {
     let mut problems = Vec::new();
     let docker = check_programs(euid, host, &mut problems);
     let dir = &config.project_directory;
@@ -66,18 +69,45 @@ pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, host: &Host) -> F
             COMPOSE_FILES.join(", ")
         ));
     }
-    let project = match (docker && compose_file.is_some()).then(|| host.project_name(dir)) {
-        Some(Ok(name)) => name,
+    let project = match (docker && compose_file.is_some()).then(|| host.project(dir)) {
+        Some(Ok(project)) => Some(project),
         Some(Err(error)) => {
             problems.push(format!("{error:#}: fix the compose project first"));
-            default_project_name(dir)
+            None
         }
-        None => default_project_name(dir),
+        None => None,
     };
-    let service = service::resolve(config.service.as_deref(), host, which::which("systemctl").is_ok());
+    let name = project.as_ref().map_or_else(|| default_project_name(dir), |p| p.name.clone());
+    let systemctl = which::which("systemctl").is_ok();
+    let service = service::resolve(config.service.as_deref(), host, systemctl);
 
     let mut share = None;
-    let mut volumes_deleted = None;
+    let mut volumes = None;
+    if let Some(project) = &project {
+        match project_volumes(dir, project, host) {
+            Ok((found, up)) => {
+                if systemctl && !up.is_empty() && !host.unit_is("is-active", &service.unit).unwrap_or(false) {
+                    problems.push(format!(
+                        "the unit {} is not active, yet the project's containers run ({}): stopping it would \
+                         not stop the manager; name the unit that runs it with --service",
+                        service.unit,
+                        up.join(", ")
+                    ));
+                }
+                volumes = Some(found);
+            }
+            Err(error) => problems.push(format!("{error:#}")),
+        }
+        if !project.volumes.contains(&config.share_volume) {
+            problems.push(format!(
+                "--share-volume {} is not a volume of the compose project {:?}, whose volumes are {}: \
+                 name the one mounted at /share",
+                config.share_volume,
+                project.name,
+                if project.volumes.is_empty() { "none".to_owned() } else { project.volumes.join(", ") }
+            ));
+        }
+    }
     if docker {
         match host.measure_share(&config.share_volume, &config.image) {
             Ok(Some(size)) => share = Some(size),
@@ -91,13 +121,36 @@ pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, host: &Host) -> F
                 config.image
             )),
         }
-        match host.project_volumes(&project) {
-            Ok(volumes) => volumes_deleted = Some(volumes),
-            Err(error) => problems.push(format!("{error:#}")),
-        }
+    }
+    let vault = if which::which("osism").is_ok() {
+        host.vault()
+    } else {
+        Vault { state: VaultState::Unknown, detail: "osism is not on PATH".into() }
+    };
+    match &config.vault_password_file {
+        Some(file) => problems.extend(vault::check_password_file(file)),
+        None if vault.state == VaultState::Set && !terminal => problems.push(format!(
+            "a vault password is set ({}) and `down -v` deletes it with Redis, but there is no \
+             terminal for osism to ask for it again: pass --vault-password-file FILE",
+            vault.detail
+        )),
+        None => {}
     }
     check_backup_dir(config, archive, share, &mut problems);
-    Findings { project, service, volumes_deleted, problems }
+    Findings { project: name, service, volumes, vault, problems }
+}
+
+/// The volumes `down -v` deletes and keeps, and the services whose containers are up.
+fn project_volumes(dir: &Utf8Path, project: &Project, host: &Host) -> Result<(Volumes, Vec<String>)> {
+    let containers = host.containers(dir)?;
+    let up: Vec<String> = containers.iter().filter(|c| c.is_up()).map(|c| c.label().to_owned()).collect();
+    let anonymous = host.anonymous_volumes(&containers, &project.volumes)?;
+    let kept = host
+        .labelled_volumes(&project.name)?
+        .into_iter()
+        .filter(|v| !project.volumes.contains(v) && !anonymous.iter().any(|a| &a.volume == v))
+        .collect();
+    Ok((Volumes { named: project.volumes.clone(), anonymous, kept }, up))
 }
 
 fn check_backup_dir(

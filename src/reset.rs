@@ -1,32 +1,41 @@
 //! A real run of a plan: each step between its checks, recorded in the journal.
 //!
 //! The checks that make /share safe sit around the runbook's commands:
-//! - before step 2, /share is counted (services stopped, so it holds still);
-//! - after step 2, the archive is read back whole, its entries must match that count, and its
-//!   checksum goes into `<archive>.sha256` and the journal;
+//! - after step 1, no container of the project may still run: a live /share is not backed up;
+//! - before step 2, the archive file is created private (0600): tar in the container writes
+//!   into it and keeps that mode;
+//! - after step 2, the archive is synced to disk and read back whole, every entry is compared with
+//!   /share read back read-only (services stopped: both must hold exactly the same entries), and
+//!   its checksum goes into `<archive>.sha256` and the journal;
 //! - step 3 (`down -v`) and step 5 (restore) run only while the archive still matches that
-//!   checksum; after step 5, /share must hold as many entries as the archive;
-//! - step 6 first waits for every container to be healthy, then runs the runbook's `ps`.
+//!   checksum; after step 3 none of the volumes `down -v` was to delete may be left;
+//! - before step 5, Compose must have created the share volume (the unit's start returns before
+//!   it has); after step 5 every archived entry must be in /share as archived, except those the
+//!   running manager wrote since the restore began, which are listed like the entries it added;
+//! - step 6 first waits for every container to be healthy, then runs the runbook's `ps`;
+//! - after the vault step, `osism vault check` must pass.
 //!
 //! Every step is safe to run again, because `--resume` repeats the one the tool died in.
 
-use std::time::{Duration, Instant};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 
 use crate::exec::{Runner, Stream};
 use crate::health;
-use crate::inspect::{Host, ShareSize};
+use crate::inspect::Host;
 use crate::journal::Journal;
+use crate::manifest::{Comparison, Names};
 use crate::outcome::{Code, Failure};
-use crate::plan::{Command, Plan, Step, StepKind};
-use crate::quote;
+use crate::plan::{Command, Plan, Step, StepKind, VaultState};
 use crate::ui::{Event, Ui};
-use crate::verify;
+use crate::{atomic, quote, verify};
 
 pub struct Reset<'a> {
     pub runner: &'a Runner,
     pub ui: &'a Ui,
+    /// How long the started manager may take: to create the share volume, to get healthy.
     pub health_timeout: Duration,
 }
 
@@ -57,63 +66,92 @@ impl Reset<'_> {
     fn step(&self, plan: &Plan, step: &Step, journal: &mut Journal) -> Result<()> {
         let host = Host::new(self.runner);
         self.before(&host, plan, step, journal)?;
+        let began = SystemTime::now();
         for command in &step.commands {
             self.ui.command(step, command);
             self.command(step, command)?;
         }
-        self.after(&host, plan, step, journal)
+        self.after(&host, plan, step, journal, began)
     }
 
     /// The checks that must pass before a step's commands may run.
-    fn before(&self, host: &Host, plan: &Plan, step: &Step, journal: &mut Journal) -> Result<()> {
+    fn before(&self, host: &Host, plan: &Plan, step: &Step, journal: &Journal) -> Result<()> {
         match step.kind {
-            StepKind::BackupShare => {
-                let share = measure(host, plan)?;
-                self.ui.say(&format!("    /share holds {} entries ({} KiB)", share.entries, share.kib));
-                journal.share_entries = Some(share.entries);
-                journal.save()
-            }
-            StepKind::RemoveProject | StepKind::RestoreShare => {
-                let archive = journal.archive.as_ref().ok_or_else(|| {
-                    anyhow!("the archive {} was never verified: refusing to go on", plan.backup_file)
-                })?;
-                verify::check(&plan.backup_file, &archive.sha256)
+            StepKind::BackupShare => atomic::private_placeholder(&plan.backup_file),
+            StepKind::RemoveProject => verified(plan, journal),
+            StepKind::RestoreShare => {
+                verified(plan, journal)?;
+                self.wait_for_share_volume(host, plan)
             }
             StepKind::CheckHealth => {
                 health::wait(host, &plan.project_directory, self.health_timeout, self.ui, step.number)
-                    .map(drop)
             }
-            StepKind::StopService | StepKind::StartService | StepKind::RebuildInventory => Ok(()),
+            StepKind::StopService
+            | StepKind::StartService
+            | StepKind::SetVaultPassword
+            | StepKind::RebuildInventory => Ok(()),
         }
     }
 
     /// The checks that must pass before a step counts as done.
-    fn after(&self, host: &Host, plan: &Plan, step: &Step, journal: &mut Journal) -> Result<()> {
+    fn after(
+        &self,
+        host: &Host,
+        plan: &Plan,
+        step: &Step,
+        journal: &mut Journal,
+        began: SystemTime,
+    ) -> Result<()> {
         match step.kind {
+            StepKind::StopService => {
+                let up: Vec<String> = host
+                    .containers(&plan.project_directory)?
+                    .iter()
+                    .filter(|c| c.is_up())
+                    .map(|c| c.label().to_owned())
+                    .collect();
+                ensure!(
+                    up.is_empty(),
+                    "the project's containers still run after stopping {} ({}): that unit does not run \
+                     this manager; name the one that does with --service, or stop them, then resume",
+                    plan.service.unit,
+                    up.join(", ")
+                );
+                Ok(())
+            }
             StepKind::BackupShare => {
                 let reading = Instant::now();
-                let archive = verify::read_back(&plan.backup_file)?;
+                let (archive, manifest) = verify::read_back(&plan.backup_file)?;
+                let comparison = host.read_share(&plan.share_volume, &plan.image, |share| {
+                    manifest.compare(share, None, || verify::entries(&plan.backup_file))
+                })?;
                 self.runner.note(&format!(
-                    "read the archive back in {:.3}s: {} entries, sha256 {}",
+                    "read the archive back and compared it with /share in {:.3}s: {} entries, sha256 {}",
                     reading.elapsed().as_secs_f64(),
                     archive.entries,
                     archive.sha256
                 ));
-                let counted = journal.share_entries.context("/share was not counted before the backup")?;
-                ensure!(
-                    archive.entries == counted,
-                    "the archive {} holds {} entries but /share held {counted}",
-                    plan.backup_file,
-                    archive.entries
-                );
+                // Services stopped: nothing may differ either way.
+                let mut wrong = Vec::new();
+                mismatch(&mut wrong, &comparison.extra, "entries of /share are not in the archive");
+                mismatch(&mut wrong, &comparison.missing, "archived entries are not in /share");
+                mismatch(&mut wrong, &comparison.differing, "archived entries differ from /share");
+                if !wrong.is_empty() {
+                    bail!("the archive {} does not match /share: {}", plan.backup_file, wrong.join("; "));
+                }
                 let checksum = verify::write_checksum(&plan.backup_file, &archive.sha256)?;
-                self.ui.say(&format!("    verified {} entries; sha256 in {checksum}", archive.entries));
+                self.ui.say(&format!(
+                    "    verified all {} entries against /share, one by one; sha256 in {checksum}",
+                    archive.entries
+                ));
                 journal.archive = Some(archive);
                 journal.save()
             }
             StepKind::RemoveProject => {
                 // `down -v` exits 0 even when a volume it could not remove is still there.
-                let left = host.project_volumes(&plan.project)?;
+                let planned =
+                    plan.volumes.as_ref().context("the plan does not list the volumes to delete")?;
+                let left = host.existing_volumes(planned.deleted())?;
                 ensure!(
                     left.is_empty(),
                     "`down -v` left the volumes {}: stop what still uses them (docker ps --all --filter \
@@ -122,23 +160,92 @@ impl Reset<'_> {
                 );
                 Ok(())
             }
-            StepKind::RestoreShare => {
-                let archive = journal.archive.as_ref().context("the archive was never verified")?;
-                let share = measure(host, plan)?;
-                if share.entries != archive.entries {
-                    bail!(
-                        "/share holds {} entries after the restore, the archive {}",
-                        share.entries,
-                        archive.entries
-                    );
-                }
-                self.ui.say(&format!("    /share holds all {} entries of the archive", archive.entries));
+            StepKind::RestoreShare => self.check_restore(host, plan, began),
+            StepKind::SetVaultPassword => {
+                let vault = host.vault();
+                ensure!(
+                    vault.state == VaultState::Set,
+                    "after `osism set vault password`, {}: check the password{}, then resume",
+                    vault.detail,
+                    plan.vault_password_file().map(|f| format!(" in {f}")).unwrap_or_default()
+                );
+                self.ui.say(&format!("    {}", vault.detail));
                 Ok(())
             }
-            StepKind::StopService
-            | StepKind::StartService
-            | StepKind::CheckHealth
-            | StepKind::RebuildInventory => Ok(()),
+            StepKind::StartService | StepKind::CheckHealth | StepKind::RebuildInventory => Ok(()),
+        }
+    }
+
+    /// Every archived entry must be in /share as archived; what the running manager wrote since
+    /// the restore began, and what it added, is its own.
+    fn check_restore(&self, host: &Host, plan: &Plan, began: SystemTime) -> Result<()> {
+        let manifest = verify::manifest(&plan.backup_file)?;
+        // Tar headers hold whole seconds: a write in the second the restore began counts.
+        let since = began.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()).saturating_sub(1);
+        let comparison = host.read_share(&plan.share_volume, &plan.image, |share| {
+            manifest.compare(share, Some(since), || verify::entries(&plan.backup_file))
+        })?;
+        let Comparison { missing, differing, changed_since, extra, identical } = comparison;
+        let mut wrong = Vec::new();
+        mismatch(&mut wrong, &missing, "archived entries are missing");
+        mismatch(&mut wrong, &differing, "archived entries differ");
+        if !wrong.is_empty() {
+            bail!(
+                "/share does not hold the archive {} after the restore: {}",
+                plan.backup_file,
+                wrong.join("; ")
+            );
+        }
+        self.ui.say(&format!("    /share holds all {} archived entries as archived", manifest.len()));
+        debug_assert_eq!(identical + changed_since.count as u64, manifest.len());
+        for (names, what) in
+            [(&changed_since, "changed since the restore began"), (&extra, "added, not from the archive")]
+        {
+            if !names.is_empty() {
+                let line = format!("the running manager's own: {} entries {what} ({names})", names.count);
+                self.runner.note(&line);
+                self.ui.say(&format!("    {line}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until Compose has created the share volume for this project. The unit's start
+    /// returns before `docker compose up` has (Type=simple), and the restore's `docker run`
+    /// would otherwise create the volume itself, without the labels that make it the project's.
+    fn wait_for_share_volume(&self, host: &Host, plan: &Plan) -> Result<()> {
+        let started = Instant::now();
+        let mut progress = self.ui.progress();
+        let volume = &plan.share_volume;
+        loop {
+            match host.volume_project(volume)? {
+                Some(project) if project == plan.project => {
+                    progress.finish(&format!("Compose created the share volume {volume}"));
+                    return Ok(());
+                }
+                Some(other) => {
+                    progress.finish("the share volume is not the project's");
+                    bail!(
+                        "the share volume {volume} exists but Compose did not create it for the project {:?} \
+                         (its label: {other:?}): make sure it holds nothing of value, remove it (docker volume \
+                         rm {volume}), restart {}, then resume",
+                        plan.project,
+                        plan.service.unit
+                    );
+                }
+                None if started.elapsed() >= self.health_timeout => {
+                    progress.finish("timed out");
+                    bail!(
+                        "Compose did not create the share volume {volume} within {}s of starting {} \
+                         (--health-timeout): see `journalctl -u {}`, then resume",
+                        self.health_timeout.as_secs(),
+                        plan.service.unit,
+                        plan.service.unit
+                    );
+                }
+                None => progress.update(|| format!("waiting for Compose to create {volume}")),
+            }
+            thread::sleep(health::POLL_EVERY);
         }
     }
 
@@ -172,10 +279,20 @@ impl Reset<'_> {
     }
 }
 
-/// Counts and sizes the share volume, which must exist.
-fn measure(host: &Host, plan: &Plan) -> Result<ShareSize> {
-    host.measure_share(&plan.share_volume, &plan.image)?
-        .with_context(|| format!("the share volume {} does not exist", plan.share_volume))
+/// Adds "N `what` (the first names)" to `wrong` if there are any.
+fn mismatch(wrong: &mut Vec<String>, names: &Names, what: &str) {
+    if !names.is_empty() {
+        wrong.push(format!("{} {what} ({names})", names.count));
+    }
+}
+
+/// The archive was verified after step 2 and still matches its checksum.
+fn verified(plan: &Plan, journal: &Journal) -> Result<()> {
+    let archive = journal
+        .archive
+        .as_ref()
+        .ok_or_else(|| anyhow!("the archive {} was never verified: refusing to go on", plan.backup_file))?;
+    verify::check(&plan.backup_file, &archive.sha256)
 }
 
 fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {
@@ -183,7 +300,13 @@ fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) ->
         // osism's Celery tasks exit 1 on their own timeouts; /share is back by then.
         (_, StepKind::RebuildInventory) => format!(
             "/share is restored and the manager is healthy, only the inventory and facts are left \
-             (osism exits 1 when its task times out); the archive is {}",
+             (osism exits 1 when its task times out{}); the archive is {}",
+            if plan.vault.state == VaultState::Unknown && plan.step(StepKind::SetVaultPassword).is_none() {
+                ", and `osism apply facts` fails without the vault password: set it with `osism set vault \
+                 password` first"
+            } else {
+                ""
+            },
             plan.backup_file
         ),
         (Some(archive), _) => {

@@ -4,7 +4,7 @@
 //! Lines are appended as they arrive (a resumed run appends to the same file), so the log holds
 //! what happened up to the moment the tool died, and memory stays flat.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::time::Duration;
 
@@ -21,11 +21,7 @@ pub struct Transcript {
 
 impl Transcript {
     pub fn open(path: &Utf8Path) -> Result<Transcript> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("cannot open the log {path}"))?;
+        let file = crate::atomic::append(path).context("cannot open the log")?;
         Ok(Transcript { file: BufWriter::new(file) })
     }
 

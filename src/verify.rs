@@ -1,9 +1,9 @@
 //! The archive of /share, read back before anything is destroyed.
 //!
-//! Every byte is decompressed and every tar header parsed in-process (flate2 and tar), the
-//! compressed file is hashed in the same single pass, and `<archive>.sha256` is written in
-//! `sha256sum` format so that `sha256sum -c` checks it too. Memory stays flat: entries are
-//! streamed through, never held.
+//! Every byte is decompressed and every tar header parsed in-process (flate2 and tar), each
+//! entry is described for the per-entry comparison with /share (`manifest`), the compressed file
+//! is hashed in the same single pass, and `<archive>.sha256` is written in `sha256sum` format so
+//! that `sha256sum -c` checks it too. Contents are streamed through, never held.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -14,6 +14,8 @@ use flate2::read::GzDecoder;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::manifest::Manifest;
+
 /// What reading the archive back found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Archive {
@@ -21,30 +23,29 @@ pub struct Archive {
     pub sha256: String,
 }
 
-/// Reads the whole archive: gzip stream to its CRC, every tar entry to its end.
-pub fn read_back(path: &Utf8Path) -> Result<Archive> {
+/// Reads the whole archive: gzip stream to its CRC, every tar entry to its end. The file is
+/// synced to disk first: between `down -v` and the restore it is the only copy of /share.
+pub fn read_back(path: &Utf8Path) -> Result<(Archive, Manifest)> {
+    crate::atomic::sync(path)?;
     let file = File::open(path).with_context(|| format!("cannot open the archive {path}"))?;
     let mut hashed = HashingReader { inner: BufReader::with_capacity(1 << 16, file), hasher: Sha256::new() };
-    let entries = count_entries(&mut hashed).with_context(|| format!("the archive {path} is damaged"))?;
+    let manifest = Manifest::read(GzDecoder::new(&mut hashed))
+        .with_context(|| format!("the archive {path} is damaged"))?;
+    ensure!(!manifest.is_empty(), "the archive {path} is damaged: it holds no entry");
     // Whatever follows the gzip stream still belongs to the file the checksum names.
     io::copy(&mut hashed, &mut io::sink()).with_context(|| format!("cannot read the archive {path}"))?;
-    Ok(Archive { entries, sha256: format!("{:x}", hashed.hasher.finalize()) })
+    Ok((Archive { entries: manifest.len(), sha256: format!("{:x}", hashed.hasher.finalize()) }, manifest))
 }
 
-fn count_entries(reader: impl Read) -> Result<u64> {
-    let mut archive = tar::Archive::new(GzDecoder::new(reader));
-    let mut entries = 0;
-    for entry in archive.entries()? {
-        let mut entry = entry?;
-        let size = entry.header().size()?;
-        let read = io::copy(&mut entry, &mut io::sink())?;
-        ensure!(read == size, "entry {} ends after {read} of {size} bytes", entry.path()?.display());
-        entries += 1;
-    }
-    // The tar end blocks and the gzip trailer: reading to the end checks the CRC.
-    io::copy(&mut archive.into_inner(), &mut io::sink())?;
-    ensure!(entries > 0, "it holds no entry");
-    Ok(entries)
+/// The archive's tar stream, decompressed.
+pub fn entries(path: &Utf8Path) -> Result<Box<dyn Read>> {
+    let file = File::open(path).with_context(|| format!("cannot open the archive {path}"))?;
+    Ok(Box::new(GzDecoder::new(BufReader::with_capacity(1 << 16, file))))
+}
+
+/// The archive's manifest, read again (its checksum was checked just before).
+pub fn manifest(path: &Utf8Path) -> Result<Manifest> {
+    Manifest::read(entries(path)?).with_context(|| format!("the archive {path} is damaged"))
 }
 
 pub fn sha256_of(path: &Utf8Path) -> Result<String> {
@@ -107,6 +108,9 @@ mod tests {
             let mut header = tar::Header::new_gnu();
             header.set_size(data.len() as u64);
             header.set_mode(0o644);
+            header.set_uid(0);
+            header.set_gid(0);
+            header.set_mtime(0);
             header.set_cksum();
             builder.append_data(&mut header, format!("share/f{i}"), &data[..]).unwrap();
         }
@@ -124,8 +128,9 @@ mod tests {
     fn a_good_archive_is_counted_and_hashed_like_sha256sum() {
         let (_guard, dir) = scratch();
         let path = archive(&dir, 3);
-        let read = read_back(&path).unwrap();
+        let (read, manifest) = read_back(&path).unwrap();
         assert_eq!(read.entries, 3);
+        assert_eq!(manifest.len(), 3);
         assert_eq!(read.sha256, sha256_of(&path).unwrap());
         write_checksum(&path, &read.sha256).unwrap();
         check(&path, &read.sha256).unwrap();
@@ -151,7 +156,7 @@ mod tests {
     fn a_changed_archive_fails_the_check() {
         let (_guard, dir) = scratch();
         let path = archive(&dir, 1);
-        let read = read_back(&path).unwrap();
+        let (read, _) = read_back(&path).unwrap();
         write_checksum(&path, &read.sha256).unwrap();
         archive(&dir, 2);
         let err = check(&path, &read.sha256).unwrap_err().to_string();

@@ -11,7 +11,7 @@ use osism_manager_reset::quote;
 use crate::support::{World, stderr, stdout};
 
 /// The binary under `script`, which gives it a terminal, with `typed` as the keyboard.
-fn at_terminal(world: &World, args: &[&str], typed: &str) -> Output {
+pub fn at_terminal(world: &World, args: &[&str], typed: &str) -> Output {
     let mut argv = vec![env!("CARGO_BIN_EXE_osism-manager-reset").to_owned()];
     argv.extend(args.iter().map(|a| a.to_string()));
     let mut script = world.in_world("/usr/bin/script");

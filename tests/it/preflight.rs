@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use crate::support::{World, stderr, stdout};
+use crate::support::{REDIS_DATA, World, stderr, stdout};
 
 /// Runs `--yes` after `spoil` and checks the refusal names `needle` and changes nothing.
 fn refused(needle: &str, env: &[(&str, &str)], spoil: impl FnOnce(&World)) {
@@ -37,6 +37,7 @@ fn a_project_directory_without_compose_file_is_refused() {
 fn a_missing_share_volume_is_refused_and_not_created() {
     let world = World::new();
     fs::remove_dir_all(world.share()).unwrap();
+    world.set_state("volumes", "manager_mariadb\n");
     let out = world.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("the share volume manager_share does not exist"), "{}", stderr(&out));
@@ -78,20 +79,24 @@ fn the_dry_run_lists_problems_and_still_exits_0() {
 #[test]
 fn volumes_that_down_deletes_are_listed_and_vault_is_flagged() {
     let world = World::new();
-    fs::write(world.state().join("volumes"), "manager_mariadb\nmanager_share\nmanager_vault_data\n").unwrap();
+    world.set_state("declared", "manager_mariadb\nmanager_share\nmanager_vault_data\n");
     let out = world.run(&["--dry-run"], &[]);
     let text = stdout(&out);
     assert!(
-        text.contains("deletes these volumes: manager_mariadb, manager_share, manager_vault_data"),
+        text.contains(&format!(
+            "deletes these volumes: manager_mariadb, manager_share, manager_vault_data, {REDIS_DATA} \
+             (anonymous, of redis)"
+        )),
         "{text}"
     );
     assert!(text.contains("WARNING: this deletes Vault's data (manager_vault_data)"), "{text}");
     let out = world.run(&["--dry-run", "--output", "json"], &[]);
     let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
-        plan["volumes_deleted"],
+        plan["volumes"]["named"],
         serde_json::json!(["manager_mariadb", "manager_share", "manager_vault_data"])
     );
+    assert_eq!(plan["volumes"]["anonymous"], serde_json::json!([{"service": "redis", "volume": REDIS_DATA}]));
 }
 
 fn detected(env: &[(&str, &str)]) -> (String, String) {
@@ -112,10 +117,10 @@ fn the_service_unit_is_detected() {
         ("docker-compose@manager.service".into(), "detected: active".into())
     );
     assert_eq!(
-        detected(&[("FAKE_ENABLED", "manager.service")]),
+        detected(&[("FAKE_ACTIVE", ""), ("FAKE_ENABLED", "manager.service")]),
         ("manager.service".into(), "detected: enabled".into())
     );
-    let (unit, reason) = detected(&[]);
+    let (unit, reason) = detected(&[("FAKE_ACTIVE", "")]);
     assert_eq!(unit, "docker-compose@manager.service");
     assert!(reason.starts_with("not detected") && reason.contains("pass --service"), "{reason}");
     let (unit, reason) =

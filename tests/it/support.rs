@@ -12,7 +12,7 @@ use camino::Utf8Path;
 use clap::Parser;
 use osism_manager_reset::cli::Args;
 use osism_manager_reset::config::Config;
-use osism_manager_reset::plan::{self, Facts, Plan, Service};
+use osism_manager_reset::plan::{self, AnonymousVolume, Facts, Plan, Service, Vault, VaultState, Volumes};
 use osism_manager_reset::quote;
 use time::macros::date;
 
@@ -51,16 +51,28 @@ pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
             Service { unit: "docker-compose@manager.service".into(), reason: "the runbook's unit".into() }
         }
     };
-    let volumes = ["manager_mariadb", "manager_redis", "manager_share"].map(String::from).to_vec();
+    let volumes = Volumes {
+        named: vec!["manager_mariadb".into(), "manager_share".into()],
+        anonymous: vec![AnonymousVolume { service: "redis".into(), volume: REDIS_DATA.into() }],
+        kept: Vec::new(),
+    };
     let facts = Facts {
         date: date!(2024 - 05 - 06),
         euid,
         project: "manager".into(),
         service,
-        volumes_deleted: Some(volumes),
+        volumes: Some(volumes),
+        vault: Vault {
+            state: VaultState::NotInUse,
+            detail: "osism vault check: FAILED: keyfile_missing".into(),
+        },
+        terminal: false,
     };
     plan::build(&config, &facts)
 }
+
+/// The anonymous volume the fake redis container holds at /data.
+pub const REDIS_DATA: &str = "0f9e8d7c6b5a49382716059483726150f9e8d7c6b5a49382716059483726150a";
 
 /// A scratch world: fakes first on PATH, a compose project, the modelled share volume, a
 /// backup directory, and the log of every call the fakes received.
@@ -69,9 +81,9 @@ pub struct World {
 }
 
 /// What the fakes themselves need from the host.
-const SYSTEM_TOOLS: [&str; 18] = [
-    "bash", "basename", "cat", "cut", "du", "find", "grep", "gzip", "kill", "ls", "mkdir", "rm", "sleep",
-    "sort", "tail", "tar", "truncate", "wc",
+const SYSTEM_TOOLS: [&str; 20] = [
+    "bash", "basename", "cat", "cut", "du", "find", "grep", "gzip", "kill", "ls", "mkdir", "mv", "rm",
+    "sleep", "sort", "tail", "tar", "touch", "truncate", "wc",
 ];
 
 /// Calls that only ask and change nothing: they are not runbook commands.
@@ -82,6 +94,7 @@ pub fn is_query(argv: &[String]) -> bool {
         ["docker", "compose", "version", ..] | ["docker", "volume", ..] => true,
         ["docker", "compose", "--project-directory", _, "config", ..] => true,
         ["docker", "compose", "--project-directory", _, "ps", "--all", ..] => true,
+        ["docker", "inspect", ..] | ["osism", "vault", "check", ..] => true,
         ["docker", "run", ..] => words.iter().any(|w| w.ends_with(",readonly")),
         _ => false,
     }
@@ -109,11 +122,19 @@ impl World {
                 .unwrap();
         }
         fs::write(world.project().join("compose.yaml"), "services: {}\n").unwrap();
-        let volumes = "manager_mariadb\nmanager_redis\nmanager_share\n";
-        fs::write(world.state().join("volumes"), volumes).unwrap();
-        fs::write(world.state().join("volumes.all"), volumes).unwrap();
+        // As on a manager since 2024: share and mariadb named, redis's /data anonymous.
+        world.set_state("declared", "manager_mariadb\nmanager_share\n");
+        world.set_state("anonymous", &format!("redis {REDIS_DATA}\n"));
+        world.set_state("volumes", &format!("manager_mariadb\nmanager_share\n{REDIS_DATA}\n"));
+        world.set_state("labelled", "manager_mariadb\nmanager_share\n");
+        world.set_state("up", "");
         world.fill_share();
         world
+    }
+
+    /// Writes the fakes' state file `name` (see `fakes/fake.sh`).
+    pub fn set_state(&self, name: &str, contents: &str) {
+        fs::write(self.state().join(name), contents).unwrap();
     }
 
     /// Awkward but small: nesting, spaces, a symlink, an empty file.
@@ -125,6 +146,11 @@ impl World {
         fs::write(share.join("dir/deeper/empty"), "").unwrap();
         fs::set_permissions(share.join("a.txt"), fs::Permissions::from_mode(0o600)).unwrap();
         symlink("dir/b c.txt", share.join("link")).unwrap();
+        // Written long before the reset, as /share's files are.
+        let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        for file in ["a.txt", "dir/b c.txt", "dir/deeper/empty"] {
+            fs::File::options().write(true).open(share.join(file)).unwrap().set_modified(long_ago).unwrap();
+        }
     }
 
     pub fn path(&self) -> &Path {

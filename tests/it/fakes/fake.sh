@@ -1,18 +1,33 @@
 #!/bin/bash
-# One stand-in for sudo, systemctl, docker and osism (called by those names). It records its
-# argv to $FAKE_LOG (fields split by \x1f) and models the manager in $FAKE_STATE:
-#   share/    the share volume's contents (the volume exists while the directory does)
-#   volumes   the names `docker volume ls` lists for the project (`down -v` empties it, the
-#             unit's start fills it again from volumes.all)
-#   ps/N.json what the N-th `docker compose ps --all --format json` prints (the last one repeats)
+# One stand-in for sudo, systemctl, docker and osism (called by those names), modelled on the
+# real programs as shared/field/osism-manager.md describes them. It records its argv to $FAKE_LOG
+# (fields split by \x1f) and models the manager in $FAKE_STATE:
+#   share/     the share volume's contents (the volume exists while the directory does)
+#   declared   the named volumes the compose file declares (real names), one a line
+#   anonymous  "SERVICE VOLUME" lines: anonymous volumes of the project's containers (redis /data)
+#   volumes    every volume the engine holds; labelled: those with the project's label
+#   up         present while the manager's containers run (the unit starts and stops them)
+#   redis/     the anonymous volume of redis: the vault password osism stores there
+#   ps/N.json  what the N-th `docker compose ps --all --format json` since the unit's last start
+#              prints (the last one repeats); before any start, or once stopped, a fixed listing
 # A test steers it through the environment:
 #   FAKE_FAIL=GLOB      the call whose "name args" matches GLOB exits 1 (FAKE_FAIL_CODE)
 #   FAKE_KILL=GLOB      the call matching GLOB kills the tool (its parent) with SIGKILL
 #   FAKE_HANG=GLOB      the call matching GLOB sleeps FAKE_HANG_SECONDS first
-#   FAKE_ACTIVE, FAKE_ENABLED  units that `systemctl is-active` / `is-enabled` affirm
+#   FAKE_ACTIVE         units `systemctl is-active` affirms while the manager is up
+#                       (default docker-compose@manager.service; set empty for none)
+#   FAKE_ENABLED        units `systemctl is-enabled` affirms
+#   FAKE_STOP_LEAVES_UP `systemctl stop` returns but the containers keep running (a wrong unit)
+#   FAKE_SHARE_LATE=N   after `systemctl start`, Compose creates the share volume only at the
+#                       N-th `docker volume inspect --format` (Type=simple: start returns first)
 #   FAKE_CORRUPT=truncate|drop-one  spoil the archive that the backup writes
+#   FAKE_RESTORE=drop-one|alter-old|manager-writes  spoil the restore, or have the running
+#                       manager write into /share right after it
 #   FAKE_SHARE_KIB      the size `du -sk /share` reports
 #   FAKE_DOWN_LEAVES=NAME  `down -v` exits 0 but leaves volume NAME, as when something uses it
+#   FAKE_VAULT_SECRETS  the configuration holds vault-encrypted secrets: `osism apply facts`
+#                       fails while no vault password is set
+#   FAKE_OSISM_OLD      osism predates `vault check`
 set -u
 name=$(basename "$0")
 line="$name $*"
@@ -27,6 +42,24 @@ if matches "${FAKE_FAIL:-}"; then
     exit "${FAKE_FAIL_CODE:-1}"
 fi
 state=$FAKE_STATE
+share_volume=$(grep -m1 share "$state/declared" 2>/dev/null || echo manager_share)
+
+has() { grep -qxF "$2" "$state/$1" 2>/dev/null; }
+add() { has "$1" "$2" || echo "$2" >> "$state/$1"; }
+drop() { grep -vxF "$2" "$state/$1" > "$state/$1.new" 2>/dev/null; mv "$state/$1.new" "$state/$1"; }
+
+# Like Compose's `up`: the declared volumes (labelled) and the containers' anonymous ones.
+compose_creates() {
+    local volume service
+    while read -r volume; do
+        [ -n "$volume" ] || continue
+        [ "$volume" = "$share_volume" ] && [ -n "${1:-}" ] && continue
+        add volumes "$volume"; add labelled "$volume"
+    done < "$state/declared"
+    while read -r service volume; do [ -n "$volume" ] && add volumes "$volume"; done < "$state/anonymous"
+    [ -z "${1:-}" ] && mkdir -p "$state/share"
+    mkdir -p "$state/redis"
+}
 
 docker_run() {
     local backup="" mount=""
@@ -39,13 +72,16 @@ docker_run() {
             *) break ;;
         esac
     done
-    # Like docker, a missing volume is created empty.
-    mkdir -p "$state/share"
+    # Like docker, a missing volume is created empty, without any label.
+    local source=${mount#source=}; source=${source%%,*}
+    if ! has volumes "$source"; then add volumes "$source"; mkdir -p "$state/share"; fi
     shift # the image
     case "$1 ${2:-}" in
         "sh -c")
             find "$state/share" | wc -l
             echo "${FAKE_SHARE_KIB:-$(du -sk "$state/share" | cut -f1)}	/share" ;;
+        "tar -cf")
+            tar -cf - -C "$state" share ;;
         "tar -czvf")
             local archive=$backup/${3#/backup/}
             local exclude=()
@@ -53,18 +89,34 @@ docker_run() {
             tar -czvf "$archive" "${exclude[@]}" -C "$state" share || exit 1
             if [ "${FAKE_CORRUPT:-}" = truncate ]; then truncate -s -64 "$archive"; fi ;;
         "tar -xzvf")
-            tar -xzvf "$backup/${3#/backup/}" -C "$state" ;;
+            tar -xzvf "$backup/${3#/backup/}" -C "$state" || exit 1
+            case "${FAKE_RESTORE:-}" in
+                drop-one) rm "$state/share/a.txt" ;;
+                # Different, with an old mtime: not the running manager's doing.
+                alter-old) echo tampered > "$state/share/a.txt"; touch -d '2001-01-01' "$state/share/a.txt" ;;
+                manager-writes)
+                    echo "testbed-node-9 ssh-ed25519 AAAA" > "$state/share/known_hosts.new"
+                    echo "vault key, rewritten" > "$state/share/a.txt" ;;
+            esac ;;
         *) echo "docker: unexpected run: $*" >&2; exit 125 ;;
     esac
 }
 
+listing() {
+    local state_word=$1
+    echo "{\"ID\":\"c0ffee01\",\"Name\":\"manager-api-1\",\"Service\":\"api\",\"State\":\"$state_word\",\"Health\":\"healthy\"}"
+    echo "{\"ID\":\"c0ffee02\",\"Name\":\"manager-redis-1\",\"Service\":\"redis\",\"State\":\"$state_word\",\"Health\":\"healthy\"}"
+}
+
 next_ps() {
+    if [ ! -e "$state/up" ]; then listing exited; return; fi
+    if [ ! -e "$state/started" ]; then listing running; return; fi
     local n=$(( $(cat "$state/ps.count" 2>/dev/null || echo 0) + 1 ))
     echo "$n" > "$state/ps.count"
     local last
     last=$(ls "$state/ps" 2>/dev/null | sort -n | tail -n 1)
     if [ -z "$last" ]; then
-        echo '{"Name":"manager-api-1","Service":"api","State":"running","Health":"healthy"}'
+        listing running
     elif [ -f "$state/ps/$n.json" ]; then
         cat "$state/ps/$n.json"
     else
@@ -72,32 +124,112 @@ next_ps() {
     fi
 }
 
+config_json() {
+    printf '{"name":"manager","services":{},"volumes":{'
+    local volume sep=""
+    while read -r volume; do
+        [ -n "$volume" ] && printf '%s"%s":{"name":"%s"}' "$sep" "${volume#manager_}" "$volume" && sep=,
+    done < "$state/declared"
+    printf '}}\n'
+}
+
+inspect_json() {
+    printf '['
+    local service volume sep=""
+    while read -r service volume; do
+        [ -n "$volume" ] || continue
+        printf '%s{"Config":{"Labels":{"com.docker.compose.service":"%s"}},"Mounts":[{"Type":"volume","Name":"%s","Destination":"/data"}]}' \
+            "$sep" "$service" "$volume"
+        sep=,
+    done < "$state/anonymous"
+    printf '%s{"Config":{"Labels":{"com.docker.compose.service":"api"}},"Mounts":[{"Type":"volume","Name":"%s","Destination":"/share"}]}]\n' \
+        "$sep" "$share_volume"
+}
+
+volume_inspect_format() {
+    local volume=${!#}
+    if [ -e "$state/share.late" ] && [ "$volume" = "$share_volume" ]; then
+        local left=$(( $(cat "$state/share.late") - 1 ))
+        if [ "$left" -le 0 ]; then
+            rm "$state/share.late"; add volumes "$volume"; add labelled "$volume"; mkdir -p "$state/share"
+        else
+            echo "$left" > "$state/share.late"
+        fi
+    fi
+    has volumes "$volume" || { echo "Error: No such volume: $volume" >&2; exit 1; }
+    if has labelled "$volume"; then echo manager; else echo "<no value>"; fi
+}
+
+osism() {
+    local keyfile=$state/share/ansible_vault_password.key
+    case "$*" in
+        "vault check --format script")
+            if [ -n "${FAKE_OSISM_OLD:-}" ]; then
+                echo "Unknown command: ['vault', 'check', '--format', 'script']" >&2; exit 2
+            fi
+            [ -f "$keyfile" ] || { echo "FAILED: keyfile_missing"; exit 1; }
+            [ -s "$state/redis/ansible_vault_password" ] || { echo "FAILED: password_not_set"; exit 1; }
+            echo PASSED ;;
+        "set vault password"|"vault password set")
+            # As osism: stdin when it is not a terminal, else a prompt of its own.
+            local password
+            if [ -t 0 ]; then
+                printf 'Ansible Vault password: ' > /dev/tty
+                IFS= read -rs password; echo > /dev/tty
+            else
+                password=$(cat)
+            fi
+            [ -f "$keyfile" ] || echo "fernet-key" > "$keyfile"
+            mkdir -p "$state/redis"
+            printf '%s' "$password" > "$state/redis/ansible_vault_password" ;;
+        "apply facts")
+            if [ -n "${FAKE_VAULT_SECRETS:-}" ] && [ ! -s "$state/redis/ansible_vault_password" ]; then
+                echo "ERROR! Attempting to decrypt but no vault secrets found" >&2; exit 1
+            fi
+            echo "osism $*: task finished" ;;
+        *) echo "osism $*: task finished" ;;
+    esac
+}
+
 case "$name" in
     sudo) FAKE_INNER=1 exec "$@" ;;
-    osism) echo "osism $*: task finished" ;;
+    osism) osism "$@" ;;
     osism-*) echo "$name $*: ran on the host" ;;
     systemctl)
         case "$1" in
-            is-active) [[ " ${FAKE_ACTIVE:-} " == *" $3 "* ]] ;;
+            is-active) [ -e "$state/up" ] && [[ " ${FAKE_ACTIVE-docker-compose@manager.service} " == *" $3 "* ]] ;;
             is-enabled) [[ " ${FAKE_ENABLED:-} " == *" $3 "* ]] ;;
-            start) mkdir -p "$state/share"; cat "$state/volumes.all" > "$state/volumes" ;;
-            stop) ;;
+            start)
+                touch "$state/up" "$state/started"; rm -f "$state/ps.count"
+                if [ -n "${FAKE_SHARE_LATE:-}" ] && ! has volumes "$share_volume"; then
+                    echo "$FAKE_SHARE_LATE" > "$state/share.late"; compose_creates late
+                else
+                    compose_creates
+                fi ;;
+            stop) [ -n "${FAKE_STOP_LEAVES_UP:-}" ] || rm -f "$state/up" ;;
         esac ;;
     docker)
         case "$*" in
             "compose version"*) echo "2.26.1" ;;
-            "compose --project-directory "*" config --format json") echo '{"name":"manager","services":{}}' ;;
+            "compose --project-directory "*" config --format json") config_json ;;
+            "volume inspect --format "*) volume_inspect_format "$@" ;;
             "volume inspect "*)
-                [ -d "$state/share" ] || { echo "Error: No such volume: $3" >&2; exit 1; }
-                echo '[{"Name":"manager_share"}]' ;;
-            "volume ls "*) cat "$state/volumes" 2>/dev/null ;;
+                has volumes "$3" || { echo "Error: No such volume: $3" >&2; exit 1; }
+                echo "[{\"Name\":\"$3\"}]" ;;
+            "volume ls --quiet --filter "*) cat "$state/labelled" 2>/dev/null ;;
+            "volume ls --quiet") cat "$state/volumes" 2>/dev/null ;;
+            "inspect "*) inspect_json ;;
             "compose --project-directory "*" ps --all --format json") next_ps ;;
             "compose --project-directory "*" ps")
                 echo "NAME            SERVICE   STATUS"
                 echo "manager-api-1   api       Up 2 seconds (healthy)" ;;
             "compose --project-directory "*" down -v")
-                echo -n "${FAKE_DOWN_LEAVES:+$FAKE_DOWN_LEAVES$'\n'}" > "$state/volumes"
-                [ "${FAKE_DOWN_LEAVES:-}" = manager_share ] || rm -rf "$state/share" ;;
+                rm -f "$state/up"
+                while read -r volume; do
+                    [ -n "$volume" ] && [ "$volume" != "${FAKE_DOWN_LEAVES:-}" ] && drop volumes "$volume" && drop labelled "$volume"
+                done < <(cat "$state/declared"; cut -d' ' -f2 "$state/anonymous")
+                has volumes "$share_volume" || rm -rf "$state/share"
+                rm -rf "$state/redis" ;;
             "run "*) docker_run "$@" ;;
             "exec "*) echo "docker exec: ran ${*: -1}" ;;
             *) echo "docker: unexpected call: $*" >&2; exit 125 ;;

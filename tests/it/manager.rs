@@ -1,0 +1,305 @@
+//! A manager that behaves like a real one (the fakes model OSISM's): the vault password Redis
+//! loses, a manager that writes into /share once started, a unit whose start returns before
+//! Compose has created anything, volumes that are not the project's, and private files.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use crate::run_snapshot;
+use crate::support::{World, stderr, stdout};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A world whose vault is in use: the key file in /share and a password in Redis.
+fn vault_world() -> World {
+    let world = World::new();
+    fs::write(world.share().join("ansible_vault_password.key"), "fernet-key\n").unwrap();
+    fs::create_dir_all(world.state().join("redis")).unwrap();
+    fs::write(world.state().join("redis/ansible_vault_password"), PASSWORD).unwrap();
+    world
+}
+
+/// The operator's password file, mode `mode`.
+fn password_file(world: &World, mode: u32) -> String {
+    let file = world.path().join("vault-password");
+    fs::write(&file, format!("{PASSWORD}\n")).unwrap();
+    fs::set_permissions(&file, fs::Permissions::from_mode(mode)).unwrap();
+    file.display().to_string()
+}
+
+fn redis_password(world: &World) -> Option<String> {
+    fs::read_to_string(world.state().join("redis/ansible_vault_password")).ok()
+}
+
+/// Every file under the backup directory, as text, for looking for the password.
+fn written_by_the_tool(world: &World) -> String {
+    let mut all = String::new();
+    for entry in fs::read_dir(world.backup_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.to_string_lossy().ends_with(".tar.gz") {
+            all.push_str(&fs::read_to_string(&path).unwrap());
+        }
+    }
+    all
+}
+
+#[test]
+fn the_vault_password_is_set_again_from_the_file_and_facts_succeed() {
+    let world = vault_world();
+    let file = password_file(&world, 0o600);
+    let out = world.run(&["--yes", "--vault-password-file", &file], &[("FAKE_VAULT_SECRETS", "1")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // osism strips the line's end, as the fake does.
+    assert_eq!(redis_password(&world).as_deref(), Some(PASSWORD));
+    let calls = world.runbook_calls();
+    assert_eq!(calls.len(), 9, "{calls:?}");
+    assert_eq!(calls[6], "osism set vault password", "after the health check, before step 7");
+    assert_eq!(calls[8], "osism apply facts");
+    let text = format!("{}{}{}", stdout(&out), stderr(&out), written_by_the_tool(&world));
+    assert!(text.contains("Step 7/8: Set the Ansible vault password again  [NOT IN THE RUNBOOK]"), "{text}");
+    assert!(!text.contains(PASSWORD), "the password leaked into the tool's output or files");
+    assert!(!world.calls().iter().flatten().any(|arg| arg.contains(PASSWORD)), "the password in argv");
+}
+
+#[test]
+fn without_terminal_or_file_a_set_password_is_refused_before_anything_changes() {
+    let world = vault_world();
+    let before = world.share_listing();
+    let out = world.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("pass --vault-password-file FILE"), "{}", stderr(&out));
+    assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
+    assert_eq!(world.share_listing(), before);
+    assert_eq!(redis_password(&world).as_deref(), Some(PASSWORD));
+}
+
+#[test]
+fn a_password_file_others_can_read_is_refused() {
+    let world = vault_world();
+    let file = password_file(&world, 0o644);
+    let out = world.run(&["--yes", "--vault-password-file", &file], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is mode 0644, open to other users"), "{}", stderr(&out));
+    assert!(world.runbook_calls().is_empty());
+    let out = world.run(&["--yes"], &[("OSISM_MANAGER_RESET_VAULT_PASSWORD_FILE", "/no/such/file")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--vault-password-file /no/such/file"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_password_that_does_not_check_out_fails_the_step_and_resume_repeats_it() {
+    let world = vault_world();
+    let file = password_file(&world, 0o600);
+    fs::write(&file, "").unwrap();
+    let out = world.run(&["--yes", "--vault-password-file", &file], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("step 7 (Set the Ansible vault password again) failed"), "{err}");
+    assert!(err.contains("osism vault check: FAILED: password_not_set"), "{err}");
+    assert!(!world.ran("apply facts"));
+    fs::write(&file, format!("{PASSWORD}\n")).unwrap();
+    world.clear_calls();
+    let out = world.run(&["--resume", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(world.runbook_calls()[0], "osism set vault password");
+    assert_eq!(redis_password(&world).as_deref(), Some(PASSWORD));
+}
+
+#[test]
+fn no_vault_in_use_means_no_extra_step() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("vault password: not in use (osism vault check: FAILED: keyfile_missing)"));
+    assert!(!world.ran("vault password"));
+}
+
+#[test]
+fn an_unknown_vault_goes_on_with_a_warning_and_a_failing_step_7_says_what_to_do() {
+    let world = vault_world();
+    let out = world.run(&["--yes"], &[("FAKE_OSISM_OLD", "1"), ("FAKE_VAULT_SECRETS", "1")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("vault password: unknown (osism vault check: Unknown command"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("WARNING: whether a vault password is set is unknown"), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("step 7 (Rebuild the inventory and the fact cache) failed"), "{err}");
+    assert!(err.contains("set it with `osism set vault password` first"), "{err}");
+    assert!(err.contains("resume with"), "{err}");
+}
+
+#[test]
+fn dry_run_shows_the_vault_step_in_text_and_json() {
+    let world = vault_world();
+    let file = password_file(&world, 0o600);
+    let out = world.run(&["--dry-run", "--vault-password-file", &file], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_snapshot!("dry_run_text_vault", world.scrub(&[stdout(&out)]));
+    let out = world.run(&["--dry-run", "--output", "json", "--vault-password-file", &file], &[]);
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(plan["vault"]["state"], "set");
+    assert_eq!(plan["steps"][6]["in_runbook"], false);
+    run_snapshot!(
+        "dry_run_json_vault",
+        world.scrub(&[serde_json::to_string_pretty(&plan["steps"][6]).unwrap()])
+    );
+}
+
+#[test]
+fn the_restore_is_checked_entry_by_entry() {
+    for (spoil, needle) in [
+        ("drop-one", "1 archived entries are missing (share/a.txt)"),
+        ("alter-old", "1 archived entries differ (share/a.txt)"),
+    ] {
+        let world = World::new();
+        let out = world.run(&["--yes"], &[("FAKE_RESTORE", spoil)]);
+        assert_eq!(out.status.code(), Some(1), "{spoil}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("step 5 (Restore the /share volume) failed") && err.contains(needle),
+            "{spoil}: {err}"
+        );
+        assert!(!world.ran(" ps"), "{spoil}: went on after a bad restore");
+    }
+}
+
+#[test]
+fn what_the_running_manager_writes_after_the_restore_is_listed_not_failed() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[("FAKE_RESTORE", "manager-writes")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("/share holds all 7 archived entries as archived"), "{text}");
+    assert!(
+        text.contains("the running manager's own: 1 entries changed since the restore began (share/a.txt)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "the running manager's own: 1 entries added, not from the archive (share/known_hosts.new)"
+        ),
+        "{text}"
+    );
+    let log = fs::read_to_string(world.backup_file(".log")).unwrap();
+    assert!(log.contains("share/known_hosts.new"), "not in the log");
+}
+
+#[test]
+fn a_unit_that_does_not_stop_the_manager_fails_step_1_before_any_backup() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[("FAKE_STOP_LEAVES_UP", "1")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("step 1 (Stop the manager service) failed"), "{err}");
+    assert!(
+        err.contains(
+            "the project's containers still run after stopping docker-compose@manager.service (api, redis)"
+        ),
+        "{err}"
+    );
+    assert_eq!(world.runbook_calls().len(), 1, "{:?}", world.runbook_calls());
+}
+
+#[test]
+fn a_unit_that_does_not_run_the_manager_is_refused() {
+    let world = World::new();
+    let out = world.run(&["--yes", "--service", "other.service"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("the unit other.service is not active, yet the project's containers run (api, redis)")
+    );
+    assert!(world.runbook_calls().is_empty());
+}
+
+#[test]
+fn a_share_volume_that_is_not_the_projects_is_refused() {
+    let world = World::new();
+    world.set_state(
+        "volumes",
+        &format!("{}other_share\n", fs::read_to_string(world.state().join("volumes")).unwrap()),
+    );
+    let out = world.run(&["--yes", "--share-volume", "other_share"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "--share-volume other_share is not a volume of the compose project \"manager\", whose volumes are \
+             manager_mariadb, manager_share"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(world.runbook_calls().is_empty());
+}
+
+#[test]
+fn a_labelled_volume_the_compose_file_no_longer_declares_is_kept() {
+    let world = World::new();
+    for file in ["volumes", "labelled"] {
+        let text = fs::read_to_string(world.state().join(file)).unwrap();
+        world.set_state(file, &format!("{text}manager_redis\n"));
+    }
+    let out = world.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out)
+            .contains("keeps these volumes, labelled with the project but no longer declared: manager_redis"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(fs::read_to_string(world.state().join("volumes")).unwrap().contains("manager_redis"));
+}
+
+#[test]
+fn the_restore_waits_for_compose_to_create_the_share_volume() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[("FAKE_SHARE_LATE", "3")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Compose created the share volume manager_share"), "{}", stdout(&out));
+    let labelled = fs::read_to_string(world.state().join("labelled")).unwrap();
+    assert!(labelled.contains("manager_share"), "the restore created the volume itself: {labelled}");
+}
+
+#[test]
+fn a_share_volume_compose_never_creates_fails_step_5_without_creating_it() {
+    let world = World::new();
+    let out = world.run(&["--yes", "--health-timeout", "2"], &[("FAKE_SHARE_LATE", "1000")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Compose did not create the share volume manager_share within 2s"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!world.ran("tar -xzvf"), "the restore ran");
+    assert!(!fs::read_to_string(world.state().join("volumes")).unwrap().contains("manager_share"));
+}
+
+#[test]
+fn every_file_the_reset_writes_is_private() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for suffix in [".tar.gz", ".tar.gz.sha256", ".journal.json", ".log"] {
+        let mode = fs::metadata(world.backup_file(suffix)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{suffix} is {mode:o}");
+    }
+}
+
+#[test]
+fn at_a_terminal_the_operator_types_the_password_into_osisms_own_prompt() {
+    let world = vault_world();
+    let typed = format!("manager\n{PASSWORD}\n");
+    let out = crate::operator::at_terminal(&world, &[], &typed);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let screen = stdout(&out);
+    assert!(screen.contains("(osism asks for the password; the tool never sees it)"), "{screen}");
+    assert!(
+        screen.contains("Ansible Vault password: "),
+        "osism's prompt did not reach the terminal: {screen}"
+    );
+    assert_eq!(redis_password(&world).as_deref(), Some(PASSWORD), "the typing did not reach osism");
+    assert!(!written_by_the_tool(&world).contains(PASSWORD), "the password is in the tool's files");
+}
