@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Write;
 use std::os::unix::fs::{PermissionsExt, chown, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -57,11 +58,22 @@ impl Fixture {
         for tool in ["systemctl", "osism"] {
             symlink(here.join("bin").join(tool), fixture.bin().join(tool)).unwrap();
         }
-        fixture.compose(&["down", "--volumes", "--remove-orphans"]);
+        fixture.clean_slate();
         ok(fixture.compose(&["up", "--detach", "--wait"]), "compose up");
         fixture.fill_share(share);
         fs::write(fixture.volume_dir("manager_mariadb").join("ibdata1"), "ARA and friends").unwrap();
         fixture
+    }
+
+    /// Nothing of any project named `manager` is left on the engine: its containers, and its
+    /// volumes, declared or not (an earlier run, or a manager's leftover `manager_redis`).
+    fn clean_slate(&self) {
+        self.compose(&["down", "--volumes", "--remove-orphans"]);
+        let labelled =
+            docker(&["volume", "ls", "--quiet", "--filter", "label=com.docker.compose.project=manager"]);
+        for volume in String::from_utf8_lossy(&labelled.stdout).split_whitespace() {
+            let _ = docker(&["volume", "rm", "--force", volume]);
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -168,6 +180,30 @@ impl Fixture {
         ]
     }
 
+    /// Sets a vault password the way an operator does, through the osism stand-in, so that the
+    /// vault is in use: the key file in /share, the password in Redis's anonymous volume.
+    pub fn set_vault_password(&self, password: &str) {
+        let mut osism = Command::new(self.bin().join("osism"));
+        osism.args(["set", "vault", "password"]).envs(self.stand_in_env()).stdin(Stdio::piped());
+        let mut child = osism.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(password.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success(), "osism set vault password failed");
+        let _ = fs::remove_file(self.log());
+    }
+
+    /// The vault password Redis holds now, if any.
+    pub fn vault_password(&self) -> Option<String> {
+        let out = self.compose(&["exec", "-T", "redis", "cat", "/data/ansible_vault_password"]);
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The compose project a volume is labelled with ("" without the label), `None` if missing.
+    pub fn volume_project(&self, volume: &str) -> Option<String> {
+        let format = "{{ index .Labels \"com.docker.compose.project\" }}";
+        let out = docker(&["volume", "inspect", "--format", format, volume]);
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().replace("<no value>", ""))
+    }
+
     pub fn backup_files(&self) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(self.backup_dir())
             .unwrap()
@@ -181,7 +217,7 @@ impl Fixture {
         let out = ok(self.compose(&["ps", "--all", "--format", "json"]), "ps");
         let containers: Vec<serde_json::Value> =
             out.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
-        containers.len() == 4
+        containers.len() == 5
             && containers
                 .iter()
                 .all(|c| c["State"] == "running" && (c["Health"] == "healthy" || c["Health"] == ""))
@@ -190,6 +226,6 @@ impl Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        let _ = self.compose(&["down", "--volumes", "--remove-orphans"]);
+        self.clean_slate();
     }
 }

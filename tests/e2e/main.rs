@@ -7,7 +7,9 @@
 
 mod fixture;
 
+use std::collections::BTreeMap;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::time::Instant;
 
@@ -17,27 +19,74 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Every entry /share held before is there as it was; what else is there is the running
+/// manager's own (the fixture's osism-ansible writes a file whenever it starts).
+#[track_caller]
+fn assert_share_kept(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) {
+    let differing: Vec<_> = before.iter().filter(|(k, v)| after.get(*k) != Some(v)).take(5).collect();
+    assert!(differing.is_empty(), "/share differs, e.g. {differing:?}");
+    let extra: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
+    assert!(
+        extra.iter().all(|k| k.starts_with("ansible-execution-history.")),
+        "/share holds more than the manager's own writes: {extra:?}"
+    );
+}
+
+const PASSWORD: &str = "e2e vault password";
+
+/// The operator's password file, as they would keep it: 0600.
+fn password_file(fixture: &Fixture) -> String {
+    let file = fixture.path().join("vault-password");
+    fs::write(&file, format!("{PASSWORD}\n")).unwrap();
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+    file.display().to_string()
+}
+
+/// A reset as on a real manager: a vault password set, a service writing into /share once
+/// started, a Type=simple unit, a labelled volume the compose file no longer declares.
 #[test]
-fn a_full_reset_keeps_share_byte_for_byte() {
+fn a_full_reset_keeps_share_and_the_vault_password() {
     let fixture = Fixture::new(Share::SUITE);
+    fixture.set_vault_password(PASSWORD);
+    // Left by managers deployed before Redis went stateless: labelled, no longer declared.
+    let leftover =
+        docker(&["volume", "create", "--label", "com.docker.compose.project=manager", "manager_redis"]);
+    assert!(leftover.status.success(), "{}", text(&leftover.stderr));
     let before = fixture.share_listing();
     assert!(before.len() > Share::SUITE.small_files, "the fixture is not filled");
     let mariadb_created = fixture.volume_created("manager_mariadb");
+    let file = password_file(&fixture);
 
     let started = Instant::now();
-    let out = fixture.run(&["--yes"], &[]);
+    let out = fixture.run(&["--yes", "--vault-password-file", &file], &[]);
     let took = started.elapsed();
-    assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    let output = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{output}");
 
     let after = fixture.share_listing();
-    let differing: Vec<_> = before.iter().filter(|(k, v)| after.get(*k) != Some(v)).take(5).collect();
-    assert!(differing.is_empty(), "/share differs, e.g. {differing:?}");
-    assert_eq!(after.len(), before.len(), "/share has extra entries");
+    assert_share_kept(&before, &after);
+    assert!(after.len() > before.len(), "the manager's own write is not there");
+    assert_eq!(
+        fixture.volume_project("manager_share").as_deref(),
+        Some("manager"),
+        "the restore created /share"
+    );
+    assert_eq!(
+        fixture.volume_project("manager_redis").as_deref(),
+        Some("manager"),
+        "the leftover was deleted"
+    );
+    assert!(
+        output
+            .contains("keeps these volumes, labelled with the project but no longer declared: manager_redis")
+    );
+    assert!(output.contains("(anonymous, of redis)"), "{output}");
 
     let mariadb = fixture.volume_dir("manager_mariadb");
     assert!(!mariadb.join("ibdata1").exists(), "the mariadb volume was not recreated");
     assert_ne!(fixture.volume_created("manager_mariadb"), mariadb_created);
     assert!(fixture.all_healthy(), "not every service is healthy after the reset");
+    assert_eq!(fixture.vault_password().as_deref(), Some(PASSWORD), "the vault password is not set again");
 
     let files = fixture.backup_files();
     let stamp = files.iter().find_map(|f| f.strip_prefix("manager-share-")?.strip_suffix(".tar.gz")).unwrap();
@@ -48,7 +97,14 @@ fn a_full_reset_keeps_share_byte_for_byte() {
         format!("manager-reset-{stamp}.log"),
     ] {
         assert!(files.contains(&expected), "{expected} not in {files:?}");
+        let path = fixture.backup_dir().join(&expected);
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{expected} is {mode:o}");
+        if !expected.ends_with(".tar.gz") {
+            assert!(!fs::read_to_string(&path).unwrap().contains(PASSWORD), "the password is in {expected}");
+        }
     }
+    assert!(!output.contains(PASSWORD), "the password is in the output");
     let check = Command::new("sha256sum")
         .args(["--check", &format!("manager-share-{stamp}.tar.gz.sha256")])
         .current_dir(fixture.backup_dir())
@@ -57,7 +113,9 @@ fn a_full_reset_keeps_share_byte_for_byte() {
     assert!(check.status.success(), "sha256sum -c: {}", text(&check.stdout));
     let calls = fs::read_to_string(fixture.log()).unwrap();
     assert_eq!(
-        calls, "stop manager.service\nstart manager.service\nosism reconciler sync\nosism apply facts\n",
+        calls,
+        "osism vault check --format script\nstop manager.service\nstart manager.service\n\
+         osism set vault password\nosism vault check --format script\nosism reconciler sync\nosism apply facts\n",
         "the stand-ins were called otherwise"
     );
 
@@ -71,6 +129,42 @@ fn a_full_reset_keeps_share_byte_for_byte() {
         share_bytes as f64 / 1048576.0,
         fs::metadata(archive).unwrap().len() as f64 / 1048576.0
     );
+}
+
+#[test]
+fn a_set_password_without_terminal_or_file_is_refused_and_nothing_changes() {
+    let fixture = Fixture::new(Share { small_files: 10, big_file_bytes: 0 });
+    fixture.set_vault_password(PASSWORD);
+    let before = fixture.share_listing();
+    let out = fixture.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("pass --vault-password-file FILE"), "{}", text(&out.stderr));
+    assert_eq!(fixture.share_listing(), before);
+    assert!(fixture.all_healthy());
+    assert_eq!(fixture.vault_password().as_deref(), Some(PASSWORD));
+    assert!(fixture.backup_files().is_empty(), "{:?}", fixture.backup_files());
+}
+
+#[test]
+fn a_share_volume_or_unit_that_is_not_the_managers_changes_nothing() {
+    let fixture = Fixture::new(Share { small_files: 10, big_file_bytes: 0 });
+    let other = docker(&["volume", "create", "omr-e2e-other-share"]);
+    assert!(other.status.success());
+    let before = fixture.share_listing();
+    for (args, needle) in [
+        (&["--yes", "--share-volume", "omr-e2e-other-share"][..], "is not a volume of the compose project"),
+        (
+            &["--yes", "--service", "docker-compose@manager.service"],
+            "is not active, yet the project's containers run",
+        ),
+    ] {
+        let out = fixture.run(args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(needle), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(fixture.share_listing(), before, "{args:?}");
+        assert!(fixture.all_healthy(), "{args:?}");
+    }
+    let _ = docker(&["volume", "rm", "omr-e2e-other-share"]);
 }
 
 #[test]
@@ -114,7 +208,7 @@ fn killed_between_down_and_restore_then_resumed_brings_share_back() {
 
     let out = fixture.run(&["--resume", "--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
-    assert_eq!(fixture.share_listing(), before);
+    assert_share_kept(&before, &fixture.share_listing());
     assert!(fixture.all_healthy());
 }
 
@@ -124,10 +218,10 @@ fn dry_run_lists_the_volumes_down_deletes() {
     let out = fixture.run(&["--dry-run", "--output", "json"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let plan: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
-    assert_eq!(
-        plan["volumes_deleted"],
-        serde_json::json!(["manager_mariadb", "manager_redis", "manager_share"])
-    );
+    assert_eq!(plan["volumes"]["named"], serde_json::json!(["manager_mariadb", "manager_share"]));
+    let anonymous = plan["volumes"]["anonymous"].as_array().unwrap();
+    assert_eq!(anonymous.len(), 1, "{anonymous:?}");
+    assert_eq!(anonymous[0]["service"], "redis");
     assert_eq!(plan["problems"], serde_json::json!([]));
     assert_eq!(plan["service"]["unit"], "manager.service");
     assert_eq!(plan["project"], "manager");
@@ -137,7 +231,7 @@ fn dry_run_lists_the_volumes_down_deletes() {
 fn a_volume_still_in_use_fails_step_3_and_resume_finishes() {
     let fixture = Fixture::new(Share::SUITE);
     let before = fixture.share_listing();
-    // A container outside the project holds the redis volume, so `down -v` cannot remove it.
+    // A container outside the project holds the mariadb volume, so `down -v` cannot remove it.
     let blocker = "omr-e2e-blocker";
     let _ = docker(&["rm", "--force", blocker]);
     let started = docker(&[
@@ -148,7 +242,7 @@ fn a_volume_still_in_use_fails_step_3_and_resume_finishes() {
         "--network",
         "none",
         "--volume",
-        "manager_redis:/data",
+        "manager_mariadb:/data",
         "busybox:latest",
         "sleep",
         "600",
@@ -158,10 +252,14 @@ fn a_volume_still_in_use_fails_step_3_and_resume_finishes() {
     let out = fixture.run(&["--yes"], &[]);
     let _ = docker(&["rm", "--force", blocker]);
     assert_eq!(out.status.code(), Some(1), "{}\n{}", text(&out.stdout), text(&out.stderr));
-    assert!(text(&out.stderr).contains("`down -v` left the volumes manager_redis"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("`down -v` left the volumes manager_mariadb"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = fixture.run(&["--resume", "--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
-    assert_eq!(fixture.share_listing(), before);
+    assert_share_kept(&before, &fixture.share_listing());
     assert!(fixture.all_healthy());
 }
