@@ -9,7 +9,7 @@
 //! 4. verification: in-process archive read-back against the backup step, 200 MB /share;
 //! 5. health latency: from the last container's `health_status: healthy` event to the tool's
 //!    runbook `ps`.
-#![allow(clippy::disallowed_methods)] // the harness drives docker, scripts and the binary
+#![allow(clippy::disallowed_methods, clippy::disallowed_macros)] // the harness drives docker, scripts and the binary, and prints
 
 #[allow(dead_code)] // shared with the suite, which uses other parts of it
 #[path = "../tests/e2e/fixture.rs"]

@@ -23,7 +23,7 @@ use crate::plan::{self, Facts, Plan};
 use crate::reset::Reset;
 use crate::transcript::Transcript;
 use crate::ui::{Event, Ui};
-use crate::{confirm, generate, lock, plugin, preflight, render};
+use crate::{confirm, generate, lock, out, plugin, preflight, render};
 
 /// Runs the tool. `today` is read by `main` before any thread exists (see `main.rs`).
 pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
@@ -44,7 +44,7 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     match run(today, args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("{} {failure}", console::style("error:").for_stderr().red().bold());
+            out::line_err(&format!("{} {failure}", console::style("error:").for_stderr().red().bold()));
             if json {
                 let error = failure.to_string();
                 Ui::new(json).event(&Event::Failed { exit_code: failure.code as u8, error: &error });
@@ -56,7 +56,7 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 fn run(today: Date, args: Args) -> Result<(), Failure> {
     if args.plugin_metadata {
-        println!("{}", plugin::metadata_json().or_exit(Code::Refused)?);
+        out::line(&plugin::metadata_json().or_exit(Code::Refused)?);
         return Ok(());
     }
     if let Some(what) = args.generate {
@@ -187,15 +187,18 @@ fn show(plan: &Plan, problems: &[String], output: Output) {
     }
     match output {
         Output::Text => {
-            print!("{}", render::plan(plan));
+            out::text(&render::plan(plan));
             if !problems.is_empty() {
-                println!("\nA real run would refuse to start:\n{}", render::problems(problems).trim_end());
+                out::line(&format!(
+                    "\nA real run would refuse to start:\n{}",
+                    render::problems(problems).trim_end()
+                ));
             }
         }
         Output::Json => {
             let json =
                 serde_json::to_string_pretty(&DryRun { plan, problems }).expect("a plan always serializes");
-            println!("{json}");
+            out::line(&json);
         }
     }
 }

@@ -5,10 +5,11 @@
 //! - `preflight`: checks before any change, using `inspect` (read-only host queries) and
 //!   `service` (which systemd unit runs the manager).
 //! - `plan`: the runbook as data, built by a pure function from the config and a few facts.
-//! - `render`: the text of the plan; `quote`: copy-paste-safe command lines; `ui`: the terminal.
+//! - `render`: the text of the plan; `quote`: copy-paste-safe command lines; `ui`: the terminal,
+//!   through `out`, whose writes cannot fail a reset.
 //! - `lock`: one reset per manager; `confirm`: the operator's consent.
 //! - `reset`: a real run, step by step between its checks: `verify` (the archive read back),
-//!   `manifest` (the archive and /share compared entry by entry), `health` (step 6's wait),
+//!   `compare` (the archive and /share compared entry by entry), `health` (step 6's wait),
 //!   `vault` (the vault password `down -v` loses), `journal` (resume), `transcript` (the log).
 //! - `exec`: the only place that spawns processes; `atomic`: crash-safe file writes.
 //! - `outcome`: exit codes; `app`: the whole run from argv to exit code.
@@ -23,6 +24,7 @@
 pub mod app;
 pub mod atomic;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod confirm;
 pub mod exec;
@@ -31,7 +33,7 @@ pub mod health;
 pub mod inspect;
 pub mod journal;
 pub mod lock;
-pub mod manifest;
+pub mod out;
 pub mod outcome;
 pub mod plan;
 pub mod plugin;

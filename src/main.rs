@@ -8,7 +8,9 @@ fn main() -> ExitCode {
     let today = match time::OffsetDateTime::now_local() {
         Ok(now) => now.date(),
         Err(error) => {
-            eprintln!("error: cannot read the local date ({error}): set TZ, such as TZ=UTC");
+            osism_manager_reset::out::line_err(&format!(
+                "error: cannot read the local date ({error}): set TZ, such as TZ=UTC"
+            ));
             return ExitCode::from(2);
         }
     };

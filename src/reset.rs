@@ -22,11 +22,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 
+use crate::compare::{self, Comparison, Names};
 use crate::exec::{Runner, Stream};
 use crate::health;
 use crate::inspect::Host;
 use crate::journal::Journal;
-use crate::manifest::{Comparison, Names};
 use crate::outcome::{Code, Failure};
 use crate::plan::{Command, Plan, Step, StepKind, VaultState};
 use crate::ui::{Event, Ui};
@@ -121,9 +121,8 @@ impl Reset<'_> {
             }
             StepKind::BackupShare => {
                 let reading = Instant::now();
-                let (archive, manifest) = verify::read_back(&plan.backup_file)?;
-                let comparison = host.read_share(&plan.share_volume, &plan.image, |share| {
-                    manifest.compare(share, None, || verify::entries(&plan.backup_file))
+                let (archive, comparison) = host.read_share(&plan.share_volume, &plan.image, |share| {
+                    verify::read_back(&plan.backup_file, share)
                 })?;
                 self.runner.note(&format!(
                     "checked the archive after the backup in {:.3}s (read back, compared with /share entry \
@@ -181,13 +180,12 @@ impl Reset<'_> {
     /// the restore began, and what it added, is its own.
     fn check_restore(&self, host: &Host, plan: &Plan, began: SystemTime) -> Result<()> {
         let checking = Instant::now();
-        let manifest = verify::manifest(&plan.backup_file)?;
         // Tar headers hold whole seconds: a write in the second the restore began counts.
         let since = began.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()).saturating_sub(1);
         let comparison = host.read_share(&plan.share_volume, &plan.image, |share| {
-            manifest.compare(share, Some(since), || verify::entries(&plan.backup_file))
+            compare::compare(verify::entries(&plan.backup_file)?, share, Some(since))
         })?;
-        let Comparison { missing, differing, changed_since, extra, identical } = comparison;
+        let Comparison { archived, missing, differing, changed_since, extra, identical } = comparison;
         let mut wrong = Vec::new();
         mismatch(&mut wrong, &missing, "archived entries are missing");
         mismatch(&mut wrong, &differing, "archived entries differ");
@@ -202,8 +200,8 @@ impl Reset<'_> {
             "checked /share after the restore in {:.3}s (compared with the archive entry by entry)",
             checking.elapsed().as_secs_f64()
         ));
-        self.ui.say(&format!("    /share holds all {} archived entries as archived", manifest.len()));
-        debug_assert_eq!(identical + changed_since.count as u64, manifest.len());
+        self.ui.say(&format!("    /share holds all {archived} archived entries as archived"));
+        debug_assert_eq!(identical + changed_since.count as u64, archived);
         for (names, what) in
             [(&changed_since, "changed since the restore began"), (&extra, "added, not from the archive")]
         {

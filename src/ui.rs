@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::exec::Stream;
 use crate::plan::{Command, Step};
-use crate::render;
+use crate::{out, render};
 
 /// How often a plain (non-terminal) progress line is printed.
 const PLAIN_EVERY: Duration = Duration::from_secs(10);
@@ -46,15 +46,15 @@ impl Ui {
 
     pub fn say(&self, text: &str) {
         if self.json {
-            eprintln!("{text}");
+            out::line_err(text);
         } else {
-            println!("{text}");
+            out::line(text);
         }
     }
 
     pub fn event(&self, event: &Event) {
         if self.json {
-            println!("{}", serde_json::to_string(event).expect("events always serialize"));
+            out::line(&serde_json::to_string(event).expect("events always serialize"));
         }
     }
 
@@ -75,7 +75,7 @@ impl Ui {
     pub fn output(&self, stream: Stream, line: &str) {
         match stream {
             Stream::Stdout => self.say(&format!("    {line}")),
-            Stream::Stderr => eprintln!("    {line}"),
+            Stream::Stderr => out::line_err(&format!("    {line}")),
         }
     }
 

@@ -1,8 +1,8 @@
 //! The archive of /share, read back before anything is destroyed.
 //!
 //! Every byte is decompressed and every tar header parsed in-process (flate2 and tar), each
-//! entry is described for the per-entry comparison with /share (`manifest`), the compressed file
-//! is hashed in the same single pass, and `<archive>.sha256` is written in `sha256sum` format so
+//! entry is compared with /share's as it goes by (`compare`), the compressed file is hashed in
+//! the same single pass, and `<archive>.sha256` is written in `sha256sum` format so
 //! that `sha256sum -c` checks it too. Contents are streamed through, never held.
 
 use std::fs::File;
@@ -14,7 +14,7 @@ use flate2::read::GzDecoder;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::manifest::Manifest;
+use crate::compare::{self, Comparison};
 
 /// What reading the archive back found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,29 +23,26 @@ pub struct Archive {
     pub sha256: String,
 }
 
-/// Reads the whole archive: gzip stream to its CRC, every tar entry to its end. The file is
-/// synced to disk first: between `down -v` and the restore it is the only copy of /share.
-pub fn read_back(path: &Utf8Path) -> Result<(Archive, Manifest)> {
+/// Reads the whole archive (gzip stream to its CRC, every tar entry to its end) and compares it
+/// with `share`, /share's own tar stream, entry by entry. The file is synced to disk first:
+/// between `down -v` and the restore it is the only copy of /share.
+pub fn read_back(path: &Utf8Path, share: impl Read) -> Result<(Archive, Comparison)> {
     crate::atomic::sync(path)?;
     let file = File::open(path).with_context(|| format!("cannot open the archive {path}"))?;
     let mut hashed = HashingReader { inner: BufReader::with_capacity(1 << 16, file), hasher: Sha256::new() };
-    let manifest = Manifest::read(GzDecoder::new(&mut hashed))
+    let comparison = compare::compare(GzDecoder::new(&mut hashed), share, None)
         .with_context(|| format!("the archive {path} is damaged"))?;
-    ensure!(!manifest.is_empty(), "the archive {path} is damaged: it holds no entry");
+    ensure!(comparison.archived > 0, "the archive {path} is damaged: it holds no entry");
     // Whatever follows the gzip stream still belongs to the file the checksum names.
     io::copy(&mut hashed, &mut io::sink()).with_context(|| format!("cannot read the archive {path}"))?;
-    Ok((Archive { entries: manifest.len(), sha256: format!("{:x}", hashed.hasher.finalize()) }, manifest))
+    let archive = Archive { entries: comparison.archived, sha256: format!("{:x}", hashed.hasher.finalize()) };
+    Ok((archive, comparison))
 }
 
 /// The archive's tar stream, decompressed.
-pub fn entries(path: &Utf8Path) -> Result<Box<dyn Read>> {
+pub fn entries(path: &Utf8Path) -> Result<impl Read + use<>> {
     let file = File::open(path).with_context(|| format!("cannot open the archive {path}"))?;
-    Ok(Box::new(GzDecoder::new(BufReader::with_capacity(1 << 16, file))))
-}
-
-/// The archive's manifest, read again (its checksum was checked just before).
-pub fn manifest(path: &Utf8Path) -> Result<Manifest> {
-    Manifest::read(entries(path)?).with_context(|| format!("the archive {path} is damaged"))
+    Ok(GzDecoder::new(BufReader::with_capacity(1 << 16, file)))
 }
 
 pub fn sha256_of(path: &Utf8Path) -> Result<String> {
@@ -128,9 +125,9 @@ mod tests {
     fn a_good_archive_is_counted_and_hashed_like_sha256sum() {
         let (_guard, dir) = scratch();
         let path = archive(&dir, 3);
-        let (read, manifest) = read_back(&path).unwrap();
+        let (read, comparison) = read_back(&path, entries(&path).unwrap()).unwrap();
         assert_eq!(read.entries, 3);
-        assert_eq!(manifest.len(), 3);
+        assert_eq!(comparison.identical, 3);
         assert_eq!(read.sha256, sha256_of(&path).unwrap());
         write_checksum(&path, &read.sha256).unwrap();
         check(&path, &read.sha256).unwrap();
@@ -142,21 +139,23 @@ mod tests {
         let path = archive(&dir, 5);
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 20]).unwrap();
-        assert!(read_back(&path).is_err(), "truncated");
+        std::fs::create_dir(dir.join("share")).unwrap();
+        let share = || entries(&archive(&dir.join("share"), 5)).unwrap();
+        assert!(read_back(&path, share()).is_err(), "truncated");
         let mut flipped = bytes.clone();
         let middle = flipped.len() / 2;
         flipped[middle] ^= 0xff;
         std::fs::write(&path, &flipped).unwrap();
-        assert!(read_back(&path).is_err(), "corrupted");
+        assert!(read_back(&path, share()).is_err(), "corrupted");
         std::fs::write(&path, b"").unwrap();
-        assert!(read_back(&path).is_err(), "empty");
+        assert!(read_back(&path, share()).is_err(), "empty");
     }
 
     #[test]
     fn a_changed_archive_fails_the_check() {
         let (_guard, dir) = scratch();
         let path = archive(&dir, 1);
-        let (read, _) = read_back(&path).unwrap();
+        let (read, _) = read_back(&path, entries(&path).unwrap()).unwrap();
         write_checksum(&path, &read.sha256).unwrap();
         archive(&dir, 2);
         let err = check(&path, &read.sha256).unwrap_err().to_string();

@@ -3,7 +3,7 @@
 //!
 //! Each test builds the fixture manager (see `fixture.rs`) in a fresh directory, runs a reset and
 //! compares /share entry by entry.
-#![allow(clippy::disallowed_methods)] // the suite drives docker and the binary directly
+#![allow(clippy::disallowed_methods, clippy::disallowed_macros)] // the suite drives docker and the binary, and prints figures
 
 mod fixture;
 

@@ -113,3 +113,21 @@ fn the_log_starts_with_what_preflight_found() {
     );
     assert!(first.iter().any(|l| l.contains("deletes these volumes: manager_mariadb")), "{first:?}");
 }
+
+#[test]
+fn a_closed_stdout_does_not_stop_the_reset() {
+    use std::io::{BufRead, BufReader};
+    let world = World::new();
+    // `osism-manager-reset --yes | head -5`
+    let mut child = world.command(&["--yes"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for _ in 0..5 {
+        lines.next().unwrap().unwrap();
+    }
+    drop(lines);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "the reset did not finish");
+    assert_eq!(world.runbook_calls().len(), 8, "{:?}", world.runbook_calls());
+    let log = std::fs::read_to_string(world.backup_file(".log")).unwrap();
+    assert!(log.trim_end().ends_with("# reset finished"), "the log is not complete:\n{log}");
+}
