@@ -23,7 +23,7 @@ use crate::plan::{self, Facts, Plan};
 use crate::reset::Reset;
 use crate::transcript::Transcript;
 use crate::ui::{Event, Ui};
-use crate::{confirm, generate, lock, out, plugin, preflight, render};
+use crate::{confirm, generate, lock, out, plugin, preflight, render, signals};
 
 /// Runs the tool. `today` is read by `main` before any thread exists (see `main.rs`).
 pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
@@ -130,6 +130,7 @@ fn resume_reset(config: &Config, mut runner: Runner) -> Result<(), Failure> {
 }
 
 fn execute(config: &Config, runner: &Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
+    signals::install().or_exit(Code::Refused)?;
     Reset { runner, ui, health_timeout: config.health_timeout }.run(journal)?;
     let log = journal.plan.log_path();
     let (archive, journal) = (journal.plan.backup_file.as_str(), journal.path().as_str());

@@ -1,5 +1,9 @@
 //! The executor: the one place that starts processes, always through xshell.
 //!
+//! Every command runs in a process group of its own, so that the signals a terminal sends its
+//! foreground group (Ctrl-C, a hang-up) reach the tool alone, which decides (see `signals`); the
+//! one exception reads the operator's terminal, which needs the foreground.
+//!
 //! `run` streams a command's output line by line to whoever watches (the terminal shows less,
 //! the transcript keeps everything), so memory stays flat however much a command prints. `read`
 //! captures the small output of read-only queries. Both record into the transcript when there
@@ -9,6 +13,7 @@ use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::AsFd;
+use std::os::unix::process::CommandExt;
 use std::process::{ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -18,6 +23,7 @@ use anyhow::{Context, Result, bail};
 use xshell::Shell;
 
 use crate::plan::{Command, Stdin};
+use crate::signals;
 use crate::transcript::Transcript;
 
 /// Lines read ahead of the one being handled, per command.
@@ -84,7 +90,7 @@ impl Runner {
                 return Ok(status);
             }
         };
-        let spawned = process.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+        let spawned = process.process_group(0).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
         let mut child = match spawned {
             Ok(child) => child,
             Err(error) => {
@@ -92,6 +98,7 @@ impl Runner {
                 return Err(error).with_context(|| format!("cannot start {program}"));
             }
         };
+        let _running = signals::Running::new(child.id());
         // Bounded: a command that prints faster than the lines are handled waits for us,
         // instead of piling its output up in memory.
         let (tx, rx) = mpsc::sync_channel(LINES_IN_FLIGHT);
@@ -127,12 +134,10 @@ impl Runner {
         self.record(|t| {
             t.command(&crate::quote::join(&argv.iter().map(|a| a.to_string()).collect::<Vec<_>>()))
         });
-        let output = self
-            .sh
-            .cmd(program)
-            .args(args)
-            .quiet()
-            .ignore_status()
+        let mut process: std::process::Command = self.sh.cmd(program).args(args).quiet().into();
+        let output = process
+            .process_group(0)
+            .stdin(Stdio::null())
             .output()
             .with_context(|| format!("cannot run {program}"));
         let output = match output {
@@ -172,6 +177,7 @@ impl Runner {
         self.record(|t| t.command(&display));
         let mut process: std::process::Command = self.sh.cmd(program).args(args).quiet().into();
         let mut child = process
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -183,6 +189,7 @@ impl Runner {
             let _ = stderr.read_to_string(&mut text);
             text
         });
+        let _running = signals::Running::new(child.id());
         let mut stdout = child.stdout.take().context("no stdout pipe")?;
         let consumed = consume(&mut stdout);
         if consumed.is_err() {

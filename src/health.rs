@@ -129,6 +129,7 @@ pub fn wait(
                 progress.update(|| format!("waiting for {}", waiting.join(", ")));
             }
         }
+        crate::signals::check()?;
         thread::sleep(POLL_EVERY.saturating_sub(polled.elapsed()));
     }
 }

@@ -247,6 +247,29 @@ impl<'a> Host<'a> {
         }
     }
 
+    /// Running containers of the plan's tar commands: made from `image`, with something
+    /// mounted at /backup (the manager's own containers mount nothing there).
+    pub fn tar_containers(&self, image: &str) -> Result<Vec<String>> {
+        let ancestor = format!("ancestor={image}");
+        let out = self.runner.read(&[
+            "docker",
+            "ps",
+            "--quiet",
+            "--filter",
+            "volume=/backup",
+            "--filter",
+            &ancestor,
+        ])?;
+        ensure!(out.success, "`docker ps` failed: {}", first_line(&out.stderr));
+        Ok(out.stdout.split_whitespace().map(String::from).collect())
+    }
+
+    pub fn kill_containers(&self, ids: &[String]) -> Result<()> {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        // One that ended meanwhile makes `docker kill` fail; the caller looks again.
+        self.runner.read(&[&["docker", "kill"][..], &ids].concat()).map(drop)
+    }
+
     /// Whether `systemctl is-active` or `is-enabled` affirms `unit` (exit 0).
     pub fn unit_is(&self, verb: &str, unit: &str) -> Result<bool> {
         Ok(self.runner.read(&["systemctl", verb, "--quiet", unit])?.success)

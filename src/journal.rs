@@ -22,6 +22,8 @@ pub enum State {
     Running,
     Done,
     Failed,
+    /// Stopped by a signal; `error` names it.
+    Interrupted,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,6 +135,14 @@ impl Journal {
         step.state = State::Failed;
         step.finished_at = Some(now());
         step.error = Some(error.to_owned());
+        self.save()
+    }
+
+    pub fn interrupted(&mut self, index: usize, signal: &str) -> Result<()> {
+        let step = &mut self.steps[index];
+        step.state = State::Interrupted;
+        step.finished_at = Some(now());
+        step.error = Some(format!("interrupted at step {} by {signal}", step.number));
         self.save()
     }
 

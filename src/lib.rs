@@ -11,7 +11,8 @@
 //! - `reset`: a real run, step by step between its checks: `verify` (the archive read back),
 //!   `compare` (the archive and /share compared entry by entry), `health` (step 6's wait),
 //!   `vault` (the vault password `down -v` loses), `journal` (resume), `transcript` (the log).
-//! - `exec`: the only place that spawns processes; `atomic`: crash-safe file writes.
+//! - `exec`: the only place that spawns processes; `signals`: what Ctrl-C, SIGTERM and a hang-up
+//!   do to a run; `atomic`: crash-safe, private file writes.
 //! - `outcome`: exit codes; `app`: the whole run from argv to exit code.
 //! - `plugin`: the `osism manager reset` manifest; `generate`: man page and completions.
 //!
@@ -42,6 +43,7 @@ pub mod quote;
 pub mod render;
 pub mod reset;
 pub mod service;
+pub mod signals;
 pub mod transcript;
 pub mod ui;
 pub mod vault;

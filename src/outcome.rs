@@ -12,6 +12,19 @@ pub enum Code {
     Refused = 2,
     /// Another reset of the same manager holds the lock.
     Locked = 3,
+    /// Stopped by SIGINT (Ctrl-C); the journal allows `--resume`.
+    Interrupted = 130,
+    /// Stopped by SIGTERM; the journal allows `--resume`.
+    Terminated = 143,
+}
+
+impl From<crate::signals::Stop> for Code {
+    fn from(stop: crate::signals::Stop) -> Code {
+        match stop {
+            crate::signals::Stop::Interrupt => Code::Interrupted,
+            crate::signals::Stop::Terminate => Code::Terminated,
+        }
+    }
 }
 
 /// An error with the exit code it ends the run with.

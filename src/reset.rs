@@ -29,7 +29,9 @@ use crate::inspect::Host;
 use crate::journal::Journal;
 use crate::outcome::{Code, Failure};
 use crate::plan::{Command, Plan, Step, StepKind, VaultState};
+use crate::signals::{self, Stop, Stopped};
 use crate::ui::{Event, Ui};
+use crate::verify::Untrusted;
 use crate::{atomic, quote, verify};
 
 pub struct Reset<'a> {
@@ -44,8 +46,14 @@ impl Reset<'_> {
     pub fn run(&self, journal: &mut Journal) -> Result<(), Failure> {
         let plan = journal.plan.clone();
         let from = journal.first_unfinished().unwrap_or(plan.steps.len());
+        let mut hangups = signals::hangups();
         for (index, step) in plan.steps.iter().enumerate().skip(from) {
             self.ui.step(step, plan.steps.len());
+            if signals::hangups() > hangups {
+                hangups = signals::hangups();
+                self.runner
+                    .note("the terminal hung up (SIGHUP): the reset goes on, its output only in this log");
+            }
             self.runner.note(&format!("step {}: {}", step.number, step.title));
             let started = Instant::now();
             let result = journal.started(index).and_then(|()| self.step(&plan, step, journal));
@@ -54,6 +62,11 @@ impl Reset<'_> {
             let duration_s = started.elapsed().as_secs_f64();
             self.ui.event(&Event::StepFinished { step: step.number, status, duration_s });
             if let Err(error) = result {
+                if let Some(&Stopped(stop)) = error.downcast_ref::<Stopped>() {
+                    let _ = journal.interrupted(index, stop.name());
+                    self.runner.note(&format!("interrupted at step {} by {}", step.number, stop.name()));
+                    return Err(interrupted(&plan, step, journal, stop));
+                }
                 let _ = journal.failed(index, &format!("{error:#}"));
                 self.runner.note(&format!("step {} failed: {error:#}", step.number));
                 return Err(failure(&plan, step, journal, error));
@@ -68,8 +81,15 @@ impl Reset<'_> {
         self.before(&host, plan, step, journal)?;
         let began = SystemTime::now();
         for command in &step.commands {
+            signals::check()?;
             self.ui.command(step, command);
-            self.command(step, command)?;
+            let result = self.command(step, command);
+            if signals::forced() && is_container_run(command) {
+                // The CLI is gone, its container is not: a `docker run` keeps running without it.
+                self.stop_containers(&host, plan)?;
+            }
+            signals::check()?;
+            result?;
         }
         self.after(&host, plan, step, journal, began)
     }
@@ -176,6 +196,29 @@ impl Reset<'_> {
         }
     }
 
+    /// Stops the containers of the plan's tar commands (mounting the backup directory at
+    /// /backup, made from the plan's image) and waits until they are gone.
+    fn stop_containers(&self, host: &Host, plan: &Plan) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            let running = host.tar_containers(&plan.image)?;
+            if running.is_empty() {
+                return Ok(());
+            }
+            self.ui.say(&format!(
+                "    stopping the container(s) {} the command left running",
+                running.join(", ")
+            ));
+            host.kill_containers(&running)?;
+            ensure!(
+                started.elapsed() < CONTAINERS_GONE_WITHIN,
+                "the container(s) {} still run: stop them (docker kill) before resuming",
+                running.join(", ")
+            );
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Every archived entry must be in /share as archived; what the running manager wrote since
     /// the restore began, and what it added, is its own.
     fn check_restore(&self, host: &Host, plan: &Plan, began: SystemTime) -> Result<()> {
@@ -249,6 +292,7 @@ impl Reset<'_> {
                 }
                 None => progress.update(|| format!("waiting for Compose to create {volume}")),
             }
+            signals::check()?;
             thread::sleep(health::POLL_EVERY);
         }
     }
@@ -283,6 +327,14 @@ impl Reset<'_> {
     }
 }
 
+/// How long the containers of an interrupted command may take to go.
+const CONTAINERS_GONE_WITHIN: Duration = Duration::from_secs(30);
+
+/// Whether `command` runs a container that outlives its CLI.
+fn is_container_run(command: &Command) -> bool {
+    command.argv.iter().take(2).eq(["docker", "run"].iter())
+}
+
 /// Adds "N `what` (the first names)" to `wrong` if there are any.
 fn mismatch(wrong: &mut Vec<String>, names: &Names, what: &str) {
     if !names.is_empty() {
@@ -299,33 +351,87 @@ fn verified(plan: &Plan, journal: &Journal) -> Result<()> {
     verify::check(&plan.backup_file, &archive.sha256)
 }
 
-fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {
-    let archive = match (&journal.archive, step.kind) {
-        // osism's Celery tasks exit 1 on their own timeouts; /share is back by then.
-        (_, StepKind::RebuildInventory) => format!(
-            "/share is restored and the manager is healthy, only the inventory and facts are left \
-             (osism exits 1 when its task times out{}); the archive is {}",
-            if plan.vault.state == VaultState::Unknown && plan.step(StepKind::SetVaultPassword).is_none() {
-                ", and `osism apply facts` fails without the vault password: set it with `osism set vault \
-                 password` first"
-            } else {
-                ""
-            },
-            plan.backup_file
-        ),
-        (Some(archive), _) => {
-            format!("the verified archive of /share is {} (sha256 {})", plan.backup_file, archive.sha256)
-        }
-        (None, _) => format!("/share is untouched ({} is not verified)", plan.backup_file),
-    };
-    let resume = quote::join(&[
+/// The command that continues `plan`'s reset.
+fn resume_command(plan: &Plan) -> String {
+    quote::join(&[
         "osism-manager-reset".into(),
         "--resume".into(),
         "--backup-dir".into(),
         plan.backup_dir.to_string(),
-    ]);
+    ])
+}
+
+fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> Failure {
+    let archive = match &journal.archive {
+        Some(archive) => format!(
+            "the verified archive of /share is {} (sha256 {} in {})",
+            plan.backup_file,
+            archive.sha256,
+            verify::checksum_path(&plan.backup_file)
+        ),
+        None => format!("/share is untouched ({} is not verified)", plan.backup_file),
+    };
+    Failure::new(
+        Code::from(stop),
+        anyhow!(
+            "interrupted at step {} ({}) by {}; {archive}; resume with `{}`",
+            step.number,
+            step.title,
+            stop.name(),
+            resume_command(plan)
+        ),
+    )
+}
+
+fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {
+    let archive = &plan.backup_file;
+    let checksum = verify::checksum_path(archive);
+    let resume = format!("resume with `{}`", resume_command(plan));
+    let (what, next) = match (&journal.archive, step.kind) {
+        (_, StepKind::RemoveProject) if error.downcast_ref::<Untrusted>().is_some() => (
+            format!(
+                "/share is untouched (`down -v` did not run), but the archive {archive} is not what was verified"
+            ),
+            format!(
+                "do not resume; move {archive}, {checksum} and the journal {} away, then start a new reset",
+                journal.path()
+            ),
+        ),
+        (_, _) if error.downcast_ref::<Untrusted>().is_some() => (
+            format!(
+                "the only copy of /share, the archive {archive}, is damaged: it no longer matches {checksum}, \
+                 and `down -v` has deleted the share volume"
+            ),
+            format!(
+                "still intact: the checksum in {checksum} and the list of archived paths in the log {}; \
+                 resuming repeats this failure: put a copy of the archive that passes `sha256sum -c {checksum}` \
+                 in its place first, then {resume}",
+                plan.log_path()
+            ),
+        ),
+        // osism's Celery tasks exit 1 on their own timeouts; /share is back by then.
+        (_, StepKind::RebuildInventory) => (
+            format!(
+                "/share is restored and the manager is healthy, only the inventory and facts are left \
+                 (osism exits 1 when its task times out{}); the archive is {archive}, its checksum {checksum}",
+                if plan.vault.state == VaultState::Unknown && plan.step(StepKind::SetVaultPassword).is_none()
+                {
+                    ", and `osism apply facts` fails without the vault password: set it with `osism set vault \
+                     password` first"
+                } else {
+                    ""
+                }
+            ),
+            resume,
+        ),
+        (Some(verified), _) => (
+            format!("the verified archive of /share is {archive} (sha256 {} in {checksum})", verified.sha256),
+            resume,
+        ),
+        (None, _) => (format!("/share is untouched ({archive} is not verified)"), resume),
+    };
     Failure::new(
         Code::StepFailed,
-        anyhow!("step {} ({}) failed: {error:#}; {archive}; resume with `{resume}`", step.number, step.title),
+        anyhow!("step {} ({}) failed: {error:#}; {what}; {next}", step.number, step.title),
     )
 }

@@ -64,8 +64,23 @@ pub fn write_checksum(archive: &Utf8Path, sha256: &str) -> Result<Utf8PathBuf> {
     Ok(path)
 }
 
-/// Checks the archive against its `.sha256` file and the checksum recorded at verification.
+/// The archive can no longer be trusted: it, or its checksum file, is not what was verified.
+#[derive(Debug, Clone, Copy)]
+pub struct Untrusted;
+
+impl std::fmt::Display for Untrusted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the archive no longer matches the checksum it was verified with")
+    }
+}
+
+/// Checks the archive against its `.sha256` file and the checksum recorded at verification;
+/// any failure is `Untrusted`.
 pub fn check(archive: &Utf8Path, recorded: &str) -> Result<()> {
+    matches_checksum(archive, recorded).context(Untrusted)
+}
+
+fn matches_checksum(archive: &Utf8Path, recorded: &str) -> Result<()> {
     let path = checksum_path(archive);
     let line = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
     let written = line.split_whitespace().next().unwrap_or_default();
@@ -158,7 +173,8 @@ mod tests {
         let (read, _) = read_back(&path, entries(&path).unwrap()).unwrap();
         write_checksum(&path, &read.sha256).unwrap();
         archive(&dir, 2);
-        let err = check(&path, &read.sha256).unwrap_err().to_string();
-        assert!(err.contains("changed since it was verified"), "{err}");
+        let err = check(&path, &read.sha256).unwrap_err();
+        assert!(err.downcast_ref::<Untrusted>().is_some());
+        assert!(format!("{err:#}").contains("changed since it was verified"), "{err:#}");
     }
 }

@@ -13,5 +13,6 @@ mod plan;
 mod plugin;
 mod preflight;
 mod run;
+mod signals;
 mod tidy;
 mod waiting;

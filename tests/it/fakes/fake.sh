@@ -28,11 +28,18 @@
 #   FAKE_VAULT_SECRETS  the configuration holds vault-encrypted secrets: `osism apply facts`
 #                       fails while no vault password is set
 #   FAKE_OSISM_OLD      osism predates `vault check`
+#   FAKE_TRACE=FILE     each call appends "begin PID NAME ARGS" when it starts and "end PID" when
+#                       it ends, however it ends short of SIGKILL
 set -u
 name=$(basename "$0")
 line="$name $*"
 if [ -z "${FAKE_INNER:-}" ]; then
     { printf '%s' "$name"; for arg in "$@"; do printf '\x1f%s' "$arg"; done; printf '\n'; } >> "$FAKE_LOG"
+fi
+if [ -n "${FAKE_TRACE:-}" ] && [ "$name" != sudo ]; then
+    echo "begin $$ $line" >> "$FAKE_TRACE"
+    trap 'echo "end $$" >> "$FAKE_TRACE"' EXIT
+    trap 'exit 143' TERM
 fi
 matches() { [ -n "${1:-}" ] && [[ "$line" == $1 ]]; }
 if matches "${FAKE_HANG:-}"; then sleep "${FAKE_HANG_SECONDS:-5}"; fi
@@ -232,6 +239,9 @@ case "$name" in
                 rm -rf "$state/redis" ;;
             "run "*) docker_run "$@" ;;
             "exec "*) echo "docker exec: ran ${*: -1}" ;;
+            # The fake's containers are its own processes: none outlives its CLI.
+            "ps "*) ;;
+            "kill "*) ;;
             *) echo "docker: unexpected call: $*" >&2; exit 125 ;;
         esac ;;
 esac

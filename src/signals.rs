@@ -1,0 +1,148 @@
+//! What a signal does to a running reset.
+//!
+//! - SIGHUP (the operator's SSH session drops) does nothing: the reset carries on to its end or
+//!   its next failure, writing to its log. The commands it runs are in process groups of their
+//!   own, so the hang-up the terminal sends to its foreground group does not reach them either.
+//! - The first SIGINT (Ctrl-C) or SIGTERM asks the reset to stop: the running command finishes
+//!   (it is in its own group: Ctrl-C at the terminal does not reach it), and the reset stops
+//!   before the next one.
+//! - The second one stops the running command now: its process group gets SIGTERM, then SIGKILL
+//!   after a grace period; the reset itself then stops what the command had started (a
+//!   container, see `reset`).
+//!
+//! Handlers are installed once the operator has agreed to the reset; before that a signal ends
+//! the tool as usual, with nothing changed.
+
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rustix::process::{Pid, Signal, kill_process_group};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+/// How long a command stopped by a second Ctrl-C has between SIGTERM and SIGKILL.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// How many stop requests (SIGINT or SIGTERM) have arrived.
+static STOPS: AtomicUsize = AtomicUsize::new(0);
+/// The first stop request's signal number, 0 before one arrives.
+static FIRST: AtomicI32 = AtomicI32::new(0);
+/// How many hang-ups have arrived.
+static HANGUPS: AtomicUsize = AtomicUsize::new(0);
+/// The process group of the command running now, 0 if none.
+static RUNNING: AtomicI32 = AtomicI32::new(0);
+
+/// A stop the operator (or the system) asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    Interrupt,
+    Terminate,
+}
+
+impl Stop {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stop::Interrupt => "SIGINT",
+            Stop::Terminate => "SIGTERM",
+        }
+    }
+
+    /// The shell's convention: 128 plus the signal's number.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Stop::Interrupt => 130,
+            Stop::Terminate => 143,
+        }
+    }
+}
+
+/// The error a step ends with when a stop was asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Stopped(pub Stop);
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stopped by {}", self.0.name())
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// Takes over SIGINT, SIGTERM and SIGHUP for the rest of the run.
+pub fn install() -> Result<()> {
+    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP]).context("cannot handle signals")?;
+    thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if signal == SIGHUP {
+                    HANGUPS.fetch_add(1, Ordering::SeqCst);
+                    continue;
+                }
+                let _ = FIRST.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+                if STOPS.fetch_add(1, Ordering::SeqCst) >= 1 {
+                    stop_running_command();
+                }
+            }
+        })
+        .context("cannot start the signal thread")?;
+    Ok(())
+}
+
+/// The stop asked for, if any.
+pub fn requested() -> Option<Stop> {
+    match FIRST.load(Ordering::SeqCst) {
+        0 => None,
+        SIGTERM => Some(Stop::Terminate),
+        _ => Some(Stop::Interrupt),
+    }
+}
+
+/// Fails with `Stopped` if a stop was asked for: the reset goes no further.
+pub fn check() -> Result<()> {
+    match requested() {
+        Some(stop) => Err(Stopped(stop).into()),
+        None => Ok(()),
+    }
+}
+
+/// Whether a second request asked to stop the running command at once.
+pub fn forced() -> bool {
+    STOPS.load(Ordering::SeqCst) >= 2
+}
+
+/// How many hang-ups the reset has carried on through.
+pub fn hangups() -> usize {
+    HANGUPS.load(Ordering::SeqCst)
+}
+
+/// Marks `pid`, leader of its own process group, as the running command while it lives.
+pub struct Running(());
+
+impl Running {
+    pub fn new(pid: u32) -> Running {
+        RUNNING.store(pid as i32, Ordering::SeqCst);
+        // A request may have come while the command was being started.
+        if forced() {
+            stop_running_command();
+        }
+        Running(())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.store(0, Ordering::SeqCst);
+    }
+}
+
+fn stop_running_command() {
+    let group = |pid| Pid::from_raw(pid).map(|pid| kill_process_group(pid, Signal::TERM).map(|()| pid));
+    let Some(Ok(pid)) = group(RUNNING.load(Ordering::SeqCst)) else { return };
+    thread::sleep(GRACE);
+    if RUNNING.load(Ordering::SeqCst) == pid.as_raw_nonzero().get() {
+        let _ = kill_process_group(pid, Signal::KILL);
+    }
+}

@@ -1,0 +1,147 @@
+//! Signals sent as a terminal sends them, to the tool's whole process group: a hang-up does not
+//! stop the reset, Ctrl-C and SIGTERM stop it between commands (a second Ctrl-C at once), and
+//! `--resume` finishes it. The fakes' trace shows nothing ran twice at once or outlived the tool.
+
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal, kill_process_group};
+
+use crate::support::{World, stderr};
+
+/// Each step a signal is sent in, and the call the fakes hang in meanwhile.
+const STEPS: [(usize, &str); 3] = [(2, "* tar -czvf *"), (3, "* down -v"), (5, "* tar -xzvf *")];
+
+/// The tool, leader of its own process group as a shell's foreground job is, with `hang` held
+/// for `seconds` and every call traced.
+fn start(world: &World, hang: &str, seconds: u32) -> Child {
+    let mut command = world.command(&["--yes"]);
+    command
+        .env("FAKE_HANG", hang)
+        .env("FAKE_HANG_SECONDS", seconds.to_string())
+        .env("FAKE_TRACE", world.path().join("trace"))
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(world.path().join("stderr")).unwrap())
+        .process_group(0);
+    command.spawn().unwrap()
+}
+
+/// Waits until the fakes have started the call matching `glob`'s text.
+fn wait_for_call(world: &World, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !world.ran(needle) {
+        assert!(Instant::now() < deadline, "{needle} never ran: {:?}", world.runbook_calls());
+        sleep(Duration::from_millis(20));
+    }
+}
+
+/// The terminal's signal: to every process of the tool's group.
+fn signal_group(child: &Child, signal: Signal) {
+    kill_process_group(Pid::from_child(child), signal).unwrap();
+}
+
+/// Checks the trace: one call at a time, and every call ended before the tool did.
+#[track_caller]
+fn assert_one_at_a_time_and_none_left(world: &World) {
+    let trace = fs::read_to_string(world.path().join("trace")).unwrap_or_default();
+    let mut open: Option<(String, String)> = None;
+    for line in trace.lines() {
+        let mut words = line.splitn(3, ' ');
+        match (words.next(), words.next(), words.next()) {
+            (Some("begin"), Some(pid), call) => {
+                assert!(open.is_none(), "{line} began while {open:?} ran:\n{trace}");
+                open = Some((pid.to_owned(), call.unwrap_or_default().to_owned()));
+            }
+            (Some("end"), Some(pid), _) => {
+                assert_eq!(open.take().map(|o| o.0).as_deref(), Some(pid), "{line} ended unbegun:\n{trace}");
+            }
+            _ => panic!("a trace line of no shape: {line}"),
+        }
+    }
+    assert!(open.is_none(), "{open:?} still ran when the tool had exited:\n{trace}");
+}
+
+fn the_stderr(world: &World) -> String {
+    fs::read_to_string(world.path().join("stderr")).unwrap()
+}
+
+#[test]
+fn ctrl_c_and_sigterm_stop_between_commands_and_resume_finishes() {
+    for (signal, code, name) in [(Signal::INT, 130, "SIGINT"), (Signal::TERM, 143, "SIGTERM")] {
+        for (step, hang) in STEPS {
+            let world = World::new();
+            let before = world.share_listing();
+            let mut tool = start(&world, hang, 2);
+            wait_for_call(&world, hang.trim_matches('*').trim());
+            signal_group(&tool, signal);
+            let status = tool.wait().unwrap();
+            let what = format!("{name} at step {step}");
+            assert_eq!(status.code(), Some(code), "{what}: {}", the_stderr(&world));
+            assert_one_at_a_time_and_none_left(&world);
+            let err = the_stderr(&world);
+            assert!(err.contains(&format!("interrupted at step {step} (")), "{what}: {err}");
+            assert!(err.contains("resume with `osism-manager-reset --resume"), "{what}: {err}");
+            let calls = world.runbook_calls();
+            assert!(
+                calls.last().unwrap().contains(hang.trim_matches('*').trim()),
+                "{what}: went on: {calls:?}"
+            );
+            assert!(world.journal_states().contains(&format!("{step}:interrupted")), "{what}");
+            let log = fs::read_to_string(world.backup_file(".log")).unwrap();
+            assert!(log.contains(&format!("interrupted at step {step} by {name}")), "{what}: {log}");
+
+            fs::remove_file(world.path().join("trace")).unwrap();
+            world.clear_calls();
+            let out =
+                world.command(&["--resume", "--yes"]).env("FAKE_TRACE", world.path().join("trace")).output();
+            let out = out.unwrap();
+            assert_eq!(out.status.code(), Some(0), "{what} resume: {}", stderr(&out));
+            assert_one_at_a_time_and_none_left(&world);
+            assert_eq!(world.share_listing(), before, "{what}: /share differs after the resume");
+        }
+    }
+}
+
+#[test]
+fn a_hang_up_does_not_stop_the_reset() {
+    for (step, hang) in STEPS {
+        let world = World::new();
+        let before = world.share_listing();
+        let mut tool = start(&world, hang, 2);
+        wait_for_call(&world, hang.trim_matches('*').trim());
+        signal_group(&tool, Signal::HUP);
+        let status = tool.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "SIGHUP at step {step}: {}", the_stderr(&world));
+        assert_one_at_a_time_and_none_left(&world);
+        assert_eq!(world.runbook_calls().len(), 8, "{:?}", world.runbook_calls());
+        assert_eq!(world.share_listing(), before);
+        let log = fs::read_to_string(world.backup_file(".log")).unwrap();
+        assert!(log.contains("the terminal hung up (SIGHUP): the reset goes on"), "{log}");
+        assert!(log.trim_end().ends_with("# reset finished"), "{log}");
+    }
+}
+
+#[test]
+fn a_second_ctrl_c_stops_the_running_command_at_once() {
+    let world = World::new();
+    let before = world.share_listing();
+    let mut tool = start(&world, "* tar -czvf *", 60);
+    wait_for_call(&world, "tar -czvf");
+    let started = Instant::now();
+    signal_group(&tool, Signal::INT);
+    sleep(Duration::from_millis(200));
+    signal_group(&tool, Signal::INT);
+    let status = tool.wait().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20), "the command was not stopped");
+    assert_eq!(status.code(), Some(130), "{}", the_stderr(&world));
+    assert_one_at_a_time_and_none_left(&world);
+    assert!(!world.ran("down -v"));
+    assert!(world.journal_states().contains("2:interrupted"), "{}", world.journal_states());
+    world.clear_calls();
+    let out = world.run(&["--resume", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(world.share_listing(), before);
+}
