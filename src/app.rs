@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, ensure};
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 use clap::Parser;
 use serde::Serialize;
 use time::Date;
@@ -18,12 +18,13 @@ use crate::config::Config;
 use crate::exec::Runner;
 use crate::inspect::Host;
 use crate::journal::Journal;
+use crate::lock::Place;
 use crate::outcome::{Code, Failure, OrExit};
-use crate::plan::{self, Facts, Plan};
+use crate::plan::{self, Facts, Inputs, Plan};
 use crate::reset::Reset;
 use crate::transcript::Transcript;
 use crate::ui::{Event, Ui};
-use crate::{confirm, generate, lock, out, plugin, preflight, render, signals};
+use crate::{confirm, generate, lock, out, plugin, preflight, render, signals, verify};
 
 /// Runs the tool. `today` is read by `main` before any thread exists (see `main.rs`).
 pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
@@ -69,14 +70,16 @@ fn run(today: Date, args: Args) -> Result<(), Failure> {
         return resume_reset(&config, runner);
     }
     if dry_run {
-        let (plan, problems) = survey(&config, today, &runner);
-        show(&plan, &problems, config.output);
+        let (inputs, problems) = survey(&config, today, &runner);
+        show(&plan::build(&inputs), &problems, config.output);
         return Ok(());
     }
-    let _lock = lock::acquire(&config.project_directory)?;
+    let _backups = lock::acquire(&config.backup_dir, Place::Backups)?;
+    let _project = lock::acquire(&config.project_directory, Place::Project)?;
     let ui = Ui::new(config.output == Output::Json);
     ui.say("Checking the manager before anything changes ...");
-    let (plan, problems) = survey(&config, today, &runner);
+    let (inputs, problems) = survey(&config, today, &runner);
+    let plan = plan::build(&inputs);
     ui.say(&render::summary(&plan));
     ui.say(&format!("`down -v` in step 3:\n{}", render::volumes(&plan)));
     refuse_on(&problems, &format!("preflight found {} problem(s), nothing was changed", problems.len()))?;
@@ -85,13 +88,15 @@ fn run(today: Date, args: Args) -> Result<(), Failure> {
     runner.record_into(Transcript::open(&plan.log_path()).or_exit(Code::Refused)?);
     // Preflight's queries ran before there was a log to keep; what they found goes in it.
     runner.note(&format!("preflight passed:\n{}{}", render::summary(&plan), render::volumes(&plan)));
-    let mut journal = Journal::create(&plan).or_exit(Code::Refused)?;
+    let mut journal = Journal::create(inputs).or_exit(Code::Refused)?;
     execute(&config, &runner, &ui, &mut journal)
 }
 
 /// Continues the unfinished reset recorded in the backup directory, with its own plan.
 fn resume_reset(config: &Config, mut runner: Runner) -> Result<(), Failure> {
     let dir = &config.backup_dir;
+    // Before the journal is read: a reset running now may be writing it.
+    let _backups = lock::acquire(dir, Place::Backups)?;
     let journals = Journal::unfinished_in(dir).or_exit(Code::Refused)?;
     let path = match journals.as_slice() {
         [] => {
@@ -114,8 +119,8 @@ fn resume_reset(config: &Config, mut runner: Runner) -> Result<(), Failure> {
             ));
         }
     };
-    let mut journal = Journal::load(path).or_exit(Code::Refused)?;
-    let _lock = lock::acquire(&journal.plan.project_directory)?;
+    let mut journal = Journal::load(path).map_err(|error| untrusted_journal(path, error))?;
+    let _project = lock::acquire(&journal.plan.project_directory, Place::Project)?;
     let mut problems = Vec::new();
     let euid = rustix::process::geteuid().as_raw();
     preflight::check_programs(euid, &Host::new(&runner), &mut problems);
@@ -127,6 +132,23 @@ fn resume_reset(config: &Config, mut runner: Runner) -> Result<(), Failure> {
     confirm::confirm(&journal.plan.project, config.yes).or_exit(Code::Refused)?;
     runner.record_into(Transcript::open(&journal.plan.log_path()).or_exit(Code::Refused)?);
     execute(config, &runner, &ui, &mut journal)
+}
+
+/// Refuses a journal that is not as the tool wrote it, saying how to finish by hand.
+fn untrusted_journal(path: &Utf8Path, error: anyhow::Error) -> Failure {
+    let archive = Journal::archive_beside(path).map_or_else(
+        || "the archive of /share beside it".to_owned(),
+        |a| {
+            format!("the archive of /share, {a} (check it with `sha256sum -c {}`)", verify::checksum_path(&a))
+        },
+    );
+    Failure::new(
+        Code::Refused,
+        anyhow!(
+            "{error:#}: the tool runs only what it planned, so it will not resume from it. Finish the reset \
+             by hand, following the runbook from the step the journal names, with {archive}"
+        ),
+    )
 }
 
 fn execute(config: &Config, runner: &Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
@@ -161,10 +183,11 @@ fn checked_config(args: Args) -> anyhow::Result<Config> {
     Ok(config)
 }
 
-/// Asks the host what the plan needs to know and builds it; returns the preflight problems.
-fn survey(config: &Config, today: Date, runner: &Runner) -> (Plan, Vec<String>) {
+/// Asks the host what the plan needs to know; returns the planner's inputs and the preflight
+/// problems.
+fn survey(config: &Config, today: Date, runner: &Runner) -> (Inputs, Vec<String>) {
     let euid = rustix::process::geteuid().as_raw();
-    let archive = plan::archive_path(config, today);
+    let archive = plan::archive_path(&config.backup_dir, today);
     let terminal = confirm::at_terminal();
     let findings = preflight::inspect(config, euid, &archive, terminal, &Host::new(runner));
     let facts = Facts {
@@ -176,7 +199,7 @@ fn survey(config: &Config, today: Date, runner: &Runner) -> (Plan, Vec<String>) 
         vault: findings.vault,
         terminal,
     };
-    (plan::build(config, &facts), findings.problems)
+    (Inputs { options: config.into(), facts }, findings.problems)
 }
 
 fn show(plan: &Plan, problems: &[String], output: Output) {

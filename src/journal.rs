@@ -1,14 +1,18 @@
-//! The journal beside the archive: the plan, each step's state and the archive's checksum.
+//! The journal beside the archive: the planner's inputs, the plan, each step's state and the
+//! archive's checksum.
 //!
 //! It is rewritten atomically before and after every step, so after a crash it names the step
-//! that was running; `--resume` starts there, with the stored plan and its date.
+//! that was running; `--resume` starts there, with the stored plan and its date. A journal is
+//! a file anyone with access to the backup directory can edit, so loading it is strict: unknown
+//! fields, a step list that is not the plan's, or a plan that is not the one the pure planner
+//! makes from the recorded inputs refuse it. `--resume` runs only what was planned and approved.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail, ensure};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic;
-use crate::plan::Plan;
+use crate::plan::{self, Inputs, Plan};
 use crate::transcript::now;
 use crate::verify::Archive;
 
@@ -27,6 +31,7 @@ pub enum State {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StepRecord {
     pub number: usize,
     pub state: State,
@@ -39,7 +44,10 @@ pub struct StepRecord {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Journal {
+    /// What the plan was made from.
+    pub inputs: Inputs,
     pub plan: Plan,
     pub steps: Vec<StepRecord>,
     /// The archive as verified after step 2; `down -v` never runs without it.
@@ -55,7 +63,8 @@ impl Journal {
         plan.backup_dir.join(format!("{PREFIX}{}{SUFFIX}", plan.date))
     }
 
-    pub fn create(plan: &Plan) -> Result<Journal> {
+    pub fn create(inputs: Inputs) -> Result<Journal> {
+        let plan = plan::build(&inputs);
         let steps = plan
             .steps
             .iter()
@@ -67,35 +76,71 @@ impl Journal {
                 error: None,
             })
             .collect();
-        let journal = Journal {
-            plan: plan.clone(),
-            steps,
-            archive: None,
-            finished: false,
-            path: Journal::path_for(plan),
-        };
+        let path = Journal::path_for(&plan);
+        let journal = Journal { inputs, plan, steps, archive: None, finished: false, path };
         journal.save()?;
         Ok(journal)
     }
 
+    /// Reads the journal at `path` and checks that it holds what the tool wrote.
     pub fn load(path: &Utf8Path) -> Result<Journal> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("cannot read the journal {path}"))?;
         let mut journal: Journal =
             serde_json::from_str(&text).with_context(|| format!("the journal {path} is damaged"))?;
         journal.path = path.to_owned();
+        journal.check().with_context(|| format!("the journal {path} is not as the tool wrote it"))?;
         Ok(journal)
     }
 
-    /// Unfinished journals in `dir`, oldest date first.
+    fn check(&self) -> Result<()> {
+        let planned = plan::build(&self.inputs);
+        if let Some(step) = planned.steps.iter().zip(&self.plan.steps).find(|(p, j)| p != j) {
+            bail!("its step {} is not the one its inputs make", step.0.number);
+        }
+        ensure!(planned == self.plan, "its plan is not the one its inputs make");
+        let numbers = |steps: &mut dyn Iterator<Item = usize>| steps.collect::<Vec<_>>();
+        ensure!(
+            numbers(&mut self.steps.iter().map(|s| s.number))
+                == numbers(&mut self.plan.steps.iter().map(|s| s.number)),
+            "its step states do not list the plan's steps"
+        );
+        ensure!(Journal::path_for(&self.plan) == self.path, "its name does not carry its plan's date");
+        let done = self.steps.iter().all(|s| s.state == State::Done);
+        ensure!(self.finished == done, "it says finished where its steps do not, or the other way round");
+        Ok(())
+    }
+
+    /// The command that continues the unfinished reset recorded in `backup_dir`.
+    pub fn resume_command(backup_dir: &Utf8Path) -> String {
+        crate::quote::join(&[
+            "osism-manager-reset".into(),
+            "--resume".into(),
+            "--backup-dir".into(),
+            backup_dir.to_string(),
+        ])
+    }
+
+    /// The archive a journal at `path` goes with, read from its name alone: for messages about a
+    /// journal that cannot be read.
+    pub fn archive_beside(path: &Utf8Path) -> Option<Utf8PathBuf> {
+        let date = path.file_name()?.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
+        Some(path.with_file_name(format!("manager-share-{date}.tar.gz")))
+    }
+
+    /// Journals in `dir` that do not say finished (or cannot be read), oldest date first.
     pub fn unfinished_in(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>> {
+        #[derive(Deserialize)]
+        struct Finished {
+            finished: bool,
+        }
         let mut found = Vec::new();
         for entry in dir.read_dir_utf8().with_context(|| format!("cannot list {dir}"))? {
             let entry = entry?;
             let name = entry.file_name();
             if name.starts_with(PREFIX) && name.ends_with(SUFFIX) {
-                let journal = Journal::load(entry.path())?;
-                if !journal.finished {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                if !serde_json::from_str::<Finished>(&text).is_ok_and(|j| j.finished) {
                     found.push(entry.into_path());
                 }
             }

@@ -1,10 +1,13 @@
-//! One reset at a time per manager: an exclusive lock on a file in the project directory.
+//! One reset at a time per manager and per backup directory: an exclusive lock on a file in the
+//! project directory, and one in the backup directory (taken first: `--resume` must hold it
+//! before it reads the journal there).
 //!
 //! The kernel drops the lock when the process dies, however it dies, so a stale lock file never
 //! blocks a later reset. The file holds the holder's pid, for the message of the run that waits.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
 
 use anyhow::{Context, anyhow};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -19,30 +22,49 @@ pub struct Lock {
     _file: File,
 }
 
-pub fn path(project_directory: &Utf8Path) -> Utf8PathBuf {
-    project_directory.join(FILE_NAME)
+/// Which directory a lock is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Project,
+    Backups,
 }
 
-pub fn acquire(project_directory: &Utf8Path) -> Result<Lock, Failure> {
-    if !project_directory.is_dir() {
-        return Err(Failure::new(
-            Code::Refused,
-            anyhow!(
-                "the project directory {project_directory} does not exist: point --project-directory at \
-                 the manager's compose project"
-            ),
-        ));
+pub fn path(dir: &Utf8Path) -> Utf8PathBuf {
+    dir.join(FILE_NAME)
+}
+
+/// The pid of the process that holds the lock in `dir` now, if one does.
+pub fn holder(dir: &Utf8Path) -> Option<String> {
+    let mut file = OpenOptions::new().read(true).open(path(dir)).ok()?;
+    match file.try_lock_shared() {
+        Err(TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            Some(pid.trim().to_owned()).filter(|p| !p.is_empty())
+        }
+        Ok(()) | Err(TryLockError::Error(_)) => None,
     }
-    let path = path(project_directory);
+}
+
+pub fn acquire(dir: &Utf8Path, place: Place) -> Result<Lock, Failure> {
+    let (what, fix) = match place {
+        Place::Project => {
+            ("the project directory", "point --project-directory at the manager's compose project")
+        }
+        Place::Backups => ("the backup directory", "choose another with --backup-dir"),
+    };
+    if !dir.is_dir() {
+        return Err(Failure::new(Code::Refused, anyhow!("{what} {dir} does not exist: {fix}")));
+    }
+    let path = path(dir);
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
+        .mode(crate::atomic::PRIVATE)
         .open(&path)
-        .with_context(|| {
-            format!("cannot open the lock file {path}: run as a user who can write {project_directory}")
-        })
+        .with_context(|| format!("{what} {dir} is not writable (cannot open the lock file {path}): {fix}"))
         .or_exit(Code::Refused)?;
     match file.try_lock() {
         Ok(()) => {}

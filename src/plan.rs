@@ -4,7 +4,7 @@
 //! display line the operator reads. It does no I/O and cannot fail; the dry run prints it, the
 //! journal stores it and the executor runs it, so what was approved is what runs.
 
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 use time::Date;
 use time::macros::format_description;
@@ -12,8 +12,41 @@ use time::macros::format_description;
 use crate::config::Config;
 use crate::quote;
 
-/// What the planner needs to know about the world besides the config.
-#[derive(Debug, Clone)]
+/// Everything the planner reads: the journal records it, and `--resume` runs only the plan it
+/// makes again from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    pub options: Options,
+    pub facts: Facts,
+}
+
+/// What the planner reads of the operator's options (see `Config`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    pub project_directory: Utf8PathBuf,
+    pub share_volume: String,
+    pub image: String,
+    pub backup_dir: Utf8PathBuf,
+    pub vault_password_file: Option<Utf8PathBuf>,
+}
+
+impl From<&Config> for Options {
+    fn from(config: &Config) -> Options {
+        Options {
+            project_directory: config.project_directory.clone(),
+            share_volume: config.share_volume.clone(),
+            image: config.image.clone(),
+            backup_dir: config.backup_dir.clone(),
+            vault_password_file: config.vault_password_file.clone(),
+        }
+    }
+}
+
+/// What the planner needs to know about the world besides the options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Facts {
     /// Today's local date, read once: backup and restore name the same file past midnight.
     pub date: Date,
@@ -32,6 +65,7 @@ pub struct Facts {
 
 /// The systemd unit that runs the manager, and why this one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Service {
     pub unit: String,
     pub reason: String,
@@ -42,6 +76,7 @@ pub struct Service {
 /// containers. Volumes labelled with the project that the configuration no longer declares are
 /// kept by `down -v`, and by the reset.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Volumes {
     pub named: Vec<String>,
     pub anonymous: Vec<AnonymousVolume>,
@@ -49,6 +84,7 @@ pub struct Volumes {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AnonymousVolume {
     /// The compose service whose container holds it.
     pub service: String,
@@ -64,6 +100,7 @@ impl Volumes {
 
 /// Whether the Ansible vault password is set, as `osism vault check --format script` told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Vault {
     pub state: VaultState,
     /// What osism printed, or why it could not be asked.
@@ -84,6 +121,7 @@ pub enum VaultState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
     /// `YYYYMMDD`, as `$(date +%Y%m%d)` printed it when the plan was made.
     pub date: String,
@@ -103,6 +141,7 @@ pub struct Plan {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Step {
     pub number: usize,
     pub kind: StepKind,
@@ -128,6 +167,7 @@ pub enum StepKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Command {
     pub argv: Vec<String>,
     /// `argv` shell-quoted, with its redirection: pasted into a shell, it runs the same command.
@@ -175,14 +215,15 @@ pub fn date_stamp(date: Date) -> String {
     date.format(format_description!("[year][month][day]")).expect("a date always formats")
 }
 
-/// Where `$(pwd)/manager-share-$(date +%Y%m%d).tar.gz` lands.
-pub fn archive_path(config: &Config, date: Date) -> Utf8PathBuf {
-    config.backup_dir.join(format!("manager-share-{}.tar.gz", date_stamp(date)))
+/// Where `$(pwd)/manager-share-$(date +%Y%m%d).tar.gz` lands, `$(pwd)` being `backup_dir`.
+pub fn archive_path(backup_dir: &Utf8Path, date: Date) -> Utf8PathBuf {
+    backup_dir.join(format!("manager-share-{}.tar.gz", date_stamp(date)))
 }
 
-pub fn build(config: &Config, facts: &Facts) -> Plan {
+pub fn build(inputs: &Inputs) -> Plan {
+    let (config, facts) = (&inputs.options, &inputs.facts);
     let date = date_stamp(facts.date);
-    let backup_file = archive_path(config, facts.date);
+    let backup_file = archive_path(&config.backup_dir, facts.date);
     let archive = backup_file.file_name().unwrap_or_default();
     let in_container = format!("/backup/{archive}");
     let project = config.project_directory.as_str();
@@ -273,7 +314,7 @@ pub fn build(config: &Config, facts: &Facts) -> Plan {
 /// Where `osism set vault password` reads the password from, if the plan sets it again: the
 /// password file, else osism's own prompt. With neither a file nor a terminal, a password that is
 /// set keeps the prompt (preflight refuses that plan); an unknown one gets no step, only a warning.
-fn vault_stdin(config: &Config, facts: &Facts) -> Option<Stdin> {
+fn vault_stdin(config: &Options, facts: &Facts) -> Option<Stdin> {
     match (facts.vault.state, &config.vault_password_file) {
         (VaultState::NotSet | VaultState::NotInUse, _) => None,
         (_, Some(file)) => Some(Stdin::File(file.clone())),

@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::inspect::{Host, Project, ShareSize};
 use crate::journal::Journal;
 use crate::plan::{Service, Vault, VaultState, Volumes};
-use crate::{service, vault};
+use crate::{lock, service, vault};
 
 /// Compose file names Compose looks for, in its order.
 const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
@@ -160,17 +160,23 @@ fn check_backup_dir(
     problems: &mut Vec<String>,
 ) {
     let dir = &config.backup_dir;
-    match Journal::unfinished_in(dir) {
-        Ok(journals) => {
-            for journal in journals {
-                problems.push(format!(
-                    "an unfinished reset is recorded in {journal}: finish it with --resume --backup-dir {dir}"
-                ));
-            }
+    let unfinished = match Journal::unfinished_in(dir) {
+        Ok(journals) => journals,
+        Err(error) => {
+            problems.push(format!("{error:#}"));
+            Vec::new()
         }
-        Err(error) => problems.push(format!("{error:#}")),
+    };
+    // The archive of an unfinished reset is what its resume needs: never advise moving it.
+    for journal in &unfinished {
+        let running = lock::holder(dir).map(|pid| format!(", and that reset is running now (pid {pid})"));
+        problems.push(format!(
+            "an unfinished reset is recorded in {journal}{}: resume it with `{}`",
+            running.unwrap_or_default(),
+            Journal::resume_command(dir)
+        ));
     }
-    if archive.exists() {
+    if unfinished.is_empty() && archive.exists() {
         problems.push(format!(
             "the archive {archive} exists already and is never overwritten: move it away or choose \
              another --backup-dir"

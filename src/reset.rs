@@ -32,7 +32,7 @@ use crate::plan::{Command, Plan, Step, StepKind, VaultState};
 use crate::signals::{self, Stop, Stopped};
 use crate::ui::{Event, Ui};
 use crate::verify::Untrusted;
-use crate::{atomic, quote, verify};
+use crate::{atomic, verify};
 
 pub struct Reset<'a> {
     pub runner: &'a Runner,
@@ -351,16 +351,6 @@ fn verified(plan: &Plan, journal: &Journal) -> Result<()> {
     verify::check(&plan.backup_file, &archive.sha256)
 }
 
-/// The command that continues `plan`'s reset.
-fn resume_command(plan: &Plan) -> String {
-    quote::join(&[
-        "osism-manager-reset".into(),
-        "--resume".into(),
-        "--backup-dir".into(),
-        plan.backup_dir.to_string(),
-    ])
-}
-
 fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> Failure {
     let archive = match &journal.archive {
         Some(archive) => format!(
@@ -378,7 +368,7 @@ fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> Failu
             step.number,
             step.title,
             stop.name(),
-            resume_command(plan)
+            Journal::resume_command(&plan.backup_dir)
         ),
     )
 }
@@ -386,7 +376,7 @@ fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> Failu
 fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {
     let archive = &plan.backup_file;
     let checksum = verify::checksum_path(archive);
-    let resume = format!("resume with `{}`", resume_command(plan));
+    let resume = format!("resume with `{}`", Journal::resume_command(&plan.backup_dir));
     let (what, next) = match (&journal.archive, step.kind) {
         (_, StepKind::RemoveProject) if error.downcast_ref::<Untrusted>().is_some() => (
             format!(

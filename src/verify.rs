@@ -18,6 +18,7 @@ use crate::compare::{self, Comparison};
 
 /// What reading the archive back found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Archive {
     pub entries: u64,
     pub sha256: String,

@@ -127,7 +127,8 @@ fn a_new_reset_refuses_while_one_is_unfinished() {
     world.clear_calls();
     let out = world.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("finish it with --resume"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("resume it with `osism-manager-reset --resume"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("move it away"), "{}", stderr(&out));
     assert!(world.runbook_calls().is_empty());
 }
 
@@ -172,6 +173,12 @@ fn resume_keeps_the_plan_and_date_of_the_interrupted_reset() {
             std::fs::write(&moved, text).unwrap();
         }
     }
+    // The date the plan was made from, as the journal records it: (year, day of the year).
+    let journal = world.backup_file(".journal.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&journal).unwrap()).unwrap();
+    json["inputs"]["facts"]["date"] = serde_json::json!([2000, 1]);
+    std::fs::write(&journal, serde_json::to_string_pretty(&json).unwrap()).unwrap();
     world.clear_calls();
     let out = world.run(&["--resume", "--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -7,6 +7,7 @@ mod support;
 
 mod dry_run;
 mod faults;
+mod journal;
 mod manager;
 mod operator;
 mod plan;

@@ -12,7 +12,9 @@ use camino::Utf8Path;
 use clap::Parser;
 use osism_manager_reset::cli::Args;
 use osism_manager_reset::config::Config;
-use osism_manager_reset::plan::{self, AnonymousVolume, Facts, Plan, Service, Vault, VaultState, Volumes};
+use osism_manager_reset::plan::{
+    self, AnonymousVolume, Facts, Inputs, Plan, Service, Vault, VaultState, Volumes,
+};
 use osism_manager_reset::quote;
 use time::macros::date;
 
@@ -68,7 +70,7 @@ pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
         },
         terminal: false,
     };
-    plan::build(&config, &facts)
+    plan::build(&Inputs { options: (&config).into(), facts })
 }
 
 /// The anonymous volume the fake redis container holds at /data.

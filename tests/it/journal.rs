@@ -1,0 +1,109 @@
+//! The journal cannot make the tool run what was not planned: an edited, cut or malformed
+//! journal is refused before anything runs, and `--resume` holds the lock before it reads one.
+
+use std::fs;
+use std::process::Stdio;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::{World, stderr, stdout};
+
+/// A reset that failed at step 3, its journal edited by `edit`, then resumed.
+fn resume_after_edit(edit: impl FnOnce(&mut Value)) -> (World, std::process::Output) {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[("FAKE_FAIL", "* down -v")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let path = world.backup_file(".journal.json");
+    let mut journal: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut journal);
+    fs::write(&path, serde_json::to_string_pretty(&journal).unwrap()).unwrap();
+    world.clear_calls();
+    let out = world.run(&["--resume", "--yes"], &[]);
+    (world, out)
+}
+
+#[track_caller]
+fn assert_refused(world: &World, out: &std::process::Output, needle: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(needle), "{needle} not in: {err}");
+    assert!(err.contains("Finish the reset by hand"), "{err}");
+    assert!(
+        err.contains("sha256sum -c") && err.contains(".tar.gz.sha256"),
+        "the archive is not named: {err}"
+    );
+    assert!(world.runbook_calls().is_empty(), "ran {:?}", world.runbook_calls());
+}
+
+#[test]
+fn a_journal_whose_command_was_edited_is_refused() {
+    let (world, out) = resume_after_edit(|j| {
+        let command = &mut j["plan"]["steps"][2]["commands"][0];
+        command["argv"] = json!(["docker", "volume", "rm", "-f", "precious"]);
+        command["display"] = json!("docker compose --project-directory /opt/manager down -v");
+    });
+    assert_refused(&world, &out, "its step 3 is not the one its inputs make");
+}
+
+#[test]
+fn a_journal_missing_a_step_is_refused() {
+    let (world, out) = resume_after_edit(|j| drop(j["steps"].as_array_mut().unwrap().pop()));
+    assert_refused(&world, &out, "its step states do not list the plan's steps");
+    let (world, out) = resume_after_edit(|j| drop(j["plan"]["steps"].as_array_mut().unwrap().remove(1)));
+    assert_refused(&world, &out, "is not the one its inputs make");
+}
+
+#[test]
+fn a_journal_with_an_extra_field_is_refused() {
+    let (world, out) = resume_after_edit(|j| j["run_first"] = json!(["rm", "-rf", "/"]));
+    assert_refused(&world, &out, "unknown field `run_first`");
+    let (world, out) = resume_after_edit(|j| j["plan"]["steps"][4]["commands"][0]["shell"] = json!(true));
+    assert_refused(&world, &out, "unknown field `shell`");
+}
+
+#[test]
+fn a_malformed_journal_is_refused_without_a_panic() {
+    for garbage in ["{not json", "", "[]", r#"{"finished": false}"#] {
+        let (world, out) = resume_after_edit(|j| *j = Value::Null);
+        fs::write(world.backup_file(".journal.json"), garbage).unwrap();
+        let out2 = world.run(&["--resume", "--yes"], &[]);
+        for out in [&out, &out2] {
+            assert_refused(&world, out, "is damaged");
+        }
+    }
+}
+
+#[test]
+fn resume_takes_the_lock_before_it_reads_the_journal() {
+    let world = World::new();
+    let mut first = world.command(&["--yes"]);
+    first
+        .env("FAKE_HANG", "* down -v")
+        .env("FAKE_HANG_SECONDS", "4")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut first = first.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !world.ran("down -v") {
+        assert!(Instant::now() < deadline, "down -v never ran");
+        sleep(Duration::from_millis(20));
+    }
+    // Half-written, as a reader that does not wait for the lock could see it.
+    let journal = world.backup_file(".journal.json");
+    let whole = fs::read_to_string(&journal).unwrap();
+    fs::write(&journal, &whole[..whole.len() / 2]).unwrap();
+
+    let resume = world.run(&["--resume", "--yes"], &[]);
+    assert_eq!(resume.status.code(), Some(3), "{}", stderr(&resume));
+    assert!(stderr(&resume).contains(&format!("running (pid {}", first.id())), "{}", stderr(&resume));
+
+    let dry = world.run(&["--dry-run"], &[]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    let text = stdout(&dry);
+    assert!(text.contains(&format!("that reset is running now (pid {})", first.id())), "{text}");
+    assert!(text.contains("resume it with `osism-manager-reset --resume"), "{text}");
+    assert!(!text.contains("move it away"), "{text}");
+    assert!(first.wait().unwrap().success());
+}
