@@ -6,7 +6,7 @@ BIN := osism-manager-reset
 RELEASE := target/release/$(BIN)
 GENERATED := target/generated
 
-.PHONY: all help build test lint format-check clippy install install-wrapper snapshots dry-run e2e bench
+.PHONY: all help build test lint format-check clippy install install-wrapper uninstall snapshots dry-run e2e bench
 
 all: test
 
@@ -17,7 +17,8 @@ help:
 	@echo "e2e              the suite against a real Docker engine (root; sets the engine up)"
 	@echo "bench            figures against their targets on the real engine, into BENCHMARKS.md"
 	@echo "install          binary, plugin manifest, man page, completions under \$$(DESTDIR)\$$(PREFIX)"
-	@echo "install-wrapper  the osism host wrapper with the plugin rule, as \$$(PREFIX)/bin/osism"
+	@echo "install-wrapper  the osism plugin dispatcher, as \$$(DESTDIR)\$$(PREFIX)/sbin/osism"
+	@echo "uninstall        remove what install and install-wrapper put in place"
 	@echo "snapshots        review pending insta snapshots"
 	@echo "dry-run          build and show the plan for this machine"
 
@@ -48,8 +49,19 @@ install: build
 	install -D -m 0644 $(GENERATED)/_$(BIN) $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$(BIN)
 	install -D -m 0644 $(GENERATED)/$(BIN).fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$(BIN).fish
 
+# In sbin, which OSISM's manager role never writes and which comes before bin in Debian's and
+# Ubuntu's default PATH and in sudo's secure_path: `osism` finds the dispatcher first, and the
+# dispatcher finds OSISM's own wrapper in $(PREFIX)/bin after it.
 install-wrapper:
-	install -D -m 0755 wrapper/osism $(DESTDIR)$(PREFIX)/bin/osism
+	install -D -m 0755 wrapper/osism $(DESTDIR)$(PREFIX)/sbin/osism
+
+INSTALLED := bin/$(BIN) share/osism/plugins/manager-reset.toml share/man/man1/$(BIN).1 \
+	share/bash-completion/completions/$(BIN) share/zsh/site-functions/_$(BIN) \
+	share/fish/vendor_completions.d/$(BIN).fish sbin/osism
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
+	-rmdir $(DESTDIR)$(PREFIX)/share/osism/plugins $(DESTDIR)$(PREFIX)/share/osism 2>/dev/null
 
 snapshots:
 	@command -v cargo-insta >/dev/null || { echo "install it: cargo install cargo-insta --locked"; exit 2; }

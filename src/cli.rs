@@ -123,7 +123,13 @@ Examples:
     osism manager reset --resume --backup-dir DIR
 
 Exit codes:
-  0  the reset finished (or the dry run was shown)
-  1  a step failed; the archive is kept, resume with --resume
-  2  refused before changing anything (bad input, failed preflight, no confirmation)
-  3  another reset of this manager is running";
+  0    the reset finished (or the dry run was shown)
+  1    a step failed; the archive is kept, resume with --resume
+  2    refused before changing anything (bad input, failed preflight, no confirmation,
+       an unfinished reset to resume first, a journal not as the tool wrote it)
+  3    another reset of this manager, or from this backup directory, is running
+  130  stopped by Ctrl-C (SIGINT) between commands; resume with --resume
+  143  stopped by SIGTERM between commands; resume with --resume
+
+Signals: a hang-up (SIGHUP) does not stop a reset. The first Ctrl-C or SIGTERM lets the running
+command finish and stops before the next; a second one stops the running command at once.";

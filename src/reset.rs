@@ -205,10 +205,9 @@ impl Reset<'_> {
             if running.is_empty() {
                 return Ok(());
             }
-            self.ui.say(&format!(
-                "    stopping the container(s) {} the command left running",
-                running.join(", ")
-            ));
+            let line = format!("stopping the container(s) {} the command left running", running.join(", "));
+            self.runner.note(&line);
+            self.ui.say(&format!("    {line}"));
             host.kill_containers(&running)?;
             ensure!(
                 started.elapsed() < CONTAINERS_GONE_WITHIN,

@@ -10,8 +10,11 @@ mod fixture;
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::process::Command;
-use std::time::Instant;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal, kill_process_group};
 
 use fixture::{Fixture, Share, docker};
 
@@ -262,4 +265,72 @@ fn a_volume_still_in_use_fails_step_3_and_resume_finishes() {
     assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
     assert_share_kept(&before, &fixture.share_listing());
     assert!(fixture.all_healthy());
+}
+
+/// The tool as a shell's foreground job (its own process group), stopped by the terminal's
+/// `signals` to that group once the backup's tar container runs; returns its exit status.
+fn signalled_during_backup(fixture: &Fixture, args: &[&str], signals: &[Signal]) -> std::process::ExitStatus {
+    let mut tool = fixture
+        .command(args, &[])
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(fixture.path().join("stderr")).unwrap())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while tar_containers().is_empty() {
+        assert!(Instant::now() < deadline, "the backup's container never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for signal in signals {
+        kill_process_group(Pid::from_child(&tool), *signal).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    tool.wait().unwrap()
+}
+
+/// Running containers with the backup directory mounted: the runbook's tar commands.
+fn tar_containers() -> String {
+    text(&docker(&["ps", "--quiet", "--filter", "volume=/backup"]).stdout).trim().to_owned()
+}
+
+#[test]
+fn ctrl_c_during_the_backup_stops_before_down_and_resume_finishes() {
+    // Big enough that the backup is still running once the second Ctrl-C's grace is over.
+    let fixture = Fixture::new(Share { small_files: 20_000, big_file_bytes: 150 * 1024 * 1024 });
+    let before = fixture.share_listing();
+    // The first run gets one Ctrl-C; its resume, which repeats the backup, gets two.
+    for (args, signals, what) in [
+        (&["--yes"][..], &[Signal::INT][..], "one Ctrl-C"),
+        (&["--resume", "--yes"], &[Signal::INT, Signal::INT], "two Ctrl-Cs"),
+    ] {
+        let status = signalled_during_backup(&fixture, args, signals);
+        let err = fs::read_to_string(fixture.path().join("stderr")).unwrap();
+        assert_eq!(status.code(), Some(130), "{what}: {err}");
+        assert!(err.contains("interrupted at step 2"), "{what}: {err}");
+        if signals.len() == 2 {
+            let log = fixture.backup_files().into_iter().find(|f| f.ends_with(".log")).unwrap();
+            let log = fs::read_to_string(fixture.backup_dir().join(log)).unwrap();
+            assert!(log.contains("the command left running"), "{what}: no container was stopped: {log}");
+        }
+        assert_eq!(tar_containers(), "", "{what}: a container outlived the tool");
+        assert!(fixture.volume_dir("manager_mariadb").join("ibdata1").exists(), "{what}: down -v ran");
+        assert_eq!(fixture.share_listing(), before, "{what}");
+    }
+    let out = fixture.run(&["--resume", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    assert_share_kept(&before, &fixture.share_listing());
+    assert!(fixture.all_healthy());
+}
+
+#[test]
+fn a_hang_up_during_the_backup_does_not_stop_the_reset() {
+    let fixture = Fixture::new(Share { small_files: 20_000, big_file_bytes: 20 * 1024 * 1024 });
+    let before = fixture.share_listing();
+    let status = signalled_during_backup(&fixture, &["--yes"], &[Signal::HUP]);
+    let err = fs::read_to_string(fixture.path().join("stderr")).unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert_share_kept(&before, &fixture.share_listing());
+    assert!(fixture.all_healthy());
+    assert_eq!(tar_containers(), "");
 }

@@ -5,6 +5,7 @@
 mod listing;
 mod support;
 
+mod dispatcher;
 mod dry_run;
 mod faults;
 mod journal;

@@ -1,8 +1,7 @@
-//! `osism manager reset`: the shipped host wrapper, the metadata request, the JSON event
-//! stream, colour, and the generated man page and completions.
+//! `osism manager reset` as a plugin: the metadata request, the JSON event stream, colour, and
+//! the generated man page and completions (the dispatcher has `dispatcher.rs`).
 
 use std::fs;
-use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Output;
 
@@ -11,80 +10,6 @@ use osism_manager_reset::cli::Args;
 
 use crate::run_snapshot;
 use crate::support::{World, stderr, stdout};
-
-/// The wrapper, run from a world whose PATH holds the installed plugin and the fakes.
-fn osism(world: &World, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let plugins = world.path().join("plugins");
-    if !plugins.exists() {
-        fs::create_dir(&plugins).unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        fs::copy(root.join("plugin.toml"), plugins.join("manager-reset.toml")).unwrap();
-        symlink(env!("CARGO_BIN_EXE_osism-manager-reset"), world.bin_dir().join("osism-manager-reset"))
-            .unwrap();
-        for host_program in ["osism-update-docker", "osism-update-manager", "osism-frobnicate-widget"] {
-            symlink(world.fake(), world.bin_dir().join(host_program)).unwrap();
-        }
-    }
-    let mut wrapper = world.in_world(Path::new(env!("CARGO_MANIFEST_DIR")).join("wrapper/osism"));
-    wrapper.args(args).env("OSISM_PLUGIN_DIRS", world.path().join("plugins")).envs(env.iter().copied());
-    wrapper.output().unwrap()
-}
-
-fn exec_calls(world: &World) -> Vec<String> {
-    world
-        .calls()
-        .iter()
-        .filter(|argv| (argv[0] == "docker" && argv[1] == "exec") || argv[0].starts_with("osism-"))
-        .map(|argv| osism_manager_reset::quote::join(argv))
-        .collect()
-}
-
-#[test]
-fn osism_manager_reset_runs_the_plugin_on_the_host() {
-    let world = World::new();
-    let out = osism(&world, &["manager", "reset", "--dry-run"], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("Step 3/7: Delete the manager service"), "{}", stdout(&out));
-    assert!(exec_calls(&world).is_empty(), "went to the container: {:?}", exec_calls(&world));
-}
-
-#[test]
-fn the_plugin_exit_code_is_osism_exit_code() {
-    let world = World::new();
-    let out = osism(&world, &["manager", "reset", "--frobnicate"], &[]);
-    assert_eq!(out.status.code(), Some(2));
-    let out = osism(&world, &["manager", "reset"], &[]);
-    assert_eq!(out.status.code(), Some(2), "no terminal and no --yes");
-}
-
-#[test]
-fn other_commands_go_where_they_went_before() {
-    let world = World::new();
-    let out = osism(&world, &["apply", "facts"], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let out =
-        osism(&world, &["apply", "-e", "a b", "facts"], &[("OSISM_APPLY_RETRY", "3"), ("OSISM_RETRY", "2")]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let out = osism(&world, &["update", "docker", "--check"], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    osism(&world, &["update", "manager"], &[]);
-    osism(&world, &["get", "hosts"], &[("INTERACTIVE", "true"), ("PARAMETERS", "--user dragon")]);
-    // A host program without a manifest is no plugin; an unknown word is no plugin either.
-    osism(&world, &["frobnicate", "widget", "x"], &[]);
-    osism(&world, &["reconciler", "sync"], &[]);
-    assert_eq!(
-        exec_calls(&world),
-        [
-            "docker exec -i osismclient osism apply facts",
-            "docker exec -i --env OSISM_APPLY_RETRY=3 --env OSISM_RETRY=2 osismclient osism apply -e 'a b' facts",
-            "osism-update-docker --check",
-            "osism-update-manager",
-            "docker exec -i -t --user dragon osismclient osism get hosts",
-            "docker exec -i osismclient osism frobnicate widget x",
-            "docker exec -i osismclient osism reconciler sync",
-        ]
-    );
-}
 
 #[test]
 fn plugin_metadata_is_plugin_toml_as_json() {

@@ -83,9 +83,9 @@ pub struct World {
 }
 
 /// What the fakes themselves need from the host.
-const SYSTEM_TOOLS: [&str; 20] = [
-    "bash", "basename", "cat", "cut", "du", "find", "grep", "gzip", "kill", "ls", "mkdir", "mv", "rm",
-    "sleep", "sort", "tail", "tar", "touch", "truncate", "wc",
+const SYSTEM_TOOLS: [&str; 25] = [
+    "bash", "basename", "cat", "cut", "du", "find", "grep", "gzip", "head", "id", "kill", "ls", "mkdir",
+    "mv", "readlink", "rm", "sed", "sleep", "sort", "tail", "tar", "touch", "tr", "truncate", "wc",
 ];
 
 /// Calls that only ask and change nothing: they are not runbook commands.

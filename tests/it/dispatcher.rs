@@ -1,0 +1,272 @@
+//! The plugin dispatcher (`wrapper/osism`, installed as sbin/osism) in front of a stand-in for
+//! OSISM's own wrapper (`fakes/osism-wrapper.sh`, at bin/osism): every command that is no plugin
+//! reaches OSISM's wrapper exactly as if the dispatcher were not there.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use osism_manager_reset::quote;
+
+use crate::support::{World, stderr, stdout};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A world with the dispatcher in sbin/, OSISM's wrapper stand-in in local/bin/, and, when
+/// `plugin`, the plugin's program on PATH with its manifest installed.
+fn world(plugin: bool) -> World {
+    let world = World::new();
+    for dir in ["sbin", "local/bin", "plugins"] {
+        fs::create_dir_all(world.path().join(dir)).unwrap();
+    }
+    fs::copy(root().join("wrapper/osism"), dispatcher(&world)).unwrap();
+    fs::copy(root().join("tests/it/fakes/osism-wrapper.sh"), osism_wrapper(&world)).unwrap();
+    symlink(world.fake(), world.bin_dir().join("osism-update-docker")).unwrap();
+    symlink(env!("CARGO_BIN_EXE_osism-manager-reset"), world.bin_dir().join("osism-manager-reset")).unwrap();
+    if plugin {
+        fs::copy(root().join("plugin.toml"), world.path().join("plugins/manager-reset.toml")).unwrap();
+    }
+    world
+}
+
+fn dispatcher(world: &World) -> PathBuf {
+    world.path().join("sbin/osism")
+}
+
+fn osism_wrapper(world: &World) -> PathBuf {
+    world.path().join("local/bin/osism")
+}
+
+/// `osism ARGS` as the operator's shell finds it: the dispatcher first on PATH when `dispatched`,
+/// else OSISM's wrapper alone.
+fn osism(world: &World, dispatched: bool, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut path = vec![world.path().join("local/bin"), world.bin_dir(), world.path().join("sys")];
+    if dispatched {
+        path.insert(0, world.path().join("sbin"));
+    }
+    let path = std::env::join_paths(path).unwrap();
+    let mut command = world.in_world("osism");
+    command
+        .args(args)
+        .env("PATH", &path)
+        .env("WRAPPER_LOG", world.path().join("wrapper.log"))
+        .env("OSISM_PLUGIN_DIRS", world.path().join("plugins"))
+        .env_remove("INTERACTIVE")
+        .env_remove("PARAMETERS")
+        .env_remove("OSISM_APPLY_RETRY")
+        .env_remove("OSISM_RETRY")
+        .envs(env.iter().copied());
+    command
+}
+
+/// What OSISM's wrapper saw and did: its record, and the calls of the programs it ran.
+fn seen(world: &World) -> String {
+    let record = fs::read_to_string(world.path().join("wrapper.log")).unwrap_or_default();
+    let calls: Vec<String> = world.calls().iter().map(|argv| quote::join(argv)).collect();
+    let _ = fs::remove_file(world.path().join("wrapper.log"));
+    world.clear_calls();
+    format!("{record}{}", calls.join("\n"))
+}
+
+/// The same command with the dispatcher in front and without: what OSISM's wrapper records.
+fn both_ways(world: &World, run: impl Fn(bool) -> Output) -> (String, String, Output) {
+    let direct = run(false);
+    let direct_seen = seen(world);
+    let dispatched = run(true);
+    let dispatched_seen = seen(world);
+    assert_eq!(dispatched.status.code(), direct.status.code());
+    assert_eq!(stdout(&dispatched), stdout(&direct));
+    (direct_seen, dispatched_seen, dispatched)
+}
+
+type Args = &'static [&'static str];
+type Env = &'static [(&'static str, &'static str)];
+
+#[test]
+fn every_other_command_reaches_osisms_wrapper_unchanged() {
+    let world = world(false);
+    let commands: &[(Args, Env)] = &[
+        (&["apply", "facts"], &[]),
+        (&["update", "docker"], &[]),
+        (&["update", "manager"], &[]),
+        (&["get", "versions", "manager"], &[]),
+        (&["manager", "reset", "--dry-run"], &[]),
+        (&["apply", "-e", "a b", "facts", "it's"], &[]),
+        (&["apply", "facts"], &[("INTERACTIVE", "true"), ("PARAMETERS", "--user dragon")]),
+        (&["apply", "facts"], &[("INTERACTIVE", ""), ("PARAMETERS", "")]),
+        (&["apply", "facts"], &[("OSISM_APPLY_RETRY", "3"), ("OSISM_RETRY", "2")]),
+        (&["apply", "facts"], &[("OSISM_APPLY_RETRY", ""), ("OSISM_RETRY", "")]),
+        (&[], &[]),
+    ];
+    for (args, env) in commands {
+        let (direct, dispatched, out) = both_ways(&world, |d| osism(&world, d, args, env).output().unwrap());
+        assert!(!direct.is_empty(), "{args:?}: OSISM's wrapper recorded nothing");
+        assert_eq!(dispatched, direct, "{args:?} {env:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_terminal_reaches_osisms_wrapper_as_a_terminal() {
+    let world = world(false);
+    let at_terminal = |dispatched: bool| {
+        let command = osism(&world, dispatched, &[], &[]);
+        let path = command.get_envs().find(|(k, _)| *k == "PATH").unwrap().1.unwrap().to_owned();
+        let mut script = world.in_world("/usr/bin/script");
+        script
+            .args(["--quiet", "--return", "--command", "osism apply facts", "/dev/null"])
+            .env("PATH", path)
+            .env("SHELL", "/bin/sh")
+            .env("WRAPPER_LOG", world.path().join("wrapper.log"))
+            .env("OSISM_PLUGIN_DIRS", world.path().join("plugins"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        let mut child = script.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(b"").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let direct = at_terminal(false);
+    let direct_seen = seen(&world);
+    let dispatched = at_terminal(true);
+    let dispatched_seen = seen(&world);
+    assert_eq!(dispatched.status.code(), direct.status.code());
+    assert!(direct_seen.contains("terminals 012"), "{direct_seen}");
+    assert!(direct_seen.contains("docker exec -i -t osismclient osism apply facts"), "{direct_seen}");
+    assert_eq!(dispatched_seen, direct_seen);
+}
+
+#[test]
+fn osism_manager_reset_runs_the_plugin_on_the_host() {
+    let world = world(true);
+    let out = osism(&world, true, &["manager", "reset", "--dry-run"], &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Step 3/7: Delete the manager service"), "{}", stdout(&out));
+    // The plugin's own preflight asks `osism vault check`; `manager reset` itself never went there.
+    let record = fs::read_to_string(world.path().join("wrapper.log")).unwrap_or_default();
+    assert!(!record.contains("manager\x1freset"), "OSISM's wrapper got `manager reset`: {record}");
+    assert!(
+        !world
+            .calls()
+            .iter()
+            .any(|argv| argv[..2] == ["docker", "exec"] && argv.contains(&"reset".to_owned())),
+        "went to the container"
+    );
+    // Its exit code is osism's.
+    let out = osism(&world, true, &["manager", "reset", "--frobnicate"], &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_plugin_survives_osism_update_manager_rewriting_its_wrapper() {
+    let world = world(true);
+    // What `osism update manager` does: OSISM's role writes its wrapper anew.
+    fs::remove_file(osism_wrapper(&world)).unwrap();
+    fs::copy(root().join("tests/it/fakes/osism-wrapper.sh"), osism_wrapper(&world)).unwrap();
+    let out = osism(&world, true, &["manager", "reset", "--dry-run"], &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Step 3/7"), "{}", stdout(&out));
+    let out = osism(&world, true, &["apply", "facts"], &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(seen(&world).contains("docker exec -i osismclient osism apply facts"));
+}
+
+#[test]
+fn without_osisms_wrapper_the_dispatcher_says_so_and_exits_127() {
+    let world = world(true);
+    fs::remove_file(osism_wrapper(&world)).unwrap();
+    // The fakes' own `osism` stands in bin/ too: take it away, so that none but the dispatcher is left.
+    fs::remove_file(world.bin_dir().join("osism")).unwrap();
+    let out = osism(&world, true, &["apply", "facts"], &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(127));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("osism: no osism on PATH besides the plugin dispatcher"), "{err}");
+    // A link to the dispatcher is the dispatcher, not another osism: no loop.
+    symlink(dispatcher(&world), osism_wrapper(&world)).unwrap();
+    let out = osism(&world, true, &["apply", "facts"], &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(127), "{}", stderr(&out));
+    // The plugin still runs.
+    let out = osism(&world, true, &["manager", "reset", "--dry-run"], &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn plugin_list_names_the_installed_plugins() {
+    let world = world(true);
+    let out = osism(&world, true, &["plugin", "list"], &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line =
+        text.lines().find(|l| l.starts_with("osism manager reset")).unwrap_or_else(|| panic!("{text}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(words[3..6], ["osism-manager-reset", env!("CARGO_PKG_VERSION"), "yes"], "{line}");
+    assert!(line.ends_with("without ever losing the /share volume"), "{line}");
+    assert!(!world.path().join("wrapper.log").exists(), "answered by OSISM's wrapper");
+    fs::remove_file(world.bin_dir().join("osism-manager-reset")).unwrap();
+    let text = stdout(&osism(&world, true, &["plugin", "list"], &[]).output().unwrap());
+    assert!(text.lines().any(|l| l.starts_with("osism manager reset") && l.contains(" no ")), "{text}");
+}
+
+#[test]
+fn make_install_and_uninstall_leave_no_file_behind() {
+    let world = World::new();
+    let destdir = world.path().join("destdir");
+    let generated = world.path().join("generated");
+    fs::create_dir_all(&generated).unwrap();
+    let bin = env!("CARGO_BIN_EXE_osism-manager-reset");
+    for (what, file) in [
+        ("man", "osism-manager-reset.1"),
+        ("bash", "osism-manager-reset.bash"),
+        ("zsh", "_osism-manager-reset"),
+        ("fish", "osism-manager-reset.fish"),
+    ] {
+        let out = world.command(&["--generate", what]).output().unwrap();
+        fs::write(generated.join(file), out.stdout).unwrap();
+    }
+    let make = |targets: &[&str]| {
+        #[allow(clippy::disallowed_methods)] // make is the tool under test
+        let out = Command::new("make")
+            .args(["--no-print-directory", "-o", "build"])
+            .args(targets)
+            .arg(format!("DESTDIR={}", destdir.display()))
+            .arg(format!("RELEASE={bin}"))
+            .arg(format!("GENERATED={}", generated.display()))
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "make {targets:?}: {}", stderr(&out));
+    };
+    make(&["install", "install-wrapper"]);
+    let installed = files(&destdir);
+    for file in [
+        "usr/local/bin/osism-manager-reset",
+        "usr/local/sbin/osism",
+        "usr/local/share/osism/plugins/manager-reset.toml",
+        "usr/local/share/man/man1/osism-manager-reset.1",
+    ] {
+        assert!(installed.iter().any(|f| f.ends_with(file)), "{file} not in {installed:?}");
+    }
+    assert_eq!(installed.len(), 7, "{installed:?}");
+    make(&["uninstall"]);
+    assert_eq!(files(&destdir), Vec::<String>::new());
+}
+
+/// Files and links below `dir`.
+fn files(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if path.is_dir() && !path.is_symlink() {
+                stack.push(path);
+            } else {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
