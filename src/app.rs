@@ -5,15 +5,15 @@
 //! problems, asks for consent, and hands the plan to the executor.
 
 use std::ffi::OsString;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow, ensure};
+use anyhow::{Context, anyhow};
 use camino::{Utf8Path, Utf8PathBuf};
-use clap::Parser;
 use serde::Serialize;
 use time::Date;
 
-use crate::cli::{Args, Output};
+use crate::cli::{self, Args, Output, Sources};
 use crate::config::Config;
 use crate::exec::Runner;
 use crate::inspect::Host;
@@ -28,13 +28,10 @@ use crate::{confirm, generate, lock, out, plugin, preflight, render, signals, ve
 
 /// Runs the tool. `today` is read by `main` before any thread exists (see `main.rs`).
 pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let args = match Args::try_parse_from(argv) {
-        Ok(args) => args,
-        Err(error) => {
-            let _ = error.print();
-            // clap exits 0 for --help and --version and 2 for usage errors, as documented.
-            return ExitCode::from(error.exit_code() as u8);
-        }
+    let argv: Vec<OsString> = argv.into_iter().collect();
+    let (args, sources) = match cli::parse(argv.iter().cloned()) {
+        Ok(parsed) => parsed,
+        Err(stop) => return stopped(&stop, cli::wants_json(&argv)),
     };
     // NO_COLOR wins over everything, CLICOLOR_FORCE included (https://no-color.org).
     if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
@@ -42,7 +39,7 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         console::set_colors_enabled_stderr(false);
     }
     let json = args.output == Output::Json;
-    match run(today, args) {
+    match run(today, args, &sources) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             out::line_err(&format!("{} {failure}", console::style("error:").for_stderr().red().bold()));
@@ -55,7 +52,23 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     }
 }
 
-fn run(today: Date, args: Args) -> Result<(), Failure> {
+/// Ends the run where parsing stopped it: help and version on stdout (exit 0), a usage error on
+/// stderr (exit 2), followed by a `failed` event when JSON output was asked for.
+fn stopped(stop: &cli::Stop, json: bool) -> ExitCode {
+    if stop.exit_code == 0 {
+        out::text(&stop.styled);
+        return ExitCode::SUCCESS;
+    }
+    let terminal = std::io::stderr().is_terminal();
+    out::text_err(if terminal { &stop.styled } else { &stop.text });
+    if json {
+        let error = stop.text.lines().next().unwrap_or_default().trim_start_matches("error: ");
+        Ui::new(json).event(&Event::Failed { exit_code: Code::Refused as u8, error });
+    }
+    ExitCode::from(Code::Refused as u8)
+}
+
+fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     if args.plugin_metadata {
         out::line(&plugin::metadata_json().or_exit(Code::Refused)?);
         return Ok(());
@@ -64,7 +77,7 @@ fn run(today: Date, args: Args) -> Result<(), Failure> {
         return generate::write(what, &mut std::io::stdout().lock()).or_exit(Code::Refused);
     }
     let (dry_run, resume) = (args.dry_run, args.resume);
-    let config = checked_config(args).or_exit(Code::Refused)?;
+    let config = checked_config(args, sources).or_exit(Code::Refused)?;
     let mut runner = Runner::new().or_exit(Code::Refused)?;
     if resume {
         return resume_reset(&config, runner);
@@ -169,18 +182,11 @@ fn refuse_on(problems: &[String], heading: &str) -> Result<(), Failure> {
     Err(Failure::new(Code::Refused, anyhow!("{heading}:\n{}", render::problems(problems).trim_end())))
 }
 
-fn checked_config(args: Args) -> anyhow::Result<Config> {
+fn checked_config(args: Args, sources: &Sources) -> anyhow::Result<Config> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let cwd = Utf8PathBuf::from_path_buf(cwd)
         .map_err(|cwd| anyhow!("current directory {} is not valid UTF-8", cwd.display()))?;
-    let config = Config::new(args, &cwd)?;
-    let dir = &config.backup_dir;
-    ensure!(
-        dir.exists(),
-        "backup directory {dir} does not exist: create it or pick another with --backup-dir"
-    );
-    ensure!(dir.is_dir(), "backup directory {dir} is not a directory: pick one with --backup-dir");
-    Ok(config)
+    Config::new(args, &cwd, sources)
 }
 
 /// Asks the host what the plan needs to know; returns the planner's inputs and the preflight

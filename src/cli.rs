@@ -2,9 +2,13 @@
 //!
 //! Nothing here touches the system; `config` turns the parsed flags into a checked `Config`.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::builder::BoolishValueParser;
+use clap::error::ContextKind;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 /// Reset a broken OSISM manager the runbook's way, without ever losing /share.
 #[derive(Debug, Parser)]
@@ -25,8 +29,9 @@ pub struct Args {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Run without asking for confirmation (needed when there is no terminal).
-    #[arg(long, short = 'y', env = "OSISM_MANAGER_RESET_YES")]
+    /// Run without asking for confirmation (needed when there is no terminal). The environment
+    /// variable takes 1/0, true/false, yes/no, on/off.
+    #[arg(long, short = 'y', env = "OSISM_MANAGER_RESET_YES", value_parser = BoolishValueParser::new())]
     pub yes: bool,
 
     /// Continue an interrupted reset from the journal in the backup directory: same plan, same
@@ -96,6 +101,91 @@ pub struct Args {
     /// Print the man page or a shell completion script, made from these very options, and exit.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub generate: Option<Generate>,
+}
+
+/// Which options took their value from their environment variable, so that a message about
+/// one names what the operator actually set.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    /// `(long option, environment variable)` of each option set through the environment.
+    from_env: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// `--LONG`, or the environment variable that set it, for messages.
+    pub fn name(&self, long: &str) -> String {
+        match self.from_env.iter().find(|(l, _)| l == long) {
+            Some((_, env)) => format!("{env} (--{long})"),
+            None => format!("--{long}"),
+        }
+    }
+}
+
+/// Why parsing ended the run: help or version (exit 0), or a usage error (exit 2).
+#[derive(Debug)]
+pub struct Stop {
+    pub exit_code: i32,
+    /// What clap prints, with an environment variable named where one caused the error.
+    pub text: String,
+    /// `text` with its styles, for a terminal.
+    pub styled: String,
+}
+
+/// Parses argv and the environment into flags, noting which came from the environment.
+pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<(Args, Sources), Stop> {
+    let argv: Vec<OsString> = argv.into_iter().collect();
+    let stop = |error: clap::Error| {
+        let (text, styled) = match env_cause(&error, &argv) {
+            Some((shown, env)) => {
+                let blame = format!("{shown}' (set by the environment variable {env})");
+                let text = error.render().to_string().replacen(&format!("{shown}'"), &blame, 1);
+                (text.clone(), text)
+            }
+            None => (error.render().to_string(), error.render().ansi().to_string()),
+        };
+        Stop { exit_code: error.exit_code(), text, styled }
+    };
+    let mut matches = Args::command().try_get_matches_from(&argv).map_err(stop)?;
+    // Asked before the values are taken out of `matches`, which forgets their sources then.
+    let from_env = Args::command()
+        .get_arguments()
+        .filter(|arg| matches.value_source(arg.get_id().as_str()) == Some(ValueSource::EnvVariable))
+        .filter_map(|arg| Some((arg.get_long()?.to_owned(), arg.get_env()?.to_string_lossy().into_owned())))
+        .collect();
+    let args = Args::from_arg_matches_mut(&mut matches).map_err(stop)?;
+    Ok((args, Sources { from_env }))
+}
+
+/// The option as clap shows it and its environment variable, when an invalid value came from
+/// that variable rather than from argv.
+fn env_cause(error: &clap::Error, argv: &[OsString]) -> Option<(String, String)> {
+    let clap::error::ContextValue::String(shown) = error.get(ContextKind::InvalidArg)? else { return None };
+    let long = shown.strip_prefix("--")?.split([' ', '=']).next()?;
+    let command = Args::command();
+    let arg = command.get_arguments().find(|a| a.get_long() == Some(long))?;
+    let given = argv.iter().skip(1).filter_map(|a| a.to_str()).any(|a| {
+        a == format!("--{long}")
+            || a.starts_with(&format!("--{long}="))
+            || arg
+                .get_short()
+                .is_some_and(|short| a.starts_with('-') && !a.starts_with("--") && a.contains(short))
+    });
+    (!given).then(|| Some((shown.clone(), arg.get_env()?.to_string_lossy().into_owned()))).flatten()
+}
+
+/// Whether argv or the environment ask for JSON output, read without clap: for reporting a
+/// usage error as a JSON event when clap refused the arguments.
+pub fn wants_json(argv: &[OsString]) -> bool {
+    let mut from_argv = None;
+    let mut words = argv.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(word) = words.next() {
+        match word.strip_prefix("--output") {
+            Some("") => from_argv = words.next().map(|v| v == "json"),
+            Some(value) if value.starts_with('=') => from_argv = Some(value == "=json"),
+            _ => {}
+        }
+    }
+    from_argv.unwrap_or_else(|| std::env::var("OSISM_MANAGER_RESET_OUTPUT").is_ok_and(|v| v == "json"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,10 +6,13 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail, ensure};
-use camino::{Utf8Path, Utf8PathBuf};
+use std::sync::LazyLock;
 
-use crate::cli::{Args, Output};
+use anyhow::{Context, Result, ensure};
+use camino::{Utf8Path, Utf8PathBuf};
+use regex::Regex;
+
+use crate::cli::{Args, Output, Sources};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,31 +30,34 @@ pub struct Config {
 }
 
 impl Config {
-    /// Checks the flags against `cwd`, the directory the tool was started in.
-    pub fn new(args: Args, cwd: &Utf8Path) -> Result<Config> {
-        let project_directory = absolute(&args.project_directory, cwd, "--project-directory")?;
+    /// Checks the flags against `cwd`, the directory the tool was started in; a message names
+    /// an option by its environment variable where that set it (`sources`).
+    pub fn new(args: Args, cwd: &Utf8Path, sources: &Sources) -> Result<Config> {
+        let name = |long: &str| sources.name(long);
+        let project_directory = absolute(&args.project_directory, cwd, &name("project-directory"))?;
         let backup_dir = match &args.backup_dir {
-            Some(dir) => absolute(dir, cwd, "--backup-dir")?,
+            Some(dir) => absolute(dir, cwd, &name("backup-dir"))?,
             None => cwd.to_owned(),
         };
         // docker's --volume splits on ':', so such a directory would be mounted wrongly.
         ensure!(
             !backup_dir.as_str().contains(':'),
             "backup directory {backup_dir} contains ':', which docker --volume cannot mount: \
-             choose another with --backup-dir"
+             choose another with {}",
+            name("backup-dir")
         );
-        let service = args.service.map(check_unit).transpose()?;
+        let service = args.service.map(|unit| check_unit(unit, &name("service"))).transpose()?;
         Ok(Config {
             project_directory,
             service,
-            share_volume: check_volume(args.share_volume)?,
+            share_volume: check_volume(args.share_volume, &name("share-volume"))?,
             backup_dir,
-            image: check_image(args.image)?,
+            image: check_image(args.image, &name("image"))?,
             yes: args.yes,
             output: args.output,
             health_timeout: Duration::from_secs(args.health_timeout),
             vault_password_file: match &args.vault_password_file {
-                Some(file) => Some(absolute(file, cwd, "--vault-password-file")?),
+                Some(file) => Some(absolute(file, cwd, &name("vault-password-file"))?),
                 None => None,
             },
         })
@@ -64,37 +70,53 @@ fn absolute(path: &Path, cwd: &Utf8Path, flag: &str) -> Result<Utf8PathBuf> {
     Ok(cwd.join(path))
 }
 
-fn check_unit(unit: String) -> Result<String> {
-    ensure!(!unit.trim().is_empty(), "--service is empty: give a systemd unit name");
-    if let Some(c) = unit.chars().find(|c| c.is_whitespace() || c.is_control() || *c == '/') {
-        bail!("--service {unit:?} contains {c:?}, which no systemd unit name has");
-    }
-    // systemctl would read it as an option, not as the unit to stop.
-    ensure!(!unit.starts_with('-'), "--service {unit:?} starts with '-': give a systemd unit name");
+/// systemd's rule for unit names: ASCII letters, digits and `:-_.\`, one `@` before a template's
+/// instance, at most 255 characters, and (ours) no leading `-`, which systemctl reads as an option.
+fn check_unit(unit: String, flag: &str) -> Result<String> {
+    static UNIT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[A-Za-z0-9:_.\\][A-Za-z0-9:_.\\-]*(@[A-Za-z0-9:_.\\-]*)?$").expect("a regex")
+    });
+    ensure!(!unit.trim().is_empty(), "{flag} is empty: give a systemd unit name");
+    ensure!(!unit.starts_with('-'), "{flag} {unit:?} starts with '-': give a systemd unit name");
+    ensure!(
+        unit.len() <= 255 && UNIT.is_match(&unit),
+        "{flag} {unit:?} is not a systemd unit name (letters, digits, \":-_.\\\", one '@'): see `systemctl \
+         list-units`"
+    );
     Ok(unit)
 }
 
 /// Docker's own rule for volume names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
-fn check_volume(volume: String) -> Result<String> {
-    ensure!(!volume.is_empty(), "--share-volume is empty: give a docker volume name");
+fn check_volume(volume: String, flag: &str) -> Result<String> {
+    ensure!(!volume.is_empty(), "{flag} is empty: give a docker volume name");
     let mut chars = volume.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
     ensure!(
         first_ok && rest_ok && volume.len() > 1,
-        "--share-volume {volume:?} is not a docker volume name: see `docker volume ls`"
+        "{flag} {volume:?} is not a docker volume name: see `docker volume ls`"
     );
     Ok(volume)
 }
 
-fn check_image(image: String) -> Result<String> {
-    ensure!(!image.trim().is_empty(), "--image is empty: give an image with tar, such as busybox");
-    if let Some(c) = image.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        bail!("--image {image:?} contains {c:?}, which no image reference has");
-    }
+/// Docker's image reference grammar (distribution/reference, `ReferenceRegexp`): an optional
+/// registry host and port, lowercase path components, an optional tag and digest.
+fn check_image(image: String, flag: &str) -> Result<String> {
+    static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+        let component = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
+        let domain_component = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+        let host = format!(r"(?:{domain_component}(?:\.{domain_component})*|\[[a-fA-F0-9:]+\])");
+        let name = format!(r"(?:{host}(?::[0-9]+)?/)?{component}(?:/{component})*");
+        let tag = r"[\w][\w.-]{0,127}";
+        let digest = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
+        Regex::new(&format!(r"^({name})(?::{tag})?(?:@{digest})?$")).expect("a regex")
+    });
+    ensure!(!image.trim().is_empty(), "{flag} is empty: give an image with tar, such as busybox");
+    let name_len = REFERENCE.captures(&image).and_then(|c| c.get(1)).map(|n| n.len());
     ensure!(
-        !image.starts_with('-'),
-        "--image {image:?} starts with '-', which docker would read as an option"
+        name_len.is_some_and(|len| len <= 255),
+        "{flag} {image:?} is not a docker image reference (such as busybox or \
+         registry.example:5000/library/busybox:1.36): names are lowercase"
     );
     Ok(image)
 }
@@ -106,7 +128,7 @@ mod tests {
 
     fn config(argv: &[&str]) -> Result<Config> {
         let args = Args::try_parse_from(std::iter::once("osism-manager-reset").chain(argv.iter().copied()))?;
-        Config::new(args, Utf8Path::new("/home/dragon"))
+        Config::new(args, Utf8Path::new("/home/dragon"), &Sources::default())
     }
 
     #[test]
@@ -118,16 +140,39 @@ mod tests {
     }
 
     #[test]
+    fn good_names_pass() {
+        for image in [
+            "busybox",
+            "busybox:1.36",
+            "library/busybox:latest",
+            "registry.example:5000/library/busybox:1.36",
+            "quay.io/osism/osism:latest",
+            "[::1]:5000/busybox",
+            "busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(config(&["--image", image]).is_ok(), "{image}");
+        }
+        for unit in ["manager.service", "docker-compose@manager.service", "manager", "a:b\\x2d.service"] {
+            assert!(config(&["--service", unit]).is_ok(), "{unit}");
+        }
+    }
+
+    #[test]
     fn bad_names_are_refused_with_the_flag_named() {
         for (argv, needle) in [
             (&["--share-volume", ""][..], "--share-volume is empty"),
             (&["--share-volume", "a b"], "not a docker volume name"),
             (&["--service", ""], "--service is empty"),
-            (&["--service", "a b.service"], "contains ' '"),
+            (&["--service", "a b.service"], "is not a systemd unit name"),
             (&["--service=--now"], "starts with '-'"),
             (&["--health-timeout", "0"], "0 is not in 1.."),
             (&["--image", " "], "--image is empty"),
-            (&["--image=-v"], "starts with '-'"),
+            (&["--image=-v"], "is not a docker image reference"),
+            (&["--image", "busybox;id"], "is not a docker image reference"),
+            (&["--image", "BusyBox"], "is not a docker image reference"),
+            (&["--image", "busybox:"], "is not a docker image reference"),
+            (&["--service", "manager service"], "is not a systemd unit name"),
+            (&["--service", "a@b@c.service"], "is not a systemd unit name"),
             (&["--backup-dir", "/a:b"], "contains ':'"),
             (&["--backup-dir", ""], "a value is required for '--backup-dir"),
         ] {

@@ -24,17 +24,10 @@ use xshell::Shell;
 
 use crate::plan::{Command, Stdin};
 use crate::signals;
-use crate::transcript::Transcript;
+use crate::transcript::{Stream, Transcript};
 
 /// Lines read ahead of the one being handled, per command.
 const LINES_IN_FLIGHT: usize = 256;
-
-/// Which stream a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    Stdout,
-    Stderr,
-}
 
 /// What a read-only query printed and how it ended.
 #[derive(Debug)]
@@ -70,7 +63,7 @@ impl Runner {
         let (program, args) = command.argv.split_first().context("a command without a program")?;
         let started = Instant::now();
         self.record(|t| t.command(&command.display));
-        let mut process: std::process::Command = self.sh.cmd(program).args(args).quiet().into();
+        let mut process = self.process(program, args);
         match &command.stdin {
             Stdin::Null => process.stdin(Stdio::null()),
             Stdin::File(path) => process.stdin(
@@ -134,7 +127,7 @@ impl Runner {
         self.record(|t| {
             t.command(&crate::quote::join(&argv.iter().map(|a| a.to_string()).collect::<Vec<_>>()))
         });
-        let mut process: std::process::Command = self.sh.cmd(program).args(args).quiet().into();
+        let mut process = self.process(program, args);
         let output = process
             .process_group(0)
             .stdin(Stdio::null())
@@ -175,7 +168,7 @@ impl Runner {
         let started = Instant::now();
         let display = crate::quote::join(&argv.iter().map(|a| a.to_string()).collect::<Vec<_>>());
         self.record(|t| t.command(&display));
-        let mut process: std::process::Command = self.sh.cmd(program).args(args).quiet().into();
+        let mut process = self.process(program, args);
         let mut child = process
             .process_group(0)
             .stdin(Stdio::null())
@@ -211,6 +204,13 @@ impl Runner {
             Err(error) if status.success() => Err(error),
             Err(error) => Err(error.context(format!("`{display}` {status}: {first}"))),
         }
+    }
+
+    /// `program args` as xshell builds it (its own echo off), handed over as a std command so
+    /// that the executor can choose process group and streams. The one place a command is made.
+    #[expect(clippy::disallowed_methods, reason = "the executor is where commands are made")]
+    fn process(&self, program: &str, args: &[impl AsRef<std::ffi::OsStr>]) -> std::process::Command {
+        self.sh.cmd(program).args(args).quiet().into()
     }
 
     fn record(&self, f: impl FnOnce(&mut Transcript)) {

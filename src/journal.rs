@@ -135,7 +135,10 @@ impl Journal {
             finished: bool,
         }
         let mut found = Vec::new();
-        for entry in dir.read_dir_utf8().with_context(|| format!("cannot list {dir}"))? {
+        let entries = dir
+            .read_dir_utf8()
+            .with_context(|| format!("cannot list the backup directory {dir}: pick it with --backup-dir"))?;
+        for entry in entries {
             let entry = entry?;
             let name = entry.file_name();
             if name.starts_with(PREFIX) && name.ends_with(SUFFIX) {

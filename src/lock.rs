@@ -19,7 +19,9 @@ pub const FILE_NAME: &str = ".osism-manager-reset.lock";
 /// Held for as long as it lives.
 #[derive(Debug)]
 pub struct Lock {
-    _file: File,
+    /// `None` for a directory that does not exist: there is nothing to guard, and preflight
+    /// refuses the run with that problem among the others.
+    _file: Option<File>,
 }
 
 /// Which directory a lock is in.
@@ -54,7 +56,7 @@ pub fn acquire(dir: &Utf8Path, place: Place) -> Result<Lock, Failure> {
         Place::Backups => ("the backup directory", "choose another with --backup-dir"),
     };
     if !dir.is_dir() {
-        return Err(Failure::new(Code::Refused, anyhow!("{what} {dir} does not exist: {fix}")));
+        return Ok(Lock { _file: None });
     }
     let path = path(dir);
     let mut file = OpenOptions::new()
@@ -91,5 +93,5 @@ pub fn acquire(dir: &Utf8Path, place: Place) -> Result<Lock, Failure> {
         .and_then(|()| file.flush())
         .with_context(|| format!("cannot write the lock file {path}"))
         .or_exit(Code::Refused)?;
-    Ok(Lock { _file: file })
+    Ok(Lock { _file: Some(file) })
 }

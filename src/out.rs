@@ -21,3 +21,9 @@ pub fn text(text: &str) {
 pub fn line_err(text: &str) {
     let _ = writeln!(io::stderr().lock(), "{text}");
 }
+
+/// `text` as it is on standard error, if it can still be written.
+pub fn text_err(text: &str) {
+    let mut stderr = io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes()).and_then(|()| stderr.flush());
+}

@@ -63,7 +63,11 @@ pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, terminal: bool, h
     let docker = check_programs(euid, host, &mut problems);
     let dir = &config.project_directory;
     let compose_file = COMPOSE_FILES.iter().map(|f| dir.join(f)).find(|f| f.is_file());
-    if compose_file.is_none() {
+    if let Some(problem) =
+        not_a_directory(dir, "the project directory", "point --project-directory at the manager's directory")
+    {
+        problems.push(problem);
+    } else if compose_file.is_none() {
         problems.push(format!(
             "{dir} holds no compose file ({}): point --project-directory at the manager's directory",
             COMPOSE_FILES.join(", ")
@@ -160,6 +164,12 @@ fn check_backup_dir(
     problems: &mut Vec<String>,
 ) {
     let dir = &config.backup_dir;
+    if let Some(problem) =
+        not_a_directory(dir, "the backup directory", "create it or choose another with --backup-dir")
+    {
+        problems.push(problem);
+        return;
+    }
     let unfinished = match Journal::unfinished_in(dir) {
         Ok(journals) => journals,
         Err(error) => {
@@ -195,6 +205,18 @@ fn check_backup_dir(
                 mib(needed)
             ));
         }
+    }
+}
+
+/// What is wrong with `dir` as a directory, if anything.
+fn not_a_directory(dir: &Utf8Path, what: &str, fix: &str) -> Option<String> {
+    match dir.metadata() {
+        Ok(meta) if meta.is_dir() => None,
+        Ok(_) => Some(format!("{what} {dir} is not a directory: {fix}")),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            Some(format!("{what} {dir} does not exist: {fix}"))
+        }
+        Err(error) => Some(format!("{what} {dir} cannot be read ({error}): {fix}")),
     }
 }
 

@@ -23,13 +23,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 
 use crate::compare::{self, Comparison, Names};
-use crate::exec::{Runner, Stream};
+use crate::exec::Runner;
 use crate::health;
 use crate::inspect::Host;
 use crate::journal::Journal;
 use crate::outcome::{Code, Failure};
 use crate::plan::{Command, Plan, Step, StepKind, VaultState};
 use crate::signals::{self, Stop, Stopped};
+use crate::transcript::Stream;
 use crate::ui::{Event, Ui};
 use crate::verify::Untrusted;
 use crate::{atomic, verify};

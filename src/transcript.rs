@@ -13,7 +13,12 @@ use camino::Utf8Path;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::exec::Stream;
+/// Which stream of a command a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
 
 pub struct Transcript {
     file: BufWriter<File>,
@@ -25,10 +30,11 @@ impl Transcript {
         Ok(Transcript { file: BufWriter::new(file) })
     }
 
-    /// A line of the tool's own, `#`-marked; every line of a longer text is marked.
+    /// A line of the tool's own, `#`-marked; every line of a longer text is marked. The log is
+    /// plain text: what was styled for the terminal loses its escape codes here.
     pub fn note(&mut self, text: &str) {
         let now = now();
-        for line in text.lines() {
+        for line in console::strip_ansi_codes(text).lines() {
             self.write(format_args!("{now} # {line}\n"));
         }
     }

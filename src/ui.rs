@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::exec::Stream;
 use crate::plan::{Command, Step};
+use crate::transcript::Stream;
 use crate::{out, render};
 
 /// How often a plain (non-terminal) progress line is printed.

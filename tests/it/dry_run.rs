@@ -48,23 +48,114 @@ fn environment_fallbacks_are_used() {
 #[test]
 fn bad_input_is_refused_with_exit_2_and_nothing_runs() {
     let world = World::new();
-    let file = world.backup_dir().join("a-file");
-    std::fs::write(&file, "").unwrap();
-    let file = file.to_str().unwrap();
     for (args, needle) in [
-        (vec!["--yes", "--backup-dir", "/does/not/exist"], "backup directory /does/not/exist does not exist"),
-        (vec!["--yes", "--backup-dir", file], "is not a directory"),
         (vec!["--yes", "--share-volume", ""], "--share-volume is empty"),
         (vec!["--yes", "--service", ""], "--service is empty"),
         (vec!["--yes", "--frobnicate"], "unexpected argument '--frobnicate'"),
         (vec!["--yes", "--output", "yaml"], "invalid value 'yaml'"),
-        (vec!["--dry-run", "--backup-dir", "/does/not/exist"], "does not exist"),
+        (vec!["--yes", "--image", "busybox;id"], "is not a docker image reference"),
+        (vec!["--yes", "--service=-.service"], "starts with '-'"),
+        (vec!["--yes", "--health-timeout", "0"], "invalid value '0' for '--health-timeout <SECONDS>'"),
     ] {
         let out = world.run(&args, &[]);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
         assert!(world.calls().is_empty(), "{args:?} ran {:?}", world.calls());
     }
+}
+
+#[test]
+fn missing_directories_are_problems_in_the_list_for_the_run_and_the_dry_run() {
+    let world = World::new();
+    let file = world.backup_dir().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    std::fs::remove_file(world.bin_dir().join("osism")).unwrap();
+    let dirs = ["--backup-dir", "/does/not/exist", "--project-directory", file.to_str().unwrap()];
+    let out = world.run(&[&["--yes"][..], &dirs].concat(), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("preflight found 3 problem(s)"), "{err}");
+    for needle in [
+        "osism is not on PATH",
+        "the backup directory /does/not/exist does not exist",
+        &format!("the project directory {} is not a directory", file.display()),
+    ] {
+        assert!(err.contains(needle), "{needle} not in {err}");
+    }
+    assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
+    let out = world.run(&[&["--dry-run"][..], &dirs].concat(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let problems = stdout(&out).lines().filter(|l| l.starts_with("  - ")).count();
+    assert_eq!(problems, 3, "{}", stdout(&out));
+}
+
+#[test]
+fn environment_variables_take_what_operators_type_and_are_named_in_errors() {
+    for yes in ["1", "true", "yes", "on"] {
+        let out = World::new().run(&[], &[("OSISM_MANAGER_RESET_YES", yes)]);
+        assert_eq!(out.status.code(), Some(0), "YES={yes}: {}", stderr(&out));
+    }
+    let world = World::new();
+    for no in ["0", "false", "no", "off"] {
+        let out = world.run(&[], &[("OSISM_MANAGER_RESET_YES", no)]);
+        assert_eq!(out.status.code(), Some(2), "YES={no}: {}", stderr(&out));
+        assert!(stderr(&out).contains("pass --yes"), "{}", stderr(&out));
+    }
+    for (env, value, needle) in [
+        (
+            "OSISM_MANAGER_RESET_HEALTH_TIMEOUT",
+            "0",
+            "(set by the environment variable OSISM_MANAGER_RESET_HEALTH_TIMEOUT)",
+        ),
+        (
+            "OSISM_MANAGER_RESET_OUTPUT",
+            "yaml",
+            "(set by the environment variable OSISM_MANAGER_RESET_OUTPUT)",
+        ),
+        (
+            "OSISM_MANAGER_RESET_IMAGE",
+            "Busy Box",
+            "OSISM_MANAGER_RESET_IMAGE (--image) \"Busy Box\" is not a docker image",
+        ),
+        (
+            "OSISM_MANAGER_RESET_SHARE_VOLUME",
+            "a b",
+            "OSISM_MANAGER_RESET_SHARE_VOLUME (--share-volume) \"a b\"",
+        ),
+    ] {
+        world.clear_calls();
+        let out = world.run(&["--yes"], &[(env, value)]);
+        assert_eq!(out.status.code(), Some(2), "{env}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{needle} not in {}", stderr(&out));
+        assert!(world.calls().is_empty(), "{env}: ran {:?}", world.calls());
+    }
+    // Given on the command line, the flag is to blame.
+    let out = world.run(&["--yes", "--health-timeout", "0"], &[("OSISM_MANAGER_RESET_HEALTH_TIMEOUT", "5")]);
+    assert!(!stderr(&out).contains("environment variable"), "{}", stderr(&out));
+}
+
+#[test]
+fn with_json_output_every_refusal_ends_with_a_failed_event() {
+    let world = World::new();
+    for (args, env) in [
+        (&["--output", "json", "--frobnicate"][..], &[][..]),
+        (&["--output=json", "--health-timeout", "0"], &[]),
+        (&["--image", "BusyBox"], &[("OSISM_MANAGER_RESET_OUTPUT", "json")]),
+        (&["--yes", "--health-timeout=x"], &[("OSISM_MANAGER_RESET_OUTPUT", "json")]),
+        (&[], &[("OSISM_MANAGER_RESET_OUTPUT", "json")]),
+    ] {
+        let out = world.run(args, env);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        let lines: Vec<&str> = text.lines().collect();
+        let last: serde_json::Value = serde_json::from_str(lines.last().unwrap_or(&"")).unwrap_or_default();
+        assert_eq!(last["event"], "failed", "{args:?} {env:?}: {}", stdout(&out));
+        assert_eq!(last["exit_code"], 2);
+        assert_eq!(lines.iter().filter(|l| l.contains("\"event\":\"failed\"")).count(), 1);
+    }
+    // Text asked for on the command line beats JSON from the environment.
+    let out = world.run(&["--output", "text", "--frobnicate"], &[("OSISM_MANAGER_RESET_OUTPUT", "json")]);
+    assert_eq!(stdout(&out), "");
 }
 
 #[test]

@@ -131,3 +131,13 @@ fn a_closed_stdout_does_not_stop_the_reset() {
     let log = std::fs::read_to_string(world.backup_file(".log")).unwrap();
     assert!(log.trim_end().ends_with("# reset finished"), "the log is not complete:\n{log}");
 }
+
+#[test]
+fn the_log_is_plain_text_even_with_colour_forced() {
+    let world = World::new();
+    let out = world.command(&["--yes"]).env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains('\x1b'), "no colour was forced, so this test proves nothing");
+    let log = std::fs::read_to_string(world.backup_file(".log")).unwrap();
+    assert!(!log.contains('\x1b'), "escape codes in the log:\n{log}");
+}

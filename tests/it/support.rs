@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 
 use camino::Utf8Path;
 use clap::Parser;
-use osism_manager_reset::cli::Args;
+use osism_manager_reset::cli::{Args, Sources};
 use osism_manager_reset::config::Config;
 use osism_manager_reset::plan::{
     self, AnonymousVolume, Facts, Inputs, Plan, Service, Vault, VaultState, Volumes,
@@ -46,7 +46,8 @@ macro_rules! run_snapshot {
 pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
     let args = Args::try_parse_from(std::iter::once("osism-manager-reset").chain(argv.iter().copied()))
         .expect("test arguments parse");
-    let config = Config::new(args, Utf8Path::new(cwd)).expect("test arguments are valid");
+    let config =
+        Config::new(args, Utf8Path::new(cwd), &Sources::default()).expect("test arguments are valid");
     let service = match &config.service {
         Some(unit) => Service { unit: unit.clone(), reason: "given by --service".into() },
         None => {
