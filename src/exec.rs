@@ -10,16 +10,20 @@
 //! is one; a dry run has none and starts only queries.
 
 use std::cell::RefCell;
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::AsFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use camino::Utf8Path;
 use xshell::Shell;
 
 use crate::plan::{Command, Stdin};
@@ -157,22 +161,29 @@ impl Runner {
         Ok(captured)
     }
 
-    /// Runs a read-only query whose standard output `consume` reads as a stream (a tar stream
-    /// out of a container), never held whole; its standard error goes into the message.
-    pub fn read_stream<T>(
+    /// Runs a read-only query that writes a stream (a tar stream out of a container) into the
+    /// named pipe `fifo`, which this creates and removes, and hands the stream to `consume`,
+    /// never held whole. A pipe in a bind-mounted directory, because Docker's attach stream
+    /// carries a container's stdout at a few dozen MB/s. Its standard error goes into the message.
+    pub fn read_fifo<T>(
         &self,
         argv: &[&str],
+        fifo: &Utf8Path,
         consume: impl FnOnce(&mut dyn Read) -> Result<T>,
     ) -> Result<T> {
         let (program, args) = argv.split_first().context("a command without a program")?;
         let started = Instant::now();
         let display = crate::quote::join(&argv.iter().map(|a| a.to_string()).collect::<Vec<_>>());
         self.record(|t| t.command(&display));
-        let mut process = self.process(program, args);
-        let mut child = process
+        let _ = std::fs::remove_file(fifo);
+        rustix::fs::mkfifoat(rustix::fs::CWD, fifo.as_std_path(), rustix::fs::Mode::from_raw_mode(0o600))
+            .with_context(|| format!("cannot make the pipe {fifo}"))?;
+        let removed = Removed(fifo);
+        let mut child = self
+            .process(program, args)
             .process_group(0)
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
+            .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .with_context(|| format!("cannot start {program}"))?;
@@ -182,14 +193,36 @@ impl Runner {
             let _ = stderr.read_to_string(&mut text);
             text
         });
-        let _running = signals::Running::new(child.id());
-        let mut stdout = child.stdout.take().context("no stdout pipe")?;
-        let consumed = consume(&mut stdout);
-        if consumed.is_err() {
-            let _ = child.kill();
-        }
-        drop(stdout);
-        let status = child.wait().with_context(|| format!("lost track of {program}"))?;
+        let running = signals::Running::new(child.id());
+        let opened = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let (opened, fifo) = (Arc::clone(&opened), fifo.to_owned());
+            thread::spawn(move || {
+                let status = child.wait();
+                // A command that ended without opening the pipe leaves its reader waiting in
+                // open(2): opening and closing the write end lets it see the end.
+                while !opened.load(Ordering::SeqCst) {
+                    let write_end = OpenOptions::new()
+                        .write(true)
+                        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+                        .open(&fifo);
+                    if write_end.is_ok() {
+                        break;
+                    }
+                    thread::sleep(std::time::Duration::from_millis(10));
+                }
+                status
+            })
+        };
+        let consumed =
+            File::open(fifo).with_context(|| format!("cannot open the pipe {fifo}")).and_then(|reader| {
+                opened.store(true, Ordering::SeqCst);
+                consume(&mut BufReader::with_capacity(1 << 16, reader))
+            });
+        opened.store(true, Ordering::SeqCst);
+        let status = watcher.join().map_err(|_| anyhow::anyhow!("lost track of {program}"))?;
+        let status = status.with_context(|| format!("lost track of {program}"))?;
+        drop((running, removed));
         let errors = errors.join().unwrap_or_default();
         self.record(|t| {
             for line in errors.lines() {
@@ -217,6 +250,15 @@ impl Runner {
         if let Some(t) = &self.transcript {
             f(&mut t.borrow_mut());
         }
+    }
+}
+
+/// Removes a file when dropped.
+struct Removed<'a>(&'a Utf8Path);
+
+impl Drop for Removed<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.0);
     }
 }
 

@@ -175,17 +175,23 @@ impl<'a> Host<'a> {
     }
 
     /// Reads the share volume, mounted read-only, as one tar stream made by the image's own tar
-    /// (as the backup was), and hands it to `consume`. The volume must exist: `docker run`
-    /// would create it.
+    /// (as the backup was), and hands it to `consume`. The stream comes through a named pipe in
+    /// `backup_dir`, mounted at /backup as the runbook mounts it. The volume must exist:
+    /// `docker run` would create it.
     pub fn read_share<T>(
         &self,
         volume: &str,
         image: &str,
+        backup_dir: &Utf8Path,
         consume: impl FnOnce(&mut dyn Read) -> Result<T>,
     ) -> Result<T> {
         ensure!(self.volume_exists(volume)?, "the share volume {volume} does not exist");
+        // The backup directory's lock keeps any other run from using the same name.
+        let name = ".osism-manager-reset-share.fifo";
         let mount = format!("source={volume},target=/share,readonly");
-        self.runner.read_stream(
+        let bind = format!("{backup_dir}:/backup");
+        let target = format!("/backup/{name}");
+        self.runner.read_fifo(
             &[
                 "docker",
                 "run",
@@ -194,12 +200,15 @@ impl<'a> Host<'a> {
                 "none",
                 "--mount",
                 &mount,
+                "--volume",
+                &bind,
                 image,
                 "tar",
                 "-cf",
-                "-",
+                &target,
                 "/share",
             ],
+            &backup_dir.join(name),
             consume,
         )
     }

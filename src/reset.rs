@@ -142,9 +142,10 @@ impl Reset<'_> {
             }
             StepKind::BackupShare => {
                 let reading = Instant::now();
-                let (archive, comparison) = host.read_share(&plan.share_volume, &plan.image, |share| {
-                    verify::read_back(&plan.backup_file, share)
-                })?;
+                let (archive, comparison) =
+                    host.read_share(&plan.share_volume, &plan.image, &plan.backup_dir, |share| {
+                        verify::read_back(&plan.backup_file, share)
+                    })?;
                 self.runner.note(&format!(
                     "checked the archive after the backup in {:.3}s (read back, compared with /share entry \
                      by entry): {} entries, sha256 {}",
@@ -225,7 +226,7 @@ impl Reset<'_> {
         let checking = Instant::now();
         // Tar headers hold whole seconds: a write in the second the restore began counts.
         let since = began.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()).saturating_sub(1);
-        let comparison = host.read_share(&plan.share_volume, &plan.image, |share| {
+        let comparison = host.read_share(&plan.share_volume, &plan.image, &plan.backup_dir, |share| {
             compare::compare(verify::entries(&plan.backup_file)?, share, Some(since))
         })?;
         let Comparison { archived, missing, differing, changed_since, extra, identical } = comparison;

@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 
 use osism_manager_reset::quote;
 
-use crate::support::{World, stderr, stdout};
+use crate::support::{OutputRetrying, World, stderr, stdout};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -103,7 +103,7 @@ fn every_other_command_reaches_osisms_wrapper_unchanged() {
         (&[], &[]),
     ];
     for (args, env) in commands {
-        let (direct, dispatched, out) = both_ways(&world, |d| osism(&world, d, args, env).output().unwrap());
+        let (direct, dispatched, out) = both_ways(&world, |d| osism(&world, d, args, env).output_retrying());
         assert!(!direct.is_empty(), "{args:?}: OSISM's wrapper recorded nothing");
         assert_eq!(dispatched, direct, "{args:?} {env:?}: {}", stderr(&out));
     }
@@ -141,7 +141,7 @@ fn a_terminal_reaches_osisms_wrapper_as_a_terminal() {
 #[test]
 fn osism_manager_reset_runs_the_plugin_on_the_host() {
     let world = world(true);
-    let out = osism(&world, true, &["manager", "reset", "--dry-run"], &[]).output().unwrap();
+    let out = osism(&world, true, &["manager", "reset", "--dry-run"], &[]).output_retrying();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("Step 3/7: Delete the manager service"), "{}", stdout(&out));
     // The plugin's own preflight asks `osism vault check`; `manager reset` itself never went there.
@@ -155,7 +155,7 @@ fn osism_manager_reset_runs_the_plugin_on_the_host() {
         "went to the container"
     );
     // Its exit code is osism's.
-    let out = osism(&world, true, &["manager", "reset", "--frobnicate"], &[]).output().unwrap();
+    let out = osism(&world, true, &["manager", "reset", "--frobnicate"], &[]).output_retrying();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -165,10 +165,10 @@ fn the_plugin_survives_osism_update_manager_rewriting_its_wrapper() {
     // What `osism update manager` does: OSISM's role writes its wrapper anew.
     fs::remove_file(osism_wrapper(&world)).unwrap();
     fs::copy(root().join("tests/it/fakes/osism-wrapper.sh"), osism_wrapper(&world)).unwrap();
-    let out = osism(&world, true, &["manager", "reset", "--dry-run"], &[]).output().unwrap();
+    let out = osism(&world, true, &["manager", "reset", "--dry-run"], &[]).output_retrying();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("Step 3/7"), "{}", stdout(&out));
-    let out = osism(&world, true, &["apply", "facts"], &[]).output().unwrap();
+    let out = osism(&world, true, &["apply", "facts"], &[]).output_retrying();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(seen(&world).contains("docker exec -i osismclient osism apply facts"));
 }
@@ -179,24 +179,24 @@ fn without_osisms_wrapper_the_dispatcher_says_so_and_exits_127() {
     fs::remove_file(osism_wrapper(&world)).unwrap();
     // The fakes' own `osism` stands in bin/ too: take it away, so that none but the dispatcher is left.
     fs::remove_file(world.bin_dir().join("osism")).unwrap();
-    let out = osism(&world, true, &["apply", "facts"], &[]).output().unwrap();
+    let out = osism(&world, true, &["apply", "facts"], &[]).output_retrying();
     assert_eq!(out.status.code(), Some(127));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("osism: no osism on PATH besides the plugin dispatcher"), "{err}");
     // A link to the dispatcher is the dispatcher, not another osism: no loop.
     symlink(dispatcher(&world), osism_wrapper(&world)).unwrap();
-    let out = osism(&world, true, &["apply", "facts"], &[]).output().unwrap();
+    let out = osism(&world, true, &["apply", "facts"], &[]).output_retrying();
     assert_eq!(out.status.code(), Some(127), "{}", stderr(&out));
     // The plugin still runs.
-    let out = osism(&world, true, &["manager", "reset", "--dry-run"], &[]).output().unwrap();
+    let out = osism(&world, true, &["manager", "reset", "--dry-run"], &[]).output_retrying();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 #[test]
 fn plugin_list_names_the_installed_plugins() {
     let world = world(true);
-    let out = osism(&world, true, &["plugin", "list"], &[]).output().unwrap();
+    let out = osism(&world, true, &["plugin", "list"], &[]).output_retrying();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     let line =
@@ -206,7 +206,7 @@ fn plugin_list_names_the_installed_plugins() {
     assert!(line.ends_with("without ever losing the /share volume"), "{line}");
     assert!(!world.path().join("wrapper.log").exists(), "answered by OSISM's wrapper");
     fs::remove_file(world.bin_dir().join("osism-manager-reset")).unwrap();
-    let text = stdout(&osism(&world, true, &["plugin", "list"], &[]).output().unwrap());
+    let text = stdout(&osism(&world, true, &["plugin", "list"], &[]).output_retrying());
     assert!(text.lines().any(|l| l.starts_with("osism manager reset") && l.contains(" no ")), "{text}");
 }
 
@@ -223,7 +223,7 @@ fn make_install_and_uninstall_leave_no_file_behind() {
         ("zsh", "_osism-manager-reset"),
         ("fish", "osism-manager-reset.fish"),
     ] {
-        let out = world.command(&["--generate", what]).output().unwrap();
+        let out = world.command(&["--generate", what]).output_retrying();
         fs::write(generated.join(file), out.stdout).unwrap();
     }
     let make = |targets: &[&str]| {

@@ -204,3 +204,21 @@ fn a_volume_that_down_could_not_remove_fails_step_3() {
     assert!(world.runbook_calls()[0].ends_with("down -v"));
     assert_eq!(world.share_listing(), before);
 }
+
+#[test]
+fn a_read_back_container_that_fails_before_writing_stops_the_run_without_hanging() {
+    let world = World::new();
+    let started = Instant::now();
+    let out = world.run(&["--yes"], &[("FAKE_FAIL", "docker run * tar -cf *")]);
+    assert!(started.elapsed() < Duration::from_secs(20), "the reader hung on its pipe");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("step 2 (") && stderr(&out).contains("failing as told"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!world.ran("down -v"));
+    let left: Vec<_> =
+        std::fs::read_dir(world.backup_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(!left.iter().any(|n| n.to_string_lossy().ends_with(".fifo")), "the pipe was left: {left:?}");
+}

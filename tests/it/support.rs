@@ -294,3 +294,23 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// `output()` that retries while the program is "text file busy": a file the tests just wrote
+/// can still be open for writing in a child another test thread forked, until that child execs.
+pub trait OutputRetrying {
+    fn output_retrying(&mut self) -> Output;
+}
+
+impl OutputRetrying for Command {
+    fn output_retrying(&mut self) -> Output {
+        for _ in 0..100 {
+            match self.output() {
+                Err(error) if error.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                result => return result.expect("the program starts"),
+            }
+        }
+        panic!("{self:?} stayed busy")
+    }
+}

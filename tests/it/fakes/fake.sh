@@ -88,7 +88,7 @@ docker_run() {
             find "$state/share" | wc -l
             echo "${FAKE_SHARE_KIB:-$(du -sk "$state/share" | cut -f1)}	/share" ;;
         "tar -cf")
-            tar -cf - -C "$state" share ;;
+            tar -cf "$backup/${3#/backup/}" -C "$state" share ;;
         "tar -czvf")
             local archive=$backup/${3#/backup/}
             local exclude=()
