@@ -6,13 +6,14 @@ BIN := osism-manager-reset
 RELEASE := target/release/$(BIN)
 GENERATED := target/generated
 
-.PHONY: all help build test lint format-check clippy install install-wrapper uninstall snapshots dry-run e2e bench
+.PHONY: all help build test test-unprivileged lint format-check clippy install install-wrapper uninstall snapshots dry-run e2e bench
 
 all: test
 
 help:
 	@echo "build            release binary, man page and shell completions (in $(GENERATED))"
 	@echo "test             unit, snapshot and fake-binary end-to-end tests (no Docker needed)"
+	@echo "test-unprivileged as root: the fake-binary suite once more as the user nobody"
 	@echo "lint             cargo fmt --check and clippy with warnings denied"
 	@echo "e2e              the suite against a real Docker engine (root; sets the engine up)"
 	@echo "bench            figures against their targets on the real engine, into BENCHMARKS.md"
@@ -32,6 +33,18 @@ build:
 
 test:
 	$(CARGO) test --locked
+
+# The fake-binary suite as an operator who is not root (nobody): plans then hold sudo. Built by
+# root in a copy that nobody can read wherever the checkout is; the tidy tests, which run
+# root's cargo, are left to `make test`.
+UNPRIVILEGED ?= /tmp/osism-manager-reset-unprivileged
+test-unprivileged:
+	rm -rf $(UNPRIVILEGED) && mkdir -p $(UNPRIVILEGED)
+	git ls-files -z | xargs -0 cp --parents -t $(UNPRIVILEGED)
+	cd $(UNPRIVILEGED) && $(CARGO) test --locked --no-run --test it 2>&1 | tail -n 3
+	chmod -R a+rX $(UNPRIVILEGED)
+	cd /tmp && setpriv --reuid=65534 --regid=65534 --clear-groups -- env HOME=/tmp INSTA_UPDATE=no \
+		$$(ls -t $(UNPRIVILEGED)/target/debug/deps/it-* | grep -v '\.d$$' | head -n 1) --skip tidy::
 
 lint: format-check clippy
 

@@ -1,6 +1,7 @@
 //! The built binary's dry run and its refusals of bad input.
 
-use crate::support::{World, stderr, stdout};
+use crate::run_snapshot;
+use crate::support::{World, is_root, stderr, stdout};
 
 #[test]
 fn dry_run_needs_no_docker_and_changes_nothing() {
@@ -175,4 +176,57 @@ fn help_lists_every_option_with_its_environment_variable_and_the_exit_codes() {
 fn version_prints_the_crate_version() {
     let out = World::new().run(&["--version"], &[]);
     assert_eq!(stdout(&out).trim(), format!("osism-manager-reset {}", env!("CARGO_PKG_VERSION")));
+}
+
+/// The binary's own dry run, text and JSON, as `who` runs it: "root" (only when the tests run
+/// as root) or "user" (`nobody` under root, else the tests' own user). Pinned by snapshots.
+fn snapshot_dry_runs(who: &str, args: &[&str], name: &str) {
+    let world = World::new();
+    let odd = world.path().join("my backups");
+    std::fs::create_dir(&odd).unwrap();
+    let args: Vec<&str> =
+        args.iter().map(|a| if *a == "ODD_BACKUP_DIR" { odd.to_str().unwrap() } else { a }).collect();
+    if who == "user" {
+        world.hand_to_operator();
+    }
+    let run = |extra: &[&str]| {
+        let argv = [&["--dry-run"][..], extra, &args].concat();
+        let out = if who == "user" { world.run_as_operator(&argv) } else { world.run(&argv, &[]) };
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        world.scrub(&[stdout(&out)])
+    };
+    let text = run(&[]);
+    assert!(!text.contains("would refuse"), "{name}: the dry run found problems:\n{text}");
+    run_snapshot!(format!("dry_run_text_{name}"), text);
+    run_snapshot!(format!("dry_run_json_{name}"), run(&["--output", "json"]));
+}
+
+#[test]
+fn dry_run_as_root() {
+    if is_root() {
+        snapshot_dry_runs("root", &[], "root");
+    }
+}
+
+#[test]
+fn dry_run_as_a_user() {
+    snapshot_dry_runs("user", &[], "user");
+}
+
+#[test]
+fn dry_run_with_every_option_set() {
+    snapshot_dry_runs(
+        "user",
+        &[
+            "--service",
+            "docker-compose@manager.service",
+            "--image",
+            "registry.example:5000/library/busybox:1.36",
+            "--backup-dir",
+            "ODD_BACKUP_DIR",
+            "--health-timeout",
+            "60",
+        ],
+        "non_default",
+    );
 }

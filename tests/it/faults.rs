@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use crate::run_snapshot;
+use crate::calls_snapshot;
 use crate::support::{World, stderr};
 
 /// Each runbook command: its step, a glob matching its call, and its snapshot name.
@@ -49,7 +49,7 @@ fn each_failing_command_stops_the_run_and_resume_finishes_it() {
         assert_eq!(world.share_listing(), before, "{name}: /share differs after the resume");
         assert!(world.journal()["finished"].as_bool().unwrap(), "{name}");
         let resumed = world.runbook_calls();
-        run_snapshot!(
+        calls_snapshot!(
             format!("fault_{step}_{name}"),
             format!("failed run:\n{}\n\nresumed run:\n{}", world.scrub(&failed_run), world.scrub(&resumed))
         );

@@ -5,7 +5,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use crate::run_snapshot;
+use crate::calls_snapshot;
 use crate::support::{World, stderr, stdout};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -137,12 +137,12 @@ fn dry_run_shows_the_vault_step_in_text_and_json() {
     let file = password_file(&world, 0o600);
     let out = world.run(&["--dry-run", "--vault-password-file", &file], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    run_snapshot!("dry_run_text_vault", world.scrub(&[stdout(&out)]));
+    calls_snapshot!("dry_run_text_vault", world.scrub(&[stdout(&out)]));
     let out = world.run(&["--dry-run", "--output", "json", "--vault-password-file", &file], &[]);
     let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(plan["vault"]["state"], "set");
     assert_eq!(plan["steps"][6]["in_runbook"], false);
-    run_snapshot!(
+    calls_snapshot!(
         "dry_run_json_vault",
         world.scrub(&[serde_json::to_string_pretty(&plan["steps"][6]).unwrap()])
     );

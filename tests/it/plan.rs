@@ -1,8 +1,6 @@
 //! The plan against the runbook: the exact command lines, pinned literally and by snapshots.
 
-use crate::snapshot;
 use crate::support::plan_for;
-use osism_manager_reset::render;
 
 /// The runbook's eight commands, resolved for dragon in /home/dragon on 2024-05-06.
 const RUNBOOK_LINES: &str = "\
@@ -58,56 +56,4 @@ fn odd_names_stay_one_argv_element_and_display_round_trips() {
     for command in plan.steps.iter().flat_map(|s| &s.commands) {
         assert_eq!(shlex::split(&command.display).as_ref(), Some(&command.argv), "{}", command.display);
     }
-}
-
-#[test]
-fn dry_run_text_defaults() {
-    console::set_colors_enabled(false);
-    snapshot!("dry_run_text_defaults", render::plan(&plan_for(&[], 1000, "/home/dragon")));
-}
-
-#[test]
-fn dry_run_text_root() {
-    console::set_colors_enabled(false);
-    snapshot!("dry_run_text_root", render::plan(&plan_for(&[], 0, "/root")));
-}
-
-#[test]
-fn dry_run_text_non_default_options() {
-    console::set_colors_enabled(false);
-    let plan = plan_for(&non_default(), 1000, "/home/dragon");
-    snapshot!("dry_run_text_non_default", render::plan(&plan));
-}
-
-#[test]
-fn dry_run_json_defaults() {
-    let plan = plan_for(&[], 1000, "/home/dragon");
-    snapshot!("dry_run_json_defaults", serde_json::to_string_pretty(&plan).unwrap());
-}
-
-#[test]
-fn dry_run_json_root() {
-    let plan = plan_for(&[], 0, "/root");
-    snapshot!("dry_run_json_root", serde_json::to_string_pretty(&plan).unwrap());
-}
-
-#[test]
-fn dry_run_json_non_default_options() {
-    let plan = plan_for(&non_default(), 1000, "/home/dragon");
-    snapshot!("dry_run_json_non_default", serde_json::to_string_pretty(&plan).unwrap());
-}
-
-fn non_default() -> [&'static str; 10] {
-    [
-        "--project-directory",
-        "/srv/osism manager",
-        "--service",
-        "manager.service",
-        "--share-volume",
-        "osism_share",
-        "--backup-dir",
-        "/var/backups/manager resets",
-        "--image",
-        "registry.example/library/busybox:1.36",
-    ]
 }

@@ -8,7 +8,7 @@ use std::process::Output;
 use clap::CommandFactory;
 use osism_manager_reset::cli::Args;
 
-use crate::run_snapshot;
+use crate::calls_snapshot;
 use crate::support::{World, stderr, stdout};
 
 #[test]
@@ -46,7 +46,7 @@ fn json_output_is_one_event_per_line_and_nothing_else() {
     let out = world.run(&["--yes", "--output", "json"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("Step 1/7"), "human text belongs on stderr");
-    run_snapshot!("json_events_done", events(&world, &out));
+    calls_snapshot!("json_events_done", events(&world, &out));
 }
 
 #[test]
@@ -54,7 +54,7 @@ fn json_output_ends_with_a_failed_event() {
     let world = World::new();
     let out = world.run(&["--yes", "--output", "json"], &[("FAKE_FAIL", "* down -v")]);
     assert_eq!(out.status.code(), Some(1));
-    run_snapshot!("json_events_failed", events(&world, &out));
+    calls_snapshot!("json_events_failed", events(&world, &out));
     let out = World::new().run(&["--output", "json"], &[]);
     assert_eq!(out.status.code(), Some(2));
     let last: serde_json::Value = serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();

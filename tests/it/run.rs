@@ -1,6 +1,6 @@
 //! Real runs of the built binary against the fakes: the commands, their order, their echo.
 
-use crate::run_snapshot;
+use crate::calls_snapshot;
 use crate::support::{World, stderr, stdout};
 
 /// The display lines the dry run shows, in order.
@@ -25,7 +25,7 @@ fn yes_runs_exactly_the_dry_run_lines_in_order() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(world.runbook_calls(), planned);
     assert_eq!(planned.len(), 8);
-    run_snapshot!("run_yes_calls", world.scrub(&world.runbook_calls()));
+    calls_snapshot!("run_yes_calls", world.scrub(&world.runbook_calls()));
 }
 
 #[test]
@@ -34,7 +34,7 @@ fn every_call_including_queries_in_order() {
     let out = world.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let all: Vec<String> = world.calls().iter().map(|a| osism_manager_reset::quote::join(a)).collect();
-    run_snapshot!("run_yes_all_calls", world.scrub(&all));
+    calls_snapshot!("run_yes_all_calls", world.scrub(&all));
 }
 
 #[test]

@@ -42,6 +42,18 @@ macro_rules! run_snapshot {
     }};
 }
 
+/// A snapshot of the calls or events of a run, which hold `sudo` before `systemctl` unless the
+/// tests run as root: written without it, so that one snapshot holds for both (the dry-run
+/// snapshots pin `sudo` for each user).
+#[macro_export]
+macro_rules! calls_snapshot {
+    ($name:expr, $value:expr) => {{
+        let mut settings = insta::Settings::clone_current();
+        settings.add_filter(r"\bsudo systemctl", "systemctl");
+        settings.bind(|| $crate::run_snapshot!($name, $value));
+    }};
+}
+
 /// The plan for `argv`, run by `euid` in `cwd` on 2024-05-06.
 pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
     let args = Args::try_parse_from(std::iter::once("osism-manager-reset").chain(argv.iter().copied()))
@@ -225,6 +237,33 @@ impl World {
         cmd
     }
 
+    /// Gives the world to `nobody` when the tests run as root; otherwise the tests' user is the
+    /// operator already.
+    pub fn hand_to_operator(&self) {
+        if is_root() {
+            #[allow(clippy::disallowed_methods)] // chown sets the test's user up
+            let chowned =
+                Command::new("chown").args(["-R", "65534:65534"]).arg(self.path()).status().unwrap();
+            assert!(chowned.success());
+        }
+    }
+
+    /// The binary as an operator who is not root: `nobody` (through setpriv) when the tests run as
+    /// root, else the tests' own user. Call `hand_to_operator` first.
+    pub fn run_as_operator(&self, args: &[&str]) -> Output {
+        if !is_root() {
+            return self.command(args).output().unwrap();
+        }
+        // A copy in the world, which nobody can reach wherever the checkout is.
+        let copy = self.path().join("osism-manager-reset");
+        if !copy.exists() {
+            fs::copy(env!("CARGO_BIN_EXE_osism-manager-reset"), &copy).unwrap();
+        }
+        let mut setpriv = self.in_world("/usr/bin/setpriv");
+        setpriv.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(&copy).args(args);
+        setpriv.output_retrying()
+    }
+
     /// The file in the backup directory whose name ends with `suffix`.
     pub fn backup_file(&self, suffix: &str) -> PathBuf {
         fs::read_dir(self.backup_dir())
@@ -285,6 +324,12 @@ impl World {
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// Whether the tests run as root: then the plans hold no `sudo`, and a non-root operator is
+/// `nobody`.
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
 }
 
 pub fn stdout(output: &Output) -> String {
