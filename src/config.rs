@@ -107,7 +107,8 @@ fn check_image(image: String, flag: &str) -> Result<String> {
         let domain_component = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
         let host = format!(r"(?:{domain_component}(?:\.{domain_component})*|\[[a-fA-F0-9:]+\])");
         let name = format!(r"(?:{host}(?::[0-9]+)?/)?{component}(?:/{component})*");
-        let tag = r"[\w][\w.-]{0,127}";
+        // Go's \w, ASCII only: the regex crate's is Unicode, a large automaton to build at start.
+        let tag = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
         let digest = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
         Regex::new(&format!(r"^({name})(?::{tag})?(?:@{digest})?$")).expect("a regex")
     });
