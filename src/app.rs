@@ -93,8 +93,8 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     ui.say("Checking the manager before anything changes ...");
     let (inputs, problems) = survey(&config, today, &runner);
     let plan = plan::build(&inputs);
-    ui.say(&render::summary(&plan));
-    ui.say(&format!("`down -v` in step 3:\n{}", render::volumes(&plan)));
+    // The operator approves the whole plan, commands and checks, as the dry run shows it.
+    ui.say(&render::plan(&plan));
     refuse_on(&problems, &format!("preflight found {} problem(s), nothing was changed", problems.len()))?;
     confirm::confirm(&plan.project, config.yes).or_exit(Code::Refused)?;
     // The log opens first: a journal without a log would block the next reset for nothing.
@@ -102,7 +102,7 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     // Preflight's queries ran before there was a log to keep; what they found goes in it.
     runner.note(&format!("preflight passed:\n{}{}", render::summary(&plan), render::volumes(&plan)));
     let mut journal = Journal::create(inputs).or_exit(Code::Refused)?;
-    execute(&config, &runner, &ui, &mut journal)
+    execute(&runner, &ui, &mut journal)
 }
 
 /// Continues the unfinished reset recorded in the backup directory, with its own plan.
@@ -140,11 +140,11 @@ fn resume_reset(config: &Config, mut runner: Runner) -> Result<(), Failure> {
     refuse_on(&problems, "cannot resume")?;
     let ui = Ui::new(config.output == Output::Json);
     let next = journal.first_unfinished().map_or(0, |i| journal.plan.steps[i].number);
-    ui.say(&render::summary(&journal.plan));
-    ui.say(&format!("Resuming the reset of {} from step {next} (journal {path})", journal.plan.date));
+    ui.say(&render::plan(&journal.plan));
+    ui.say(&format!("\nResuming the reset of {} from step {next} (journal {path})", journal.plan.date));
     confirm::confirm(&journal.plan.project, config.yes).or_exit(Code::Refused)?;
     runner.record_into(Transcript::open(&journal.plan.log_path()).or_exit(Code::Refused)?);
-    execute(config, &runner, &ui, &mut journal)
+    execute(&runner, &ui, &mut journal)
 }
 
 /// Refuses a journal that is not as the tool wrote it, saying how to finish by hand.
@@ -164,13 +164,24 @@ fn untrusted_journal(path: &Utf8Path, error: anyhow::Error) -> Failure {
     )
 }
 
-fn execute(config: &Config, runner: &Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
+fn execute(runner: &Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
     signals::install().or_exit(Code::Refused)?;
-    Reset { runner, ui, health_timeout: config.health_timeout }.run(journal)?;
+    Reset { runner, ui }.run(journal)?;
+    let figures = journal.figures();
+    let summary = render::figures(&figures);
+    runner.note(&summary);
+    ui.say(&format!("\n{summary}"));
     let log = journal.plan.log_path();
     let (archive, journal) = (journal.plan.backup_file.as_str(), journal.path().as_str());
-    ui.say(&format!("\nThe manager was reset. Archive {archive}, journal {journal}, log {log}"));
-    ui.event(&Event::Done { backup_file: archive, journal, log: log.as_str() });
+    ui.say(&format!("The manager was reset. Archive {archive}, journal {journal}, log {log}"));
+    ui.event(&Event::Done {
+        backup_file: archive,
+        journal,
+        log: log.as_str(),
+        downtime_s: figures.downtime_s,
+        entries_verified: figures.verified,
+        entries_restored: figures.restored,
+    });
     Ok(())
 }
 

@@ -10,6 +10,8 @@
 use anyhow::{Context, Result, bail, ensure};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::atomic;
 use crate::plan::{self, Inputs, Plan};
@@ -28,6 +30,16 @@ pub enum State {
     Failed,
     /// Stopped by a signal; `error` names it.
     Interrupted,
+}
+
+/// A finished reset in figures (see `Journal::figures`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    /// Number, title and seconds of each step (`None` for a time not recorded).
+    pub steps: Vec<(usize, String, Option<f64>)>,
+    pub downtime_s: Option<f64>,
+    pub verified: Option<u64>,
+    pub restored: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +65,12 @@ pub struct Journal {
     /// The archive as verified after step 2; `down -v` never runs without it.
     #[serde(default)]
     pub archive: Option<Archive>,
+    /// When every container was healthy again (step 6's wait ended).
+    #[serde(default)]
+    pub healthy_at: Option<String>,
+    /// Archived entries /share held as archived after the restore.
+    #[serde(default)]
+    pub restored: Option<u64>,
     pub finished: bool,
     #[serde(skip)]
     path: Utf8PathBuf,
@@ -77,7 +95,16 @@ impl Journal {
             })
             .collect();
         let path = Journal::path_for(&plan);
-        let journal = Journal { inputs, plan, steps, archive: None, finished: false, path };
+        let journal = Journal {
+            inputs,
+            plan,
+            steps,
+            archive: None,
+            healthy_at: None,
+            restored: None,
+            finished: false,
+            path,
+        };
         journal.save()?;
         Ok(journal)
     }
@@ -109,6 +136,29 @@ impl Journal {
         let done = self.steps.iter().all(|s| s.state == State::Done);
         ensure!(self.finished == done, "it says finished where its steps do not, or the other way round");
         Ok(())
+    }
+
+    /// The finished reset in figures, from the journal's times: each step's duration, how long
+    /// the manager was down (step 1's start to healthy again), entries verified and restored.
+    pub fn figures(&self) -> Figures {
+        let at = |t: &Option<String>| t.as_deref().and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+        let seconds = |from, to| Some((at(to)? - at(from)?).as_seconds_f64());
+        let steps = self
+            .plan
+            .steps
+            .iter()
+            .zip(&self.steps)
+            .map(|(step, record)| {
+                (step.number, step.title.clone(), seconds(&record.started_at, &record.finished_at))
+            })
+            .collect();
+        let downtime_s = self.steps.first().and_then(|first| seconds(&first.started_at, &self.healthy_at));
+        Figures {
+            steps,
+            downtime_s,
+            verified: self.archive.as_ref().map(|a| a.entries),
+            restored: self.restored,
+        }
     }
 
     /// The command that continues the unfinished reset recorded in `backup_dir`.

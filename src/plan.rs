@@ -30,6 +30,8 @@ pub struct Options {
     pub image: String,
     pub backup_dir: Utf8PathBuf,
     pub vault_password_file: Option<Utf8PathBuf>,
+    /// `--health-timeout`: how long the started manager may take.
+    pub health_timeout_s: u64,
 }
 
 impl From<&Config> for Options {
@@ -40,6 +42,7 @@ impl From<&Config> for Options {
             image: config.image.clone(),
             backup_dir: config.backup_dir.clone(),
             vault_password_file: config.vault_password_file.clone(),
+            health_timeout_s: config.health_timeout.as_secs(),
         }
     }
 }
@@ -149,7 +152,37 @@ pub struct Step {
     pub destructive: bool,
     /// False for the steps the tool adds to the runbook's.
     pub in_runbook: bool,
+    /// What must hold before the commands run.
+    pub before: Vec<Check>,
     pub commands: Vec<Command>,
+    /// What must hold before the step counts as done.
+    pub after: Vec<Check>,
+}
+
+/// A safeguard around a step's commands, run by the executor from the plan, shown by the dry
+/// run and approved with the commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "check")]
+pub enum Check {
+    /// No container of the compose project runs: a live /share is never backed up.
+    ProjectStopped,
+    /// The archive file exists, mode 0600, before tar writes into it.
+    ArchivePrivate,
+    /// The archive is synced to disk, read back whole and equal to /share entry by entry; its
+    /// checksum is recorded.
+    ArchiveMatchesShare,
+    /// The archive still matches the checksum it was verified with.
+    ArchiveUnchanged,
+    /// None of the volumes `down -v` was to delete is left.
+    VolumesGone,
+    /// Compose has created the share volume for the project, within the timeout.
+    ShareVolumeCreated { timeout_s: u64 },
+    /// Every archived entry is in /share as archived, but for the running manager's own writes.
+    ShareMatchesArchive,
+    /// Every container runs and is healthy, within the timeout.
+    Healthy { timeout_s: u64 },
+    /// `osism vault check` passes.
+    VaultPasses,
 }
 
 /// What a step does, so the executor knows which checks belong before and after it.
@@ -245,6 +278,7 @@ pub fn build(inputs: &Inputs) -> Plan {
         )
     };
 
+    let timeout_s = config.health_timeout_s;
     let mut steps = vec![
         (StepKind::StopService, "Stop the manager service", vec![systemctl("stop")]),
         (
@@ -299,15 +333,37 @@ pub fn build(inputs: &Inputs) -> Plan {
         steps: steps
             .into_iter()
             .enumerate()
-            .map(|(i, (kind, title, commands))| Step {
-                number: i + 1,
-                kind,
-                title: title.to_owned(),
-                destructive: kind == StepKind::RemoveProject,
-                in_runbook: kind != StepKind::SetVaultPassword,
-                commands,
+            .map(|(i, (kind, title, commands))| {
+                let (before, after) = checks(kind, timeout_s);
+                Step {
+                    number: i + 1,
+                    kind,
+                    title: title.to_owned(),
+                    destructive: kind == StepKind::RemoveProject,
+                    in_runbook: kind != StepKind::SetVaultPassword,
+                    before,
+                    commands,
+                    after,
+                }
             })
             .collect(),
+    }
+}
+
+/// The checks before and after a step of `kind`: what makes the runbook safe for /share.
+fn checks(kind: StepKind, timeout_s: u64) -> (Vec<Check>, Vec<Check>) {
+    use Check::*;
+    match kind {
+        StepKind::StopService => (vec![], vec![ProjectStopped]),
+        StepKind::BackupShare => (vec![ArchivePrivate], vec![ArchiveMatchesShare]),
+        StepKind::RemoveProject => (vec![ArchiveUnchanged], vec![VolumesGone]),
+        StepKind::StartService => (vec![], vec![]),
+        StepKind::RestoreShare => {
+            (vec![ArchiveUnchanged, ShareVolumeCreated { timeout_s }], vec![ShareMatchesArchive])
+        }
+        StepKind::CheckHealth => (vec![Healthy { timeout_s }], vec![]),
+        StepKind::SetVaultPassword => (vec![], vec![VaultPasses]),
+        StepKind::RebuildInventory => (vec![], vec![]),
     }
 }
 

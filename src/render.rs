@@ -7,12 +7,16 @@ use std::fmt::Write;
 
 use console::style;
 
-use crate::plan::{Command, Plan, Stdin, Step, StepKind, VaultState};
+use crate::journal::Figures;
+use crate::plan::{Check, Command, Plan, Stdin, Step, StepKind, VaultState};
 
 pub fn plan(plan: &Plan) -> String {
     let mut out = summary(plan);
     for step in &plan.steps {
         let _ = writeln!(out, "\n{}", step_header(step, plan.steps.len()));
+        for check in &step.before {
+            let _ = writeln!(out, "  before: {}", check_line(*check, plan));
+        }
         for command in &step.commands {
             let _ = writeln!(out, "{}", command_line(command));
         }
@@ -24,8 +28,40 @@ pub fn plan(plan: &Plan) -> String {
             ),
             _ => {}
         }
+        for check in &step.after {
+            let _ = writeln!(out, "  after:  {}", check_line(*check, plan));
+        }
     }
     out
+}
+
+/// What a check makes sure of, as the operator approves it.
+pub fn check_line(check: Check, plan: &Plan) -> String {
+    let archive = &plan.backup_file;
+    match check {
+        Check::ProjectStopped => "no container of the compose project may still run".into(),
+        Check::ArchivePrivate => format!("{archive} is created mode 0600, for tar to write into"),
+        Check::ArchiveMatchesShare => format!(
+            "the archive is synced to disk, read back whole and compared with /share entry by entry; its \
+             sha256 goes to {}",
+            crate::verify::checksum_path(archive)
+        ),
+        Check::ArchiveUnchanged => "the archive still matches its recorded sha256".into(),
+        Check::VolumesGone => "none of the volumes `down -v` was to delete is left".into(),
+        Check::ShareVolumeCreated { timeout_s } => format!(
+            "wait up to {timeout_s}s until Compose has created {} for the project (the unit's start \
+             returns before)",
+            plan.share_volume
+        ),
+        Check::ShareMatchesArchive => {
+            "every archived entry is in /share as archived (the running manager's own writes are listed)"
+                .into()
+        }
+        Check::Healthy { timeout_s } => {
+            format!("wait up to {timeout_s}s until every container runs and is healthy")
+        }
+        Check::VaultPasses => "`osism vault check --format script` prints PASSED".into(),
+    }
 }
 
 /// The facts an operator checks before approving: what, where, which unit, which archive.
@@ -114,4 +150,26 @@ pub fn command_line(command: &Command) -> String {
         }
         Stdin::Null | Stdin::File(_) => format!("  $ {}", command.display),
     }
+}
+
+/// The closing summary of a finished reset.
+pub fn figures(figures: &Figures) -> String {
+    let mut out = String::from("Summary:\n");
+    let seconds = |s: Option<f64>| s.map_or_else(|| "?".to_owned(), |s| format!("{s:.1} s"));
+    for (number, title, took) in &figures.steps {
+        let _ = writeln!(out, "  step {number}  {title:<45} {:>9}", seconds(*took));
+    }
+    let _ = writeln!(
+        out,
+        "  the manager was down {} (from step 1 to healthy again)",
+        seconds(figures.downtime_s)
+    );
+    let count = |n: Option<u64>| n.map_or_else(|| "?".to_owned(), |n| n.to_string());
+    let _ = writeln!(
+        out,
+        "  /share: {} entries verified after the backup, {} restored as archived",
+        count(figures.verified),
+        count(figures.restored)
+    );
+    out
 }

@@ -28,7 +28,7 @@ use crate::health;
 use crate::inspect::Host;
 use crate::journal::Journal;
 use crate::outcome::{Code, Failure};
-use crate::plan::{Command, Plan, Step, StepKind, VaultState};
+use crate::plan::{Check, Command, Plan, Step, StepKind, VaultState};
 use crate::signals::{self, Stop, Stopped};
 use crate::transcript::Stream;
 use crate::ui::{Event, Ui};
@@ -38,8 +38,6 @@ use crate::{atomic, verify};
 pub struct Reset<'a> {
     pub runner: &'a Runner,
     pub ui: &'a Ui,
-    /// How long the started manager may take: to create the share volume, to get healthy.
-    pub health_timeout: Duration,
 }
 
 impl Reset<'_> {
@@ -79,7 +77,10 @@ impl Reset<'_> {
 
     fn step(&self, plan: &Plan, step: &Step, journal: &mut Journal) -> Result<()> {
         let host = Host::new(self.runner);
-        self.before(&host, plan, step, journal)?;
+        let began = SystemTime::now();
+        for check in &step.before {
+            self.check(&host, plan, step, journal, *check, began)?;
+        }
         let began = SystemTime::now();
         for command in &step.commands {
             signals::check()?;
@@ -92,39 +93,24 @@ impl Reset<'_> {
             signals::check()?;
             result?;
         }
-        self.after(&host, plan, step, journal, began)
-    }
-
-    /// The checks that must pass before a step's commands may run.
-    fn before(&self, host: &Host, plan: &Plan, step: &Step, journal: &Journal) -> Result<()> {
-        match step.kind {
-            StepKind::BackupShare => atomic::private_placeholder(&plan.backup_file),
-            StepKind::RemoveProject => verified(plan, journal),
-            StepKind::RestoreShare => {
-                verified(plan, journal)?;
-                self.wait_for_share_volume(host, plan)
-            }
-            StepKind::CheckHealth => {
-                health::wait(host, &plan.project_directory, self.health_timeout, self.ui, step.number)
-            }
-            StepKind::StopService
-            | StepKind::StartService
-            | StepKind::SetVaultPassword
-            | StepKind::RebuildInventory => Ok(()),
+        for check in &step.after {
+            self.check(&host, plan, step, journal, *check, began)?;
         }
+        Ok(())
     }
 
-    /// The checks that must pass before a step counts as done.
-    fn after(
+    /// Runs one of the plan's checks; `began` is when the step's commands began.
+    fn check(
         &self,
         host: &Host,
         plan: &Plan,
         step: &Step,
         journal: &mut Journal,
+        check: Check,
         began: SystemTime,
     ) -> Result<()> {
-        match step.kind {
-            StepKind::StopService => {
+        match check {
+            Check::ProjectStopped => {
                 let up: Vec<String> = host
                     .containers(&plan.project_directory)?
                     .iter()
@@ -140,7 +126,8 @@ impl Reset<'_> {
                 );
                 Ok(())
             }
-            StepKind::BackupShare => {
+            Check::ArchivePrivate => atomic::private_placeholder(&plan.backup_file),
+            Check::ArchiveMatchesShare => {
                 let reading = Instant::now();
                 let (archive, comparison) =
                     host.read_share(&plan.share_volume, &plan.image, &plan.backup_dir, |share| {
@@ -169,7 +156,8 @@ impl Reset<'_> {
                 journal.archive = Some(archive);
                 journal.save()
             }
-            StepKind::RemoveProject => {
+            Check::ArchiveUnchanged => verified(plan, journal),
+            Check::VolumesGone => {
                 // `down -v` exits 0 even when a volume it could not remove is still there.
                 let planned =
                     plan.volumes.as_ref().context("the plan does not list the volumes to delete")?;
@@ -182,8 +170,20 @@ impl Reset<'_> {
                 );
                 Ok(())
             }
-            StepKind::RestoreShare => self.check_restore(host, plan, began),
-            StepKind::SetVaultPassword => {
+            Check::ShareVolumeCreated { timeout_s } => {
+                self.wait_for_share_volume(host, plan, Duration::from_secs(timeout_s))
+            }
+            Check::ShareMatchesArchive => {
+                journal.restored = Some(self.check_restore(host, plan, began)?);
+                journal.save()
+            }
+            Check::Healthy { timeout_s } => {
+                let timeout = Duration::from_secs(timeout_s);
+                health::wait(host, &plan.project_directory, timeout, self.ui, step.number)?;
+                journal.healthy_at = Some(crate::transcript::now());
+                journal.save()
+            }
+            Check::VaultPasses => {
                 let vault = host.vault();
                 ensure!(
                     vault.state == VaultState::Set,
@@ -194,7 +194,6 @@ impl Reset<'_> {
                 self.ui.say(&format!("    {}", vault.detail));
                 Ok(())
             }
-            StepKind::StartService | StepKind::CheckHealth | StepKind::RebuildInventory => Ok(()),
         }
     }
 
@@ -222,7 +221,8 @@ impl Reset<'_> {
 
     /// Every archived entry must be in /share as archived; what the running manager wrote since
     /// the restore began, and what it added, is its own.
-    fn check_restore(&self, host: &Host, plan: &Plan, began: SystemTime) -> Result<()> {
+    /// Returns how many archived entries /share holds as archived.
+    fn check_restore(&self, host: &Host, plan: &Plan, began: SystemTime) -> Result<u64> {
         let checking = Instant::now();
         // Tar headers hold whole seconds: a write in the second the restore began counts.
         let since = began.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()).saturating_sub(1);
@@ -255,13 +255,13 @@ impl Reset<'_> {
                 self.ui.say(&format!("    {line}"));
             }
         }
-        Ok(())
+        Ok(identical)
     }
 
     /// Waits until Compose has created the share volume for this project. The unit's start
     /// returns before `docker compose up` has (Type=simple), and the restore's `docker run`
     /// would otherwise create the volume itself, without the labels that make it the project's.
-    fn wait_for_share_volume(&self, host: &Host, plan: &Plan) -> Result<()> {
+    fn wait_for_share_volume(&self, host: &Host, plan: &Plan, timeout: Duration) -> Result<()> {
         let started = Instant::now();
         let mut progress = self.ui.progress();
         let volume = &plan.share_volume;
@@ -281,12 +281,12 @@ impl Reset<'_> {
                         plan.service.unit
                     );
                 }
-                None if started.elapsed() >= self.health_timeout => {
+                None if started.elapsed() >= timeout => {
                     progress.finish("timed out");
                     bail!(
                         "Compose did not create the share volume {volume} within {}s of starting {} \
                          (--health-timeout): see `journalctl -u {}`, then resume",
-                        self.health_timeout.as_secs(),
+                        timeout.as_secs(),
                         plan.service.unit,
                         plan.service.unit
                     );

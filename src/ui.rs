@@ -22,13 +22,42 @@ const PLAIN_EVERY: Duration = Duration::from_secs(10);
 #[derive(Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event<'a> {
-    StepStarted { step: usize, title: &'a str, destructive: bool },
-    CommandStarted { step: usize, command: &'a str },
-    CommandFinished { step: usize, command: &'a str, exit_code: Option<i32>, duration_s: f64 },
-    WaitingForHealth { step: usize, waiting: &'a [String] },
-    StepFinished { step: usize, status: &'a str, duration_s: f64 },
-    Done { backup_file: &'a str, journal: &'a str, log: &'a str },
-    Failed { exit_code: u8, error: &'a str },
+    StepStarted {
+        step: usize,
+        title: &'a str,
+        destructive: bool,
+    },
+    CommandStarted {
+        step: usize,
+        command: &'a str,
+    },
+    CommandFinished {
+        step: usize,
+        command: &'a str,
+        exit_code: Option<i32>,
+        duration_s: f64,
+    },
+    WaitingForHealth {
+        step: usize,
+        waiting: &'a [String],
+    },
+    StepFinished {
+        step: usize,
+        status: &'a str,
+        duration_s: f64,
+    },
+    Done {
+        backup_file: &'a str,
+        journal: &'a str,
+        log: &'a str,
+        downtime_s: Option<f64>,
+        entries_verified: Option<u64>,
+        entries_restored: Option<u64>,
+    },
+    Failed {
+        exit_code: u8,
+        error: &'a str,
+    },
 }
 
 pub struct Ui {

@@ -29,7 +29,18 @@ fn typing_the_project_name_at_a_terminal_runs_the_reset() {
     let world = World::new();
     let out = at_terminal(&world, &[], "manager\n");
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains("Type \"manager\" to go on"), "{}", stdout(&out));
+    let screen = stdout(&out);
+    let prompt = screen.find("Type \"manager\" to go on").unwrap_or_else(|| panic!("{screen}"));
+    // The whole plan, commands and checks, stands before the question.
+    for line in [
+        "$ docker compose --project-directory",
+        "down -v",
+        "after:  none of the volumes",
+        "$ osism apply facts",
+    ] {
+        let at = screen.find(line).unwrap_or_else(|| panic!("{line} not shown: {screen}"));
+        assert!(at < prompt, "{line} shown only after the question");
+    }
     assert_eq!(world.runbook_calls().len(), 8);
 }
 

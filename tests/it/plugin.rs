@@ -28,9 +28,11 @@ fn events(world: &World, out: &Output) -> String {
         .lines()
         .map(|line| {
             let mut event: serde_json::Value = serde_json::from_str(line).expect("every stdout line is JSON");
-            if let Some(d) = event.get_mut("duration_s") {
-                assert!(d.as_f64().unwrap() >= 0.0);
-                *d = serde_json::json!("[duration]");
+            for key in ["duration_s", "downtime_s"] {
+                if let Some(d) = event.get_mut(key) {
+                    assert!(d.as_f64().unwrap() >= 0.0, "{key}: {d}");
+                    *d = serde_json::json!("[duration]");
+                }
             }
             world.scrub(&[event.to_string()])
         })

@@ -129,7 +129,10 @@ fn a_closed_stdout_does_not_stop_the_reset() {
     assert_eq!(status.code(), Some(0), "the reset did not finish");
     assert_eq!(world.runbook_calls().len(), 8, "{:?}", world.runbook_calls());
     let log = std::fs::read_to_string(world.backup_file(".log")).unwrap();
-    assert!(log.trim_end().ends_with("# reset finished"), "the log is not complete:\n{log}");
+    assert!(
+        log.contains("# reset finished") && log.contains("restored as archived"),
+        "the log is not complete:\n{log}"
+    );
 }
 
 #[test]
@@ -140,4 +143,21 @@ fn the_log_is_plain_text_even_with_colour_forced() {
     assert!(stdout(&out).contains('\x1b'), "no colour was forced, so this test proves nothing");
     let log = std::fs::read_to_string(world.backup_file(".log")).unwrap();
     assert!(!log.contains('\x1b'), "escape codes in the log:\n{log}");
+}
+
+#[test]
+fn a_finished_run_ends_with_a_summary() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let summary = &text[text.find("Summary:").expect("no summary")..];
+    for step in 1..=7 {
+        assert!(summary.contains(&format!("  step {step}  ")), "step {step} missing:\n{summary}");
+    }
+    assert!(summary.contains("the manager was down ") && !summary.contains("down ?"), "{summary}");
+    assert!(
+        summary.contains("/share: 7 entries verified after the backup, 7 restored as archived"),
+        "{summary}"
+    );
 }
