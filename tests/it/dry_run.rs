@@ -164,11 +164,16 @@ fn help_lists_every_option_with_its_environment_variable_and_the_exit_codes() {
     let out = World::new().run(&["--help"], &[]);
     assert_eq!(out.status.code(), Some(0));
     let help = stdout(&out);
-    for name in ["PROJECT_DIRECTORY", "SERVICE", "SHARE_VOLUME", "BACKUP_DIR", "IMAGE"] {
-        let flag = format!("--{}", name.to_lowercase().replace('_', "-"));
-        assert!(help.contains(&flag), "{flag} missing");
-        assert!(help.contains(&format!("OSISM_MANAGER_RESET_{name}")), "{name} env missing");
+    use clap::CommandFactory;
+    for arg in osism_manager_reset::cli::Args::command().get_arguments() {
+        let long = arg.get_long().unwrap();
+        assert!(help.contains(&format!("--{long}")), "--{long} missing");
+        if let Some(env) = arg.get_env() {
+            assert!(help.contains(&*env.to_string_lossy()), "{env:?} missing");
+        }
     }
+    assert!(help.contains("130  stopped by Ctrl-C"), "{help}");
+    assert!(help.contains("an unfinished reset to resume first"), "{help}");
     assert!(help.contains("Exit codes:"), "{help}");
 }
 

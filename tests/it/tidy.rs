@@ -41,3 +41,22 @@ fn no_pending_snapshots() {
         .collect();
     assert!(pending.is_empty(), "review with `make snapshots`: {pending:?}");
 }
+
+#[test]
+fn readme_and_man_page_name_every_environment_variable() {
+    use clap::CommandFactory;
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut man = Vec::new();
+    osism_manager_reset::generate::write(osism_manager_reset::cli::Generate::Man, &mut man).unwrap();
+    let man = String::from_utf8(man).unwrap();
+    let variables: Vec<String> = osism_manager_reset::cli::Args::command()
+        .get_arguments()
+        .filter_map(|a| Some(a.get_env()?.to_string_lossy().into_owned()))
+        .chain(["NO_COLOR", "CLICOLOR_FORCE", "TZ"].map(String::from))
+        .collect();
+    assert!(variables.len() >= 12, "{variables:?}");
+    for variable in variables {
+        assert!(readme.contains(&format!("`{variable}`")), "README.md does not name {variable}");
+        assert!(man.contains(&format!("\\fB{variable}\\fR")), "the man page does not name {variable}");
+    }
+}
