@@ -125,7 +125,8 @@ impl Runner {
     }
 
     /// Runs a read-only query and captures its output.
-    pub fn read(&self, argv: &[&str]) -> Result<Captured> {
+    pub fn read(&self, argv: &[impl AsRef<str>]) -> Result<Captured> {
+        let argv: Vec<&str> = argv.iter().map(AsRef::as_ref).collect();
         let (program, args) = argv.split_first().context("a command without a program")?;
         let started = Instant::now();
         self.record(|t| {
@@ -167,10 +168,11 @@ impl Runner {
     /// carries a container's stdout at a few dozen MB/s. Its standard error goes into the message.
     pub fn read_fifo<T>(
         &self,
-        argv: &[&str],
+        argv: &[impl AsRef<str>],
         fifo: &Utf8Path,
         consume: impl FnOnce(&mut dyn Read) -> Result<T>,
     ) -> Result<T> {
+        let argv: Vec<&str> = argv.iter().map(AsRef::as_ref).collect();
         let (program, args) = argv.split_first().context("a command without a program")?;
         let started = Instant::now();
         let display = crate::quote::join(&argv.iter().map(|a| a.to_string()).collect::<Vec<_>>());

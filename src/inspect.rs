@@ -188,26 +188,10 @@ impl<'a> Host<'a> {
         ensure!(self.volume_exists(volume)?, "the share volume {volume} does not exist");
         // The backup directory's lock keeps any other run from using the same name.
         let name = ".osism-manager-reset-share.fifo";
-        let mount = format!("source={volume},target=/share,readonly");
         let bind = format!("{backup_dir}:/backup");
         let target = format!("/backup/{name}");
         self.runner.read_fifo(
-            &[
-                "docker",
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                "--mount",
-                &mount,
-                "--volume",
-                &bind,
-                image,
-                "tar",
-                "-cf",
-                &target,
-                "/share",
-            ],
+            &read_only_share(volume, &["--volume", &bind, image, "tar", "-cf", &target, "/share"]),
             &backup_dir.join(name),
             consume,
         )
@@ -234,20 +218,9 @@ impl<'a> Host<'a> {
         if !self.volume_exists(volume)? {
             return Ok(None);
         }
-        let mount = format!("source={volume},target=/share,readonly");
-        let out = self.runner.read(&[
-            "docker",
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "--mount",
-            &mount,
-            image,
-            "sh",
-            "-c",
-            "find /share | wc -l && du -sk /share",
-        ])?;
+        let out = self
+            .runner
+            .read(&read_only_share(volume, &[image, "sh", "-c", "find /share | wc -l && du -sk /share"]))?;
         ensure!(out.success, "cannot measure the share volume {volume}: {}", first_line(&out.stderr));
         let mut numbers = out.stdout.split_whitespace().filter_map(|w| w.parse::<u64>().ok());
         match (numbers.next(), numbers.next()) {
@@ -299,6 +272,17 @@ impl<'a> Host<'a> {
         ensure!(out.success, "`docker compose ps` failed: {}", first_line(&out.stderr));
         Ok(out.stdout)
     }
+}
+
+/// `docker run` with no network and the share volume mounted read-only at /share, then `rest`
+/// (more options, the image, its command): the only way the tool's queries touch /share.
+fn read_only_share(volume: &str, rest: &[&str]) -> Vec<String> {
+    let mount = format!("source={volume},target=/share,readonly");
+    ["docker", "run", "--rm", "--network", "none", "--mount", &mount]
+        .iter()
+        .chain(rest)
+        .map(|w| w.to_string())
+        .collect()
 }
 
 fn first_line(text: &str) -> &str {

@@ -15,6 +15,9 @@ use std::sync::{Mutex, MutexGuard};
 #[path = "../common/listing.rs"]
 mod listing;
 use listing::listing;
+#[path = "../common/clean_command.rs"]
+mod clean_command;
+use clean_command::clean_command;
 
 static ENGINE: Mutex<()> = Mutex::new(());
 
@@ -47,7 +50,14 @@ pub fn ok(output: Output, what: &str) -> String {
 impl Fixture {
     /// A running fixture manager whose share volume holds the awkward content and `share`.
     pub fn new(share: Share) -> Fixture {
+        Fixture::after(share, || {})
+    }
+
+    /// A fixture made after `litter` has run on the engine, under the engine's lock: whatever it
+    /// leaves of a project named `manager` must not reach the fixture.
+    pub fn after(share: Share, litter: impl FnOnce()) -> Fixture {
         let engine = ENGINE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        litter();
         let dir = tempfile::Builder::new().prefix("omr-e2e-").tempdir().unwrap();
         let fixture = Fixture { dir, _engine: engine };
         let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/fixture");
@@ -66,12 +76,19 @@ impl Fixture {
     }
 
     /// Nothing of any project named `manager` is left on the engine: its containers, and its
-    /// volumes, declared or not (an earlier run, or a manager's leftover `manager_redis`).
+    /// volumes, declared or not (an earlier run, another project of that name, a manager's
+    /// leftover `manager_redis`).
     fn clean_slate(&self) {
+        let label = "label=com.docker.compose.project=manager";
+        let containers = docker(&["ps", "--all", "--quiet", "--filter", label]);
+        for container in String::from_utf8_lossy(&containers.stdout).split_whitespace() {
+            let _ = docker(&["rm", "--force", "--volumes", container]);
+        }
         self.compose(&["down", "--volumes", "--remove-orphans"]);
-        let labelled =
-            docker(&["volume", "ls", "--quiet", "--filter", "label=com.docker.compose.project=manager"]);
-        for volume in String::from_utf8_lossy(&labelled.stdout).split_whitespace() {
+        // The declared volumes even without Compose's labels, and every labelled one.
+        let labelled = docker(&["volume", "ls", "--quiet", "--filter", label]);
+        let labelled = String::from_utf8_lossy(&labelled.stdout).into_owned();
+        for volume in labelled.split_whitespace().chain(["manager_share", "manager_mariadb"]) {
             let _ = docker(&["volume", "rm", "--force", volume]);
         }
     }
@@ -152,20 +169,13 @@ impl Fixture {
     /// The binary with the stand-ins first on PATH, pointed at this project and backup directory
     /// through the environment, so that `args` can still choose others.
     pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_osism-manager-reset"));
-        for (key, _) in std::env::vars() {
-            if key.starts_with("OSISM_MANAGER_RESET_") || key.starts_with("E2E_") {
-                command.env_remove(key);
-            }
-        }
+        let mut command = clean_command(env!("CARGO_BIN_EXE_osism-manager-reset"));
         command
             .args(args)
             .env("OSISM_MANAGER_RESET_PROJECT_DIRECTORY", self.project())
             .env("OSISM_MANAGER_RESET_BACKUP_DIR", self.backup_dir())
             .envs(self.stand_in_env())
-            .env("NO_COLOR", "1")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null());
+            .envs(env.iter().copied());
         command
     }
 

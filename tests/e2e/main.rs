@@ -334,3 +334,44 @@ fn a_hang_up_during_the_backup_does_not_stop_the_reset() {
     assert!(fixture.all_healthy());
     assert_eq!(tar_containers(), "");
 }
+
+#[test]
+fn the_suite_starts_clean_on_an_engine_another_manager_littered() {
+    let labels = ["--label", "com.docker.compose.project=manager"];
+    let fixture = Fixture::after(Share { small_files: 10, big_file_bytes: 0 }, || {
+        // Another project named manager: a container of a service this one lacks, a share
+        // volume without Compose's labels holding a stranger's file, a labelled leftover.
+        for volume in ["manager_share", "manager_stale"] {
+            let _ = docker(&["volume", "rm", "--force", volume]);
+        }
+        let _ = docker(&["rm", "--force", "omr-e2e-stale"]);
+        assert!(docker(&["volume", "create", "manager_share"]).status.success());
+        assert!(docker(&[&["volume", "create"][..], &labels, &["manager_stale"]].concat()).status.success());
+        let service = ["--label", "com.docker.compose.service=stale"];
+        let run = [
+            &["run", "--detach", "--name", "omr-e2e-stale", "--network", "none"][..],
+            &labels,
+            &service,
+            &[
+                "--volume",
+                "manager_share:/share",
+                "busybox:latest",
+                "sh",
+                "-c",
+                "echo stranger > /share/stranger; sleep 600",
+            ],
+        ]
+        .concat();
+        assert!(docker(&run).status.success());
+        std::thread::sleep(Duration::from_millis(500));
+    });
+    assert!(fixture.all_healthy(), "the fixture's manager is not as it should be");
+    assert!(!fixture.share_listing().contains_key("stranger"), "a stranger's file in /share");
+    assert!(fixture.volume_project("manager_stale").is_none(), "the labelled leftover stayed");
+    assert!(
+        text(&docker(&["ps", "--all", "--quiet", "--filter", "name=omr-e2e-stale"]).stdout).trim().is_empty()
+    );
+    let out = fixture.run(&["--dry-run", "--output", "json"], &[]);
+    let plan: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(plan["problems"], serde_json::json!([]), "{}", text(&out.stdout));
+}

@@ -1,6 +1,8 @@
 //! One integration-test binary (see STYLE.md 6): the plan, the built binary against fakes, and
 //! the project's housekeeping.
 
+#[path = "../common/clean_command.rs"]
+mod clean_command;
 #[path = "../common/listing.rs"]
 mod listing;
 mod support;

@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use camino::Utf8Path;
 use clap::Parser;
@@ -220,20 +220,12 @@ impl World {
     /// `program` (a path) as the binary runs here: in the backup directory, with the fakes first
     /// on PATH, the fakes' state and log, no colour and no terminal.
     pub fn in_world(&self, program: impl AsRef<OsStr>) -> Command {
-        #[allow(clippy::disallowed_methods)] // tests start the binary and the tools around it
-        let mut cmd = Command::new(program);
-        for (key, _) in std::env::vars() {
-            if key.starts_with("OSISM_MANAGER_RESET_") || key.starts_with("FAKE_") {
-                cmd.env_remove(key);
-            }
-        }
+        let mut cmd = crate::clean_command::clean_command(program);
         cmd.current_dir(self.backup_dir())
             .env("PATH", format!("{}:{}", self.bin_dir().display(), self.sys_dir().display()))
             .env("OSISM_MANAGER_RESET_PROJECT_DIRECTORY", self.project())
             .env("FAKE_LOG", self.log())
-            .env("FAKE_STATE", self.state())
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null());
+            .env("FAKE_STATE", self.state());
         cmd
     }
 
