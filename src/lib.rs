@@ -4,10 +4,11 @@
 //! - `cli`: the flags; `config`: flags checked into a `Config` (no I/O).
 //! - `preflight`: checks before any change, using `inspect` (read-only host queries) and
 //!   `service` (which systemd unit runs the manager).
-//! - `plan`: the runbook as data, built by a pure function from the config and a few facts.
+//! - `plan`: the runbook as data (steps, commands and the checks around them), built by a pure
+//!   function from the options and a few facts; the journal records those inputs.
 //! - `render`: the text of the plan; `quote`: copy-paste-safe command lines; `ui`: the terminal,
 //!   through `out`, whose writes cannot fail a reset.
-//! - `lock`: one reset per manager; `confirm`: the operator's consent.
+//! - `lock`: one reset per manager and backup directory; `confirm`: the operator's consent.
 //! - `reset`: a real run, step by step between its checks: `verify` (the archive read back),
 //!   `compare` (the archive and /share compared entry by entry), `health` (step 6's wait),
 //!   `vault` (the vault password `down -v` loses), `journal` (resume), `transcript` (the log).
@@ -16,8 +17,9 @@
 //! - `outcome`: exit codes; `app`: the whole run from argv to exit code.
 //! - `plugin`: the `osism manager reset` manifest; `generate`: man page and completions.
 //!
-//! Invariants: nothing but `exec` spawns processes; the plan the dry run shows is the plan that
-//! runs; bad input and failed preflight are refused with exit 2 before anything changes;
+//! Invariants: nothing but `exec` spawns processes; nothing prints with a macro that can panic;
+//! the plan the dry run shows is the plan that runs, and `--resume` runs only a plan the planner
+//! makes again from the journal's inputs; bad input and failed preflight are refused with exit 2 before anything changes;
 //! `down -v` never runs unless the archive was read back whole, matched /share entry by entry and
 //! still matches its checksum; the tool never reads the vault password; every file it writes is
 //! private (0600).
