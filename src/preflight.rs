@@ -83,14 +83,14 @@ pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, terminal: bool, h
     };
     let name = project.as_ref().map_or_else(|| default_project_name(dir), |p| p.name.clone());
     let systemctl = which::which("systemctl").is_ok();
-    let service = service::resolve(config.service.as_deref(), host, systemctl);
+    let (service, active) = service::resolve(config.service.as_deref(), host, systemctl);
 
     let mut share = None;
     let mut volumes = None;
     if let Some(project) = &project {
         match project_volumes(dir, project, host) {
             Ok((found, up)) => {
-                if systemctl && !up.is_empty() && !host.unit_is("is-active", &service.unit).unwrap_or(false) {
+                if active == Some(false) && !up.is_empty() {
                     problems.push(format!(
                         "the unit {} is not active, yet the project's containers run ({}): stopping it would \
                          not stop the manager; name the unit that runs it with --service",

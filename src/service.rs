@@ -14,22 +14,27 @@ pub struct UnitState {
     pub enabled: bool,
 }
 
-/// The unit the operator named, or the detected one.
-pub fn resolve(given: Option<&str>, host: &Host, systemctl_found: bool) -> Service {
+/// The unit the operator named, or the detected one, and whether it is active (`None` without
+/// systemctl).
+pub fn resolve(given: Option<&str>, host: &Host, systemctl_found: bool) -> (Service, Option<bool>) {
+    let is_active = |unit| host.unit_is("is-active", unit).unwrap_or(false);
     if let Some(unit) = given {
-        return Service { unit: unit.to_owned(), reason: "given by --service".into() };
+        let active = systemctl_found.then(|| is_active(unit));
+        return (Service { unit: unit.to_owned(), reason: "given by --service".into() }, active);
     }
     if !systemctl_found {
-        return Service {
-            unit: RUNBOOK_UNIT.into(),
-            reason: "systemctl not found; the runbook's unit".into(),
-        };
+        let service =
+            Service { unit: RUNBOOK_UNIT.into(), reason: "systemctl not found; the runbook's unit".into() };
+        return (service, None);
     }
     let state = |unit| UnitState {
-        active: host.unit_is("is-active", unit).unwrap_or(false),
+        active: is_active(unit),
         enabled: host.unit_is("is-enabled", unit).unwrap_or(false),
     };
-    choose(state(RUNBOOK_UNIT), state(CURRENT_UNIT))
+    let (runbook, current) = (state(RUNBOOK_UNIT), state(CURRENT_UNIT));
+    let service = choose(runbook, current);
+    let active = if service.unit == RUNBOOK_UNIT { runbook.active } else { current.active };
+    (service, Some(active))
 }
 
 /// Active beats enabled; when the two units cannot be told apart, the runbook's unit stays.
