@@ -294,7 +294,7 @@ impl Reset<'_> {
                 None => progress.update(|| format!("waiting for Compose to create {volume}")),
             }
             signals::check()?;
-            thread::sleep(health::POLL_EVERY);
+            thread::sleep(SHARE_VOLUME_POLL);
         }
     }
 
@@ -327,6 +327,10 @@ impl Reset<'_> {
         Ok(())
     }
 }
+
+/// How often step 5 asks whether Compose has created the share volume: `docker volume inspect`
+/// answers in about 10 ms, and Compose creates the volume within a second of its start.
+const SHARE_VOLUME_POLL: Duration = Duration::from_millis(100);
 
 /// How long the containers of an interrupted command may take to go.
 const CONTAINERS_GONE_WITHIN: Duration = Duration::from_secs(30);
