@@ -129,9 +129,7 @@ impl Runner {
         let argv: Vec<&str> = argv.iter().map(AsRef::as_ref).collect();
         let (program, args) = argv.split_first().context("a command without a program")?;
         let started = Instant::now();
-        self.record(|t| {
-            t.command(&crate::quote::join(&argv.iter().map(|a| a.to_string()).collect::<Vec<_>>()))
-        });
+        self.record(|t| t.command(&display(&argv)));
         let mut process = self.process(program, args);
         let output = process
             .process_group(0)
@@ -175,7 +173,7 @@ impl Runner {
         let argv: Vec<&str> = argv.iter().map(AsRef::as_ref).collect();
         let (program, args) = argv.split_first().context("a command without a program")?;
         let started = Instant::now();
-        let display = crate::quote::join(&argv.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+        let display = display(&argv);
         self.record(|t| t.command(&display));
         let _ = std::fs::remove_file(fifo);
         rustix::fs::mkfifoat(rustix::fs::CWD, fifo.as_std_path(), rustix::fs::Mode::from_raw_mode(0o600))
@@ -232,7 +230,7 @@ impl Runner {
             }
             t.status(&status.to_string(), started.elapsed());
         });
-        let first = errors.lines().find(|l| !l.trim().is_empty()).unwrap_or("no message").trim();
+        let first = first_line(&errors);
         match consumed {
             Ok(_) if !status.success() => bail!("`{display}` {status}: {first}"),
             Ok(value) => Ok(value),
@@ -253,6 +251,16 @@ impl Runner {
             f(&mut t.borrow_mut());
         }
     }
+}
+
+/// `argv` as the transcript shows a query: shell-quoted.
+fn display(argv: &[&str]) -> String {
+    crate::quote::join(&argv.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+}
+
+/// The first line of a command's message that says something, for an error.
+pub fn first_line(text: &str) -> &str {
+    text.lines().find(|l| !l.trim().is_empty()).unwrap_or("no message").trim()
 }
 
 /// Removes a file when dropped.

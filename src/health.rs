@@ -54,14 +54,19 @@ pub fn parse(text: &str) -> Result<Vec<Container>> {
 
 impl Container {
     /// Whether a process of it may still be writing: running, restarting or paused.
-    pub fn is_up(&self) -> bool {
+    fn is_up(&self) -> bool {
         matches!(self.state.as_str(), "running" | "restarting" | "paused")
     }
 
     /// The service's name, or the container's where Compose gave none.
-    pub fn label(&self) -> &str {
+    fn label(&self) -> &str {
         if self.service.is_empty() { &self.name } else { &self.service }
     }
+}
+
+/// The services (or containers) of `containers` that may still be writing.
+pub fn up(containers: &[Container]) -> Vec<String> {
+    containers.iter().filter(|c| c.is_up()).map(|c| c.label().to_owned()).collect()
 }
 
 pub fn judge(containers: &[Container]) -> Verdict {

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail, ensure};
 use camino::Utf8Path;
 use serde::Deserialize;
 
-use crate::exec::Runner;
+use crate::exec::{Runner, first_line};
 use crate::health::{self, Container};
 use crate::plan::{AnonymousVolume, Vault, VaultState};
 use crate::vault;
@@ -283,8 +283,4 @@ fn read_only_share(volume: &str, rest: &[&str]) -> Vec<String> {
         .chain(rest)
         .map(|w| w.to_string())
         .collect()
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().find(|l| !l.trim().is_empty()).unwrap_or("no message").trim()
 }

@@ -126,10 +126,8 @@ impl Journal {
             bail!("its step {} is not the one its inputs make", step.0.number);
         }
         ensure!(planned == self.plan, "its plan is not the one its inputs make");
-        let numbers = |steps: &mut dyn Iterator<Item = usize>| steps.collect::<Vec<_>>();
         ensure!(
-            numbers(&mut self.steps.iter().map(|s| s.number))
-                == numbers(&mut self.plan.steps.iter().map(|s| s.number)),
+            self.steps.iter().map(|s| s.number).eq(self.plan.steps.iter().map(|s| s.number)),
             "its step states do not list the plan's steps"
         );
         ensure!(Journal::path_for(&self.plan) == self.path, "its name does not carry its plan's date");

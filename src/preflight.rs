@@ -147,7 +147,7 @@ pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, terminal: bool, h
 /// The volumes `down -v` deletes and keeps, and the services whose containers are up.
 fn project_volumes(dir: &Utf8Path, project: &Project, host: &Host) -> Result<(Volumes, Vec<String>)> {
     let containers = host.containers(dir)?;
-    let up: Vec<String> = containers.iter().filter(|c| c.is_up()).map(|c| c.label().to_owned()).collect();
+    let up = crate::health::up(&containers);
     let anonymous = host.anonymous_volumes(&containers, &project.volumes)?;
     let kept = host
         .labelled_volumes(&project.name)?

@@ -111,12 +111,7 @@ impl Reset<'_> {
     ) -> Result<()> {
         match check {
             Check::ProjectStopped => {
-                let up: Vec<String> = host
-                    .containers(&plan.project_directory)?
-                    .iter()
-                    .filter(|c| c.is_up())
-                    .map(|c| c.label().to_owned())
-                    .collect();
+                let up = health::up(&host.containers(&plan.project_directory)?);
                 ensure!(
                     up.is_empty(),
                     "the project's containers still run after stopping {} ({}): that unit does not run \
