@@ -9,21 +9,20 @@
 //! captures the small output of read-only queries. Both record into the transcript when there
 //! is one; a dry run has none and starts only queries.
 
-use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::{ExitStatus, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use camino::Utf8Path;
+use camino::{Utf8Path, Utf8PathBuf};
 use xshell::Shell;
 
 use crate::plan::{Command, Stdin};
@@ -41,19 +40,22 @@ pub struct Captured {
     pub stderr: String,
 }
 
+/// Shared by the threads preflight asks its questions from; the transcript, which only a real
+/// run's steps write, keeps each record whole.
 pub struct Runner {
-    sh: Shell,
-    transcript: Option<RefCell<Transcript>>,
+    sh: Mutex<Shell>,
+    transcript: Option<Mutex<Transcript>>,
 }
 
 impl Runner {
     pub fn new() -> Result<Runner> {
-        Ok(Runner { sh: Shell::new().context("cannot set up a shell to run commands")?, transcript: None })
+        let sh = Shell::new().context("cannot set up a shell to run commands")?;
+        Ok(Runner { sh: Mutex::new(sh), transcript: None })
     }
 
     /// From now on every command and its output also go to `transcript`.
     pub fn record_into(&mut self, transcript: Transcript) {
-        self.transcript = Some(RefCell::new(transcript));
+        self.transcript = Some(Mutex::new(transcript));
     }
 
     /// A line of the tool's own in the transcript, if there is one.
@@ -160,33 +162,37 @@ impl Runner {
         Ok(captured)
     }
 
-    /// Runs a read-only query that writes a stream (a tar stream out of a container) into the
-    /// named pipe `fifo`, which this creates and removes, and hands the stream to `consume`,
-    /// never held whole. A pipe in a bind-mounted directory, because Docker's attach stream
-    /// carries a container's stdout at a few dozen MB/s. Its standard error goes into the message.
-    pub fn read_fifo<T>(
-        &self,
-        argv: &[impl AsRef<str>],
-        fifo: &Utf8Path,
-        consume: impl FnOnce(&mut dyn Read) -> Result<T>,
-    ) -> Result<T> {
+    /// Starts a read-only query that writes a stream (a tar stream out of a container) into the
+    /// named pipe `fifo`, which this creates and the returned handle removes. The command waits
+    /// in open(2) until `FifoRead::finish` opens the other end, so it can start (a container
+    /// takes a few hundred milliseconds) while something else runs, and read only after.
+    /// A pipe in a bind-mounted directory, because Docker's attach stream carries a container's
+    /// stdout at a few dozen MB/s.
+    pub fn start_fifo_read(&self, argv: &[impl AsRef<str>], fifo: &Utf8Path) -> Result<FifoRead<'_>> {
         let argv: Vec<&str> = argv.iter().map(AsRef::as_ref).collect();
         let (program, args) = argv.split_first().context("a command without a program")?;
-        let started = Instant::now();
         let display = display(&argv);
-        self.record(|t| t.command(&display));
         let _ = std::fs::remove_file(fifo);
         rustix::fs::mkfifoat(rustix::fs::CWD, fifo.as_std_path(), rustix::fs::Mode::from_raw_mode(0o600))
             .with_context(|| format!("cannot make the pipe {fifo}"))?;
-        let removed = Removed(fifo);
-        let mut child = self
+        let removed = Removed(fifo.to_owned());
+        let spawned = self
             .process(program, args)
             .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("cannot start {program}"))?;
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(error) => {
+                self.record(|t| {
+                    t.command(&display);
+                    t.status(&format!("not started: {error}"), Duration::ZERO);
+                });
+                return Err(error).with_context(|| format!("cannot start {program}"));
+            }
+        };
         let mut stderr = child.stderr.take().context("no stderr pipe")?;
         let errors = thread::spawn(move || {
             let mut text = String::new();
@@ -209,20 +215,83 @@ impl Runner {
                     if write_end.is_ok() {
                         break;
                     }
-                    thread::sleep(std::time::Duration::from_millis(10));
+                    thread::sleep(Duration::from_millis(10));
                 }
                 status
             })
         };
+        Ok(FifoRead {
+            runner: self,
+            pending: Some(Pending { display, watcher, errors, opened, _running: running, removed }),
+        })
+    }
+
+    /// `program args` as xshell builds it (its own echo off), handed over as a std command so
+    /// that the executor can choose process group and streams. The one place a command is made.
+    #[expect(clippy::disallowed_methods, reason = "the executor is where commands are made")]
+    fn process(&self, program: &str, args: &[impl AsRef<std::ffi::OsStr>]) -> std::process::Command {
+        let sh = self.sh.lock().unwrap_or_else(PoisonError::into_inner);
+        sh.cmd(program).args(args).quiet().into()
+    }
+
+    fn record(&self, f: impl FnOnce(&mut Transcript)) {
+        if let Some(t) = &self.transcript {
+            f(&mut t.lock().unwrap_or_else(PoisonError::into_inner));
+        }
+    }
+}
+
+/// A query started by `Runner::start_fifo_read`, waiting for its pipe to be read. Dropped
+/// unread (the step it was to check failed), it is let go: its writer finds the pipe closed.
+pub struct FifoRead<'r> {
+    runner: &'r Runner,
+    pending: Option<Pending>,
+}
+
+struct Pending {
+    display: String,
+    watcher: thread::JoinHandle<std::io::Result<ExitStatus>>,
+    errors: thread::JoinHandle<String>,
+    opened: Arc<AtomicBool>,
+    _running: signals::Running,
+    removed: Removed,
+}
+
+impl FifoRead<'_> {
+    /// Reads the stream (never held whole) into `consume`, then waits for the command; its
+    /// standard error goes into the message if it failed. Recorded from here: until now the
+    /// command only waited.
+    pub fn finish<T>(mut self, consume: impl FnOnce(&mut dyn Read) -> Result<T>) -> Result<T> {
+        let pending = self.pending.take().context("the read was finished already")?;
+        self.runner.finish(pending, consume)
+    }
+}
+
+impl Drop for FifoRead<'_> {
+    fn drop(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            self.runner
+                .note("the read-back of /share below was let go unread: the step it checks did not finish");
+            let _ = self.runner.finish(pending, |_| Ok(()));
+        }
+    }
+}
+
+impl Runner {
+    fn finish<T>(&self, pending: Pending, consume: impl FnOnce(&mut dyn Read) -> Result<T>) -> Result<T> {
+        let Pending { display, watcher, errors, opened, _running, removed } = pending;
+        let started = Instant::now();
+        self.record(|t| t.command(&display));
+        let fifo = &removed.0;
         let consumed =
             File::open(fifo).with_context(|| format!("cannot open the pipe {fifo}")).and_then(|reader| {
                 opened.store(true, Ordering::SeqCst);
                 consume(&mut BufReader::with_capacity(1 << 16, reader))
             });
         opened.store(true, Ordering::SeqCst);
-        let status = watcher.join().map_err(|_| anyhow::anyhow!("lost track of {program}"))?;
-        let status = status.with_context(|| format!("lost track of {program}"))?;
-        drop((running, removed));
+        let lost = || anyhow::anyhow!("lost track of `{display}`");
+        let status = watcher.join().map_err(|_| lost())?.map_err(|_| lost())?;
+        drop((_running, removed));
         let errors = errors.join().unwrap_or_default();
         self.record(|t| {
             for line in errors.lines() {
@@ -238,19 +307,6 @@ impl Runner {
             Err(error) => Err(error.context(format!("`{display}` {status}: {first}"))),
         }
     }
-
-    /// `program args` as xshell builds it (its own echo off), handed over as a std command so
-    /// that the executor can choose process group and streams. The one place a command is made.
-    #[expect(clippy::disallowed_methods, reason = "the executor is where commands are made")]
-    fn process(&self, program: &str, args: &[impl AsRef<std::ffi::OsStr>]) -> std::process::Command {
-        self.sh.cmd(program).args(args).quiet().into()
-    }
-
-    fn record(&self, f: impl FnOnce(&mut Transcript)) {
-        if let Some(t) = &self.transcript {
-            f(&mut t.borrow_mut());
-        }
-    }
 }
 
 /// `argv` as the transcript shows a query: shell-quoted.
@@ -264,11 +320,11 @@ pub fn first_line(text: &str) -> &str {
 }
 
 /// Removes a file when dropped.
-struct Removed<'a>(&'a Utf8Path);
+struct Removed(Utf8PathBuf);
 
-impl Drop for Removed<'_> {
+impl Drop for Removed {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(self.0);
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

@@ -5,13 +5,12 @@
 //! `docker run --mount source=NAME` would silently create a missing volume empty.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use anyhow::{Context, Result, bail, ensure};
 use camino::Utf8Path;
 use serde::Deserialize;
 
-use crate::exec::{Runner, first_line};
+use crate::exec::{FifoRead, Runner, first_line};
 use crate::health::{self, Container};
 use crate::plan::{AnonymousVolume, Vault, VaultState};
 use crate::vault;
@@ -174,26 +173,20 @@ impl<'a> Host<'a> {
         }
     }
 
-    /// Reads the share volume, mounted read-only, as one tar stream made by the image's own tar
-    /// (as the backup was), and hands it to `consume`. The stream comes through a named pipe in
-    /// `backup_dir`, mounted at /backup as the runbook mounts it. The volume must exist:
-    /// `docker run` would create it.
-    pub fn read_share<T>(
-        &self,
-        volume: &str,
-        image: &str,
-        backup_dir: &Utf8Path,
-        consume: impl FnOnce(&mut dyn Read) -> Result<T>,
-    ) -> Result<T> {
+    /// Starts reading the share volume, mounted read-only, as one tar stream made by the image's
+    /// own tar (as the backup was); `FifoRead::finish` reads it. The stream comes through a named
+    /// pipe in `backup_dir`, mounted at /backup as the runbook mounts it, and tar opens that pipe
+    /// before it reads /share: started early, it reads nothing until it is finished. The volume
+    /// must exist: `docker run` would create it.
+    pub fn start_share_read(&self, volume: &str, image: &str, backup_dir: &Utf8Path) -> Result<FifoRead<'a>> {
         ensure!(self.volume_exists(volume)?, "the share volume {volume} does not exist");
         // The backup directory's lock keeps any other run from using the same name.
         let name = ".osism-manager-reset-share.fifo";
         let bind = format!("{backup_dir}:/backup");
         let target = format!("/backup/{name}");
-        self.runner.read_fifo(
+        self.runner.start_fifo_read(
             &read_only_share(volume, &["--volume", &bind, image, "tar", "-cf", &target, "/share"]),
             &backup_dir.join(name),
-            consume,
         )
     }
 

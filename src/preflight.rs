@@ -5,6 +5,8 @@
 //! Every check runs, so the operator sees every problem at once; any problem refuses the run
 //! with exit 2. The dry run shows the same problems without refusing.
 
+use std::{panic, thread};
+
 use anyhow::Result;
 use camino::Utf8Path;
 use rustix::fs::{Access, access, statvfs};
@@ -58,9 +60,113 @@ pub fn check_programs(euid: u32, host: &Host, problems: &mut Vec<String>) -> boo
 }
 
 /// Runs every check; `terminal` tells whether osism's prompt could ask for the vault password.
+///
+/// Three groups of questions do not depend on each other and are asked at once, since the
+/// operator waits for them all before the plan shows: Compose's (version, configuration,
+/// containers, volumes), the share volume's size (a container), and systemd's and osism's.
 pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, terminal: bool, host: &Host) -> Findings {
+    let (docker, compose, share, (service, active), vault) = thread::scope(|scope| {
+        let share = scope.spawn(|| {
+            which::which("docker").is_ok().then(|| host.measure_share(&config.share_volume, &config.image))
+        });
+        let units = scope.spawn(|| {
+            let systemctl = which::which("systemctl").is_ok();
+            let service = service::resolve(config.service.as_deref(), host, systemctl);
+            let vault = if which::which("osism").is_ok() {
+                host.vault()
+            } else {
+                Vault { state: VaultState::Unknown, detail: "osism is not on PATH".into() }
+            };
+            (service, vault)
+        });
+        let mut programs = Vec::new();
+        let docker = check_programs(euid, host, &mut programs);
+        let compose = compose_findings(config, docker, host);
+        let (service, vault) = joined(units);
+        ((docker, programs), compose, joined(share), service, vault)
+    });
+    let (docker, mut problems) = docker;
+    let Compose { project, volumes: found, problems: compose_problems } = compose;
+    problems.extend(compose_problems);
+    let name =
+        project.as_ref().map_or_else(|| default_project_name(&config.project_directory), |p| p.name.clone());
+    let mut volumes = None;
+    if let Some(found) = found {
+        match found {
+            Ok((found, up)) => {
+                if active == Some(false) && !up.is_empty() {
+                    problems.push(format!(
+                        "the unit {} is not active, yet the project's containers run ({}): stopping it would \
+                         not stop the manager; name the unit that runs it with --service",
+                        service.unit,
+                        up.join(", ")
+                    ));
+                }
+                volumes = Some(found);
+            }
+            Err(error) => problems.push(format!("{error:#}")),
+        }
+    }
+    if let Some(project) = &project
+        && !project.volumes.contains(&config.share_volume)
+    {
+        problems.push(format!(
+            "--share-volume {} is not a volume of the compose project {:?}, whose volumes are {}: \
+             name the one mounted at /share",
+            config.share_volume,
+            project.name,
+            if project.volumes.is_empty() { "none".to_owned() } else { project.volumes.join(", ") }
+        ));
+    }
+    // Without a working Compose the engine is likely not answering either: that problem is
+    // listed already, and a failed measurement would only repeat it.
+    let share = match share.filter(|_| docker) {
+        Some(Ok(Some(size))) => Some(size),
+        Some(Ok(None)) => {
+            problems.push(format!(
+                "the share volume {} does not exist: name the manager's volume with --share-volume \
+                 (see docker volume ls)",
+                config.share_volume
+            ));
+            None
+        }
+        Some(Err(error)) => {
+            problems.push(format!(
+                "{error:#}: check that the image {} is present (docker image ls)",
+                config.image
+            ));
+            None
+        }
+        None => None,
+    };
+    match &config.vault_password_file {
+        Some(file) => problems.extend(vault::check_password_file(file)),
+        None if vault.state == VaultState::Set && !terminal => problems.push(format!(
+            "a vault password is set ({}) and `down -v` deletes it with Redis, but there is no \
+             terminal for osism to ask for it again: pass --vault-password-file FILE",
+            vault.detail
+        )),
+        None => {}
+    }
+    check_backup_dir(config, archive, share, &mut problems);
+    Findings { project: name, service, volumes, vault, problems }
+}
+
+/// What a thread of preflight's found; its panic, if it had one, goes on in the caller.
+fn joined<T>(handle: thread::ScopedJoinHandle<'_, T>) -> T {
+    handle.join().unwrap_or_else(|payload| panic::resume_unwind(payload))
+}
+
+/// What Compose says of the project: its model, and (when there is one) the volumes `down -v`
+/// deletes and keeps with the services whose containers are up.
+struct Compose {
+    project: Option<Project>,
+    volumes: Option<Result<(Volumes, Vec<String>)>>,
+    problems: Vec<String>,
+}
+
+fn compose_findings(config: &Config, docker: bool, host: &Host) -> Compose {
     let mut problems = Vec::new();
-    let docker = check_programs(euid, host, &mut problems);
     let dir = &config.project_directory;
     let compose_file = COMPOSE_FILES.iter().map(|f| dir.join(f)).find(|f| f.is_file());
     if let Some(problem) =
@@ -81,67 +187,8 @@ pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, terminal: bool, h
         }
         None => None,
     };
-    let name = project.as_ref().map_or_else(|| default_project_name(dir), |p| p.name.clone());
-    let systemctl = which::which("systemctl").is_ok();
-    let (service, active) = service::resolve(config.service.as_deref(), host, systemctl);
-
-    let mut share = None;
-    let mut volumes = None;
-    if let Some(project) = &project {
-        match project_volumes(dir, project, host) {
-            Ok((found, up)) => {
-                if active == Some(false) && !up.is_empty() {
-                    problems.push(format!(
-                        "the unit {} is not active, yet the project's containers run ({}): stopping it would \
-                         not stop the manager; name the unit that runs it with --service",
-                        service.unit,
-                        up.join(", ")
-                    ));
-                }
-                volumes = Some(found);
-            }
-            Err(error) => problems.push(format!("{error:#}")),
-        }
-        if !project.volumes.contains(&config.share_volume) {
-            problems.push(format!(
-                "--share-volume {} is not a volume of the compose project {:?}, whose volumes are {}: \
-                 name the one mounted at /share",
-                config.share_volume,
-                project.name,
-                if project.volumes.is_empty() { "none".to_owned() } else { project.volumes.join(", ") }
-            ));
-        }
-    }
-    if docker {
-        match host.measure_share(&config.share_volume, &config.image) {
-            Ok(Some(size)) => share = Some(size),
-            Ok(None) => problems.push(format!(
-                "the share volume {} does not exist: name the manager's volume with --share-volume \
-                 (see docker volume ls)",
-                config.share_volume
-            )),
-            Err(error) => problems.push(format!(
-                "{error:#}: check that the image {} is present (docker image ls)",
-                config.image
-            )),
-        }
-    }
-    let vault = if which::which("osism").is_ok() {
-        host.vault()
-    } else {
-        Vault { state: VaultState::Unknown, detail: "osism is not on PATH".into() }
-    };
-    match &config.vault_password_file {
-        Some(file) => problems.extend(vault::check_password_file(file)),
-        None if vault.state == VaultState::Set && !terminal => problems.push(format!(
-            "a vault password is set ({}) and `down -v` deletes it with Redis, but there is no \
-             terminal for osism to ask for it again: pass --vault-password-file FILE",
-            vault.detail
-        )),
-        None => {}
-    }
-    check_backup_dir(config, archive, share, &mut problems);
-    Findings { project: name, service, volumes, vault, problems }
+    let volumes = project.as_ref().map(|project| project_volumes(dir, project, host));
+    Compose { project, volumes, problems }
 }
 
 /// The volumes `down -v` deletes and keeps, and the services whose containers are up.

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 
 use crate::compare::{self, Comparison, Names};
-use crate::exec::Runner;
+use crate::exec::{FifoRead, Runner};
 use crate::health;
 use crate::inspect::Host;
 use crate::journal::Journal;
@@ -79,8 +79,15 @@ impl Reset<'_> {
         let host = Host::new(self.runner);
         let began = SystemTime::now();
         for check in &step.before {
-            self.check(&host, plan, step, journal, *check, began)?;
+            self.check(&host, plan, step, journal, *check, began, &mut None)?;
         }
+        // The read-back an after-check needs starts with the commands, so that its container is
+        // up when they end; tar in it reads /share only once the check reads the pipe.
+        let mut share_read = if step.after.iter().any(|c| reads_share(*c)) {
+            Some(host.start_share_read(&plan.share_volume, &plan.image, &plan.backup_dir)?)
+        } else {
+            None
+        };
         let began = SystemTime::now();
         for command in &step.commands {
             signals::check()?;
@@ -94,12 +101,14 @@ impl Reset<'_> {
             result?;
         }
         for check in &step.after {
-            self.check(&host, plan, step, journal, *check, began)?;
+            self.check(&host, plan, step, journal, *check, began, &mut share_read)?;
         }
         Ok(())
     }
 
-    /// Runs one of the plan's checks; `began` is when the step's commands began.
+    /// Runs one of the plan's checks; `began` is when the step's commands began, `share_read`
+    /// the read-back of /share started with them, for the checks that compare it.
+    #[expect(clippy::too_many_arguments, reason = "a check sees the whole step it guards")]
     fn check(
         &self,
         host: &Host,
@@ -108,7 +117,9 @@ impl Reset<'_> {
         journal: &mut Journal,
         check: Check,
         began: SystemTime,
+        share_read: &mut Option<FifoRead>,
     ) -> Result<()> {
+        let mut share = || share_read.take().context("the read-back of /share was not started with the step");
         match check {
             Check::ProjectStopped => {
                 let up = health::up(&host.containers(&plan.project_directory)?);
@@ -125,9 +136,7 @@ impl Reset<'_> {
             Check::ArchiveMatchesShare => {
                 let reading = Instant::now();
                 let (archive, comparison) =
-                    host.read_share(&plan.share_volume, &plan.image, &plan.backup_dir, |share| {
-                        verify::read_back(&plan.backup_file, share)
-                    })?;
+                    share()?.finish(|share| verify::read_back(&plan.backup_file, share))?;
                 self.runner.note(&format!(
                     "checked the archive after the backup in {:.3}s (read back, compared with /share entry \
                      by entry): {} entries, sha256 {}",
@@ -169,7 +178,7 @@ impl Reset<'_> {
                 self.wait_for_share_volume(host, plan, Duration::from_secs(timeout_s))
             }
             Check::ShareMatchesArchive => {
-                journal.restored = Some(self.check_restore(host, plan, began)?);
+                journal.restored = Some(self.check_restore(share()?, plan, began)?);
                 journal.save()
             }
             Check::Healthy { timeout_s } => {
@@ -217,13 +226,12 @@ impl Reset<'_> {
     /// Every archived entry must be in /share as archived; what the running manager wrote since
     /// the restore began, and what it added, is its own.
     /// Returns how many archived entries /share holds as archived.
-    fn check_restore(&self, host: &Host, plan: &Plan, began: SystemTime) -> Result<u64> {
+    fn check_restore(&self, share_read: FifoRead, plan: &Plan, began: SystemTime) -> Result<u64> {
         let checking = Instant::now();
         // Tar headers hold whole seconds: a write in the second the restore began counts.
         let since = began.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()).saturating_sub(1);
-        let comparison = host.read_share(&plan.share_volume, &plan.image, &plan.backup_dir, |share| {
-            compare::compare(verify::entries(&plan.backup_file)?, share, Some(since))
-        })?;
+        let comparison = share_read
+            .finish(|share| compare::compare(verify::entries(&plan.backup_file)?, share, Some(since)))?;
         let Comparison { archived, missing, differing, changed_since, extra, identical } = comparison;
         let mut wrong = Vec::new();
         mismatch(&mut wrong, &missing, "archived entries are missing");
@@ -329,6 +337,11 @@ const SHARE_VOLUME_POLL: Duration = Duration::from_millis(100);
 
 /// How long the containers of an interrupted command may take to go.
 const CONTAINERS_GONE_WITHIN: Duration = Duration::from_secs(30);
+
+/// Whether `check` compares /share, read back through a container.
+fn reads_share(check: Check) -> bool {
+    matches!(check, Check::ArchiveMatchesShare | Check::ShareMatchesArchive)
+}
 
 /// Whether `command` runs a container that outlives its CLI.
 fn is_container_run(command: &Command) -> bool {

@@ -8,12 +8,14 @@
 //!   before the next one.
 //! - The second one stops the running command now: its process group gets SIGTERM, then SIGKILL
 //!   after a grace period; the reset itself then stops what the command had started (a
-//!   container, see `reset`).
+//!   container, see `reset`). So does the read-back of /share that waits beside a tar command
+//!   for the pipe it writes into.
 //!
 //! Handlers are installed once the operator has agreed to the reset; before that a signal ends
 //! the tool as usual, with nothing changed.
 
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -31,8 +33,8 @@ static STOPS: AtomicUsize = AtomicUsize::new(0);
 static FIRST: AtomicI32 = AtomicI32::new(0);
 /// How many hang-ups have arrived.
 static HANGUPS: AtomicUsize = AtomicUsize::new(0);
-/// The process group of the command running now, 0 if none.
-static RUNNING: AtomicI32 = AtomicI32::new(0);
+/// The process groups of the commands running now.
+static RUNNING: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
 /// A stop the operator (or the system) asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +85,7 @@ pub fn install() -> Result<()> {
                 }
                 let _ = FIRST.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
                 if STOPS.fetch_add(1, Ordering::SeqCst) >= 1 {
-                    stop_running_command();
+                    stop_running_commands();
                 }
             }
         })
@@ -118,31 +120,42 @@ pub fn hangups() -> usize {
     HANGUPS.load(Ordering::SeqCst)
 }
 
-/// Marks `pid`, leader of its own process group, as the running command while it lives.
-pub struct Running(());
+/// Marks `pid`, leader of its own process group, as a running command while it lives.
+pub struct Running(i32);
 
 impl Running {
     pub fn new(pid: u32) -> Running {
-        RUNNING.store(pid as i32, Ordering::SeqCst);
+        let group = pid as i32;
+        running().push(group);
         // A request may have come while the command was being started.
         if forced() {
-            stop_running_command();
+            stop_running_commands();
         }
-        Running(())
+        Running(group)
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        RUNNING.store(0, Ordering::SeqCst);
+        running().retain(|&group| group != self.0);
     }
 }
 
-fn stop_running_command() {
-    let group = |pid| Pid::from_raw(pid).map(|pid| kill_process_group(pid, Signal::TERM).map(|()| pid));
-    let Some(Ok(pid)) = group(RUNNING.load(Ordering::SeqCst)) else { return };
+fn running() -> std::sync::MutexGuard<'static, Vec<i32>> {
+    RUNNING.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn stop_running_commands() {
+    let groups: Vec<Pid> = running().iter().filter_map(|&group| Pid::from_raw(group)).collect();
+    let signalled: Vec<Pid> =
+        groups.into_iter().filter(|&group| kill_process_group(group, Signal::TERM).is_ok()).collect();
+    if signalled.is_empty() {
+        return;
+    }
     thread::sleep(GRACE);
-    if RUNNING.load(Ordering::SeqCst) == pid.as_raw_nonzero().get() {
-        let _ = kill_process_group(pid, Signal::KILL);
+    for group in signalled {
+        if running().contains(&group.as_raw_nonzero().get()) {
+            let _ = kill_process_group(group, Signal::KILL);
+        }
     }
 }

@@ -222,3 +222,30 @@ fn a_read_back_container_that_fails_before_writing_stops_the_run_without_hanging
         std::fs::read_dir(world.backup_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(!left.iter().any(|n| n.to_string_lossy().ends_with(".fifo")), "the pipe was left: {left:?}");
 }
+
+/// The read-back of /share starts beside the backup's tar; when that tar fails, the read-back
+/// is let go (its writer finds the pipe closed): nothing hangs, nothing is left running, and
+/// the log says why it was never read.
+#[test]
+fn a_failed_backup_lets_the_waiting_read_back_go() {
+    let world = World::new();
+    let trace = world.path().join("trace");
+    let started = Instant::now();
+    let out = world.run(
+        &["--yes"],
+        &[("FAKE_FAIL", "docker run * tar -czvf *"), ("FAKE_TRACE", trace.to_str().unwrap())],
+    );
+    assert!(started.elapsed() < Duration::from_secs(20), "the read-back hung on its pipe");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("step 2 ("), "{}", stderr(&out));
+    let trace = std::fs::read_to_string(trace).unwrap();
+    let begun = trace.lines().filter(|l| l.starts_with("begin ")).count();
+    let ended = trace.lines().filter(|l| l.starts_with("end ")).count();
+    assert_eq!(begun, ended, "a call outlived the tool:\n{trace}");
+    assert!(trace.contains("tar -cf /backup/.osism-manager-reset-share.fifo"), "{trace}");
+    let log = std::fs::read_to_string(world.backup_file(".log")).unwrap();
+    assert!(log.contains("let go unread: the step it checks did not finish"), "{log}");
+    let left: Vec<_> =
+        std::fs::read_dir(world.backup_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(!left.iter().any(|n| n.to_string_lossy().ends_with(".fifo")), "the pipe was left: {left:?}");
+}

@@ -143,3 +143,28 @@ fn the_detected_unit_is_the_one_stopped_and_started() {
 fn a_missing_project_directory_is_refused() {
     refused("the project directory", &[], |w| fs::remove_dir_all(w.project()).unwrap());
 }
+
+/// Preflight's three groups of questions (Compose's; the share volume's size; systemd's and
+/// osism's) are asked at once: while a slow Compose answers, the others go on.
+#[test]
+fn independent_questions_are_asked_at_once() {
+    let world = World::new();
+    let trace = world.path().join("trace");
+    let env = [
+        ("FAKE_TRACE", trace.to_str().unwrap()),
+        ("FAKE_HANG", "docker compose version*"),
+        ("FAKE_HANG_SECONDS", "2"),
+    ];
+    let out = world.run(&["--dry-run"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let trace = fs::read_to_string(trace).unwrap();
+    let lines: Vec<&str> = trace.lines().collect();
+    let begun = |needle: &str| lines.iter().position(|l| l.starts_with("begin ") && l.contains(needle));
+    let compose = begun("docker compose version").expect("compose version ran");
+    let pid = lines[compose].split(' ').nth(1).unwrap();
+    let compose_end = lines.iter().position(|l| *l == format!("end {pid}")).expect("compose version ended");
+    for other in ["docker run", "systemctl is-active", "osism vault check"] {
+        let at = begun(other).unwrap_or_else(|| panic!("{other} never ran:\n{trace}"));
+        assert!(at < compose_end, "{other} waited for docker compose version:\n{trace}");
+    }
+}

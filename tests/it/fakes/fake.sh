@@ -34,7 +34,10 @@ set -u
 name=$(basename "$0")
 line="$name $*"
 if [ -z "${FAKE_INNER:-}" ]; then
-    { printf '%s' "$name"; for arg in "$@"; do printf '\x1f%s' "$arg"; done; printf '\n'; } >> "$FAKE_LOG"
+    # One write a call: calls may run at once (preflight asks its questions in parallel).
+    record=$name
+    for arg in "$@"; do record+=$'\x1f'"$arg"; done
+    printf '%s\n' "$record" >> "$FAKE_LOG"
 fi
 if [ -n "${FAKE_TRACE:-}" ] && [ "$name" != sudo ]; then
     echo "begin $$ $line" >> "$FAKE_TRACE"
