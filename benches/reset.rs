@@ -563,11 +563,14 @@ fn write_report(figures: &[Figure], breakdown: &[String], notes: &[String]) {
     }
     md.push_str(
         "\n## How to reproduce\n\n```sh\nmake bench   # as root: sets up the engine (tests/e2e/setup.sh), then \
-         cargo bench --features e2e --bench reset\n```\n\nThe fixture is the end-to-end suite's \
+         cargo bench --features e2e --bench reset\n# one group, printed only: startup, overhead, scale or verification\n\
+         cargo bench --features e2e --bench reset -- overhead\n```\n\nThe fixture is the end-to-end suite's \
          (`tests/e2e/fixture.rs`). Start-up runs the release binary with `--dry-run` and no docker on \
          PATH; the overhead compares the tool's full reset with a script of the runbook's eight \
          commands and a 1-second `ps` polling loop (`BARE_RUNBOOK` in `benches/reset.rs`), in pairs \
-         run tool-bare, bare-tool, ..., on a fixture that sleeps nowhere (`FAST`); \
+         run tool-bare, bare-tool, ..., on a fixture that sleeps nowhere (`FAST`), and splits both \
+         into phases: the tool's at the step notes of its transcript, the script's at the first \
+         command of each step in its bash trace (`PS4` stamped with `EPOCHREALTIME`); \
          memory is the tool's own VmHWM sampled every 20 ms (docker's client processes are not the \
          tool); verification and health latency are read from the run's transcript and from \
          `docker events`.\n",

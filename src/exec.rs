@@ -279,7 +279,7 @@ impl Drop for FifoRead<'_> {
 
 impl Runner {
     fn finish<T>(&self, pending: Pending, consume: impl FnOnce(&mut dyn Read) -> Result<T>) -> Result<T> {
-        let Pending { display, watcher, errors, opened, _running, removed } = pending;
+        let Pending { display, watcher, errors, opened, _running: running, removed } = pending;
         let started = Instant::now();
         self.record(|t| t.command(&display));
         let fifo = &removed.0;
@@ -291,7 +291,7 @@ impl Runner {
         opened.store(true, Ordering::SeqCst);
         let lost = || anyhow::anyhow!("lost track of `{display}`");
         let status = watcher.join().map_err(|_| lost())?.map_err(|_| lost())?;
-        drop((_running, removed));
+        drop((running, removed));
         let errors = errors.join().unwrap_or_default();
         self.record(|t| {
             for line in errors.lines() {
