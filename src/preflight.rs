@@ -65,6 +65,7 @@ pub fn check_programs(euid: u32, host: &Host, problems: &mut Vec<String>) -> boo
 /// operator waits for them all before the plan shows: Compose's (version, configuration,
 /// containers, volumes), the share volume's size (a container), and systemd's and osism's.
 pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, terminal: bool, host: &Host) -> Findings {
+    let mut problems = Vec::new();
     let (docker, compose, share, (service, active), vault) = thread::scope(|scope| {
         let share = scope.spawn(|| {
             which::which("docker").is_ok().then(|| host.measure_share(&config.share_volume, &config.image))
@@ -79,34 +80,32 @@ pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, terminal: bool, h
             };
             (service, vault)
         });
-        let mut programs = Vec::new();
-        let docker = check_programs(euid, host, &mut programs);
-        let compose = compose_findings(config, docker, host);
+        let docker = check_programs(euid, host, &mut problems);
+        let compose = compose_findings(config, docker, host, &mut problems);
         let (service, vault) = joined(units);
-        ((docker, programs), compose, joined(share), service, vault)
+        (docker, compose, joined(share), service, vault)
     });
-    let (docker, mut problems) = docker;
-    let Compose { project, volumes: found, problems: compose_problems } = compose;
-    problems.extend(compose_problems);
+    let Compose { project, volumes } = compose;
     let name =
         project.as_ref().map_or_else(|| default_project_name(&config.project_directory), |p| p.name.clone());
-    let mut volumes = None;
-    if let Some(found) = found {
-        match found {
-            Ok((found, up)) => {
-                if active == Some(false) && !up.is_empty() {
-                    problems.push(format!(
-                        "the unit {} is not active, yet the project's containers run ({}): stopping it would \
-                         not stop the manager; name the unit that runs it with --service",
-                        service.unit,
-                        up.join(", ")
-                    ));
-                }
-                volumes = Some(found);
+    let volumes = match volumes {
+        Some(Ok((volumes, up))) => {
+            if active == Some(false) && !up.is_empty() {
+                problems.push(format!(
+                    "the unit {} is not active, yet the project's containers run ({}): stopping it would \
+                     not stop the manager; name the unit that runs it with --service",
+                    service.unit,
+                    up.join(", ")
+                ));
             }
-            Err(error) => problems.push(format!("{error:#}")),
+            Some(volumes)
         }
-    }
+        Some(Err(error)) => {
+            problems.push(format!("{error:#}"));
+            None
+        }
+        None => None,
+    };
     if let Some(project) = &project
         && !project.volumes.contains(&config.share_volume)
     {
@@ -162,11 +161,9 @@ fn joined<T>(handle: thread::ScopedJoinHandle<'_, T>) -> T {
 struct Compose {
     project: Option<Project>,
     volumes: Option<Result<(Volumes, Vec<String>)>>,
-    problems: Vec<String>,
 }
 
-fn compose_findings(config: &Config, docker: bool, host: &Host) -> Compose {
-    let mut problems = Vec::new();
+fn compose_findings(config: &Config, docker: bool, host: &Host, problems: &mut Vec<String>) -> Compose {
     let dir = &config.project_directory;
     let compose_file = COMPOSE_FILES.iter().map(|f| dir.join(f)).find(|f| f.is_file());
     if let Some(problem) =
@@ -188,7 +185,7 @@ fn compose_findings(config: &Config, docker: bool, host: &Host) -> Compose {
         None => None,
     };
     let volumes = project.as_ref().map(|project| project_volumes(dir, project, host));
-    Compose { project, volumes, problems }
+    Compose { project, volumes }
 }
 
 /// The volumes `down -v` deletes and keeps, and the services whose containers are up.
