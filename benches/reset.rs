@@ -4,7 +4,7 @@
 //! Figures, each against its target:
 //! 1. start-up: median wall time of `--dry-run` (50+ runs);
 //! 2. overhead: full reset by the tool against a shell script of the runbook's 8 commands plus a
-//!    1-second `ps` polling loop, on 20,000 files and 30 MB, in 5 pairs run tool-bare, bare-tool,
+//!    1-second `ps` polling loop, on 20,000 files and 30 MB, in 9 pairs run tool-bare, bare-tool,
 //!    ... so that neither side always goes first; the fixture gets healthy as fast as the engine
 //!    lets it, so that no sleep of the fixture's pads either side;
 //! 3. scale: the tool's peak resident memory and wall time with 1,000 and 100,000 files;
@@ -30,7 +30,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 const STARTUP_RUNS: usize = 100;
-const PAIRS: usize = 5;
+/// Pairs of overhead runs: the restore's tar (the same command on both sides) varies by several
+/// seconds from run to run on a disk as slow to create files as this one; more pairs steady the
+/// median of the differences.
+const PAIRS: usize = 9;
 /// The overhead runs' /share: the size the targets are set for.
 const OVERHEAD_SHARE: Share = Share { small_files: 20_000, big_file_bytes: 30 * 1000 * 1000 };
 /// No sleep of the fixture's own: its api is ready at once, and Compose starts as soon as the
@@ -489,25 +492,22 @@ fn phases_of_bare(trace: &str, since: f64, until: f64) -> [f64; 8] {
             trace
                 .lines()
                 .filter(|l| l.contains(needle))
-                .find_map(|l| {
-                    l.strip_prefix('+')?.trim_start_matches('+').split_whitespace().next()?.parse().ok()
-                })
+                .find_map(trace_stamp)
                 .unwrap_or_else(|| panic!("the trace shows {needle:?}"))
         })
         .collect();
     split(since, &starts, until)
 }
 
+/// The time stamp `PS4` puts before a traced command (`+ 1764147600.123456 cmd`, a `+` more for
+/// each level of command substitution).
+fn trace_stamp(line: &str) -> Option<f64> {
+    line.strip_prefix('+')?.trim_start_matches('+').split_whitespace().next()?.parse().ok()
+}
+
 /// How long the bare runbook's restore tar ran: from its trace line to the next one.
 fn restore_of_bare(trace: &str) -> f64 {
-    let stamps: Vec<(f64, &str)> = trace
-        .lines()
-        .filter_map(|l| {
-            let stamp =
-                l.strip_prefix('+')?.trim_start_matches('+').split_whitespace().next()?.parse().ok()?;
-            Some((stamp, l))
-        })
-        .collect();
+    let stamps: Vec<(f64, &str)> = trace.lines().filter_map(|l| Some((trace_stamp(l)?, l))).collect();
     let at = stamps.iter().position(|(_, l)| l.contains("tar -xzvf")).expect("the trace shows the restore");
     stamps[at + 1].0 - stamps[at].0
 }
