@@ -281,7 +281,10 @@ impl Runner {
     fn finish<T>(&self, pending: Pending, consume: impl FnOnce(&mut dyn Read) -> Result<T>) -> Result<T> {
         let Pending { display, watcher, errors, opened, _running: running, removed } = pending;
         let started = Instant::now();
-        self.record(|t| t.command(&display));
+        self.record(|t| {
+            t.note("started beside the step's command, the read-back below read nothing until now:");
+            t.command(&display);
+        });
         let fifo = &removed.0;
         let consumed =
             File::open(fifo).with_context(|| format!("cannot open the pipe {fifo}")).and_then(|reader| {

@@ -82,6 +82,27 @@ fn transcript_holds_every_command_with_status_and_output() {
     }
     assert!(log.contains("out| share/dir/deeper/empty"), "tar's file list is not in the log");
     assert!(log.contains("= exit status: 0 after"), "{log}");
+    // Each read-back of /share is recorded whole, where it reads: after its tar's status, with
+    // a note that it was started beside it.
+    let lines: Vec<&str> = log.lines().collect();
+    let read_backs: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("$ docker run") && lines[i].contains(".fifo"))
+        .collect();
+    assert_eq!(read_backs.len(), 2, "{log}");
+    for i in read_backs {
+        assert!(
+            lines[i - 1].ends_with(
+                "# started beside the step's command, the read-back below read nothing until now:"
+            ),
+            "{log}"
+        );
+        assert!(lines[i - 2].contains("= exit status: 0 after"), "{log}");
+        assert!(
+            lines[..i - 2].iter().rev().find(|l| l.contains(" $ ")).is_some_and(|l| l.contains(" tar -")),
+            "{log}"
+        );
+        assert!(lines[i + 1].contains("= exit status: 0 after"), "{log}");
+    }
 }
 
 #[test]
