@@ -80,7 +80,7 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     let config = checked_config(args, sources).or_exit(Code::Refused)?;
     let mut runner = Runner::new().or_exit(Code::Refused)?;
     if resume {
-        return resume_reset(&config, runner);
+        return resume_reset(&config, sources, runner);
     }
     if dry_run {
         let (inputs, problems) = survey(&config, today, &runner);
@@ -106,7 +106,7 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
 }
 
 /// Continues the unfinished reset recorded in the backup directory, with its own plan.
-fn resume_reset(config: &Config, mut runner: Runner) -> Result<(), Failure> {
+fn resume_reset(config: &Config, sources: &Sources, mut runner: Runner) -> Result<(), Failure> {
     let dir = &config.backup_dir;
     // Before the journal is read: a reset running now may be writing it.
     let _backups = lock::acquire(dir, Place::Backups)?;
@@ -133,6 +133,17 @@ fn resume_reset(config: &Config, mut runner: Runner) -> Result<(), Failure> {
         }
     };
     let mut journal = Journal::load(path).map_err(|error| untrusted_journal(path, error))?;
+    let changed = changed_options(&journal, config, sources);
+    if !changed.is_empty() {
+        return Err(Failure::new(
+            Code::Refused,
+            anyhow!(
+                "the reset recorded in {path} goes on with the plan it was approved with, but {}: drop \
+                 them, or give the recorded values",
+                changed.join("; ")
+            ),
+        ));
+    }
     let _project = lock::acquire(&journal.plan.project_directory, Place::Project)?;
     let mut problems = Vec::new();
     let euid = rustix::process::geteuid().as_raw();
@@ -145,6 +156,29 @@ fn resume_reset(config: &Config, mut runner: Runner) -> Result<(), Failure> {
     confirm::confirm(&journal.plan.project, config.yes).or_exit(Code::Refused)?;
     runner.record_into(Transcript::open(&journal.plan.log_path()).or_exit(Code::Refused)?);
     execute(&runner, &ui, &mut journal)
+}
+
+/// The options the operator gave again with `--resume` whose values are not the ones the
+/// recorded plan was made from: taking them silently would show a value the reset does not use.
+fn changed_options(journal: &Journal, config: &Config, sources: &Sources) -> Vec<String> {
+    let recorded = &journal.inputs.options;
+    let file = |f: &Option<Utf8PathBuf>| f.as_ref().map_or_else(|| "none".to_owned(), ToString::to_string);
+    [
+        ("project-directory", config.project_directory.to_string(), recorded.project_directory.to_string()),
+        ("service", config.service.clone().unwrap_or_default(), journal.inputs.facts.service.unit.clone()),
+        ("share-volume", config.share_volume.clone(), recorded.share_volume.clone()),
+        ("image", config.image.clone(), recorded.image.clone()),
+        (
+            "health-timeout",
+            config.health_timeout.as_secs().to_string(),
+            recorded.health_timeout_s.to_string(),
+        ),
+        ("vault-password-file", file(&config.vault_password_file), file(&recorded.vault_password_file)),
+    ]
+    .into_iter()
+    .filter(|(long, given, recorded)| sources.given(long) && given != recorded)
+    .map(|(long, given, recorded)| format!("{} {given} is not the recorded {recorded}", sources.name(long)))
+    .collect()
 }
 
 /// Refuses a journal that is not as the tool wrote it, saying how to finish by hand.

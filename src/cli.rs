@@ -35,7 +35,8 @@ pub struct Args {
     pub yes: bool,
 
     /// Continue an interrupted reset from the journal in the backup directory: same plan, same
-    /// date, from the step that did not finish.
+    /// date, from the step that did not finish. Options that shape the plan, if given, must have
+    /// their recorded values.
     #[arg(long, conflicts_with = "dry_run")]
     pub resume: bool,
 
@@ -109,9 +110,16 @@ pub struct Args {
 pub struct Sources {
     /// `(long option, environment variable)` of each option set through the environment.
     from_env: Vec<(String, String)>,
+    /// Long names of the options the operator set, on the command line or in the environment.
+    given: Vec<String>,
 }
 
 impl Sources {
+    /// Whether the operator set `--LONG`, rather than leaving it to its default.
+    pub fn given(&self, long: &str) -> bool {
+        self.given.iter().any(|g| g == long)
+    }
+
     /// `--LONG`, or the environment variable that set it, for messages.
     pub fn name(&self, long: &str) -> String {
         match self.from_env.iter().find(|(l, _)| l == long) {
@@ -147,13 +155,19 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<(Args, Sources)
     };
     let mut matches = Args::command().try_get_matches_from(&argv).map_err(stop)?;
     // Asked before the values are taken out of `matches`, which forgets their sources then.
+    let source = |arg: &clap::Arg| matches.value_source(arg.get_id().as_str());
     let from_env = Args::command()
         .get_arguments()
-        .filter(|arg| matches.value_source(arg.get_id().as_str()) == Some(ValueSource::EnvVariable))
+        .filter(|arg| source(arg) == Some(ValueSource::EnvVariable))
         .filter_map(|arg| Some((arg.get_long()?.to_owned(), arg.get_env()?.to_string_lossy().into_owned())))
         .collect();
+    let given = Args::command()
+        .get_arguments()
+        .filter(|arg| matches!(source(arg), Some(ValueSource::CommandLine | ValueSource::EnvVariable)))
+        .filter_map(|arg| Some(arg.get_long()?.to_owned()))
+        .collect();
     let args = Args::from_arg_matches_mut(&mut matches).map_err(stop)?;
-    Ok((args, Sources { from_env }))
+    Ok((args, Sources { from_env, given }))
 }
 
 /// The option as clap shows it and its environment variable, when an invalid value came from
@@ -216,7 +230,8 @@ Exit codes:
   0    the reset finished (or the dry run was shown)
   1    a step failed; the archive is kept, resume with --resume
   2    refused before changing anything (bad input, failed preflight, no confirmation,
-       an unfinished reset to resume first, a journal not as the tool wrote it)
+       an unfinished reset to resume first, a journal not as the tool wrote it, options
+       given with --resume that are not the recorded ones)
   3    another reset of this manager, or from this backup directory, is running
   130  stopped by Ctrl-C (SIGINT) between commands; resume with --resume
   143  stopped by SIGTERM between commands; resume with --resume

@@ -107,3 +107,34 @@ fn resume_takes_the_lock_before_it_reads_the_journal() {
     assert!(!text.contains("move it away"), "{text}");
     assert!(first.wait().unwrap().success());
 }
+
+/// A resumed reset keeps its recorded plan; an option given again must agree with it, else the
+/// operator would believe a value the reset does not use. The same value, or none, goes on.
+#[test]
+fn resume_refuses_options_that_differ_from_the_recorded_plan() {
+    let world = World::new();
+    let out = world.run(&["--yes", "--health-timeout", "600"], &[("FAKE_FAIL", "* down -v")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    world.clear_calls();
+
+    let out = world.run(&["--resume", "--yes", "--health-timeout", "30", "--image", "busybox:1.36"], &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--health-timeout 30 is not the recorded 600"), "{err}");
+    assert!(err.contains("--image busybox:1.36 is not the recorded busybox"), "{err}");
+    assert!(err.contains("drop them, or give the recorded values"), "{err}");
+    assert!(world.runbook_calls().is_empty(), "ran {:?}", world.runbook_calls());
+
+    let out = world.run(&["--resume", "--yes"], &[("OSISM_MANAGER_RESET_SERVICE", "manager.service")]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("OSISM_MANAGER_RESET_SERVICE (--service) manager.service is not the recorded docker-compose@manager.service"),
+        "{err}"
+    );
+    assert!(world.runbook_calls().is_empty(), "ran {:?}", world.runbook_calls());
+
+    let out = world.run(&["--resume", "--yes", "--health-timeout", "600", "--image", "busybox"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(world.journal()["finished"].as_bool().unwrap());
+}
