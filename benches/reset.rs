@@ -169,8 +169,8 @@ fn overhead(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>) {
             let out = fixture.run(&["--yes", "--backup-dir", &backup], &FAST);
             let took = started.elapsed().as_secs_f64();
             assert!(out.status.success(), "tool: {}", String::from_utf8_lossy(&out.stderr));
-            latencies.push(health_latency(events, &backup));
             let log = transcript(&backup);
+            latencies.push(health_latency(events, &log));
             tool_phases.push(phases_of_tool(&log, since, since + took));
             tool_restores.push(command_duration(&log, "tar -xzvf"));
             took
@@ -385,25 +385,15 @@ fn health_events() -> Child {
 }
 
 /// Seconds from the moment there was something to detect (the last `healthy` event, or the
-/// start of step 6 if everything was healthy before) to the tool's runbook `ps`.
-fn health_latency(mut events: Child, backup_dir: &str) -> f64 {
+/// start of step 6 if everything was healthy before) to the tool's runbook `ps`, in its `log`.
+fn health_latency(mut events: Child, log: &str) -> f64 {
     let _ = events.kill();
     let lines: Vec<String> =
         BufReader::new(events.stdout.take().unwrap()).lines().map_while(Result::ok).collect();
     let _ = events.wait();
-    let log = transcript(backup_dir);
-    let moved_on = log
-        .lines()
-        .find(|l| l.contains(" $ docker compose") && l.ends_with(" ps"))
-        .and_then(|l| OffsetDateTime::parse(l.split(' ').next()?, &Rfc3339).ok())
-        .expect("the log holds the runbook's ps");
-    let moved_on = moved_on.unix_timestamp_nanos();
-    let waiting_from = log
-        .lines()
-        .find(|l| l.contains(" # step 6:"))
-        .and_then(|l| OffsetDateTime::parse(l.split(' ').next()?, &Rfc3339).ok())
-        .expect("the log notes step 6")
-        .unix_timestamp_nanos();
+    let moved_on =
+        logged_at(log, "the runbook's ps", |l| l.contains(" $ docker compose") && l.ends_with(" ps"));
+    let waiting_from = logged_at(log, "step 6", |l| l.contains(" # step 6:"));
     let healthy = lines
         .iter()
         .filter(|l| l.ends_with("health_status: healthy"))
@@ -473,15 +463,22 @@ fn epoch_seconds() -> f64 {
 
 /// Splits a tool run from `since` to `until` at its transcript's step notes.
 fn phases_of_tool(log: &str, since: f64, until: f64) -> [f64; 8] {
-    let at = |needle: &str| {
-        log.lines()
-            .find(|l| l.contains(needle))
-            .and_then(|l| OffsetDateTime::parse(l.split(' ').next()?, &Rfc3339).ok())
-            .map(|t| t.unix_timestamp_nanos() as f64 / 1e9)
-            .unwrap_or_else(|| panic!("the log notes {needle:?}"))
-    };
-    let starts: Vec<f64> = (1..=7).map(|n| at(&format!(" # step {n}: "))).collect();
+    let starts: Vec<f64> = (1..=7)
+        .map(|n| {
+            let note = format!(" # step {n}: ");
+            logged_at(log, &note, |l| l.contains(&note)) as f64 / 1e9
+        })
+        .collect();
     split(since, &starts, until)
+}
+
+/// The time stamp (Unix nanoseconds) of the transcript's first line that `matches`: `what`.
+fn logged_at(log: &str, what: &str, matches: impl Fn(&str) -> bool) -> i128 {
+    log.lines()
+        .find(|l| matches(l))
+        .and_then(|l| OffsetDateTime::parse(l.split(' ').next()?, &Rfc3339).ok())
+        .unwrap_or_else(|| panic!("the log shows {what}"))
+        .unix_timestamp_nanos()
 }
 
 /// Splits a bare run from `since` to `until` at the traced first command of each step.
