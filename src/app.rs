@@ -5,7 +5,6 @@
 //! problems, asks for consent, and hands the plan to the executor.
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
@@ -29,15 +28,16 @@ use crate::{confirm, generate, lock, out, plugin, preflight, render, signals, ve
 /// Runs the tool. `today` is read by `main` before any thread exists (see `main.rs`).
 pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     let argv: Vec<OsString> = argv.into_iter().collect();
-    let (args, sources) = match cli::parse(argv.iter().cloned()) {
-        Ok(parsed) => parsed,
-        Err(stop) => return stopped(&stop, cli::wants_json(&argv)),
-    };
-    // NO_COLOR wins over everything, CLICOLOR_FORCE included (https://no-color.org).
+    // NO_COLOR wins over everything, CLICOLOR_FORCE included (https://no-color.org); decided
+    // before parsing, as help and usage errors are printed from there.
     if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         console::set_colors_enabled(false);
         console::set_colors_enabled_stderr(false);
     }
+    let (args, sources) = match cli::parse(argv.iter().cloned()) {
+        Ok(parsed) => parsed,
+        Err(stop) => return stopped(&stop, cli::wants_json(&argv)),
+    };
     let json = args.output == Output::Json;
     match run(today, args, &sources) {
         Ok(()) => ExitCode::SUCCESS,
@@ -55,12 +55,12 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// Ends the run where parsing stopped it: help and version on stdout (exit 0), a usage error on
 /// stderr (exit 2), followed by a `failed` event when JSON output was asked for.
 fn stopped(stop: &cli::Stop, json: bool) -> ExitCode {
+    // console's verdict: a terminal (or CLICOLOR_FORCE), and not NO_COLOR.
     if stop.exit_code == 0 {
-        out::text(&stop.styled);
+        out::text(if console::colors_enabled() { &stop.styled } else { &stop.text });
         return ExitCode::SUCCESS;
     }
-    let terminal = std::io::stderr().is_terminal();
-    out::text_err(if terminal { &stop.styled } else { &stop.text });
+    out::text_err(if console::colors_enabled_stderr() { &stop.styled } else { &stop.text });
     if json {
         let error = stop.text.lines().next().unwrap_or_default().trim_start_matches("error: ");
         Ui::new(json).event(&Event::Failed { exit_code: Code::Refused as u8, error });

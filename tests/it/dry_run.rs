@@ -235,3 +235,21 @@ fn dry_run_with_every_option_set() {
         "non_default",
     );
 }
+
+/// Help and version go to a pipe (or a pager) as plain text, and never in colour under
+/// `NO_COLOR`; colour only where it is asked for (`CLICOLOR_FORCE`), which shows the check bites.
+#[test]
+fn help_and_version_are_plain_in_a_pipe_and_under_no_color() {
+    let world = World::new();
+    for args in [&["--help"][..], &["-h"], &["--version"]] {
+        let piped = world.command(args).env_remove("NO_COLOR").output().unwrap();
+        let no_color = world.command(args).env("NO_COLOR", "1").env("CLICOLOR_FORCE", "1").output().unwrap();
+        for (out, how) in [(&piped, "into a pipe"), (&no_color, "with NO_COLOR=1")] {
+            assert_eq!(out.status.code(), Some(0), "{args:?} {how}: {}", stderr(out));
+            assert!(!stdout(out).contains('\x1b'), "{args:?} {how} printed escape codes: {:?}", stdout(out));
+        }
+    }
+    let forced =
+        world.command(&["--help"]).env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1").output().unwrap();
+    assert!(stdout(&forced).contains('\x1b'), "CLICOLOR_FORCE=1 gave no colour: {}", stdout(&forced));
+}
