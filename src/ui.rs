@@ -1,9 +1,10 @@
 //! What the run tells the operator: step headers, echoed command lines, condensed progress,
 //! and, with `--output json`, one JSON event per line for pipelines.
 //!
-//! In JSON mode stdout carries the events and nothing else; human text goes to stderr. On a
-//! terminal progress is a spinner; elsewhere (CI logs, pipes) a plain line at most every ten
-//! seconds. Colour follows `console`: off for non-terminals and under `NO_COLOR`.
+//! In JSON mode stdout carries the events and nothing else; human text goes to stderr. Progress
+//! is a spinner where it is drawn, on a terminal's standard error; elsewhere (CI logs, pipes,
+//! `2>file`) a plain line at once and then at most every ten seconds. Colour follows `console`:
+//! off for non-terminals and under `NO_COLOR`.
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -61,16 +62,14 @@ pub enum Event<'a> {
 }
 
 pub struct Ui {
-    /// Whoever reads the human text sits at a terminal.
-    terminal: bool,
+    /// Standard error, where indicatif draws the spinner, is a terminal.
+    spinner: bool,
     json: bool,
 }
 
 impl Ui {
     pub fn new(json: bool) -> Ui {
-        let human_is_terminal =
-            if json { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() };
-        Ui { terminal: human_is_terminal, json }
+        Ui { spinner: std::io::stderr().is_terminal(), json }
     }
 
     pub fn say(&self, text: &str) {
@@ -110,7 +109,7 @@ impl Ui {
 
     /// Progress that updates in place on a terminal and prints now and then elsewhere.
     pub fn progress(&self) -> Progress<'_> {
-        let bar = self.terminal.then(|| {
+        let bar = self.spinner.then(|| {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
                 ProgressStyle::with_template("    {spinner} {msg} ({elapsed})").expect("a valid template"),
@@ -118,14 +117,15 @@ impl Ui {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        Progress { ui: self, bar, last_plain: Instant::now() }
+        Progress { ui: self, bar, last_plain: None }
     }
 }
 
 pub struct Progress<'a> {
     ui: &'a Ui,
     bar: Option<ProgressBar>,
-    last_plain: Instant,
+    /// When the last plain line was printed; `None` before the first.
+    last_plain: Option<Instant>,
 }
 
 impl Progress<'_> {
@@ -133,8 +133,8 @@ impl Progress<'_> {
     pub fn update(&mut self, message: impl FnOnce() -> String) {
         match &self.bar {
             Some(bar) => bar.set_message(message()),
-            None if self.last_plain.elapsed() >= PLAIN_EVERY => {
-                self.last_plain = Instant::now();
+            None if self.last_plain.is_none_or(|at| at.elapsed() >= PLAIN_EVERY) => {
+                self.last_plain = Some(Instant::now());
                 self.ui.say(&format!("    {}", message()));
             }
             None => {}

@@ -81,3 +81,25 @@ fn a_backup_directory_the_operator_cannot_write_is_refused() {
     assert!(stderr(&out).contains("is not writable"), "{}", stderr(&out));
     assert!(world.runbook_calls().is_empty());
 }
+
+/// The spinner draws on standard error; with that sent to a file at a terminal, progress still
+/// shows on the terminal, as plain lines, the first one at once.
+#[test]
+fn progress_shows_at_a_terminal_whose_stderr_goes_to_a_file() {
+    let world = World::new();
+    let err = world.path().join("stderr");
+    let argv = [env!("CARGO_BIN_EXE_osism-manager-reset"), "--yes"].map(String::from);
+    let line = format!("{} 2>{}", quote::join(&argv), quote::join(&[err.display().to_string()]));
+    let mut script = world.in_world("/usr/bin/script");
+    script
+        .args(["--quiet", "--return", "--command", &line, "/dev/null"])
+        .env("SHELL", "/bin/sh")
+        .env("FAKE_SHARE_LATE", "10");
+    let out = script.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), fs::read_to_string(&err).unwrap());
+    assert!(
+        stdout(&out).contains("waiting for Compose to create manager_share"),
+        "no progress on the terminal: {}",
+        stdout(&out)
+    );
+}
