@@ -101,16 +101,46 @@ const SYSTEM_TOOLS: [&str; 25] = [
     "mv", "readlink", "rm", "sed", "sleep", "sort", "tail", "tar", "touch", "tr", "truncate", "wc",
 ];
 
-/// Calls that only ask and change nothing: they are not runbook commands.
+/// Calls that only ask and change nothing, in the exact shapes the tool asks them: anything
+/// else (`docker volume rm`, `docker kill`, a `docker run` that mounts /share writable) is a
+/// change, and "nothing ran" assertions see it.
 pub fn is_query(argv: &[String]) -> bool {
     let words: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let read_only_share =
+        |mount: &str| mount.starts_with("source=") && mount.ends_with(",target=/share,readonly");
     match words.as_slice() {
-        ["systemctl", "is-active" | "is-enabled", ..] => true,
-        ["docker", "compose", "version", ..] | ["docker", "volume", ..] => true,
-        ["docker", "compose", "--project-directory", _, "config", ..] => true,
-        ["docker", "compose", "--project-directory", _, "ps", "--all", ..] => true,
-        ["docker", "inspect", ..] | ["osism", "vault", "check", ..] => true,
-        ["docker", "run", ..] => words.iter().any(|w| w.ends_with(",readonly")),
+        ["systemctl", "is-active" | "is-enabled" | "is-failed", "--quiet", _] => true,
+        ["docker", "compose", "version", "--short"] => true,
+        ["docker", "compose", "--project-directory", _, "config", "--format", "json"] => true,
+        ["docker", "compose", "--project-directory", _, "ps", "--all", "--format", "json"] => true,
+        ["docker", "inspect", ids @ ..] => !ids.is_empty() && ids.iter().all(|id| !id.starts_with('-')),
+        ["docker", "volume", "ls", "--quiet"] => true,
+        ["docker", "volume", "ls", "--quiet", "--filter", filter] => filter.starts_with("label="),
+        ["docker", "volume", "inspect", volume] => !volume.starts_with('-'),
+        ["docker", "volume", "inspect", "--format", _, volume] => !volume.starts_with('-'),
+        ["docker", "ps", "--quiet", "--filter", "volume=/backup", "--filter", ancestor] => {
+            ancestor.starts_with("ancestor=")
+        }
+        ["docker", "run", "--rm", "--network", "none", "--mount", mount, _, "sh", "-c", script] => {
+            read_only_share(mount) && *script == "find /share | wc -l && du -sk /share"
+        }
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--mount",
+            mount,
+            "--volume",
+            _,
+            _,
+            "tar",
+            "-cf",
+            fifo,
+            "/share",
+        ] => read_only_share(mount) && *fifo == "/backup/.osism-manager-reset-share.fifo",
+        ["osism", "vault", "check", "--format", "script"] => true,
         _ => false,
     }
 }
@@ -349,5 +379,33 @@ impl OutputRetrying for Command {
             }
         }
         panic!("{self:?} stayed busy")
+    }
+}
+
+/// The shapes are exact: a change dressed like a query is still a change.
+#[test]
+fn state_changes_are_never_taken_for_queries() {
+    let argv = |line: &str| shlex::split(line).unwrap();
+    for change in [
+        "docker volume rm manager_share",
+        "docker volume create manager_share",
+        "docker volume prune --force",
+        "docker volume inspect --format x manager_share extra",
+        "docker kill c0ffee01",
+        "docker rm --force c0ffee01",
+        "docker run --rm --network none --mount source=manager_share,target=/share busybox sh -c 'rm -rf /share'",
+        "docker run --rm --network none --mount source=manager_share,target=/share,readonly busybox sh -c 'rm -rf /x'",
+        "systemctl stop manager.service",
+        "osism set vault password",
+        "docker compose --project-directory /opt/manager down -v",
+    ] {
+        assert!(!is_query(&argv(change)), "{change} was taken for a query");
+    }
+    for query in [
+        "docker volume inspect --format '{{ index .Labels \"com.docker.compose.project\" }}' manager_share",
+        "docker run --rm --network none --mount source=manager_share,target=/share,readonly busybox sh -c 'find /share | wc -l && du -sk /share'",
+        "systemctl is-active --quiet manager.service",
+    ] {
+        assert!(is_query(&argv(query)), "{query} was taken for a change");
     }
 }
