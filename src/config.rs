@@ -27,6 +27,8 @@ pub struct Config {
     pub health_timeout: Duration,
     /// Piped into `osism set vault password`; never read by the tool.
     pub vault_password_file: Option<Utf8PathBuf>,
+    /// Which options the environment set, for naming them in messages.
+    pub sources: Sources,
 }
 
 impl Config {
@@ -60,6 +62,7 @@ impl Config {
                 Some(file) => Some(absolute(file, cwd, &name("vault-password-file"))?),
                 None => None,
             },
+            sources: sources.clone(),
         })
     }
 }

@@ -24,6 +24,15 @@ pub struct Project {
     pub name: String,
     /// Real names of the named volumes, external ones left out: what `down -v` removes.
     pub volumes: Vec<String>,
+    /// The named volumes its services mount at /share (real names), each with those services.
+    pub share_mounts: Vec<ShareMount>,
+}
+
+/// A named volume mounted at /share, and the services that mount it there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareMount {
+    pub volume: String,
+    pub services: Vec<String>,
 }
 
 /// What the share volume holds, counted inside a container.
@@ -56,7 +65,23 @@ impl<'a> Host<'a> {
         struct Model {
             name: String,
             #[serde(default)]
+            services: BTreeMap<String, Service>,
+            #[serde(default)]
             volumes: BTreeMap<String, Volume>,
+        }
+        #[derive(Deserialize)]
+        struct Service {
+            #[serde(default)]
+            volumes: Vec<Mount>,
+        }
+        #[derive(Deserialize)]
+        struct Mount {
+            #[serde(rename = "type", default)]
+            kind: String,
+            #[serde(default)]
+            source: String,
+            #[serde(default)]
+            target: String,
         }
         #[derive(Deserialize)]
         struct Volume {
@@ -76,15 +101,31 @@ impl<'a> Host<'a> {
         ensure!(out.success, "`docker compose config` failed in {dir}: {}", first_line(&out.stderr));
         let model: Model =
             serde_json::from_str(&out.stdout).context("`docker compose config` printed no project name")?;
+        let real_name =
+            |key: &str, v: &Volume| v.name.clone().unwrap_or_else(|| format!("{}_{key}", model.name));
         let mut volumes: Vec<String> = model
             .volumes
-            .into_iter()
+            .iter()
             // `external: true`, or the older `external: {name: ...}`.
             .filter(|(_, v)| matches!(v.external, serde_json::Value::Null | serde_json::Value::Bool(false)))
-            .map(|(key, v)| v.name.unwrap_or_else(|| format!("{}_{key}", model.name)))
+            .map(|(key, v)| real_name(key, v))
             .collect();
         volumes.sort();
-        Ok(Project { name: model.name, volumes })
+        let mut share_mounts: Vec<ShareMount> = Vec::new();
+        for (service, mount) in
+            model.services.iter().flat_map(|(s, def)| def.volumes.iter().map(move |m| (s, m)))
+        {
+            let Some(declared) = model.volumes.get(&mount.source) else { continue };
+            if mount.kind != "volume" || mount.target.trim_end_matches('/') != "/share" {
+                continue;
+            }
+            let volume = real_name(&mount.source, declared);
+            match share_mounts.iter_mut().find(|m| m.volume == volume) {
+                Some(known) => known.services.push(service.clone()),
+                None => share_mounts.push(ShareMount { volume, services: vec![service.clone()] }),
+            }
+        }
+        Ok(Project { name: model.name, volumes, share_mounts })
     }
 
     /// The containers of the project, running or not (`docker compose ps --all`).

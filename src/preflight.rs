@@ -12,7 +12,7 @@ use camino::Utf8Path;
 use rustix::fs::{Access, access, statvfs};
 
 use crate::config::Config;
-use crate::inspect::{Host, Project, ShareSize};
+use crate::inspect::{Host, Project, ShareMount, ShareSize};
 use crate::journal::Journal;
 use crate::plan::{Service, Vault, VaultState, Volumes};
 use crate::{lock, service, vault};
@@ -106,16 +106,8 @@ pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, terminal: bool, h
         }
         None => None,
     };
-    if let Some(project) = &project
-        && !project.volumes.contains(&config.share_volume)
-    {
-        problems.push(format!(
-            "--share-volume {} is not a volume of the compose project {:?}, whose volumes are {}: \
-             name the one mounted at /share",
-            config.share_volume,
-            project.name,
-            if project.volumes.is_empty() { "none".to_owned() } else { project.volumes.join(", ") }
-        ));
+    if let Some(project) = &project {
+        problems.extend(share_volume_problem(config, project));
     }
     // Without a working Compose the engine is likely not answering either: that problem is
     // listed already, and a failed measurement would only repeat it.
@@ -249,6 +241,33 @@ fn check_backup_dir(
                 mib(needed)
             ));
         }
+    }
+}
+
+/// What is wrong with the share volume the options name: it must be the named volume the
+/// project's services mount at /share, or the backup archives another volume and `down -v`
+/// deletes /share unsaved.
+fn share_volume_problem(config: &Config, project: &Project) -> Option<String> {
+    let option = config.sources.name("share-volume");
+    let given = &config.share_volume;
+    let mounted = |m: &ShareMount| format!("{} (mounted by {})", m.volume, m.services.join(", "));
+    match project.share_mounts.as_slice() {
+        [] => Some(format!(
+            "no volume of the compose project {:?} is mounted at /share, so it is not an OSISM manager: \
+             point --project-directory at the manager's directory",
+            project.name
+        )),
+        [one] if &one.volume == given => None,
+        [one] => Some(format!(
+            "{option} {given} is not the volume the manager mounts at /share: that is {}; drop the option \
+             or name that volume",
+            mounted(one)
+        )),
+        many if many.iter().any(|m| &m.volume == given) => None,
+        many => Some(format!(
+            "{option} {given} is not a volume the manager mounts at /share: those are {}",
+            many.iter().map(mounted).collect::<Vec<_>>().join("; ")
+        )),
     }
 }
 

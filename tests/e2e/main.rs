@@ -157,7 +157,15 @@ fn a_share_volume_or_unit_that_is_not_the_managers_changes_nothing() {
     assert!(other.status.success());
     let before = fixture.share_listing();
     for (args, needle) in [
-        (&["--yes", "--share-volume", "omr-e2e-other-share"][..], "is not a volume of the compose project"),
+        (
+            &["--yes", "--share-volume", "omr-e2e-other-share"][..],
+            "is not the volume the manager mounts at /share: that is manager_share",
+        ),
+        (
+            &["--yes", "--share-volume", "manager_mariadb"],
+            "manager_mariadb is not the volume the manager mounts at /share: that is manager_share \
+             (mounted by osism-ansible, osismclient)",
+        ),
         (
             &["--yes", "--service", "docker-compose@manager.service"],
             "is not active, yet the project's containers run",

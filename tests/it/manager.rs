@@ -226,8 +226,7 @@ fn a_share_volume_that_is_not_the_projects_is_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(
-            "--share-volume other_share is not a volume of the compose project \"manager\", whose volumes are \
-             manager_mariadb, manager_share"
+            "--share-volume other_share is not the volume the manager mounts at /share: that is manager_share"
         ),
         "{}",
         stderr(&out)
@@ -302,4 +301,46 @@ fn at_a_terminal_the_operator_types_the_password_into_osisms_own_prompt() {
     );
     assert_eq!(redis_password(&world).as_deref(), Some(PASSWORD), "the typing did not reach osism");
     assert!(!written_by_the_tool(&world).contains(PASSWORD), "the password is in the tool's files");
+}
+
+/// A stale variable or a typo naming another volume of the project would archive that one and
+/// let `down -v` delete /share unsaved: the share volume is the one the services mount at /share.
+#[test]
+fn a_share_volume_that_is_not_mounted_at_share_is_refused() {
+    let world = World::new();
+    let before = world.share_listing();
+    for (args, env) in [
+        (&["--yes", "--share-volume", "manager_mariadb"][..], &[][..]),
+        (&["--yes"], &[("OSISM_MANAGER_RESET_SHARE_VOLUME", "manager_mariadb")]),
+    ] {
+        let out = world.run(args, env);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {err}");
+        assert!(
+            err.contains(
+                "manager_mariadb is not the volume the manager mounts at /share: that is manager_share \
+                 (mounted by osism-ansible, osismclient)"
+            ),
+            "{err}"
+        );
+        assert!(world.runbook_calls().is_empty(), "ran {:?}", world.runbook_calls());
+    }
+    assert!(
+        stderr(&world.run(&["--yes"], &[("OSISM_MANAGER_RESET_SHARE_VOLUME", "manager_mariadb")]))
+            .contains("OSISM_MANAGER_RESET_SHARE_VOLUME (--share-volume) manager_mariadb")
+    );
+    assert_eq!(world.share_listing(), before);
+    let volumes = fs::read_to_string(world.state().join("volumes")).unwrap();
+    assert!(volumes.contains("manager_share") && volumes.contains("manager_mariadb"), "{volumes}");
+}
+
+#[test]
+fn a_project_that_mounts_no_volume_at_share_is_refused() {
+    let world = World::new();
+    world.set_state("mounts", "mariadb mariadb /var/lib/mysql\nredis - /data\n");
+    let out = world.run(&["--yes"], &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no volume of the compose project \"manager\" is mounted at /share"), "{err}");
+    assert!(world.runbook_calls().is_empty(), "ran {:?}", world.runbook_calls());
 }

@@ -169,6 +169,10 @@ impl World {
         fs::write(world.project().join("compose.yaml"), "services: {}\n").unwrap();
         // As on a manager since 2024: share and mariadb named, redis's /data anonymous.
         world.set_state("declared", "manager_mariadb\nmanager_share\n");
+        world.set_state(
+            "mounts",
+            "mariadb mariadb /var/lib/mysql\nredis - /data\nosism-ansible share /share\nosismclient share /share\n",
+        );
         world.set_state("anonymous", &format!("redis {REDIS_DATA}\n"));
         world.set_state("volumes", &format!("manager_mariadb\nmanager_share\n{REDIS_DATA}\n"));
         world.set_state("labelled", "manager_mariadb\nmanager_share\n");

@@ -4,6 +4,8 @@
 # (fields split by \x1f) and models the manager in $FAKE_STATE:
 #   share/     the share volume's contents (the volume exists while the directory does)
 #   declared   the named volumes the compose file declares (real names), one a line
+#   mounts     "SERVICE SOURCE TARGET" lines: the services' volume mounts as `docker compose
+#              config` lists them (SOURCE is the volume's key, "-" for an anonymous volume)
 #   anonymous  "SERVICE VOLUME" lines: anonymous volumes of the project's containers (redis /data)
 #   volumes    every volume the engine holds; labelled: those with the project's label
 #   up         present while the manager's containers run (the unit starts and stops them)
@@ -135,8 +137,25 @@ next_ps() {
 }
 
 config_json() {
-    printf '{"name":"manager","services":{},"volumes":{'
-    local volume sep=""
+    printf '{"name":"manager","services":{'
+    local service source target sep="" last=""
+    while read -r service source target; do
+        [ -n "$service" ] || continue
+        if [ "$service" != "$last" ]; then
+            [ -n "$last" ] && printf ']}'
+            printf '%s"%s":{"image":"busybox","volumes":[' "$sep" "$service"; sep=, ; last=$service; msep=""
+        fi
+        if [ "$source" = - ]; then
+            printf '%s{"type":"volume","target":"%s","volume":{}}' "$msep" "$target"
+        else
+            printf '%s{"type":"volume","source":"%s","target":"%s","volume":{}}' "$msep" "$source" "$target"
+        fi
+        msep=,
+    done < <(sort "$state/mounts" 2>/dev/null)
+    [ -n "$last" ] && printf ']}'
+    printf '},"volumes":{'
+    local volume
+    sep=""
     while read -r volume; do
         [ -n "$volume" ] && printf '%s"%s":{"name":"%s"}' "$sep" "${volume#manager_}" "$volume" && sep=,
     done < "$state/declared"
