@@ -17,13 +17,12 @@ use crate::config::Config;
 use crate::exec::Runner;
 use crate::inspect::Host;
 use crate::journal::Journal;
-use crate::lock::Place;
 use crate::outcome::{Code, Failure, OrExit};
 use crate::plan::{self, Facts, Inputs, Plan};
 use crate::reset::Reset;
 use crate::transcript::Transcript;
 use crate::ui::{Event, Ui};
-use crate::{confirm, generate, lock, out, plugin, preflight, render, signals, verify};
+use crate::{confirm, generate, lock, out, plugin, preflight, registry, render, signals, verify};
 
 /// Runs the tool. `today` is read by `main` before any thread exists (see `main.rs`).
 pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
@@ -87,8 +86,7 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
         show(&plan::build(&inputs), &problems, config.output);
         return Ok(());
     }
-    let _backups = lock::acquire(&config.backup_dir, Place::Backups)?;
-    let _project = lock::acquire(&config.project_directory, Place::Project)?;
+    let _lock = lock::acquire(&config.project_directory)?;
     let ui = Ui::new(config.output == Output::Json);
     ui.say("Checking the manager before anything changes ...");
     let (inputs, problems) = survey(&config, today, &runner);
@@ -102,51 +100,66 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     // Preflight's queries ran before there was a log to keep; what they found goes in it.
     runner.note(&format!("preflight passed:\n{}{}", render::summary(&plan), render::volumes(&plan)));
     let mut journal = Journal::create(inputs).or_exit(Code::Refused)?;
+    if let Err(error) = registry::record(&journal, euid()) {
+        journal.abandon();
+        return Err(Failure::new(Code::Refused, error.context("nothing was changed")));
+    }
     execute(&runner, &ui, &mut journal)
 }
 
-/// Continues the unfinished reset recorded in the backup directory, with its own plan.
+/// Continues the unfinished reset of this manager, found wherever it was started (the registry)
+/// or in the backup directory, with its own plan.
 fn resume_reset(config: &Config, sources: &Sources, mut runner: Runner) -> Result<(), Failure> {
-    let dir = &config.backup_dir;
-    // Before the journal is read: a reset running now may be writing it.
-    let _backups = lock::acquire(dir, Place::Backups)?;
-    let journals = Journal::unfinished_in(dir).or_exit(Code::Refused)?;
-    let path = match journals.as_slice() {
+    let euid = euid();
+    let refused = |error: anyhow::Error| Failure::new(Code::Refused, error);
+    // Before any journal is read: a reset of this manager running now may be writing one.
+    let _lock = lock::acquire(&config.project_directory)?;
+    let mut found =
+        registry::unfinished(&config.project_directory, &config.backup_dir, euid).map_err(refused)?;
+    if sources.given("backup-dir") {
+        found.retain(|f| f.backup_dir() == config.backup_dir);
+    }
+    let unfinished = match found.as_slice() {
         [] => {
-            return Err(Failure::new(
-                Code::Refused,
-                anyhow!(
-                    "no unfinished reset is recorded in {dir}: nothing to resume (pick the directory with --backup-dir)"
-                ),
-            ));
+            return Err(refused(anyhow!(
+                "no unfinished reset of the manager in {} is recorded in {} or in {}: nothing to resume",
+                config.project_directory,
+                registry::state_dir(),
+                config.backup_dir
+            )));
         }
         [one] => one,
         many => {
-            let names: Vec<String> = many.iter().map(ToString::to_string).collect();
-            return Err(Failure::new(
-                Code::Refused,
-                anyhow!(
-                    "several unfinished resets are recorded in {dir} ({}): keep only the one to resume",
-                    names.join(", ")
-                ),
-            ));
+            let names: Vec<String> = many.iter().map(|f| f.journal.to_string()).collect();
+            return Err(refused(anyhow!(
+                "several unfinished resets of this manager are recorded ({}): name the one to resume by its \
+                 directory with --backup-dir",
+                names.join(", ")
+            )));
         }
     };
+    let path = &unfinished.journal;
+    if !unfinished.journal_exists || (unfinished.other_user.is_some() && !is_readable(path)) {
+        return Err(refused(anyhow!("{}", unfinished.describe(euid, None))));
+    }
     let mut journal = Journal::load(path).map_err(|error| untrusted_journal(path, error))?;
+    let project = &journal.plan.project_directory;
+    if *project != config.project_directory {
+        return Err(refused(anyhow!(
+            "the reset recorded in {path} is of the manager in {project}, not {}: resume it with `{}`",
+            config.project_directory,
+            Journal::resume_command(unfinished.backup_dir(), project)
+        )));
+    }
     let changed = changed_options(&journal, config, sources);
     if !changed.is_empty() {
-        return Err(Failure::new(
-            Code::Refused,
-            anyhow!(
-                "the reset recorded in {path} goes on with the plan it was approved with, but {}: drop \
-                 them, or give the recorded values",
-                changed.join("; ")
-            ),
-        ));
+        return Err(refused(anyhow!(
+            "the reset recorded in {path} goes on with the plan it was approved with, but {}: drop them, or \
+             give the recorded values",
+            changed.join("; ")
+        )));
     }
-    let _project = lock::acquire(&journal.plan.project_directory, Place::Project)?;
     let mut problems = Vec::new();
-    let euid = rustix::process::geteuid().as_raw();
     preflight::check_programs(euid, &Host::new(&runner), &mut problems);
     refuse_on(&problems, "cannot resume")?;
     let ui = Ui::new(config.output == Output::Json);
@@ -155,6 +168,8 @@ fn resume_reset(config: &Config, sources: &Sources, mut runner: Runner) -> Resul
     ui.say(&format!("\nResuming the reset of {} from step {next} (journal {path})", journal.plan.date));
     confirm::confirm(&journal.plan.project, config.yes).or_exit(Code::Refused)?;
     runner.record_into(Transcript::open(&journal.plan.log_path()).or_exit(Code::Refused)?);
+    // This user's record as well: the reset may have been started by another user.
+    registry::record(&journal, euid).or_exit(Code::Refused)?;
     execute(&runner, &ui, &mut journal)
 }
 
@@ -201,6 +216,7 @@ fn untrusted_journal(path: &Utf8Path, error: anyhow::Error) -> Failure {
 fn execute(runner: &Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
     signals::install().or_exit(Code::Refused)?;
     Reset { runner, ui }.run(journal)?;
+    registry::forget(&journal.plan.project_directory, journal.path());
     let figures = journal.figures();
     let summary = render::figures(&figures);
     runner.note(&summary);
@@ -237,7 +253,7 @@ fn checked_config(args: Args, sources: &Sources) -> anyhow::Result<Config> {
 /// Asks the host what the plan needs to know; returns the planner's inputs and the preflight
 /// problems.
 fn survey(config: &Config, today: Date, runner: &Runner) -> (Inputs, Vec<String>) {
-    let euid = rustix::process::geteuid().as_raw();
+    let euid = euid();
     let archive = plan::archive_path(&config.backup_dir, today);
     let terminal = confirm::at_terminal();
     let findings = preflight::inspect(config, euid, &archive, terminal, &Host::new(runner));
@@ -251,6 +267,16 @@ fn survey(config: &Config, today: Date, runner: &Runner) -> (Inputs, Vec<String>
         terminal,
     };
     (Inputs { options: config.into(), facts }, findings.problems)
+}
+
+/// The tool's effective user: root plans without sudo, and records are kept per user.
+fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// Whether this user may read `path`.
+fn is_readable(path: &Utf8Path) -> bool {
+    std::fs::File::open(path).is_ok()
 }
 
 fn show(plan: &Plan, problems: &[String], output: Output) {

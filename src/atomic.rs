@@ -17,13 +17,23 @@ use camino::Utf8Path;
 pub const PRIVATE: u32 = 0o600;
 
 pub fn write(path: &Utf8Path, contents: &[u8]) -> Result<()> {
+    write_with_mode(path, contents, PRIVATE)
+}
+
+/// `write`, for the one file that others must read: the registry's record, which names paths.
+pub fn write_with_mode(path: &Utf8Path, contents: &[u8], mode: u32) -> Result<()> {
     let dir = path.parent().context("a file without a directory")?;
     let name = path.file_name().context("a path without a file name")?;
     let mut temporary = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
-        .permissions(Permissions::from_mode(PRIVATE))
+        .permissions(Permissions::from_mode(mode))
         .tempfile_in(dir)
         .with_context(|| format!("cannot write a temporary file in {dir}"))?;
+    // Root resuming the operator's reset leaves the operator's files theirs.
+    if let Ok(old) = std::fs::symlink_metadata(path) {
+        use std::os::unix::fs::MetadataExt;
+        let _ = std::os::unix::fs::fchown(temporary.as_file(), Some(old.uid()), Some(old.gid()));
+    }
     temporary
         .write_all(contents)
         .and_then(|()| temporary.as_file().sync_all())
@@ -87,5 +97,23 @@ mod tests {
         assert_eq!(fs::metadata(&log).unwrap().mode() & 0o777, PRIVATE);
         std::os::unix::fs::symlink(&victim, dir.join("link")).unwrap();
         assert!(append(&dir.join("link")).is_err(), "followed a symlink");
+    }
+
+    /// As root, a file replaced keeps its owner (the operator's journal, resumed by root); as
+    /// anyone else there is no other owner to keep.
+    #[test]
+    fn a_replaced_file_keeps_its_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = Utf8Path::from_path(dir.path()).unwrap().join("journal.json");
+        fs::write(&file, "old").unwrap();
+        let owner =
+            if rustix::process::geteuid().is_root() { 65534 } else { rustix::process::geteuid().as_raw() };
+        std::os::unix::fs::chown(&file, Some(owner), Some(owner)).unwrap();
+        write(&file, b"new").unwrap();
+        let meta = fs::metadata(&file).unwrap();
+        assert_eq!(
+            (meta.uid(), meta.gid(), fs::read_to_string(&file).unwrap().as_str()),
+            (owner, owner, "new")
+        );
     }
 }

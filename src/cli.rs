@@ -10,6 +10,9 @@ use clap::error::ContextKind;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
+/// Where OSISM's manager role puts the manager's compose project.
+pub const DEFAULT_PROJECT_DIRECTORY: &str = "/opt/manager";
+
 /// Reset a broken OSISM manager the runbook's way, without ever losing /share.
 #[derive(Debug, Parser)]
 #[command(
@@ -49,7 +52,7 @@ pub struct Args {
     #[arg(
         long,
         value_name = "DIR",
-        default_value = "/opt/manager",
+        default_value = DEFAULT_PROJECT_DIRECTORY,
         env = "OSISM_MANAGER_RESET_PROJECT_DIRECTORY"
     )]
     pub project_directory: PathBuf,
@@ -232,7 +235,7 @@ Exit codes:
   2    refused before changing anything (bad input, failed preflight, no confirmation,
        an unfinished reset to resume first, a journal not as the tool wrote it, options
        given with --resume that are not the recorded ones)
-  3    another reset of this manager, or from this backup directory, is running
+  3    another reset of this manager is running
   130  stopped by Ctrl-C (SIGINT) between commands; resume with --resume
   143  stopped by SIGTERM between commands; resume with --resume
 

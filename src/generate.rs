@@ -11,7 +11,11 @@ use roff::{Roff, bold, roman};
 use crate::cli::{Args, Generate};
 
 /// Variables the tool reads besides its options' own.
-const OTHER_VARIABLES: [(&str, &str); 3] = [
+const OTHER_VARIABLES: [(&str, &str); 4] = [
+    (
+        crate::registry::STATE_DIR_VARIABLE,
+        "where unfinished resets are recorded, for runs from any directory and user (default /var/tmp/osism-manager-reset)",
+    ),
     ("NO_COLOR", "when set and not empty, no colour, whatever else asks for it"),
     ("CLICOLOR_FORCE", "when set, colour even where the output is no terminal"),
     ("TZ", "the time zone of the archive's date, as for date(1)"),

@@ -159,14 +159,15 @@ impl Journal {
         }
     }
 
-    /// The command that continues the unfinished reset recorded in `backup_dir`.
-    pub fn resume_command(backup_dir: &Utf8Path) -> String {
-        crate::quote::join(&[
-            "osism-manager-reset".into(),
-            "--resume".into(),
-            "--backup-dir".into(),
-            backup_dir.to_string(),
-        ])
+    /// The command that continues the unfinished reset of the manager in `project` recorded in
+    /// `backup_dir`, typed anywhere: the project directory is named unless it is the default.
+    pub fn resume_command(backup_dir: &Utf8Path, project: &Utf8Path) -> String {
+        let mut argv: Vec<String> =
+            ["osism-manager-reset", "--resume", "--backup-dir", backup_dir.as_str()].map(String::from).into();
+        if project != crate::cli::DEFAULT_PROJECT_DIRECTORY {
+            argv.extend(["--project-directory".to_owned(), project.to_string()]);
+        }
+        crate::quote::join(&argv)
     }
 
     /// The archive a journal at `path` goes with, read from its name alone: for messages about a
@@ -240,6 +241,12 @@ impl Journal {
         step.finished_at = Some(now());
         step.error = Some(format!("interrupted at step {} by {signal}", step.number));
         self.save()
+    }
+
+    /// Removes the journal of a reset that stopped before its first step: nothing is left to
+    /// resume, and a journal would block every later reset.
+    pub fn abandon(self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 
     pub fn save(&self) -> Result<()> {

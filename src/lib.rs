@@ -8,7 +8,8 @@
 //!   function from the options and a few facts; the journal records those inputs.
 //! - `render`: the text of the plan; `quote`: copy-paste-safe command lines; `ui`: the terminal,
 //!   through `out`, whose writes cannot fail a reset.
-//! - `lock`: one reset per manager and backup directory; `confirm`: the operator's consent.
+//! - `lock`: one reset per manager (a lock on its project directory); `registry`: where any run,
+//!   from any directory and user, finds an unfinished reset; `confirm`: the operator's consent.
 //! - `reset`: a real run, step by step between its checks: `verify` (the archive read back),
 //!   `compare` (the archive and /share compared entry by entry), `health` (step 6's wait),
 //!   `vault` (the vault password `down -v` loses), `journal` (resume), `transcript` (the log).
@@ -22,7 +23,8 @@
 //! makes again from the journal's inputs; bad input and failed preflight are refused with exit 2 before anything changes;
 //! `down -v` never runs unless the archive was read back whole, matched /share entry by entry and
 //! still matches its checksum; the tool never reads the vault password; every file it writes is
-//! private (0600).
+//! private (0600), but the registry's record, which names paths and must be read by root and the
+//! operator alike.
 
 pub mod app;
 pub mod atomic;
@@ -42,6 +44,7 @@ pub mod plan;
 pub mod plugin;
 pub mod preflight;
 pub mod quote;
+pub mod registry;
 pub mod render;
 pub mod reset;
 pub mod service;

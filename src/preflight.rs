@@ -13,9 +13,8 @@ use rustix::fs::{Access, access, statvfs};
 
 use crate::config::Config;
 use crate::inspect::{Host, Project, ShareMount, ShareSize};
-use crate::journal::Journal;
 use crate::plan::{Service, Vault, VaultState, Volumes};
-use crate::{lock, service, vault};
+use crate::{lock, registry, service, vault};
 
 /// Compose file names Compose looks for, in its order.
 const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
@@ -139,7 +138,8 @@ pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, terminal: bool, h
         )),
         None => {}
     }
-    check_backup_dir(config, archive, share, &mut problems);
+    let unfinished = check_unfinished(config, euid, &mut problems);
+    check_backup_dir(config, unfinished, archive, share, &mut problems);
     Findings { project: name, service, volumes, vault, problems }
 }
 
@@ -193,8 +193,28 @@ fn project_volumes(dir: &Utf8Path, project: &Project, host: &Host) -> Result<(Vo
     Ok((Volumes { named: project.volumes.clone(), anonymous, kept }, up))
 }
 
+/// Checks that no reset of this manager is unfinished, wherever and by whomever it was started:
+/// a new one would archive what is left of a half-restored /share. Returns whether one is.
+fn check_unfinished(config: &Config, euid: u32, problems: &mut Vec<String>) -> bool {
+    let unfinished = match registry::unfinished(&config.project_directory, &config.backup_dir, euid) {
+        Ok(found) => found,
+        Err(error) => {
+            problems.push(format!("{error:#}"));
+            Vec::new()
+        }
+    };
+    let running = lock::holder(&config.project_directory).filter(|&pid| pid != std::process::id());
+    // The archive of an unfinished reset is what its resume needs: never advise moving it.
+    for found in &unfinished {
+        problems.push(found.describe(euid, running));
+    }
+    problems.extend(registry::check_writable());
+    !unfinished.is_empty()
+}
+
 fn check_backup_dir(
     config: &Config,
+    unfinished: bool,
     archive: &Utf8Path,
     share: Option<ShareSize>,
     problems: &mut Vec<String>,
@@ -206,23 +226,7 @@ fn check_backup_dir(
         problems.push(problem);
         return;
     }
-    let unfinished = match Journal::unfinished_in(dir) {
-        Ok(journals) => journals,
-        Err(error) => {
-            problems.push(format!("{error:#}"));
-            Vec::new()
-        }
-    };
-    // The archive of an unfinished reset is what its resume needs: never advise moving it.
-    for journal in &unfinished {
-        let running = lock::holder(dir).map(|pid| format!(", and that reset is running now (pid {pid})"));
-        problems.push(format!(
-            "an unfinished reset is recorded in {journal}{}: resume it with `{}`",
-            running.unwrap_or_default(),
-            Journal::resume_command(dir)
-        ));
-    }
-    if unfinished.is_empty() && archive.exists() {
+    if !unfinished && archive.exists() {
         problems.push(format!(
             "the archive {archive} exists already and is never overwritten: move it away or choose \
              another --backup-dir"

@@ -381,7 +381,7 @@ fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> Failu
             step.number,
             step.title,
             stop.name(),
-            Journal::resume_command(&plan.backup_dir)
+            Journal::resume_command(&plan.backup_dir, &plan.project_directory)
         ),
     )
 }
@@ -389,7 +389,8 @@ fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> Failu
 fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {
     let archive = &plan.backup_file;
     let checksum = verify::checksum_path(archive);
-    let resume = format!("resume with `{}`", Journal::resume_command(&plan.backup_dir));
+    let resume =
+        format!("resume with `{}`", Journal::resume_command(&plan.backup_dir, &plan.project_directory));
     let (what, next) = match (&journal.archive, step.kind) {
         (_, StepKind::RemoveProject) if error.downcast_ref::<Untrusted>().is_some() => (
             format!(

@@ -174,6 +174,7 @@ impl Fixture {
             .args(args)
             .env("OSISM_MANAGER_RESET_PROJECT_DIRECTORY", self.project())
             .env("OSISM_MANAGER_RESET_BACKUP_DIR", self.backup_dir())
+            .env("OSISM_MANAGER_RESET_STATE_DIR", self.path().join("records"))
             .envs(self.stand_in_env())
             .envs(env.iter().copied());
         command

@@ -196,7 +196,7 @@ fn snapshot_dry_runs(who: &str, args: &[&str], name: &str) {
     }
     let run = |extra: &[&str]| {
         let argv = [&["--dry-run"][..], extra, &args].concat();
-        let out = if who == "user" { world.run_as_operator(&argv) } else { world.run(&argv, &[]) };
+        let out = if who == "user" { world.run_as_operator(&argv, &[]) } else { world.run(&argv, &[]) };
         assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
         world.scrub(&[stdout(&out)])
     };

@@ -7,6 +7,7 @@ mod clean_command;
 mod listing;
 mod support;
 
+mod anywhere;
 mod dispatcher;
 mod dry_run;
 mod faults;

@@ -60,7 +60,7 @@ fn typing_anything_else_changes_nothing() {
 fn a_non_root_operator_stops_and_starts_the_unit_through_sudo() {
     let world = World::new();
     world.hand_to_operator();
-    let out = world.run_as_operator(&["--yes"]);
+    let out = world.run_as_operator(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let calls = world.runbook_calls();
     assert_eq!(calls[0], "sudo systemctl stop docker-compose@manager.service");
@@ -76,7 +76,7 @@ fn a_backup_directory_the_operator_cannot_write_is_refused() {
     fs::create_dir(&locked).unwrap();
     // Created by root after the hand-over, or read-only for the tests' own user.
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o555)).unwrap();
-    let out = world.run_as_operator(&["--yes", "--backup-dir", locked.to_str().unwrap()]);
+    let out = world.run_as_operator(&["--yes", "--backup-dir", locked.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("is not writable"), "{}", stderr(&out));
     assert!(world.runbook_calls().is_empty());

@@ -227,6 +227,11 @@ impl World {
         self.path().join("project")
     }
 
+    /// The state directory where the tool records unfinished resets (see `registry`).
+    pub fn records(&self) -> PathBuf {
+        self.path().join("records")
+    }
+
     pub fn state(&self) -> PathBuf {
         self.path().join("state")
     }
@@ -258,6 +263,7 @@ impl World {
         cmd.current_dir(self.backup_dir())
             .env("PATH", format!("{}:{}", self.bin_dir().display(), self.sys_dir().display()))
             .env("OSISM_MANAGER_RESET_PROJECT_DIRECTORY", self.project())
+            .env("OSISM_MANAGER_RESET_STATE_DIR", self.records())
             .env("FAKE_LOG", self.log())
             .env("FAKE_STATE", self.state());
         cmd
@@ -276,9 +282,9 @@ impl World {
 
     /// The binary as an operator who is not root: `nobody` (through setpriv) when the tests run as
     /// root, else the tests' own user. Call `hand_to_operator` first.
-    pub fn run_as_operator(&self, args: &[&str]) -> Output {
+    pub fn run_as_operator(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         if !is_root() {
-            return self.command(args).output().unwrap();
+            return self.command(args).envs(env.iter().copied()).output().unwrap();
         }
         // A copy in the world, which nobody can reach wherever the checkout is.
         let copy = self.path().join("osism-manager-reset");
@@ -287,6 +293,7 @@ impl World {
         }
         let mut setpriv = self.in_world("/usr/bin/setpriv");
         setpriv.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(&copy).args(args);
+        setpriv.envs(env.iter().copied());
         setpriv.output_retrying()
     }
 

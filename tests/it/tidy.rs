@@ -52,7 +52,7 @@ fn readme_and_man_page_name_every_environment_variable() {
     let variables: Vec<String> = osism_manager_reset::cli::Args::command()
         .get_arguments()
         .filter_map(|a| Some(a.get_env()?.to_string_lossy().into_owned()))
-        .chain(["NO_COLOR", "CLICOLOR_FORCE", "TZ"].map(String::from))
+        .chain(["OSISM_MANAGER_RESET_STATE_DIR", "NO_COLOR", "CLICOLOR_FORCE", "TZ"].map(String::from))
         .collect();
     assert!(variables.len() >= 12, "{variables:?}");
     for variable in variables {

@@ -1,0 +1,256 @@
+//! Where every run looks for a manager's unfinished reset, whatever its directory and user.
+//!
+//! The journal lives beside the archive, in the backup directory the reset was started with; an
+//! operator who logs in again elsewhere, or as root, would not look there. So a reset also keeps a
+//! record in the state directory (`/var/tmp/osism-manager-reset`, or
+//! `OSISM_MANAGER_RESET_STATE_DIR`), from before its first step until its journal says finished:
+//! a small JSON file, named after the manager's project directory and the user, naming the
+//! journal, the archive and who started it. `/var/tmp` survives reboots; the directory is
+//! world-writable and sticky, as `/var/tmp` is, so root and the operator can both keep records
+//! there, each its own. A record is readable by all (it names paths, holds nothing of /share):
+//! the operator learns of root's reset even where root's journal is private.
+//!
+//! A record whose journal says finished is stale (the run died between the two writes) and is
+//! dropped. Journals left in the backup directory without a record count as well.
+
+use std::fs::{self, Permissions};
+use std::io::ErrorKind;
+use std::os::unix::fs::PermissionsExt;
+
+use anyhow::{Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::journal::Journal;
+
+/// The variable that moves the state directory.
+pub const STATE_DIR_VARIABLE: &str = "OSISM_MANAGER_RESET_STATE_DIR";
+const DEFAULT_STATE_DIR: &str = "/var/tmp/osism-manager-reset";
+
+/// What a record file holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub project_directory: Utf8PathBuf,
+    pub journal: Utf8PathBuf,
+    pub archive: Utf8PathBuf,
+    pub uid: u32,
+    pub user: String,
+    pub started_at: String,
+}
+
+/// An unfinished reset of a manager, as a run finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfinished {
+    pub project_directory: Utf8PathBuf,
+    pub journal: Utf8PathBuf,
+    pub archive: Utf8PathBuf,
+    /// Who started it, when that was another user than the one asking: `(name, uid)`.
+    pub other_user: Option<(String, u32)>,
+    /// Whether the journal is there: a record can outlive a backup directory removed by hand.
+    pub journal_exists: bool,
+    /// The record that names it, if it has one.
+    pub record: Option<Utf8PathBuf>,
+}
+
+impl Unfinished {
+    /// The backup directory the reset keeps its files in.
+    pub fn backup_dir(&self) -> &Utf8Path {
+        self.journal.parent().unwrap_or(Utf8Path::new("/"))
+    }
+
+    /// The command that resumes it, typed by the user asking: through sudo when the journal is
+    /// another user's and this one is not root (the journal is private to its owner, and root).
+    pub fn resume_command(&self, euid: u32) -> String {
+        let command = Journal::resume_command(self.backup_dir(), &self.project_directory);
+        if self.other_user.is_some() && euid != 0 { format!("sudo {command}") } else { command }
+    }
+
+    /// One line for the operator: what is unfinished, where, by whom, and what to type next.
+    pub fn describe(&self, euid: u32, running: Option<u32>) -> String {
+        let by = self.other_user.as_ref().map(|(name, uid)| format!(", started by {name} (uid {uid}),"));
+        let running = running.map(|pid| format!(", and that reset is running now (pid {pid})"));
+        if !self.journal_exists {
+            let record = self.record.as_ref().map_or_else(String::new, |r| r.to_string());
+            return format!(
+                "an unfinished reset of this manager{} is recorded in {record}, but its journal {} is gone: \
+                 its archive of /share is {}; once the reset is finished by hand, remove the record with \
+                 `rm {}`",
+                by.unwrap_or_default(),
+                self.journal,
+                self.archive,
+                crate::quote::join(std::slice::from_ref(&record))
+            );
+        }
+        format!(
+            "an unfinished reset of this manager{} is recorded in {} (its archive of /share: {}){}: resume it \
+             with `{}`",
+            by.unwrap_or_default(),
+            self.journal,
+            self.archive,
+            running.unwrap_or_default(),
+            self.resume_command(euid)
+        )
+    }
+}
+
+/// The state directory records live in.
+pub fn state_dir() -> Utf8PathBuf {
+    match std::env::var(STATE_DIR_VARIABLE) {
+        Ok(dir) if !dir.is_empty() => Utf8PathBuf::from(dir),
+        _ => Utf8PathBuf::from(DEFAULT_STATE_DIR),
+    }
+}
+
+/// Records `journal`'s reset as unfinished, as this user's record of its manager.
+pub fn record(journal: &Journal, euid: u32) -> Result<()> {
+    let dir = state_dir();
+    ensure_state_dir(&dir)?;
+    let plan = &journal.plan;
+    let record = Record {
+        project_directory: plan.project_directory.clone(),
+        journal: journal.path().to_owned(),
+        archive: plan.backup_file.clone(),
+        uid: euid,
+        user: user_name(euid),
+        started_at: crate::transcript::now(),
+    };
+    let text = serde_json::to_string_pretty(&record).context("cannot encode the record")?;
+    let path = dir.join(file_name(&plan.project_directory, euid));
+    crate::atomic::write_with_mode(&path, text.as_bytes(), 0o644).with_context(|| {
+        format!("cannot record the reset in {dir} (set {STATE_DIR_VARIABLE} to another directory)")
+    })
+}
+
+/// Drops the records of `project`'s reset whose journal is `journal`, those this user may remove.
+pub fn forget(project: &Utf8Path, journal: &Utf8Path) {
+    for (path, record) in records(project) {
+        if record.journal == journal {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// The unfinished resets of the manager in `project`: from the records of every user, and from
+/// the journals in `backup_dir`, each once.
+pub fn unfinished(project: &Utf8Path, backup_dir: &Utf8Path, euid: u32) -> Result<Vec<Unfinished>> {
+    let mut found: Vec<Unfinished> = Vec::new();
+    for (path, record) in records(project) {
+        match finished(&record.journal) {
+            Some(true) => {
+                // Finished, but the run ended before it could drop the record.
+                let _ = fs::remove_file(&path);
+            }
+            state => found.push(Unfinished {
+                project_directory: record.project_directory,
+                journal: record.journal,
+                archive: record.archive,
+                other_user: (record.uid != euid).then_some((record.user, record.uid)),
+                journal_exists: state.is_some(),
+                record: Some(path),
+            }),
+        }
+    }
+    let in_backup_dir = if backup_dir.is_dir() { Journal::unfinished_in(backup_dir)? } else { Vec::new() };
+    for journal in in_backup_dir {
+        if !found.iter().any(|f| f.journal == journal) {
+            let archive = Journal::archive_beside(&journal).unwrap_or_default();
+            found.push(Unfinished {
+                project_directory: project.to_owned(),
+                journal,
+                archive,
+                other_user: None,
+                journal_exists: true,
+                record: None,
+            });
+        }
+    }
+    // Two users' records of the same reset are one reset.
+    found.sort_by(|a, b| (&a.journal, a.other_user.is_some()).cmp(&(&b.journal, b.other_user.is_some())));
+    found.dedup_by(|later, first| later.journal == first.journal);
+    Ok(found)
+}
+
+/// Whether the journal at `path` says finished: `None` if it is gone. One this user may not read
+/// is taken as unfinished: its owner has not said otherwise.
+fn finished(path: &Utf8Path) -> Option<bool> {
+    #[derive(Deserialize)]
+    struct Finished {
+        finished: bool,
+    }
+    match fs::read_to_string(path) {
+        Ok(text) => Some(serde_json::from_str::<Finished>(&text).is_ok_and(|j| j.finished)),
+        Err(error) if error.kind() == ErrorKind::NotFound => None,
+        Err(_) => Some(false),
+    }
+}
+
+/// The records of `project`, every user's, that can be read.
+fn records(project: &Utf8Path) -> Vec<(Utf8PathBuf, Record)> {
+    let dir = state_dir();
+    let prefix = format!("{}.", project_key(project));
+    let Ok(entries) = dir.read_dir_utf8() else { return Vec::new() };
+    let mut records: Vec<(Utf8PathBuf, Record)> = entries
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_name().starts_with(&prefix) && entry.file_name().ends_with(".json"))
+        .filter_map(|entry| {
+            let text = fs::read_to_string(entry.path()).ok()?;
+            let record: Record = serde_json::from_str(&text).ok()?;
+            (record.project_directory == project).then(|| (entry.into_path(), record))
+        })
+        .collect();
+    records.sort_by(|a, b| a.0.cmp(&b.0));
+    records
+}
+
+/// A record's name: the project directory's hash (any path fits), and the user's uid.
+fn file_name(project: &Utf8Path, uid: u32) -> String {
+    format!("{}.{uid}.json", project_key(project))
+}
+
+fn project_key(project: &Utf8Path) -> String {
+    let digest = Sha256::digest(project.as_str().as_bytes());
+    format!("manager-{}", &format!("{digest:x}")[..16])
+}
+
+/// What keeps this user from keeping a record in the state directory, if anything: a reset that
+/// could not be found from elsewhere is not started.
+pub fn check_writable() -> Option<String> {
+    let dir = state_dir();
+    let existing = dir.ancestors().find(|d| d.exists()).unwrap_or(Utf8Path::new("/"));
+    let writable = rustix::fs::access(existing.as_std_path(), rustix::fs::Access::WRITE_OK).is_ok();
+    (!writable || !existing.is_dir()).then(|| {
+        format!(
+            "the state directory {dir}, where a reset records itself for runs from anywhere, cannot be \
+             written ({existing} is not a writable directory): set {STATE_DIR_VARIABLE} to one that can"
+        )
+    })
+}
+
+/// Creates the state directory world-writable and sticky, as `/var/tmp` is, when it is missing.
+fn ensure_state_dir(dir: &Utf8Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    match fs::create_dir_all(dir) {
+        Ok(()) => fs::set_permissions(dir, Permissions::from_mode(0o1777))
+            .with_context(|| format!("cannot open the state directory {dir} to every user")),
+        // Another run made it meanwhile.
+        Err(_) if dir.is_dir() => Ok(()),
+        Err(error) => Err(error).with_context(|| {
+            format!("cannot create the state directory {dir} (set {STATE_DIR_VARIABLE} to another directory)")
+        }),
+    }
+}
+
+/// The user's name, from the password database, for messages.
+fn user_name(uid: u32) -> String {
+    let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .find(|fields| fields.get(2).and_then(|u| u.parse::<u32>().ok()) == Some(uid))
+        .and_then(|fields| fields.first().map(|name| name.to_string()))
+        .unwrap_or_else(|| format!("uid {uid}"))
+}
