@@ -95,6 +95,8 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     ui.say(&render::plan(&plan));
     refuse_on(&problems, &format!("preflight found {} problem(s), nothing was changed", problems.len()))?;
     confirm::confirm(&plan.project, config.yes).or_exit(Code::Refused)?;
+    // From consent on, a signal stops the reset where it can be stopped cleanly.
+    signals::install().or_exit(Code::Refused)?;
     // The log opens first: a journal without a log would block the next reset for nothing.
     runner.record_into(Transcript::open(&plan.log_path()).or_exit(Code::Refused)?);
     // Preflight's queries ran before there was a log to keep; what they found goes in it.
@@ -103,6 +105,16 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     if let Err(error) = registry::record(&journal, euid()) {
         journal.abandon();
         return Err(Failure::new(Code::Refused, error.context("nothing was changed")));
+    }
+    // Stopped before step 1 began: nothing to resume, and a journal would block the next reset.
+    if let Some(stop) = signals::requested() {
+        runner.note(&format!("stopped by {} before step 1: nothing was changed", stop.name()));
+        registry::forget(&journal.plan.project_directory, journal.path());
+        journal.abandon();
+        return Err(Failure::new(
+            Code::from(stop),
+            anyhow!("stopped by {} before step 1: nothing was changed", stop.name()),
+        ));
     }
     execute(&runner, &ui, &mut journal)
 }
@@ -167,6 +179,7 @@ fn resume_reset(config: &Config, sources: &Sources, mut runner: Runner) -> Resul
     ui.say(&render::plan(&journal.plan));
     ui.say(&format!("\nResuming the reset of {} from step {next} (journal {path})", journal.plan.date));
     confirm::confirm(&journal.plan.project, config.yes).or_exit(Code::Refused)?;
+    signals::install().or_exit(Code::Refused)?;
     runner.record_into(Transcript::open(&journal.plan.log_path()).or_exit(Code::Refused)?);
     // This user's record as well: the reset may have been started by another user.
     registry::record(&journal, euid).or_exit(Code::Refused)?;
@@ -214,7 +227,6 @@ fn untrusted_journal(path: &Utf8Path, error: anyhow::Error) -> Failure {
 }
 
 fn execute(runner: &Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
-    signals::install().or_exit(Code::Refused)?;
     Reset { runner, ui }.run(journal)?;
     registry::forget(&journal.plan.project_directory, journal.path());
     let figures = journal.figures();

@@ -11,8 +11,9 @@
 //!   container, see `reset`). So does the read-back of /share that waits beside a tar command
 //!   for the pipe it writes into.
 //!
-//! Handlers are installed once the operator has agreed to the reset; before that a signal ends
-//! the tool as usual, with nothing changed.
+//! Handlers are installed once the operator has agreed to the reset, before the journal exists;
+//! before that a signal ends the tool as usual, with nothing changed. A stop asked for before
+//! step 1 began ends the run with nothing changed and no journal left to block the next reset.
 
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};

@@ -3,6 +3,7 @@
 //! `--resume` finishes it. The fakes' trace shows nothing ran twice at once or outlived the tool.
 
 use std::fs;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
 use std::thread::sleep;
@@ -154,4 +155,50 @@ fn a_second_ctrl_c_stops_the_running_command_at_once() {
     let out = world.run(&["--resume", "--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(world.share_listing(), before);
+}
+
+/// A Ctrl-C after the operator agreed but before step 1 began stops the reset with nothing
+/// changed and nothing left behind that would block the next one. The log being a named pipe
+/// holds the run right there, in open(2), until the test has sent the signal.
+#[test]
+fn a_ctrl_c_before_step_1_changes_nothing_and_leaves_nothing_behind() {
+    let world = World::new();
+    let stamp = osism_manager_reset::plan::date_stamp(time::OffsetDateTime::now_local().unwrap().date());
+    let log = world.backup_dir().join(format!("manager-reset-{stamp}.log"));
+    rustix::fs::mkfifoat(rustix::fs::CWD, &log, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
+    let mut tool = world.command(&["--yes"]);
+    tool.stdout(Stdio::null())
+        .stderr(fs::File::create(world.path().join("stderr")).unwrap())
+        .process_group(0);
+    let mut tool = tool.spawn().unwrap();
+    let wchan = format!("/proc/{}/wchan", tool.id());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fs::read_to_string(&wchan).unwrap_or_default() != "wait_for_partner" {
+        assert!(Instant::now() < deadline, "the tool never opened its log");
+        sleep(Duration::from_millis(20));
+    }
+    signal_group(&tool, Signal::INT);
+    sleep(Duration::from_millis(200));
+    // Non-blocking, so that a tool that died of the signal leaves no reader waiting for it.
+    let reader = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(&log)
+        .unwrap();
+    let status = tool.wait().unwrap();
+    drop(reader);
+    fs::remove_file(&log).unwrap();
+    let err = the_stderr(&world);
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.contains("before step 1") && err.contains("nothing was changed"), "{err}");
+    assert!(world.runbook_calls().is_empty(), "ran {:?}", world.runbook_calls());
+    let left: Vec<String> = fs::read_dir(world.backup_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".journal.json"))
+        .collect();
+    assert!(left.is_empty(), "a journal was left: {left:?}");
+    assert_eq!(fs::read_dir(world.records()).map(|d| d.count()).unwrap_or(0), 0, "a record was left");
+    let out = world.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "the next reset: {}", stderr(&out));
 }
