@@ -16,6 +16,9 @@ use crate::plan::{AnonymousVolume, Vault, VaultState};
 use crate::vault;
 
 const PROJECT_LABEL: &str = "com.docker.compose.project";
+/// The label of the tool's read-back containers, whose value is the pipe they write into: they
+/// outlive a tool that was killed, waiting on the pipe and holding the share volume.
+const READ_BACK_LABEL: &str = "org.osism.manager-reset.read-back";
 const SERVICE_LABEL: &str = "com.docker.compose.service";
 
 /// The compose project as its configuration declares it.
@@ -221,14 +224,24 @@ impl<'a> Host<'a> {
     /// must exist: `docker run` would create it.
     pub fn start_share_read(&self, volume: &str, image: &str, backup_dir: &Utf8Path) -> Result<FifoRead<'a>> {
         ensure!(self.volume_exists(volume)?, "the share volume {volume} does not exist");
-        // The backup directory's lock keeps any other run from using the same name.
-        let name = ".osism-manager-reset-share.fifo";
+        let fifo = read_back_fifo(backup_dir);
+        let label = format!("{READ_BACK_LABEL}={fifo}");
         let bind = format!("{backup_dir}:/backup");
-        let target = format!("/backup/{name}");
-        self.runner.start_fifo_read(
-            &read_only_share(volume, &["--volume", &bind, image, "tar", "-cf", &target, "/share"]),
-            &backup_dir.join(name),
-        )
+        let target = format!("/backup/{FIFO_NAME}");
+        let rest = ["--label", &label, "--volume", &bind, image, "tar", "-cf", &target, "/share"];
+        self.runner.start_fifo_read(&read_only_share(volume, &rest), &fifo)
+    }
+
+    /// The tool's read-back containers that mount `volume`, running or not: left by a run that
+    /// was killed while one waited on its pipe.
+    pub fn read_backs(&self, volume: &str) -> Result<Vec<String>> {
+        let label = format!("label={READ_BACK_LABEL}");
+        let volume = format!("volume={volume}");
+        let out = self
+            .runner
+            .read(&["docker", "ps", "--all", "--quiet", "--filter", &label, "--filter", &volume])?;
+        ensure!(out.success, "`docker ps` failed: {}", first_line(&out.stderr));
+        Ok(out.stdout.split_whitespace().map(String::from).collect())
     }
 
     pub fn volume_exists(&self, volume: &str) -> Result<bool> {
@@ -286,6 +299,14 @@ impl<'a> Host<'a> {
         self.runner.read(&[&["docker", "kill"][..], &ids].concat()).map(drop)
     }
 
+    /// Stops and removes the containers `ids` (`docker rm --force` returns once they are gone).
+    pub fn remove_containers(&self, ids: &[String]) -> Result<()> {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let out = self.runner.read(&[&["docker", "rm", "--force"][..], &ids].concat())?;
+        ensure!(out.success, "`docker rm --force {}` failed: {}", ids.join(" "), first_line(&out.stderr));
+        Ok(())
+    }
+
     /// Whether `systemctl is-active` or `is-enabled` affirms `unit` (exit 0).
     pub fn unit_is(&self, verb: &str, unit: &str) -> Result<bool> {
         Ok(self.runner.read(&["systemctl", verb, "--quiet", unit])?.success)
@@ -306,6 +327,13 @@ impl<'a> Host<'a> {
         ensure!(out.success, "`docker compose ps` failed: {}", first_line(&out.stderr));
         Ok(out.stdout)
     }
+}
+
+/// The read-back's pipe, in the backup directory; the lock keeps any other run from using it.
+const FIFO_NAME: &str = ".osism-manager-reset-share.fifo";
+
+pub fn read_back_fifo(backup_dir: &Utf8Path) -> camino::Utf8PathBuf {
+    backup_dir.join(FIFO_NAME)
 }
 
 /// `docker run` with no network and the share volume mounted read-only at /share, then `rest`

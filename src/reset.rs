@@ -45,6 +45,11 @@ impl Reset<'_> {
     pub fn run(&self, journal: &mut Journal) -> Result<(), Failure> {
         let plan = journal.plan.clone();
         let from = journal.first_unfinished().unwrap_or(plan.steps.len());
+        if let Some(first) = plan.steps.get(from) {
+            let resumed = journal.steps.iter().any(|s| s.state != crate::journal::State::Pending);
+            self.stop_leftovers(&Host::new(self.runner), &plan, resumed)
+                .map_err(|error| failure(&plan, first, journal, error))?;
+        }
         let mut hangups = signals::hangups();
         for (index, step) in plan.steps.iter().enumerate().skip(from) {
             self.ui.step(step, plan.steps.len());
@@ -199,6 +204,28 @@ impl Reset<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// Stops what a run that was killed left running: a read-back of /share waiting on its pipe
+    /// (it holds the share volume, which `down -v` could not delete then) and, when resuming, a
+    /// tar container of the plan's whose CLI died with the tool (it would write the archive
+    /// beside the repeated step's).
+    fn stop_leftovers(&self, host: &Host, plan: &Plan, resumed: bool) -> Result<()> {
+        let mut left = host.read_backs(&plan.share_volume)?;
+        if resumed {
+            left.extend(host.tar_containers(&plan.image)?);
+        }
+        left.sort();
+        left.dedup();
+        if left.is_empty() {
+            return Ok(());
+        }
+        let line = format!("stopping the container(s) {} that a killed run left behind", left.join(", "));
+        self.runner.note(&line);
+        self.ui.say(&format!("    {line}"));
+        host.remove_containers(&left)?;
+        let _ = std::fs::remove_file(crate::inspect::read_back_fifo(&plan.backup_dir));
+        Ok(())
     }
 
     /// Stops the containers of the plan's tar commands (mounting the backup directory at

@@ -80,9 +80,12 @@ impl Fixture {
     /// leftover `manager_redis`).
     fn clean_slate(&self) {
         let label = "label=com.docker.compose.project=manager";
-        let containers = docker(&["ps", "--all", "--quiet", "--filter", label]);
-        for container in String::from_utf8_lossy(&containers.stdout).split_whitespace() {
-            let _ = docker(&["rm", "--force", "--volumes", container]);
+        // The project's containers, and the tool's read-backs a killed run may have left.
+        for filter in [label, "label=org.osism.manager-reset.read-back"] {
+            let containers = docker(&["ps", "--all", "--quiet", "--filter", filter]);
+            for container in String::from_utf8_lossy(&containers.stdout).split_whitespace() {
+                let _ = docker(&["rm", "--force", "--volumes", container]);
+            }
         }
         self.compose(&["down", "--volumes", "--remove-orphans"]);
         // The declared volumes even without Compose's labels, and every labelled one.

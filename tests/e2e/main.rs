@@ -385,3 +385,33 @@ fn the_suite_starts_clean_on_an_engine_another_manager_littered() {
     let plan: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
     assert_eq!(plan["problems"], serde_json::json!([]), "{}", text(&out.stdout));
 }
+
+/// Killed outright (SIGKILL, an OOM kill) during the backup, the tool leaves its read-back of
+/// /share waiting on its pipe, holding manager_share (and the backup's own container, whose CLI
+/// died with it): the resume stops both, and `down -v` can then delete the volume.
+#[test]
+fn killed_during_the_backup_the_resume_stops_what_was_left_and_finishes() {
+    let fixture = Fixture::new(Share { small_files: 20_000, big_file_bytes: 20 * 1024 * 1024 });
+    let before = fixture.share_listing();
+    let mut tool =
+        fixture.command(&["--yes"], &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while tar_containers().lines().count() < 2 {
+        assert!(Instant::now() < deadline, "the backup and its read-back never ran together");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    tool.kill().unwrap();
+    assert_eq!(tool.wait().unwrap().code(), None);
+    let read_back = "label=org.osism.manager-reset.read-back";
+    let left = text(&docker(&["ps", "--quiet", "--filter", read_back]).stdout);
+    assert_eq!(left.lines().count(), 1, "no read-back was left to stop: {left}");
+
+    let out = fixture.run(&["--resume", "--yes"], &[]);
+    let output = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{output}");
+    assert!(output.contains("that a killed run left behind"), "{output}");
+    assert_share_kept(&before, &fixture.share_listing());
+    assert!(fixture.all_healthy());
+    assert_eq!(text(&docker(&["ps", "--all", "--quiet", "--filter", read_back]).stdout).trim(), "");
+    assert_eq!(tar_containers(), "");
+}

@@ -121,6 +121,9 @@ pub fn is_query(argv: &[String]) -> bool {
         ["docker", "ps", "--quiet", "--filter", "volume=/backup", "--filter", ancestor] => {
             ancestor.starts_with("ancestor=")
         }
+        ["docker", "ps", "--all", "--quiet", "--filter", label, "--filter", volume] => {
+            *label == "label=org.osism.manager-reset.read-back" && volume.starts_with("volume=")
+        }
         ["docker", "run", "--rm", "--network", "none", "--mount", mount, _, "sh", "-c", script] => {
             read_only_share(mount) && *script == "find /share | wc -l && du -sk /share"
         }
@@ -132,6 +135,8 @@ pub fn is_query(argv: &[String]) -> bool {
             "none",
             "--mount",
             mount,
+            "--label",
+            label,
             "--volume",
             _,
             _,
@@ -139,7 +144,11 @@ pub fn is_query(argv: &[String]) -> bool {
             "-cf",
             fifo,
             "/share",
-        ] => read_only_share(mount) && *fifo == "/backup/.osism-manager-reset-share.fifo",
+        ] => {
+            read_only_share(mount)
+                && label.starts_with("org.osism.manager-reset.read-back=")
+                && *fifo == "/backup/.osism-manager-reset-share.fifo"
+        }
         ["osism", "vault", "check", "--format", "script"] => true,
         _ => false,
     }
@@ -357,6 +366,50 @@ impl World {
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// No test leaves a process behind: when a world goes, every process its fakes started (they
+/// carry its FAKE_STATE) must have ended, within a few seconds (a fake that killed the tool
+/// lingers a second). Those left are killed, and the test fails naming them.
+impl Drop for World {
+    fn drop(&mut self) {
+        let marker = format!("FAKE_STATE={}", self.state().display());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let left = processes_with(&marker);
+            if left.is_empty() {
+                return;
+            }
+            if std::time::Instant::now() >= deadline {
+                for (pid, _) in &left {
+                    let _ = rustix::process::kill_process(
+                        rustix::process::Pid::from_raw(*pid).expect("a pid"),
+                        rustix::process::Signal::KILL,
+                    );
+                }
+                if !std::thread::panicking() {
+                    panic!("processes left running after the test: {left:#?}");
+                }
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+/// Processes whose environment holds `entry`, with their command lines.
+fn processes_with(entry: &str) -> Vec<(i32, String)> {
+    let Ok(proc) = fs::read_dir("/proc") else { return Vec::new() };
+    proc.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|b| *b == 0).any(|kv| kv == entry.as_bytes()))
+        })
+        .map(|pid| {
+            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            (pid, String::from_utf8_lossy(&cmdline).replace('\0', " ").trim().to_owned())
+        })
+        .collect()
 }
 
 /// Whether the tests run as root: then the plans hold no `sudo`, and a non-root operator is

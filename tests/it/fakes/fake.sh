@@ -10,6 +10,9 @@
 #   volumes    every volume the engine holds; labelled: those with the project's label
 #   up         present while the manager's containers run (the unit starts and stops them)
 #   redis/     the anonymous volume of redis: the vault password osism stores there
+#   containers/ID  a labelled container (the tool's read-back of /share) while it runs: its
+#              label and its volume; ID is its process group, which `docker rm --force` kills.
+#              As Docker's, `down -v` cannot remove a volume such a container mounts.
 #   ps/N.json  what the N-th `docker compose ps --all --format json` since the unit's last start
 #              prints (the last one repeats); before any start, or once stopped, a fixed listing
 # A test steers it through the environment:
@@ -41,9 +44,12 @@ if [ -z "${FAKE_INNER:-}" ]; then
     for arg in "$@"; do record+=$'\x1f'"$arg"; done
     printf '%s\n' "$record" >> "$FAKE_LOG"
 fi
+# What to do on exit, however the call ends short of SIGKILL: bash keeps one EXIT trap.
+on_exit=""
+at_exit() { on_exit+="$1;"; trap "$on_exit" EXIT; }
 if [ -n "${FAKE_TRACE:-}" ] && [ "$name" != sudo ]; then
     echo "begin $$ $line" >> "$FAKE_TRACE"
-    trap 'echo "end $$" >> "$FAKE_TRACE"' EXIT
+    at_exit 'echo "end $$" >> "$FAKE_TRACE"'
     trap 'exit 143' TERM
 fi
 matches() { [ -n "${1:-}" ] && [[ "$line" == $1 ]]; }
@@ -74,11 +80,12 @@ compose_creates() {
 }
 
 docker_run() {
-    local backup="" mount=""
+    local backup="" mount="" label=""
     while [ $# -gt 0 ]; do
         case "$1" in
             run|--rm) shift ;;
             --network) shift 2 ;;
+            --label) label=$2; shift 2 ;;
             --mount) mount=$2; shift 2 ;;
             --volume) backup=${2%:/backup}; shift 2 ;;
             *) break ;;
@@ -87,6 +94,12 @@ docker_run() {
     # Like docker, a missing volume is created empty, without any label.
     local source=${mount#source=}; source=${source%%,*}
     if ! has volumes "$source"; then add volumes "$source"; mkdir -p "$state/share"; fi
+    # A container of its own, found by its label until it ends, whatever became of its caller.
+    if [ -n "$label" ]; then
+        mkdir -p "$state/containers"
+        echo "$label $source" > "$state/containers/$$"
+        at_exit 'rm -f "$state/containers/$$"'
+    fi
     shift # the image
     case "$1 ${2:-}" in
         "sh -c")
@@ -112,6 +125,28 @@ docker_run() {
             esac ;;
         *) echo "docker: unexpected run: $*" >&2; exit 125 ;;
     esac
+}
+
+# The labelled containers still running, with label key $1 and volume $2.
+running_containers() {
+    local file label volume
+    for file in "$state"/containers/*; do
+        [ -f "$file" ] || continue
+        read -r label volume < "$file"
+        kill -0 "${file##*/}" 2>/dev/null || { rm -f "$file"; continue; }
+        [ "${label%%=*}" = "$1" ] && [ "$volume" = "$2" ] && echo "${file##*/}"
+    done
+}
+
+# Whether a running container mounts volume $1.
+in_use() {
+    local file label volume
+    for file in "$state"/containers/*; do
+        [ -f "$file" ] && kill -0 "${file##*/}" 2>/dev/null || continue
+        read -r label volume < "$file"
+        [ "$volume" = "$1" ] && return 0
+    done
+    return 1
 }
 
 listing() {
@@ -255,15 +290,22 @@ case "$name" in
             "compose --project-directory "*" down -v")
                 rm -f "$state/up"
                 while read -r volume; do
-                    [ -n "$volume" ] && [ "$volume" != "${FAKE_DOWN_LEAVES:-}" ] && drop volumes "$volume" && drop labelled "$volume"
+                    [ -n "$volume" ] && [ "$volume" != "${FAKE_DOWN_LEAVES:-}" ] || continue
+                    # In use by a container outside the project: left, and down still exits 0.
+                    in_use "$volume" && continue
+                    drop volumes "$volume" && drop labelled "$volume"
                 done < <(cat "$state/declared"; cut -d' ' -f2 "$state/anonymous")
                 has volumes "$share_volume" || rm -rf "$state/share"
                 rm -rf "$state/redis" ;;
             "run "*) docker_run "$@" ;;
             "exec "*) echo "docker exec: ran ${*: -1}" ;;
-            # The fake's containers are its own processes: none outlives its CLI.
+            "ps --all --quiet --filter label="*) running_containers "${5#label=}" "${7#volume=}" ;;
+            # The runbook's tar containers are the fakes' own processes: none outlives its CLI.
             "ps "*) ;;
             "kill "*) ;;
+            "rm --force "*)
+                shift 2
+                for id in "$@"; do kill -KILL -- "-$id" 2>/dev/null; rm -f "$state/containers/$id"; echo "$id"; done ;;
             *) echo "docker: unexpected call: $*" >&2; exit 125 ;;
         esac ;;
 esac
