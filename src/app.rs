@@ -227,7 +227,7 @@ fn untrusted_journal(path: &Utf8Path, error: anyhow::Error) -> Failure {
 }
 
 fn execute(runner: &Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
-    Reset { runner, ui }.run(journal)?;
+    Reset::new(runner, ui).run(journal)?;
     registry::forget(&journal.plan.project_directory, journal.path());
     let figures = journal.figures();
     let summary = render::figures(&figures);

@@ -235,6 +235,22 @@ impl Journal {
         self.save()
     }
 
+    /// Marks the steps before `index` as not done, and the archive as not verified: what they
+    /// did no longer holds (a backup that is not what /share holds), so a resume does them again.
+    pub fn undo_before(&mut self, index: usize) -> Result<()> {
+        for step in &mut self.steps[..index] {
+            *step = StepRecord {
+                number: step.number,
+                state: State::Pending,
+                started_at: None,
+                finished_at: None,
+                error: None,
+            };
+        }
+        self.archive = None;
+        self.save()
+    }
+
     pub fn interrupted(&mut self, index: usize, signal: &str) -> Result<()> {
         let step = &mut self.steps[index];
         step.state = State::Interrupted;

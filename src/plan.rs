@@ -173,6 +173,9 @@ pub enum Check {
     ArchiveMatchesShare,
     /// The archive still matches the checksum it was verified with.
     ArchiveUnchanged,
+    /// /share still holds what the archive holds, compared again entry by entry unless this
+    /// run compared them itself after step 2: a resumed run takes no journal's word for it.
+    ShareStillMatchesArchive,
     /// None of the volumes `down -v` was to delete is left.
     VolumesGone,
     /// Compose has created the share volume for the project, within the timeout.
@@ -356,7 +359,7 @@ fn checks(kind: StepKind, timeout_s: u64) -> (Vec<Check>, Vec<Check>) {
     match kind {
         StepKind::StopService => (vec![], vec![ProjectStopped]),
         StepKind::BackupShare => (vec![ArchivePrivate], vec![ArchiveMatchesShare]),
-        StepKind::RemoveProject => (vec![ArchiveUnchanged], vec![VolumesGone]),
+        StepKind::RemoveProject => (vec![ArchiveUnchanged, ShareStillMatchesArchive], vec![VolumesGone]),
         StepKind::StartService => (vec![], vec![]),
         StepKind::RestoreShare => {
             (vec![ArchiveUnchanged, ShareVolumeCreated { timeout_s }], vec![ShareMatchesArchive])

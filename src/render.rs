@@ -47,6 +47,11 @@ pub fn check_line(check: Check, plan: &Plan) -> String {
             crate::verify::checksum_path(archive)
         ),
         Check::ArchiveUnchanged => "the archive still matches its recorded sha256".into(),
+        Check::ShareStillMatchesArchive => {
+            "/share, while it exists, still holds what the archive holds (compared again, entry by \
+             entry, when this run did not make the archive: a resumed one)"
+                .into()
+        }
         Check::VolumesGone => "none of the volumes `down -v` was to delete is left".into(),
         Check::ShareVolumeCreated { timeout_s } => format!(
             "wait up to {timeout_s}s until Compose has created {} for the project (the unit's start \

@@ -17,6 +17,7 @@
 //!
 //! Every step is safe to run again, because `--resume` repeats the one the tool died in.
 
+use std::cell::Cell;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -32,15 +33,22 @@ use crate::plan::{Check, Command, Plan, Step, StepKind, VaultState};
 use crate::signals::{self, Stop, Stopped};
 use crate::transcript::Stream;
 use crate::ui::{Event, Ui};
-use crate::verify::Untrusted;
+use crate::verify::{Archive, Untrusted};
 use crate::{atomic, verify};
 
 pub struct Reset<'a> {
-    pub runner: &'a Runner,
-    pub ui: &'a Ui,
+    runner: &'a Runner,
+    ui: &'a Ui,
+    /// Whether this process compared the archive with /share after step 2: a journal's word
+    /// that it was done is not enough to run `down -v` on.
+    compared: Cell<bool>,
 }
 
-impl Reset<'_> {
+impl<'a> Reset<'a> {
+    pub fn new(runner: &'a Runner, ui: &'a Ui) -> Reset<'a> {
+        Reset { runner, ui, compared: Cell::new(false) }
+    }
+
     /// Runs the journal's plan from its first unfinished step to the end.
     pub fn run(&self, journal: &mut Journal) -> Result<(), Failure> {
         let plan = journal.plan.clone();
@@ -70,6 +78,10 @@ impl Reset<'_> {
                     let _ = journal.interrupted(index, stop.name());
                     self.runner.note(&format!("interrupted at step {} by {}", step.number, stop.name()));
                     return Err(interrupted(&plan, step, journal, stop));
+                }
+                if error.downcast_ref::<Outdated>().is_some() {
+                    // The backup does not hold /share: steps 1 and 2 are to be done again.
+                    let _ = journal.undo_before(index);
                 }
                 let _ = journal.failed(index, &format!("{error:#}"));
                 self.runner.note(&format!("step {} failed: {error:#}", step.number));
@@ -139,33 +151,31 @@ impl Reset<'_> {
             }
             Check::ArchivePrivate => atomic::private_placeholder(&plan.backup_file),
             Check::ArchiveMatchesShare => {
-                let reading = Instant::now();
-                let (archive, comparison) =
-                    share()?.finish(|share| verify::read_back(&plan.backup_file, share))?;
-                self.runner.note(&format!(
-                    "checked the archive after the backup in {:.3}s (read back, compared with /share entry \
-                     by entry): {} entries, sha256 {}",
-                    reading.elapsed().as_secs_f64(),
-                    archive.entries,
-                    archive.sha256
-                ));
-                // Services stopped: nothing may differ either way.
-                let mut wrong = Vec::new();
-                mismatch(&mut wrong, &comparison.extra, "entries of /share are not in the archive");
-                mismatch(&mut wrong, &comparison.missing, "archived entries are not in /share");
-                mismatch(&mut wrong, &comparison.differing, "archived entries differ from /share");
-                if !wrong.is_empty() {
-                    bail!("the archive {} does not match /share: {}", plan.backup_file, wrong.join("; "));
-                }
+                let archive = self.compare_with_share(share()?, plan, "after the backup")?;
                 let checksum = verify::write_checksum(&plan.backup_file, &archive.sha256)?;
                 self.ui.say(&format!(
                     "    verified all {} entries against /share, one by one; sha256 in {checksum}",
                     archive.entries
                 ));
                 journal.archive = Some(archive);
+                self.compared.set(true);
                 journal.save()
             }
             Check::ArchiveUnchanged => verified(plan, journal),
+            Check::ShareStillMatchesArchive if self.compared.get() => Ok(()),
+            // `down -v` ran before this resume: the archive is all there is of /share.
+            Check::ShareStillMatchesArchive if !host.volume_exists(&plan.share_volume)? => {
+                self.runner.note("the share volume is gone, `down -v` ran before: nothing to compare");
+                Ok(())
+            }
+            Check::ShareStillMatchesArchive => {
+                let read = host.start_share_read(&plan.share_volume, &plan.image, &plan.backup_dir)?;
+                self.compare_with_share(read, plan, "again, as this run did not make it")
+                    .context(Outdated)?;
+                self.compared.set(true);
+                self.ui.say("    /share still holds exactly what the archive holds");
+                Ok(())
+            }
             Check::VolumesGone => {
                 // `down -v` exits 0 even when a volume it could not remove is still there.
                 let planned =
@@ -204,6 +214,28 @@ impl Reset<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// Reads the archive back whole and compares it with /share, read back by `share_read`: with
+    /// the manager stopped, nothing may differ either way. Returns what the archive holds.
+    fn compare_with_share(&self, share_read: FifoRead, plan: &Plan, when: &str) -> Result<Archive> {
+        let reading = Instant::now();
+        let (archive, comparison) = share_read.finish(|share| verify::read_back(&plan.backup_file, share))?;
+        self.runner.note(&format!(
+            "compared the archive with /share {when} in {:.3}s (read back, entry by entry): {} entries, \
+             sha256 {}",
+            reading.elapsed().as_secs_f64(),
+            archive.entries,
+            archive.sha256
+        ));
+        let mut wrong = Vec::new();
+        mismatch(&mut wrong, &comparison.extra, "entries of /share are not in the archive");
+        mismatch(&mut wrong, &comparison.missing, "archived entries are not in /share");
+        mismatch(&mut wrong, &comparison.differing, "archived entries differ from /share");
+        if !wrong.is_empty() {
+            bail!("the archive {} does not match /share: {}", plan.backup_file, wrong.join("; "));
+        }
+        Ok(archive)
     }
 
     /// Stops what a run that was killed left running: a read-back of /share waiting on its pipe
@@ -413,12 +445,29 @@ fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> Failu
     )
 }
 
+/// The archive, though unchanged, does not hold what /share holds: the backup is to be made
+/// again before anything is deleted.
+#[derive(Debug, Clone, Copy)]
+pub struct Outdated;
+
+impl std::fmt::Display for Outdated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("/share is not what the archive holds")
+    }
+}
+
 fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {
     let archive = &plan.backup_file;
     let checksum = verify::checksum_path(archive);
     let resume =
         format!("resume with `{}`", Journal::resume_command(&plan.backup_dir, &plan.project_directory));
     let (what, next) = match (&journal.archive, step.kind) {
+        _ if error.downcast_ref::<Outdated>().is_some() => (
+            "/share is untouched (`down -v` did not run); the reset goes back to step 1 to stop the manager \
+             and back /share up anew"
+                .to_owned(),
+            resume,
+        ),
         (_, StepKind::RemoveProject) if error.downcast_ref::<Untrusted>().is_some() => (
             format!(
                 "/share is untouched (`down -v` did not run), but the archive {archive} is not what was verified"

@@ -138,3 +138,60 @@ fn resume_refuses_options_that_differ_from_the_recorded_plan() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(world.journal()["finished"].as_bool().unwrap());
 }
+
+/// Step states are the journal's word, which anyone who can write the backup directory can
+/// change: steps 1 and 2 marked done, with an archive that lacks a file and its checksum to
+/// match, must not let `--resume` run `down -v`. While /share still exists, a resumed run
+/// compares it with the archive again; a mismatch sends the reset back to step 1, and the
+/// resume the message gives backs /share up anew and finishes.
+#[test]
+fn a_journal_that_says_the_backup_was_verified_is_checked_against_share_again() {
+    let world = World::new();
+    let before = world.share_listing();
+    let out = world.run(&["--yes"], &[("FAKE_FAIL", "* tar -czvf *")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let archive = world
+        .backup_dir()
+        .join(format!("manager-share-{}.tar.gz", world.journal()["plan"]["date"].as_str().unwrap()));
+    #[allow(clippy::disallowed_methods)] // the forger's own tar
+    let forged = std::process::Command::new("tar")
+        .args(["-czf", archive.to_str().unwrap(), "--exclude", "share/a.txt", "-C"])
+        .arg(world.state())
+        .arg("share")
+        .status()
+        .unwrap();
+    assert!(forged.success());
+    let sha256 =
+        osism_manager_reset::verify::sha256_of(camino::Utf8Path::from_path(&archive).unwrap()).unwrap();
+    fs::write(
+        format!("{}.sha256", archive.display()),
+        format!("{sha256}  {}\n", archive.file_name().unwrap().to_str().unwrap()),
+    )
+    .unwrap();
+    let path = world.backup_file(".journal.json");
+    let mut journal: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    journal["steps"][0]["state"] = json!("done");
+    journal["steps"][1]["state"] = json!("done");
+    journal["steps"][1].as_object_mut().unwrap().remove("error");
+    journal["archive"] = json!({"entries": 6, "sha256": sha256});
+    fs::write(&path, serde_json::to_string_pretty(&journal).unwrap()).unwrap();
+    world.clear_calls();
+
+    let out = world.run(&["--resume", "--yes"], &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!world.ran("down -v"), "down -v ran on an archive never compared with /share");
+    assert!(err.contains("share/a.txt"), "{err}");
+    assert_eq!(world.share_listing(), before);
+    assert!(world.journal_states().starts_with("1:pending 2:pending 3:failed"), "{}", world.journal_states());
+    let at = err.find("resume with `").unwrap() + "resume with `".len();
+    let line = &err[at..at + err[at..].find('`').unwrap()];
+    world.clear_calls();
+    let args: Vec<String> =
+        shlex::split(line).unwrap().into_iter().skip(1).chain(["--yes".to_owned()]).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = world.run(&args, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(world.runbook_calls()[0].contains("systemctl stop"), "{:?}", world.runbook_calls());
+    assert_eq!(world.share_listing(), before);
+}
