@@ -90,9 +90,11 @@ pub fn judge(containers: &[Container]) -> Verdict {
     if waiting.is_empty() { Verdict::Healthy } else { Verdict::Waiting(waiting) }
 }
 
-/// Polls until healthy, failed or `timeout`; shows what is still waiting while it waits.
+/// Polls until healthy, failed or `timeout`; shows what is still waiting while it waits. A unit
+/// that failed ends the wait at once.
 pub fn wait(
     host: &Host,
+    unit: &str,
     project_directory: &Utf8Path,
     timeout: Duration,
     ui: &Ui,
@@ -103,6 +105,10 @@ pub fn wait(
     let mut announced: Option<Vec<String>> = None;
     loop {
         let polled = Instant::now();
+        if let Err(error) = crate::service::check_not_failed(host, unit, project_directory) {
+            progress.finish("the unit failed");
+            return Err(error);
+        }
         let verdict = match host.compose_ps_json(project_directory).and_then(|json| parse(&json)) {
             Ok(containers) => judge(&containers),
             // Compose may briefly fail while the service starts; the timeout still bounds it.

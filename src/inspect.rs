@@ -202,7 +202,7 @@ impl<'a> Host<'a> {
         let format = format!("{{{{ index .Labels \"{PROJECT_LABEL}\" }}}}");
         let out = self.runner.read(&["docker", "volume", "inspect", "--format", &format, volume])?;
         if !out.success {
-            return Ok(None);
+            return no_such_volume(volume, &out.stderr).map(|()| None);
         }
         // A missing label prints "<no value>".
         let label = out.stdout.trim();
@@ -244,8 +244,13 @@ impl<'a> Host<'a> {
         Ok(out.stdout.split_whitespace().map(String::from).collect())
     }
 
+    /// Whether `volume` exists; an answer other than "no such volume" is an error.
     pub fn volume_exists(&self, volume: &str) -> Result<bool> {
-        Ok(self.runner.read(&["docker", "volume", "inspect", volume])?.success)
+        let out = self.runner.read(&["docker", "volume", "inspect", volume])?;
+        if out.success {
+            return Ok(true);
+        }
+        no_such_volume(volume, &out.stderr).map(|()| false)
     }
 
     /// The volumes labelled with the project, declared or not.
@@ -307,6 +312,26 @@ impl<'a> Host<'a> {
         Ok(())
     }
 
+    /// Whether `unit` has failed (`systemctl is-failed`): a Type=simple unit fails after its start
+    /// returned, when its `docker compose up` does.
+    pub fn unit_failed(&self, unit: &str) -> Result<bool> {
+        self.unit_is("is-failed", unit)
+    }
+
+    /// The last lines of the unit's journal, or what journalctl said instead (it may not let this
+    /// user read the journal).
+    pub fn unit_journal(&self, unit: &str) -> String {
+        match self.runner.read(&["journalctl", "--unit", unit, "--lines", "20", "--no-pager"]) {
+            Ok(out) => format!("{}{}", out.stdout, out.stderr),
+            Err(error) => format!("{error:#}"),
+        }
+    }
+
+    /// `docker compose ps --all` as an operator reads it; here for the log, where its output goes.
+    pub fn compose_ps_table(&self, dir: &Utf8Path) {
+        let _ = self.runner.read(&["docker", "compose", "--project-directory", dir.as_str(), "ps", "--all"]);
+    }
+
     /// Whether `systemctl is-active` or `is-enabled` affirms `unit` (exit 0).
     pub fn unit_is(&self, verb: &str, unit: &str) -> Result<bool> {
         Ok(self.runner.read(&["systemctl", verb, "--quiet", unit])?.success)
@@ -327,6 +352,16 @@ impl<'a> Host<'a> {
         ensure!(out.success, "`docker compose ps` failed: {}", first_line(&out.stderr));
         Ok(out.stdout)
     }
+}
+
+/// Docker's answer for a volume that does not exist, or the error its answer is.
+fn no_such_volume(volume: &str, stderr: &str) -> Result<()> {
+    ensure!(
+        stderr.to_lowercase().contains("no such volume"),
+        "`docker volume inspect {volume}` failed: {}",
+        first_line(stderr)
+    );
+    Ok(())
 }
 
 /// The read-back's pipe, in the backup directory; the lock keeps any other run from using it.

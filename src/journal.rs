@@ -235,10 +235,11 @@ impl Journal {
         self.save()
     }
 
-    /// Marks the steps before `index` as not done, and the archive as not verified: what they
-    /// did no longer holds (a backup that is not what /share holds), so a resume does them again.
-    pub fn undo_before(&mut self, index: usize) -> Result<()> {
-        for step in &mut self.steps[..index] {
+    /// Marks the steps `steps` (indexes) as not done, whose work no longer holds (a backup that
+    /// is not what /share holds, a manager that did not start), so that a resume does them
+    /// again; with `archive`, the archive is no longer taken as verified either.
+    pub fn undo(&mut self, steps: std::ops::Range<usize>, archive: bool) -> Result<()> {
+        for step in &mut self.steps[steps] {
             *step = StepRecord {
                 number: step.number,
                 state: State::Pending,
@@ -247,7 +248,9 @@ impl Journal {
                 error: None,
             };
         }
-        self.archive = None;
+        if archive {
+            self.archive = None;
+        }
         self.save()
     }
 

@@ -178,11 +178,12 @@ pub enum Check {
     ShareStillMatchesArchive,
     /// None of the volumes `down -v` was to delete is left.
     VolumesGone,
-    /// Compose has created the share volume for the project, within the timeout.
+    /// Compose has created the share volume for the project, within the timeout, and the unit
+    /// has not failed meanwhile.
     ShareVolumeCreated { timeout_s: u64 },
     /// Every archived entry is in /share as archived, but for the running manager's own writes.
     ShareMatchesArchive,
-    /// Every container runs and is healthy, within the timeout.
+    /// Every container runs and is healthy, within the timeout, and the unit has not failed.
     Healthy { timeout_s: u64 },
     /// `osism vault check` passes.
     VaultPasses,
@@ -360,10 +361,8 @@ fn checks(kind: StepKind, timeout_s: u64) -> (Vec<Check>, Vec<Check>) {
         StepKind::StopService => (vec![], vec![ProjectStopped]),
         StepKind::BackupShare => (vec![ArchivePrivate], vec![ArchiveMatchesShare]),
         StepKind::RemoveProject => (vec![ArchiveUnchanged, ShareStillMatchesArchive], vec![VolumesGone]),
-        StepKind::StartService => (vec![], vec![]),
-        StepKind::RestoreShare => {
-            (vec![ArchiveUnchanged, ShareVolumeCreated { timeout_s }], vec![ShareMatchesArchive])
-        }
+        StepKind::StartService => (vec![], vec![ShareVolumeCreated { timeout_s }]),
+        StepKind::RestoreShare => (vec![ArchiveUnchanged], vec![ShareMatchesArchive]),
         StepKind::CheckHealth => (vec![Healthy { timeout_s }], vec![]),
         StepKind::SetVaultPassword => (vec![], vec![VaultPasses]),
         StepKind::RebuildInventory => (vec![], vec![]),

@@ -55,7 +55,7 @@ pub fn check_line(check: Check, plan: &Plan) -> String {
         Check::VolumesGone => "none of the volumes `down -v` was to delete is left".into(),
         Check::ShareVolumeCreated { timeout_s } => format!(
             "wait up to {timeout_s}s until Compose has created {} for the project (the unit's start \
-             returns before)",
+             returns before); a failed unit ends the wait",
             plan.share_volume
         ),
         Check::ShareMatchesArchive => {
@@ -63,7 +63,9 @@ pub fn check_line(check: Check, plan: &Plan) -> String {
                 .into()
         }
         Check::Healthy { timeout_s } => {
-            format!("wait up to {timeout_s}s until every container runs and is healthy")
+            format!(
+                "wait up to {timeout_s}s until every container runs and is healthy; a failed unit ends the wait"
+            )
         }
         Check::VaultPasses => "`osism vault check --format script` prints PASSED".into(),
     }

@@ -30,6 +30,7 @@ use crate::inspect::Host;
 use crate::journal::Journal;
 use crate::outcome::{Code, Failure};
 use crate::plan::{Check, Command, Plan, Step, StepKind, VaultState};
+use crate::service::UnitFailed;
 use crate::signals::{self, Stop, Stopped};
 use crate::transcript::Stream;
 use crate::ui::{Event, Ui};
@@ -81,7 +82,12 @@ impl<'a> Reset<'a> {
                 }
                 if error.downcast_ref::<Outdated>().is_some() {
                     // The backup does not hold /share: steps 1 and 2 are to be done again.
-                    let _ = journal.undo_before(index);
+                    let _ = journal.undo(0..index, true);
+                }
+                if error.downcast_ref::<UnitFailed>().is_some() {
+                    // The manager did not start: the resume starts it again, from step 4.
+                    let start = plan.steps.iter().position(|s| s.kind == StepKind::StartService);
+                    let _ = journal.undo(start.unwrap_or(index)..index, false);
                 }
                 let _ = journal.failed(index, &format!("{error:#}"));
                 self.runner.note(&format!("step {} failed: {error:#}", step.number));
@@ -198,7 +204,14 @@ impl<'a> Reset<'a> {
             }
             Check::Healthy { timeout_s } => {
                 let timeout = Duration::from_secs(timeout_s);
-                health::wait(host, &plan.project_directory, timeout, self.ui, step.number)?;
+                health::wait(
+                    host,
+                    &plan.service.unit,
+                    &plan.project_directory,
+                    timeout,
+                    self.ui,
+                    step.number,
+                )?;
                 journal.healthy_at = Some(crate::transcript::now());
                 journal.save()
             }
@@ -327,33 +340,41 @@ impl<'a> Reset<'a> {
         let started = Instant::now();
         let mut progress = self.ui.progress();
         let volume = &plan.share_volume;
+        let unit = &plan.service.unit;
         loop {
-            match host.volume_project(volume)? {
-                Some(project) if project == plan.project => {
+            let created = host.volume_project(volume).and_then(|project| match project {
+                Some(project) if project == plan.project => Ok(true),
+                Some(other) => {
+                    let stop = plan.step(StepKind::StopService).map_or("", |s| s.commands[0].display.as_str());
+                    bail!(
+                        "the share volume {volume} exists but Compose did not create it for the project {:?} \
+                         (its label: {other:?}), so the restore would go where the manager does not look: stop \
+                         the manager (`{stop}`), make sure {volume} holds nothing of value and remove it (`docker \
+                         volume rm {volume}`); the resume starts the manager again",
+                        plan.project
+                    )
+                }
+                None => {
+                    crate::service::check_not_failed(host, unit, &plan.project_directory)?;
+                    ensure!(
+                        started.elapsed() < timeout,
+                        "Compose did not create the share volume {volume} within {}s of starting {unit} \
+                         (--health-timeout), though the unit has not failed: see `journalctl --unit {unit}`",
+                        timeout.as_secs()
+                    );
+                    Ok(false)
+                }
+            });
+            match created {
+                Ok(true) => {
                     progress.finish(&format!("Compose created the share volume {volume}"));
                     return Ok(());
                 }
-                Some(other) => {
-                    progress.finish("the share volume is not the project's");
-                    bail!(
-                        "the share volume {volume} exists but Compose did not create it for the project {:?} \
-                         (its label: {other:?}): make sure it holds nothing of value, remove it (docker volume \
-                         rm {volume}), restart {}, then resume",
-                        plan.project,
-                        plan.service.unit
-                    );
+                Ok(false) => progress.update(|| format!("waiting for Compose to create {volume}")),
+                Err(error) => {
+                    progress.finish("stopped waiting");
+                    return Err(error);
                 }
-                None if started.elapsed() >= timeout => {
-                    progress.finish("timed out");
-                    bail!(
-                        "Compose did not create the share volume {volume} within {}s of starting {} \
-                         (--health-timeout): see `journalctl -u {}`, then resume",
-                        timeout.as_secs(),
-                        plan.service.unit,
-                        plan.service.unit
-                    );
-                }
-                None => progress.update(|| format!("waiting for Compose to create {volume}")),
             }
             signals::check()?;
             thread::sleep(SHARE_VOLUME_POLL);
@@ -462,6 +483,20 @@ fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) ->
     let resume =
         format!("resume with `{}`", Journal::resume_command(&plan.backup_dir, &plan.project_directory));
     let (what, next) = match (&journal.archive, step.kind) {
+        (verified, _) if error.downcast_ref::<UnitFailed>().is_some() => (
+            match (journal.restored, verified) {
+                (Some(_), _) => format!("/share is restored; its archive is {archive}"),
+                (None, Some(verified)) => format!(
+                    "the verified archive of /share is {archive} (sha256 {} in {checksum}), safe",
+                    verified.sha256
+                ),
+                (None, None) => format!("/share is untouched ({archive} is not verified)"),
+            },
+            format!(
+                "once the cause is fixed, resume with `{}`: it starts the manager again",
+                Journal::resume_command(&plan.backup_dir, &plan.project_directory)
+            ),
+        ),
         _ if error.downcast_ref::<Outdated>().is_some() => (
             "/share is untouched (`down -v` did not run); the reset goes back to step 1 to stop the manager \
              and back /share up anew"

@@ -1,6 +1,11 @@
 //! Which systemd unit runs this manager: the runbook's `docker-compose@manager.service`, or
 //! `manager.service` on managers deployed since mid-2024.
 
+use std::fmt;
+
+use anyhow::Result;
+use camino::{Utf8Path, Utf8PathBuf};
+
 use crate::inspect::Host;
 use crate::plan::Service;
 
@@ -57,6 +62,52 @@ pub fn choose(runbook: UnitState, current: UnitState) -> Service {
             ),
         ),
     }
+}
+
+/// The unit failed after it was started: its `docker compose up` ended (an image missing, a
+/// registry unreachable). Waiting longer would not help.
+#[derive(Debug, Clone)]
+pub struct UnitFailed {
+    pub unit: String,
+    /// The line of its journal that says most.
+    pub why: String,
+    pub project_directory: Utf8PathBuf,
+}
+
+impl fmt::Display for UnitFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the unit {unit} failed after it was started: {}; `journalctl --unit {unit}` and `docker compose \
+             --project-directory {} ps --all` say more (their output is in the log)",
+            self.why,
+            self.project_directory,
+            unit = self.unit
+        )
+    }
+}
+
+impl std::error::Error for UnitFailed {}
+
+/// Fails with `UnitFailed` if `unit` has failed, with what its journal and Compose show (both go
+/// into the log as well).
+pub fn check_not_failed(host: &Host, unit: &str, project_directory: &Utf8Path) -> Result<()> {
+    if !host.unit_failed(unit)? {
+        return Ok(());
+    }
+    let journal = host.unit_journal(unit);
+    host.compose_ps_table(project_directory);
+    let lines = || journal.lines().map(str::trim).filter(|l| !l.is_empty());
+    let why = lines()
+        .find(|l| l.to_lowercase().contains("error"))
+        .or_else(|| lines().next_back())
+        .unwrap_or("its journal says nothing");
+    Err(UnitFailed {
+        unit: unit.to_owned(),
+        why: why.to_owned(),
+        project_directory: project_directory.to_owned(),
+    }
+    .into())
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ impl Fixture {
             fs::create_dir_all(d).unwrap();
         }
         fs::copy(here.join("compose.yaml"), fixture.project().join("compose.yaml")).unwrap();
-        for tool in ["systemctl", "osism"] {
+        for tool in ["systemctl", "journalctl", "osism"] {
             symlink(here.join("bin").join(tool), fixture.bin().join(tool)).unwrap();
         }
         fixture.clean_slate();

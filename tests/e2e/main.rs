@@ -415,3 +415,46 @@ fn killed_during_the_backup_the_resume_stops_what_was_left_and_finishes() {
     assert_eq!(text(&docker(&["ps", "--all", "--quiet", "--filter", read_back]).stdout).trim(), "");
     assert_eq!(tar_containers(), "");
 }
+
+/// `systemctl start` returns at once (Type=simple); the unit's `compose up` then creates the
+/// volumes and fails on an image it cannot have (the registry unreachable). The reset fails
+/// within seconds, not at the end of --health-timeout, saying what Compose said; once the image
+/// is there, the resume it prints starts the manager again and finishes.
+#[test]
+fn a_manager_that_fails_to_start_fails_fast_and_the_printed_resume_finishes() {
+    let fixture = Fixture::new(Share { small_files: 10, big_file_bytes: 0 });
+    let before = fixture.share_listing();
+    let compose = fixture.project().join("compose.yaml");
+    let good = fs::read_to_string(&compose).unwrap();
+    let missing = good.replace(
+        "  osismclient:\n    image: busybox:latest\n",
+        "  osismclient:\n    image: busybox:missing-e2e\n    pull_policy: never\n",
+    );
+    assert_ne!(missing, good, "the fixture's osismclient is not where the test expects it");
+    fs::write(&compose, missing).unwrap();
+    let started = Instant::now();
+    let out = fixture.run(&["--yes", "--health-timeout", "300"], &[]);
+    let took = started.elapsed();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}\n{err}", text(&out.stdout));
+    assert!(took < Duration::from_secs(60), "took {took:?}: {err}");
+    assert!(
+        err.contains("failed after it was started") && err.contains("No such image: busybox:missing-e2e"),
+        "{err}"
+    );
+    assert!(err.contains("/share is restored") || err.contains("safe"), "{err}");
+
+    fs::write(&compose, good).unwrap();
+    let line = err[err.find("once the cause is fixed, resume with `").unwrap()..]
+        .split('`')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let mut words = shlex::split(&line).unwrap().into_iter().skip(1).collect::<Vec<_>>();
+    words.push("--yes".into());
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let out = fixture.run(&words, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    assert_share_kept(&before, &fixture.share_listing());
+    assert!(fixture.all_healthy());
+}

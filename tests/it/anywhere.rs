@@ -4,28 +4,8 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 
-use crate::support::{World, is_root, stderr};
-
-/// The one command in backquotes after `resume it with ` in `text`.
-fn resume_command(text: &str) -> String {
-    let at = text.find("resume it with `").unwrap_or_else(|| panic!("no resume command in: {text}"));
-    let rest = &text[at + "resume it with `".len()..];
-    rest[..rest.find('`').unwrap()].to_owned()
-}
-
-/// Runs `line`, as printed for the operator to type, in `dir` through a shell, the fakes first
-/// on PATH; `sudo ` in front is what root types without it (the tests are root then).
-fn type_line(world: &World, line: &str, dir: &Path) -> std::process::Output {
-    let line = line.strip_prefix("sudo ").unwrap_or(line);
-    let binary = Path::new(env!("CARGO_BIN_EXE_osism-manager-reset"));
-    let mut shell = world.in_world("/bin/sh");
-    let path =
-        format!("{}:{}", binary.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
-    shell.args(["-c", line]).current_dir(dir).env("PATH", format!("{}:{path}", world.bin_dir().display()));
-    shell.output().unwrap()
-}
+use crate::support::{World, advice, is_root, stderr};
 
 #[test]
 fn a_reset_started_in_the_project_directory_finishes() {
@@ -81,7 +61,7 @@ fn an_unfinished_reset_is_named_from_another_directory_and_resumed_from_there() 
             assert!(text.contains(&journal.display().to_string()), "{kill_at} {args:?}: {text}");
             assert!(text.contains(&archive.display().to_string()), "{kill_at} {args:?}: {text}");
             assert_eq!(
-                resume_command(&text),
+                advice("resume it with", &text),
                 format!(
                     "osism-manager-reset --resume --backup-dir {} --project-directory {}",
                     backup.display(),
@@ -96,7 +76,7 @@ fn an_unfinished_reset_is_named_from_another_directory_and_resumed_from_there() 
         assert!(!elsewhere.join(format!("manager-share-{}.tar.gz", today())).exists(), "a new backup began");
 
         let out = world.command(&["--yes"]).current_dir(&elsewhere).output().unwrap();
-        let out = type_line(&world, &format!("{} --yes", resume_command(&stderr(&out))), &elsewhere);
+        let out = world.type_line(&format!("{} --yes", advice("resume it with", &stderr(&out))), &elsewhere);
         assert_eq!(out.status.code(), Some(0), "{kill_at}: {}", stderr(&out));
         assert_eq!(world.share_listing(), before, "{kill_at}: /share differs");
         // A plain --resume from anywhere finds it too; now there is nothing left to resume.
@@ -125,10 +105,10 @@ fn an_unfinished_reset_is_named_to_the_other_user_with_the_command_that_resumes_
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert_eq!(err.contains("started by root (uid 0)"), two_users, "{err}");
-    let line = resume_command(&err);
+    let line = advice("resume it with", &err);
     let sudo = if two_users { "sudo " } else { "" };
     assert!(line.starts_with(&format!("{sudo}osism-manager-reset --resume --backup-dir ")), "{line}");
-    let out = type_line(&world, &format!("{line} --yes"), world.path());
+    let out = world.type_line(&format!("{line} --yes"), world.path());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(world.share_listing(), before);
 
@@ -142,9 +122,9 @@ fn an_unfinished_reset_is_named_to_the_other_user_with_the_command_that_resumes_
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert_eq!(err.contains("started by nobody (uid 65534)"), two_users, "{err}");
-    let line = resume_command(&err);
+    let line = advice("resume it with", &err);
     assert!(line.starts_with("osism-manager-reset --resume --backup-dir "), "{line}");
-    let out = type_line(&world, &format!("{line} --yes"), world.path());
+    let out = world.type_line(&format!("{line} --yes"), world.path());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(world.share_listing(), before);
 }
@@ -167,7 +147,7 @@ fn a_record_whose_journal_is_gone_is_named_and_can_be_let_go() {
     let line = &err[at..at + err[at..].find('`').unwrap()];
     assert!(line.starts_with("rm "), "{line}");
     assert!(world.runbook_calls().is_empty(), "ran {:?}", world.runbook_calls());
-    let typed = type_line(&world, line, world.path());
+    let typed = world.type_line(line, world.path());
     assert!(typed.status.success(), "{}", stderr(&typed));
     let out = world.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

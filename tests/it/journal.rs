@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{World, stderr, stdout};
+use crate::support::{World, advice, stderr, stdout};
 
 /// A reset that failed at step 3, its journal edited by `edit`, then resumed.
 fn resume_after_edit(edit: impl FnOnce(&mut Value)) -> (World, std::process::Output) {
@@ -184,13 +184,8 @@ fn a_journal_that_says_the_backup_was_verified_is_checked_against_share_again() 
     assert!(err.contains("share/a.txt"), "{err}");
     assert_eq!(world.share_listing(), before);
     assert!(world.journal_states().starts_with("1:pending 2:pending 3:failed"), "{}", world.journal_states());
-    let at = err.find("resume with `").unwrap() + "resume with `".len();
-    let line = &err[at..at + err[at..].find('`').unwrap()];
     world.clear_calls();
-    let args: Vec<String> =
-        shlex::split(line).unwrap().into_iter().skip(1).chain(["--yes".to_owned()]).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = world.run(&args, &[]);
+    let out = world.type_line(&format!("{} --yes", advice("resume with", &err)), &world.backup_dir());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(world.runbook_calls()[0].contains("systemctl stop"), "{:?}", world.runbook_calls());
     assert_eq!(world.share_listing(), before);

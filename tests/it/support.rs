@@ -113,6 +113,8 @@ pub fn is_query(argv: &[String]) -> bool {
         ["docker", "compose", "version", "--short"] => true,
         ["docker", "compose", "--project-directory", _, "config", "--format", "json"] => true,
         ["docker", "compose", "--project-directory", _, "ps", "--all", "--format", "json"] => true,
+        ["docker", "compose", "--project-directory", _, "ps", "--all"] => true,
+        ["journalctl", "--unit", _, "--lines", "20", "--no-pager"] => true,
         ["docker", "inspect", ids @ ..] => !ids.is_empty() && ids.iter().all(|id| !id.starts_with('-')),
         ["docker", "volume", "ls", "--quiet"] => true,
         ["docker", "volume", "ls", "--quiet", "--filter", filter] => filter.starts_with("label="),
@@ -166,7 +168,7 @@ impl World {
         // A copy, so that a test running as another user can read it wherever the checkout is.
         let fake = world.bin_dir().join("fake.sh");
         fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fakes/fake.sh"), &fake).unwrap();
-        for name in ["sudo", "systemctl", "docker", "osism"] {
+        for name in ["sudo", "systemctl", "journalctl", "docker", "osism"] {
             symlink(&fake, world.bin_dir().join(name)).unwrap();
         }
         // Only these host tools, so that a real systemctl or docker can never answer a test.
@@ -315,6 +317,19 @@ impl World {
             .unwrap_or_else(|| panic!("no *{suffix} in the backup directory"))
     }
 
+    /// Runs `line`, a command the tool printed for the operator to type, in `dir` through a
+    /// shell, the fakes and the binary first on PATH; `sudo ` in front is what root types without
+    /// it (the tests are root where the tool prints it).
+    pub fn type_line(&self, line: &str, dir: &Path) -> Output {
+        let line = line.strip_prefix("sudo ").unwrap_or(line);
+        let binary = Path::new(env!("CARGO_BIN_EXE_osism-manager-reset"));
+        let path = format!("{}:{}", self.bin_dir().display(), binary.parent().unwrap().display());
+        let mut shell = self.in_world("/bin/sh");
+        let path = format!("{path}:{}", self.sys_dir().display());
+        shell.args(["-c", line]).current_dir(dir).env("PATH", path);
+        shell.output().unwrap()
+    }
+
     pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = self.command(args);
         cmd.envs(env.iter().copied());
@@ -416,6 +431,15 @@ fn processes_with(entry: &str) -> Vec<(i32, String)> {
 /// `nobody`.
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
+}
+
+/// The command in backquotes after `lead` (such as "resume with") in `text`: what the tool
+/// tells the operator to type next.
+#[track_caller]
+pub fn advice(lead: &str, text: &str) -> String {
+    let after = text.find(lead).unwrap_or_else(|| panic!("no {lead:?} in: {text}")) + lead.len();
+    let at = after + text[after..].find('`').expect("an opening backquote") + 1;
+    text[at..at + text[at..].find('`').expect("a closing backquote")].to_owned()
 }
 
 pub fn stdout(output: &Output) -> String {

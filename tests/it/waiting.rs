@@ -1,6 +1,9 @@
 //! Step 6's wait for health, against what `docker compose ps --all --format json` prints.
 
-use crate::support::{World, stderr, stdout};
+use std::fs;
+use std::time::{Duration, Instant};
+
+use crate::support::{World, advice, stderr, stdout};
 
 const STARTING: &str = r#"{"Name":"manager-api-1","Service":"api","State":"running","Health":"starting"}
 {"Name":"osismclient","Service":"osismclient","State":"running","Health":""}"#;
@@ -59,4 +62,83 @@ fn health_timeout_fails_step_6_naming_the_waiting_services() {
     assert!(err.contains("not healthy after 2s") && err.contains("api (running, starting)"), "{err}");
     assert!(!world.ran("reconciler"));
     assert!(world.journal_states().contains("6:failed"));
+}
+
+/// `systemctl start` returns at once (Type=simple), and the unit's `compose up` can fail after it
+/// did (an image missing): the waits watch the unit and fail within seconds, saying what its
+/// journal and Compose show. The resume the message gives, once the cause is fixed, starts the
+/// unit again and finishes.
+#[test]
+fn a_unit_that_fails_after_its_start_fails_fast_and_the_resume_starts_it_again() {
+    for (when, step, share) in [
+        ("before-volumes", 4, "the verified archive of /share is"),
+        ("after-volumes", 6, "/share is restored"),
+    ] {
+        let world = World::new();
+        let before = world.share_listing();
+        let started = Instant::now();
+        let out = world.run(&["--yes", "--health-timeout", "30"], &[("FAKE_START_FAILS", when)]);
+        let err = stderr(&out);
+        assert!(started.elapsed() < Duration::from_secs(15), "{when}: waited {:?}: {err}", started.elapsed());
+        assert_eq!(out.status.code(), Some(1), "{when}: {err}");
+        for needle in [
+            &format!("step {step} (") as &str,
+            "the unit docker-compose@manager.service failed after it was started",
+            "pull access denied for quay.io/osism/osism",
+            "`journalctl --unit docker-compose@manager.service`",
+            "ps --all`",
+            share,
+            "once the cause is fixed, resume with `",
+        ] {
+            assert!(err.contains(needle), "{when}: {needle} not in {err}");
+        }
+        let log = std::fs::read_to_string(world.backup_file(".log")).unwrap();
+        assert!(log.contains("Failed with result 'exit-code'"), "{when}: the journal is not in the log");
+        assert!(log.contains("manager-redis-1   redis     Created"), "{when}: compose ps is not in the log");
+        world.clear_calls();
+        let line = advice("once the cause is fixed, resume with", &err);
+        let out = world.type_line(&format!("{line} --yes"), &world.backup_dir());
+        assert_eq!(out.status.code(), Some(0), "{when}: {}", stderr(&out));
+        assert!(
+            world.runbook_calls()[0].ends_with("systemctl start docker-compose@manager.service"),
+            "{when}"
+        );
+        assert_eq!(world.share_listing(), before, "{when}");
+    }
+}
+
+/// Only a volume that does not exist is one Compose has not created yet: any other answer of
+/// `docker volume inspect` (the engine gone, a permission) is an error, not a reason to wait.
+#[test]
+fn a_docker_error_while_waiting_for_the_share_volume_fails_at_once() {
+    let world = World::new();
+    let started = Instant::now();
+    let out =
+        world.run(&["--yes", "--health-timeout", "30"], &[("FAKE_FAIL", "docker volume inspect --format *")]);
+    let err = stderr(&out);
+    assert!(started.elapsed() < Duration::from_secs(15), "waited {:?}: {err}", started.elapsed());
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("step 4 (") && err.contains("docker: failing as told"), "{err}");
+}
+
+/// A share volume something else created before Compose (a stray `docker run --mount`) is not
+/// the project's: restoring into it would put /share where the manager does not look. The step
+/// fails, and its advice, typed as given, gets a finished reset.
+#[test]
+fn a_share_volume_compose_did_not_create_stops_step_4_with_advice_that_works() {
+    let world = World::new();
+    let before = world.share_listing();
+    let out = world.run(&["--yes"], &[("FAKE_STRAY_SHARE", "1")]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("step 4 (") && err.contains("exists but Compose did not create it"), "{err}");
+    assert!(!world.ran("tar -xzvf"), "restored into a volume that is not the manager's");
+    for line in [advice("stop the manager (", &err), advice("remove it (", &err)] {
+        let typed = world.type_line(&line, &world.backup_dir());
+        assert!(typed.status.success(), "{line}: {}", stderr(&typed));
+    }
+    let out = world.type_line(&format!("{} --yes", advice("resume with", &err)), &world.backup_dir());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(world.share_listing(), before);
+    assert!(fs::read_to_string(world.state().join("labelled")).unwrap().contains("manager_share"));
 }

@@ -23,6 +23,11 @@
 #                       (default docker-compose@manager.service; set empty for none)
 #   FAKE_ENABLED        units `systemctl is-enabled` affirms
 #   FAKE_STOP_LEAVES_UP `systemctl stop` returns but the containers keep running (a wrong unit)
+#   FAKE_START_FAILS=before-volumes|after-volumes  `systemctl start` returns 0 (Type=simple),
+#                       then the unit's `compose up` fails, before or after creating the volumes
+#                       (an image missing): the unit is failed (`is-failed`) and its journal says why
+#   FAKE_STRAY_SHARE    before `systemctl start`'s Compose, something else has created the share
+#                       volume (a `docker run --mount`): it exists without the project's label
 #   FAKE_SHARE_LATE=N   after `systemctl start`, Compose creates the share volume only at the
 #                       N-th `docker volume inspect --format` (Type=simple: start returns first)
 #   FAKE_CORRUPT=truncate|drop-one  spoil the archive that the backup writes
@@ -72,7 +77,8 @@ compose_creates() {
     while read -r volume; do
         [ -n "$volume" ] || continue
         [ "$volume" = "$share_volume" ] && [ -n "${1:-}" ] && continue
-        add volumes "$volume"; add labelled "$volume"
+        # An existing volume is used as it is: Compose warns and does not label it.
+        has volumes "$volume" || { add volumes "$volume"; add labelled "$volume"; }
     done < "$state/declared"
     while read -r service volume; do [ -n "$volume" ] && add volumes "$volume"; done < "$state/anonymous"
     [ -z "${1:-}" ] && mkdir -p "$state/share"
@@ -257,14 +263,28 @@ osism() {
 
 case "$name" in
     sudo) FAKE_INNER=1 exec "$@" ;;
+    journalctl) cat "$state/journal" 2>/dev/null || echo "-- No entries --" ;;
     osism) osism "$@" ;;
     osism-*) echo "$name $*: ran on the host" ;;
     systemctl)
         case "$1" in
             is-active) [ -e "$state/up" ] && [[ " ${FAKE_ACTIVE-docker-compose@manager.service} " == *" $3 "* ]] ;;
             is-enabled) [[ " ${FAKE_ENABLED:-} " == *" $3 "* ]] ;;
+            is-failed) [ -e "$state/failed" ] ;;
             start)
-                touch "$state/up" "$state/started"; rm -f "$state/ps.count"
+                rm -f "$state/failed" "$state/ps.count"
+                if [ -n "${FAKE_START_FAILS:-}" ]; then
+                    [ "$FAKE_START_FAILS" = after-volumes ] && compose_creates
+                    {
+                        echo "Nov 28 10:00:01 manager docker[4242]: Error response from daemon: pull access denied for quay.io/osism/osism, repository does not exist or may require 'docker login'"
+                        echo "Nov 28 10:00:01 manager systemd[1]: $2: Main process exited, code=exited, status=1/FAILURE"
+                        echo "Nov 28 10:00:01 manager systemd[1]: $2: Failed with result 'exit-code'."
+                    } > "$state/journal"
+                    touch "$state/failed"
+                    exit 0
+                fi
+                touch "$state/up" "$state/started"
+                if [ -n "${FAKE_STRAY_SHARE:-}" ]; then add volumes "$share_volume"; mkdir -p "$state/share"; fi
                 if [ -n "${FAKE_SHARE_LATE:-}" ] && ! has volumes "$share_volume"; then
                     echo "$FAKE_SHARE_LATE" > "$state/share.late"; compose_creates late
                 else
@@ -282,8 +302,18 @@ case "$name" in
                 echo "[{\"Name\":\"$3\"}]" ;;
             "volume ls --quiet --filter "*) cat "$state/labelled" 2>/dev/null ;;
             "volume ls --quiet") cat "$state/volumes" 2>/dev/null ;;
+            "volume rm "*)
+                has volumes "$3" || { echo "Error: No such volume: $3" >&2; exit 1; }
+                in_use "$3" || [ -e "$state/up" ] && [ "$3" = "$share_volume" ] && {
+                    echo "Error response from daemon: remove $3: volume is in use" >&2; exit 1; }
+                drop volumes "$3"; drop labelled "$3"
+                [ "$3" = "$share_volume" ] && rm -rf "$state/share"
+                echo "$3" ;;
             "inspect "*) inspect_json ;;
             "compose --project-directory "*" ps --all --format json") next_ps ;;
+            "compose --project-directory "*" ps --all")
+                echo "NAME              SERVICE   STATUS"
+                if [ -e "$state/failed" ]; then echo "manager-redis-1   redis     Created"; else echo "manager-api-1     api       Up 2 seconds (healthy)"; fi ;;
             "compose --project-directory "*" ps")
                 echo "NAME            SERVICE   STATUS"
                 echo "manager-api-1   api       Up 2 seconds (healthy)" ;;
