@@ -8,21 +8,19 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 use serde::Serialize;
 use time::Date;
 
 use crate::cli::{self, Args, Output, Sources};
 use crate::config::Config;
 use crate::exec::Runner;
-use crate::inspect::Host;
 use crate::journal::Journal;
 use crate::outcome::{Code, Failure, OrExit};
-use crate::plan::{self, Facts, Inputs, Plan};
-use crate::reset::Reset;
+use crate::plan::{self, Plan};
 use crate::transcript::Transcript;
 use crate::ui::{Event, Ui};
-use crate::{confirm, generate, lock, out, plugin, preflight, registry, render, signals, verify};
+use crate::{confirm, generate, lock, out, plugin, preflight, registry, render, reset, resume, signals};
 
 /// Runs the tool. `today` is read by `main` before any thread exists (see `main.rs`).
 pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
@@ -79,21 +77,22 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     let config = checked_config(args, sources).or_exit(Code::Refused)?;
     let mut runner = Runner::new().or_exit(Code::Refused)?;
     if resume {
-        return resume_reset(&config, sources, runner);
+        return resume::resume(&config, sources, runner);
     }
     if dry_run {
-        let (inputs, problems) = survey(&config, today, &runner);
+        let (inputs, problems) = preflight::survey(&config, today, &runner, None);
         show(&plan::build(&inputs), &problems, config.output);
         return Ok(());
     }
     let _lock = lock::acquire(&config.project_directory)?;
     let ui = Ui::new(config.output == Output::Json);
     ui.say("Checking the manager before anything changes ...");
-    let (inputs, problems) = survey(&config, today, &runner);
+    let (inputs, problems) = preflight::survey(&config, today, &runner, None);
     let plan = plan::build(&inputs);
     // The operator approves the whole plan, commands and checks, as the dry run shows it.
     ui.say(&render::plan(&plan));
-    refuse_on(&problems, &format!("preflight found {} problem(s), nothing was changed", problems.len()))?;
+    let heading = format!("preflight found {} problem(s), nothing was changed", problems.len());
+    preflight::refuse_on(&problems, &heading)?;
     confirm::confirm(&plan.project, config.yes).or_exit(Code::Refused)?;
     // From consent on, a signal stops the reset where it can be stopped cleanly.
     signals::install().or_exit(Code::Refused)?;
@@ -102,7 +101,7 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     // Preflight's queries ran before there was a log to keep; what they found goes in it.
     runner.note(&format!("preflight passed:\n{}{}", render::summary(&plan), render::volumes(&plan)));
     let mut journal = Journal::create(inputs).or_exit(Code::Refused)?;
-    if let Err(error) = registry::record(&journal, euid()) {
+    if let Err(error) = registry::record(&journal, preflight::euid()) {
         journal.abandon();
         return Err(Failure::new(Code::Refused, error.context("nothing was changed")));
     }
@@ -116,143 +115,7 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
             anyhow!("stopped by {} before step 1: nothing was changed", stop.name()),
         ));
     }
-    execute(&runner, &ui, &mut journal)
-}
-
-/// Continues the unfinished reset of this manager, found wherever it was started (the registry)
-/// or in the backup directory, with its own plan.
-fn resume_reset(config: &Config, sources: &Sources, mut runner: Runner) -> Result<(), Failure> {
-    let euid = euid();
-    let refused = |error: anyhow::Error| Failure::new(Code::Refused, error);
-    // Before any journal is read: a reset of this manager running now may be writing one.
-    let _lock = lock::acquire(&config.project_directory)?;
-    let mut found =
-        registry::unfinished(&config.project_directory, &config.backup_dir, euid).map_err(refused)?;
-    if sources.given("backup-dir") {
-        found.retain(|f| f.backup_dir() == config.backup_dir);
-    }
-    let unfinished = match found.as_slice() {
-        [] => {
-            return Err(refused(anyhow!(
-                "no unfinished reset of the manager in {} is recorded in {} or in {}: nothing to resume",
-                config.project_directory,
-                registry::state_dir(),
-                config.backup_dir
-            )));
-        }
-        [one] => one,
-        many => {
-            let names: Vec<String> = many.iter().map(|f| f.journal.to_string()).collect();
-            return Err(refused(anyhow!(
-                "several unfinished resets of this manager are recorded ({}): name the one to resume by its \
-                 directory with --backup-dir",
-                names.join(", ")
-            )));
-        }
-    };
-    let path = &unfinished.journal;
-    if !unfinished.journal_exists || (unfinished.other_user.is_some() && !is_readable(path)) {
-        return Err(refused(anyhow!("{}", unfinished.describe(euid, None))));
-    }
-    let mut journal = Journal::load(path).map_err(|error| untrusted_journal(path, error))?;
-    let project = &journal.plan.project_directory;
-    if *project != config.project_directory {
-        return Err(refused(anyhow!(
-            "the reset recorded in {path} is of the manager in {project}, not {}: resume it with `{}`",
-            config.project_directory,
-            Journal::resume_command(unfinished.backup_dir(), project)
-        )));
-    }
-    let changed = changed_options(&journal, config, sources);
-    if !changed.is_empty() {
-        return Err(refused(anyhow!(
-            "the reset recorded in {path} goes on with the plan it was approved with, but {}: drop them, or \
-             give the recorded values",
-            changed.join("; ")
-        )));
-    }
-    let mut problems = Vec::new();
-    preflight::check_programs(euid, &Host::new(&runner), &mut problems);
-    refuse_on(&problems, "cannot resume")?;
-    let ui = Ui::new(config.output == Output::Json);
-    let next = journal.first_unfinished().map_or(0, |i| journal.plan.steps[i].number);
-    ui.say(&render::plan(&journal.plan));
-    ui.say(&format!("\nResuming the reset of {} from step {next} (journal {path})", journal.plan.date));
-    confirm::confirm(&journal.plan.project, config.yes).or_exit(Code::Refused)?;
-    signals::install().or_exit(Code::Refused)?;
-    runner.record_into(Transcript::open(&journal.plan.log_path()).or_exit(Code::Refused)?);
-    // This user's record as well: the reset may have been started by another user.
-    registry::record(&journal, euid).or_exit(Code::Refused)?;
-    execute(&runner, &ui, &mut journal)
-}
-
-/// The options the operator gave again with `--resume` whose values are not the ones the
-/// recorded plan was made from: taking them silently would show a value the reset does not use.
-fn changed_options(journal: &Journal, config: &Config, sources: &Sources) -> Vec<String> {
-    let recorded = &journal.inputs.options;
-    let file = |f: &Option<Utf8PathBuf>| f.as_ref().map_or_else(|| "none".to_owned(), ToString::to_string);
-    [
-        ("project-directory", config.project_directory.to_string(), recorded.project_directory.to_string()),
-        ("service", config.service.clone().unwrap_or_default(), journal.inputs.facts.service.unit.clone()),
-        ("share-volume", config.share_volume.clone(), recorded.share_volume.clone()),
-        ("image", config.image.clone(), recorded.image.clone()),
-        (
-            "health-timeout",
-            config.health_timeout.as_secs().to_string(),
-            recorded.health_timeout_s.to_string(),
-        ),
-        ("vault-password-file", file(&config.vault_password_file), file(&recorded.vault_password_file)),
-    ]
-    .into_iter()
-    .filter(|(long, given, recorded)| sources.given(long) && given != recorded)
-    .map(|(long, given, recorded)| format!("{} {given} is not the recorded {recorded}", sources.name(long)))
-    .collect()
-}
-
-/// Refuses a journal that is not as the tool wrote it, saying how to finish by hand.
-fn untrusted_journal(path: &Utf8Path, error: anyhow::Error) -> Failure {
-    let archive = Journal::archive_beside(path).map_or_else(
-        || "the archive of /share beside it".to_owned(),
-        |a| {
-            format!("the archive of /share, {a} (check it with `sha256sum -c {}`)", verify::checksum_path(&a))
-        },
-    );
-    Failure::new(
-        Code::Refused,
-        anyhow!(
-            "{error:#}: the tool runs only what it planned, so it will not resume from it. Finish the reset \
-             by hand, following the runbook from the step the journal names, with {archive}"
-        ),
-    )
-}
-
-fn execute(runner: &Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
-    Reset::new(runner, ui).run(journal)?;
-    registry::forget(&journal.plan.project_directory, journal.path());
-    let figures = journal.figures();
-    let summary = render::figures(&figures);
-    runner.note(&summary);
-    ui.say(&format!("\n{summary}"));
-    let log = journal.plan.log_path();
-    let (archive, journal) = (journal.plan.backup_file.as_str(), journal.path().as_str());
-    ui.say(&format!("The manager was reset. Archive {archive}, journal {journal}, log {log}"));
-    ui.event(&Event::Done {
-        backup_file: archive,
-        journal,
-        log: log.as_str(),
-        downtime_s: figures.downtime_s,
-        entries_verified: figures.verified,
-        entries_restored: figures.restored,
-    });
-    Ok(())
-}
-
-/// Refuses (exit 2) with `heading` and the list of `problems`, if there are any.
-fn refuse_on(problems: &[String], heading: &str) -> Result<(), Failure> {
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(Failure::new(Code::Refused, anyhow!("{heading}:\n{}", render::problems(problems).trim_end())))
+    reset::execute(&runner, &ui, &mut journal)
 }
 
 fn checked_config(args: Args, sources: &Sources) -> anyhow::Result<Config> {
@@ -260,35 +123,6 @@ fn checked_config(args: Args, sources: &Sources) -> anyhow::Result<Config> {
     let cwd = Utf8PathBuf::from_path_buf(cwd)
         .map_err(|cwd| anyhow!("current directory {} is not valid UTF-8", cwd.display()))?;
     Config::new(args, &cwd, sources)
-}
-
-/// Asks the host what the plan needs to know; returns the planner's inputs and the preflight
-/// problems.
-fn survey(config: &Config, today: Date, runner: &Runner) -> (Inputs, Vec<String>) {
-    let euid = euid();
-    let archive = plan::archive_path(&config.backup_dir, today);
-    let terminal = confirm::at_terminal();
-    let findings = preflight::inspect(config, euid, &archive, terminal, &Host::new(runner));
-    let facts = Facts {
-        date: today,
-        euid,
-        project: findings.project,
-        service: findings.service,
-        volumes: findings.volumes,
-        vault: findings.vault,
-        terminal,
-    };
-    (Inputs { options: config.into(), facts }, findings.problems)
-}
-
-/// The tool's effective user: root plans without sudo, and records are kept per user.
-fn euid() -> u32 {
-    rustix::process::geteuid().as_raw()
-}
-
-/// Whether this user may read `path`.
-fn is_readable(path: &Utf8Path) -> bool {
-    std::fs::File::open(path).is_ok()
 }
 
 fn show(plan: &Plan, problems: &[String], output: Output) {

@@ -37,9 +37,10 @@ pub struct Args {
     #[arg(long, short = 'y', env = "OSISM_MANAGER_RESET_YES", value_parser = BoolishValueParser::new())]
     pub yes: bool,
 
-    /// Continue an interrupted reset from the journal in the backup directory: same plan, same
-    /// date, from the step that did not finish. Options that shape the plan, if given, must have
-    /// their recorded values.
+    /// Continue this manager's unfinished reset, found from any directory: same plan, same date,
+    /// from the step that did not finish. Until step 3 (down -v) begins, options given replace
+    /// the recorded ones and the reset is planned again from step 1; after, they must have their
+    /// recorded values.
     #[arg(long, conflicts_with = "dry_run")]
     pub resume: bool,
 
@@ -234,7 +235,7 @@ Exit codes:
   1    a step failed; the archive is kept, resume with --resume
   2    refused before changing anything (bad input, failed preflight, no confirmation,
        an unfinished reset to resume first, a journal not as the tool wrote it, options
-       given with --resume that are not the recorded ones)
+       given with --resume that are not the recorded ones once down -v has begun)
   3    another reset of this manager is running
   130  stopped by Ctrl-C (SIGINT) between commands; resume with --resume
   143  stopped by SIGTERM between commands; resume with --resume

@@ -13,6 +13,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use regex::Regex;
 
 use crate::cli::{Args, Output, Sources};
+use crate::plan::Inputs;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -64,6 +65,42 @@ impl Config {
             },
             sources: sources.clone(),
         })
+    }
+}
+
+impl Config {
+    /// This run's options where the operator gave them, the recorded ones where not: the
+    /// options a reset planned again with corrections goes on with. The directories locate the
+    /// reset, and so are always the recorded ones.
+    pub fn with_recorded(&self, recorded: &Inputs, sources: &Sources) -> Config {
+        let (options, given) = (&recorded.options, |long: &str| sources.given(long));
+        let service = &recorded.facts.service;
+        Config {
+            project_directory: options.project_directory.clone(),
+            backup_dir: options.backup_dir.clone(),
+            service: if given("service") {
+                self.service.clone()
+            } else {
+                (service.reason == crate::service::GIVEN).then(|| service.unit.clone())
+            },
+            share_volume: if given("share-volume") {
+                self.share_volume.clone()
+            } else {
+                options.share_volume.clone()
+            },
+            image: if given("image") { self.image.clone() } else { options.image.clone() },
+            health_timeout: if given("health-timeout") {
+                self.health_timeout
+            } else {
+                Duration::from_secs(options.health_timeout_s)
+            },
+            vault_password_file: if given("vault-password-file") {
+                self.vault_password_file.clone()
+            } else {
+                options.vault_password_file.clone()
+            },
+            ..self.clone()
+        }
     }
 }
 

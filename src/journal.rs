@@ -83,17 +83,7 @@ impl Journal {
 
     pub fn create(inputs: Inputs) -> Result<Journal> {
         let plan = plan::build(&inputs);
-        let steps = plan
-            .steps
-            .iter()
-            .map(|s| StepRecord {
-                number: s.number,
-                state: State::Pending,
-                started_at: None,
-                finished_at: None,
-                error: None,
-            })
-            .collect();
+        let steps = pending(&plan);
         let path = Journal::path_for(&plan);
         let journal = Journal {
             inputs,
@@ -235,6 +225,25 @@ impl Journal {
         self.save()
     }
 
+    /// Whether `down -v` has begun: a step from the destructive one on was started (its checks
+    /// let it begin). From then on the reset holds to the plan it was approved with.
+    pub fn destruction_began(&self) -> bool {
+        let first = self.plan.steps.iter().position(|s| s.destructive).unwrap_or(self.steps.len());
+        self.steps[first..].iter().any(|s| s.started_at.is_some())
+    }
+
+    /// Plans the reset again from `inputs`, before anything was deleted: every step is to do,
+    /// nothing done before counts. The date, and so the files' names, stay.
+    pub fn replan(&mut self, inputs: Inputs) {
+        self.plan = plan::build(&inputs);
+        self.inputs = inputs;
+        self.steps = pending(&self.plan);
+        self.archive = None;
+        self.healthy_at = None;
+        self.restored = None;
+        self.finished = false;
+    }
+
     /// Marks the steps `steps` (indexes) as not done, whose work no longer holds (a backup that
     /// is not what /share holds, a manager that did not start), so that a resume does them
     /// again; with `archive`, the archive is no longer taken as verified either.
@@ -272,4 +281,18 @@ impl Journal {
         let text = serde_json::to_string_pretty(self).context("cannot encode the journal")?;
         atomic::write(&self.path, text.as_bytes()).context("cannot write the journal")
     }
+}
+
+/// A record of every step of `plan`, none begun.
+fn pending(plan: &Plan) -> Vec<StepRecord> {
+    plan.steps
+        .iter()
+        .map(|s| StepRecord {
+            number: s.number,
+            state: State::Pending,
+            started_at: None,
+            finished_at: None,
+            error: None,
+        })
+        .collect()
 }

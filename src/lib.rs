@@ -10,6 +10,8 @@
 //!   through `out`, whose writes cannot fail a reset.
 //! - `lock`: one reset per manager (a lock on its project directory); `registry`: where any run,
 //!   from any directory and user, finds an unfinished reset; `confirm`: the operator's consent.
+//! - `resume`: finding an unfinished reset, holding it to its approved plan, or planning it
+//!   again with corrected options while nothing is deleted yet.
 //! - `reset`: a real run, step by step between its checks: `verify` (the archive read back),
 //!   `compare` (the archive and /share compared entry by entry), `health` (step 6's wait),
 //!   `vault` (the vault password `down -v` loses), `journal` (resume), `transcript` (the log).
@@ -47,6 +49,7 @@ pub mod quote;
 pub mod registry;
 pub mod render;
 pub mod reset;
+pub mod resume;
 pub mod service;
 pub mod signals;
 pub mod transcript;

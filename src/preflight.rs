@@ -7,14 +7,17 @@
 
 use std::{panic, thread};
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use camino::Utf8Path;
 use rustix::fs::{Access, access, statvfs};
+use time::Date;
 
 use crate::config::Config;
+use crate::exec::Runner;
 use crate::inspect::{Host, Project, ShareMount, ShareSize};
-use crate::plan::{Service, Vault, VaultState, Volumes};
-use crate::{lock, registry, service, vault};
+use crate::outcome::{Code, Failure};
+use crate::plan::{self, Facts, Inputs, Service, Vault, VaultState, Volumes};
+use crate::{confirm, lock, registry, render, service, vault};
 
 /// Compose file names Compose looks for, in its order.
 const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
@@ -63,7 +66,14 @@ pub fn check_programs(euid: u32, host: &Host, problems: &mut Vec<String>) -> boo
 /// Three groups of questions do not depend on each other and are asked at once, since the
 /// operator waits for them all before the plan shows: Compose's (version, configuration,
 /// containers, volumes), the share volume's size (a container), and systemd's and osism's.
-pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, terminal: bool, host: &Host) -> Findings {
+pub fn inspect(
+    config: &Config,
+    euid: u32,
+    archive: &Utf8Path,
+    resuming: Option<&Utf8Path>,
+    terminal: bool,
+    host: &Host,
+) -> Findings {
     let mut problems = Vec::new();
     let (docker, compose, share, (service, active), vault) = thread::scope(|scope| {
         let share = scope.spawn(|| {
@@ -138,7 +148,7 @@ pub fn inspect(config: &Config, euid: u32, archive: &Utf8Path, terminal: bool, h
         )),
         None => {}
     }
-    let unfinished = check_unfinished(config, euid, &mut problems);
+    let unfinished = check_unfinished(config, euid, resuming, &mut problems);
     check_backup_dir(config, unfinished, archive, share, &mut problems);
     Findings { project: name, service, volumes, vault, problems }
 }
@@ -195,7 +205,12 @@ fn project_volumes(dir: &Utf8Path, project: &Project, host: &Host) -> Result<(Vo
 
 /// Checks that no reset of this manager is unfinished, wherever and by whomever it was started:
 /// a new one would archive what is left of a half-restored /share. Returns whether one is.
-fn check_unfinished(config: &Config, euid: u32, problems: &mut Vec<String>) -> bool {
+fn check_unfinished(
+    config: &Config,
+    euid: u32,
+    resuming: Option<&Utf8Path>,
+    problems: &mut Vec<String>,
+) -> bool {
     let unfinished = match registry::unfinished(&config.project_directory, &config.backup_dir, euid) {
         Ok(found) => found,
         Err(error) => {
@@ -205,7 +220,7 @@ fn check_unfinished(config: &Config, euid: u32, problems: &mut Vec<String>) -> b
     };
     let running = lock::holder(&config.project_directory).filter(|&pid| pid != std::process::id());
     // The archive of an unfinished reset is what its resume needs: never advise moving it.
-    for found in &unfinished {
+    for found in unfinished.iter().filter(|f| Some(f.journal.as_path()) != resuming) {
         problems.push(found.describe(euid, running));
     }
     problems.extend(registry::check_writable());
@@ -304,4 +319,41 @@ pub fn default_project_name(dir: &Utf8Path) -> String {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
         .collect()
+}
+
+/// Asks the host what the plan needs to know; returns the planner's inputs and the preflight
+/// problems. `resuming` is the journal of the reset being planned again, which is not in the way.
+pub fn survey(
+    config: &Config,
+    today: Date,
+    runner: &Runner,
+    resuming: Option<&Utf8Path>,
+) -> (Inputs, Vec<String>) {
+    let euid = euid();
+    let archive = plan::archive_path(&config.backup_dir, today);
+    let terminal = confirm::at_terminal();
+    let findings = inspect(config, euid, &archive, resuming, terminal, &Host::new(runner));
+    let facts = Facts {
+        date: today,
+        euid,
+        project: findings.project,
+        service: findings.service,
+        volumes: findings.volumes,
+        vault: findings.vault,
+        terminal,
+    };
+    (Inputs { options: config.into(), facts }, findings.problems)
+}
+
+/// The tool's effective user: root plans without sudo, and records are kept per user.
+pub fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// Refuses (exit 2) with `heading` and the list of `problems`, if there are any.
+pub fn refuse_on(problems: &[String], heading: &str) -> Result<(), Failure> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(Code::Refused, anyhow!("{heading}:\n{}", render::problems(problems).trim_end())))
 }

@@ -22,6 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
+use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::compare::{self, Comparison, Names};
 use crate::exec::{FifoRead, Runner};
@@ -35,7 +36,7 @@ use crate::signals::{self, Stop, Stopped};
 use crate::transcript::Stream;
 use crate::ui::{Event, Ui};
 use crate::verify::{Archive, Untrusted};
-use crate::{atomic, verify};
+use crate::{atomic, registry, render, verify};
 
 pub struct Reset<'a> {
     runner: &'a Runner,
@@ -69,7 +70,7 @@ impl<'a> Reset<'a> {
             }
             self.runner.note(&format!("step {}: {}", step.number, step.title));
             let started = Instant::now();
-            let result = journal.started(index).and_then(|()| self.step(&plan, step, journal));
+            let result = self.step(&plan, index, step, journal);
             let result = result.and_then(|()| journal.done(index));
             let status = if result.is_ok() { "done" } else { "failed" };
             let duration_s = started.elapsed().as_secs_f64();
@@ -98,12 +99,15 @@ impl<'a> Reset<'a> {
         Ok(())
     }
 
-    fn step(&self, plan: &Plan, step: &Step, journal: &mut Journal) -> Result<()> {
+    fn step(&self, plan: &Plan, index: usize, step: &Step, journal: &mut Journal) -> Result<()> {
         let host = Host::new(self.runner);
         let began = SystemTime::now();
         for check in &step.before {
             self.check(&host, plan, step, journal, *check, began, &mut None)?;
         }
+        // Begun once its checks let it: a step whose checks stopped it changed nothing, which is
+        // what lets a resume take corrected options until `down -v` has begun.
+        journal.started(index)?;
         // The read-back an after-check needs starts with the commands, so that its container is
         // up when they end; tar in it reads /share only once the check reads the pipe.
         let mut share_read = if step.after.iter().any(|c| reads_share(*c)) {
@@ -146,16 +150,25 @@ impl<'a> Reset<'a> {
         match check {
             Check::ProjectStopped => {
                 let up = health::up(&host.containers(&plan.project_directory)?);
-                ensure!(
-                    up.is_empty(),
-                    "the project's containers still run after stopping {} ({}): that unit does not run \
-                     this manager; name the one that does with --service, or stop them, then resume",
-                    plan.service.unit,
-                    up.join(", ")
-                );
-                Ok(())
+                if up.is_empty() {
+                    return Ok(());
+                }
+                let stopped = plan.service.unit.clone();
+                // The unit that runs the manager instead, if it is the other of OSISM's two.
+                let running = [crate::service::RUNBOOK_UNIT, crate::service::CURRENT_UNIT]
+                    .into_iter()
+                    .find(|u| *u != stopped && host.unit_is("is-active", u).unwrap_or(false))
+                    .map(String::from);
+                Err(WrongUnit { stopped, up, running }.into())
             }
-            Check::ArchivePrivate => atomic::private_placeholder(&plan.backup_file),
+            Check::ArchivePrivate => {
+                if let Some(kept) = keep_aside(&plan.backup_file)? {
+                    let line = format!("an archive is never overwritten: the one there is kept as {kept}");
+                    self.runner.note(&line);
+                    self.ui.say(&format!("    {line}"));
+                }
+                atomic::private_placeholder(&plan.backup_file)
+            }
             Check::ArchiveMatchesShare => {
                 let archive = self.compare_with_share(share()?, plan, "after the backup")?;
                 let checksum = verify::write_checksum(&plan.backup_file, &archive.sha256)?;
@@ -411,7 +424,30 @@ impl<'a> Reset<'a> {
     }
 }
 
-/// How often step 5 asks whether Compose has created the share volume: `docker volume inspect`
+/// Runs the journal's plan, then closes the reset: the record goes, a summary is shown and
+/// logged, and `done` ends the JSON events.
+pub fn execute(runner: &Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
+    Reset::new(runner, ui).run(journal)?;
+    registry::forget(&journal.plan.project_directory, journal.path());
+    let figures = journal.figures();
+    let summary = render::figures(&figures);
+    runner.note(&summary);
+    ui.say(&format!("\n{summary}"));
+    let log = journal.plan.log_path();
+    let (archive, journal) = (journal.plan.backup_file.as_str(), journal.path().as_str());
+    ui.say(&format!("The manager was reset. Archive {archive}, journal {journal}, log {log}"));
+    ui.event(&Event::Done {
+        backup_file: archive,
+        journal,
+        log: log.as_str(),
+        downtime_s: figures.downtime_s,
+        entries_verified: figures.verified,
+        entries_restored: figures.restored,
+    });
+    Ok(())
+}
+
+/// How often step 4's check asks whether Compose has created the share volume: `docker volume inspect`
 /// answers in about 10 ms, and Compose creates the volume within a second of its start.
 const SHARE_VOLUME_POLL: Duration = Duration::from_millis(100);
 
@@ -466,6 +502,53 @@ fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> Failu
     )
 }
 
+/// Renames an archive that is there already (from an earlier attempt of this step, or of a reset
+/// planned again) to the first free `.previous-N`, with a checksum file that `sha256sum -c` still
+/// accepts; returns the new name.
+fn keep_aside(archive: &Utf8Path) -> Result<Option<Utf8PathBuf>> {
+    if !archive.exists() || archive.metadata().is_ok_and(|m| m.len() == 0) {
+        return Ok(None);
+    }
+    let free = (1..).map(|n| Utf8PathBuf::from(format!("{archive}.previous-{n}"))).find(|p| !p.exists());
+    let kept = free.context("no free name to keep the archive under")?;
+    std::fs::rename(archive, &kept).with_context(|| format!("cannot keep {archive} as {kept}"))?;
+    let checksum = verify::checksum_path(archive);
+    if let Ok(line) = std::fs::read_to_string(&checksum) {
+        let sha256 = line.split_whitespace().next().unwrap_or_default();
+        verify::write_checksum(&kept, sha256)?;
+        std::fs::remove_file(&checksum).with_context(|| format!("cannot remove {checksum}"))?;
+    }
+    Ok(Some(kept))
+}
+
+/// Step 1 stopped a unit, yet the project's containers run on: that unit does not run this
+/// manager (an old docker-compose@manager.service active beside manager.service, say).
+#[derive(Debug, Clone)]
+pub struct WrongUnit {
+    pub stopped: String,
+    /// The services still running.
+    pub up: Vec<String>,
+    /// The other of OSISM's units, when it is active: the one to name.
+    pub running: Option<String>,
+}
+
+impl std::fmt::Display for WrongUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the project's containers still run after stopping {} ({}): that unit does not run this manager",
+            self.stopped,
+            self.up.join(", ")
+        )?;
+        match &self.running {
+            Some(unit) => write!(f, "; {unit} is active and does"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for WrongUnit {}
+
 /// The archive, though unchanged, does not hold what /share holds: the backup is to be made
 /// again before anything is deleted.
 #[derive(Debug, Clone, Copy)]
@@ -482,7 +565,22 @@ fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) ->
     let checksum = verify::checksum_path(archive);
     let resume =
         format!("resume with `{}`", Journal::resume_command(&plan.backup_dir, &plan.project_directory));
+    let command = Journal::resume_command(&plan.backup_dir, &plan.project_directory);
+    // Until `down -v` begins, a resume may take corrected options and plan again.
+    let correctable = !journal.destruction_began();
     let (what, next) = match (&journal.archive, step.kind) {
+        _ if let Some(wrong) = error.downcast_ref::<WrongUnit>() => (
+            "/share is untouched".to_owned(),
+            match &wrong.running {
+                Some(unit) => {
+                    format!("resume with `{command} --service {unit}`, which plans the reset again with it")
+                }
+                None => format!(
+                    "name the unit that runs the manager (see `systemctl list-units`) and resume with \
+                     `{command} --service UNIT`, which plans the reset again with it"
+                ),
+            },
+        ),
         (verified, _) if error.downcast_ref::<UnitFailed>().is_some() => (
             match (journal.restored, verified) {
                 (Some(_), _) => format!("/share is restored; its archive is {archive}"),
@@ -545,8 +643,14 @@ fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) ->
         ),
         (None, _) => (format!("/share is untouched ({archive} is not verified)"), resume),
     };
+    let hint = if correctable && error.downcast_ref::<WrongUnit>().is_none() {
+        "; until step 3 begins, --resume also takes corrected options (such as --service or --image) and \
+         plans the reset again from step 1"
+    } else {
+        ""
+    };
     Failure::new(
         Code::StepFailed,
-        anyhow!("step {} ({}) failed: {error:#}; {what}; {next}", step.number, step.title),
+        anyhow!("step {} ({}) failed: {error:#}; {what}; {next}{hint}", step.number, step.title),
     )
 }

@@ -11,6 +11,8 @@ use crate::plan::Service;
 
 pub const RUNBOOK_UNIT: &str = "docker-compose@manager.service";
 pub const CURRENT_UNIT: &str = "manager.service";
+/// The reason of a unit the operator named.
+pub const GIVEN: &str = "given by --service";
 
 /// What systemd says of one unit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,7 +27,7 @@ pub fn resolve(given: Option<&str>, host: &Host, systemctl_found: bool) -> (Serv
     let is_active = |unit| host.unit_is("is-active", unit).unwrap_or(false);
     if let Some(unit) = given {
         let active = systemctl_found.then(|| is_active(unit));
-        return (Service { unit: unit.to_owned(), reason: "given by --service".into() }, active);
+        return (Service { unit: unit.to_owned(), reason: GIVEN.into() }, active);
     }
     if !systemctl_found {
         let service =

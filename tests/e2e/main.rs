@@ -205,6 +205,12 @@ fn a_backup_that_cannot_be_made_stops_before_down() {
     assert!(text(&out.stderr).contains("/share is untouched"), "{}", text(&out.stderr));
     assert!(fixture.volume_dir("manager_mariadb").join("ibdata1").exists(), "down -v ran");
     assert_eq!(fixture.share_listing(), before);
+    // The advice: until step 3 begins, a resume takes a corrected --image and plans again.
+    assert!(text(&out.stderr).contains("--resume also takes corrected options"), "{}", text(&out.stderr));
+    let out = fixture.run(&["--resume", "--yes", "--image", "busybox:latest"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    assert_share_kept(&before, &fixture.share_listing());
+    assert!(fixture.all_healthy());
     let _ = docker(&["image", "rm", image]);
 }
 

@@ -76,7 +76,8 @@ fn an_unfinished_reset_is_named_from_another_directory_and_resumed_from_there() 
         assert!(!elsewhere.join(format!("manager-share-{}.tar.gz", today())).exists(), "a new backup began");
 
         let out = world.command(&["--yes"]).current_dir(&elsewhere).output().unwrap();
-        let out = world.type_line(&format!("{} --yes", advice("resume it with", &stderr(&out))), &elsewhere);
+        let out =
+            world.type_line(&format!("{} --yes", advice("resume it with", &stderr(&out))), &elsewhere, &[]);
         assert_eq!(out.status.code(), Some(0), "{kill_at}: {}", stderr(&out));
         assert_eq!(world.share_listing(), before, "{kill_at}: /share differs");
         // A plain --resume from anywhere finds it too; now there is nothing left to resume.
@@ -108,7 +109,7 @@ fn an_unfinished_reset_is_named_to_the_other_user_with_the_command_that_resumes_
     let line = advice("resume it with", &err);
     let sudo = if two_users { "sudo " } else { "" };
     assert!(line.starts_with(&format!("{sudo}osism-manager-reset --resume --backup-dir ")), "{line}");
-    let out = world.type_line(&format!("{line} --yes"), world.path());
+    let out = world.type_line(&format!("{line} --yes"), world.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(world.share_listing(), before);
 
@@ -124,7 +125,7 @@ fn an_unfinished_reset_is_named_to_the_other_user_with_the_command_that_resumes_
     assert_eq!(err.contains("started by nobody (uid 65534)"), two_users, "{err}");
     let line = advice("resume it with", &err);
     assert!(line.starts_with("osism-manager-reset --resume --backup-dir "), "{line}");
-    let out = world.type_line(&format!("{line} --yes"), world.path());
+    let out = world.type_line(&format!("{line} --yes"), world.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(world.share_listing(), before);
 }
@@ -147,7 +148,7 @@ fn a_record_whose_journal_is_gone_is_named_and_can_be_let_go() {
     let line = &err[at..at + err[at..].find('`').unwrap()];
     assert!(line.starts_with("rm "), "{line}");
     assert!(world.runbook_calls().is_empty(), "ran {:?}", world.runbook_calls());
-    let typed = world.type_line(line, world.path());
+    let typed = world.type_line(line, world.path(), &[]);
     assert!(typed.status.success(), "{}", stderr(&typed));
     let out = world.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

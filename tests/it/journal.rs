@@ -185,8 +185,19 @@ fn a_journal_that_says_the_backup_was_verified_is_checked_against_share_again() 
     assert_eq!(world.share_listing(), before);
     assert!(world.journal_states().starts_with("1:pending 2:pending 3:failed"), "{}", world.journal_states());
     world.clear_calls();
-    let out = world.type_line(&format!("{} --yes", advice("resume with", &err)), &world.backup_dir());
+    let out = world.type_line(&format!("{} --yes", advice("resume with", &err)), &world.backup_dir(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(world.runbook_calls()[0].contains("systemctl stop"), "{:?}", world.runbook_calls());
     assert_eq!(world.share_listing(), before);
+    // The backup made anew did not overwrite the archive that was there: it is kept aside, with
+    // a checksum `sha256sum -c` takes.
+    let kept = format!("{}.previous-1", archive.display());
+    assert_eq!(osism_manager_reset::verify::sha256_of(camino::Utf8Path::new(&kept)).unwrap(), sha256);
+    #[allow(clippy::disallowed_methods)] // sha256sum, as the operator would run it
+    let check = std::process::Command::new("sha256sum")
+        .args(["--check", &format!("{kept}.sha256")])
+        .current_dir(world.backup_dir())
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", stdout(&check));
 }

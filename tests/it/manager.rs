@@ -6,7 +6,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
 use crate::calls_snapshot;
-use crate::support::{World, stderr, stdout};
+use crate::support::{World, advice, stderr, stdout};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -190,7 +190,7 @@ fn what_the_running_manager_writes_after_the_restore_is_listed_not_failed() {
 #[test]
 fn a_unit_that_does_not_stop_the_manager_fails_step_1_before_any_backup() {
     let world = World::new();
-    let out = world.run(&["--yes"], &[("FAKE_STOP_LEAVES_UP", "1")]);
+    let out = world.run(&["--yes"], &[("FAKE_RUNS_UNDER", "other.service")]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("step 1 (Stop the manager service) failed"), "{err}");
@@ -343,4 +343,66 @@ fn a_project_that_mounts_no_volume_at_share_is_refused() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("no volume of the compose project \"manager\" is mounted at /share"), "{err}");
     assert!(world.runbook_calls().is_empty(), "ran {:?}", world.runbook_calls());
+}
+
+/// Both units active, the runbook's chosen, but the manager runs under manager.service: step 1
+/// stops nothing of it and fails before any backup. Its advice names the other unit, and the
+/// resume it prints, typed as it stands, plans again with that unit and finishes the reset.
+#[test]
+fn step_1s_advice_names_the_unit_that_runs_the_manager_and_its_resume_finishes() {
+    let world = World::new();
+    let before = world.share_listing();
+    let env = [
+        ("FAKE_ACTIVE", "docker-compose@manager.service manager.service"),
+        ("FAKE_RUNS_UNDER", "manager.service"),
+    ];
+    let out = world.run(&["--yes"], &env);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("step 1 (Stop the manager service) failed"), "{err}");
+    let line = advice("resume with", &err);
+    assert!(line.ends_with(" --service manager.service"), "{line}");
+    world.clear_calls();
+    let out = world.type_line(&format!("{line} --yes"), &world.backup_dir(), &env);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let calls = world.runbook_calls();
+    assert!(calls[0].ends_with("systemctl stop manager.service"), "{calls:?}");
+    assert!(calls[3].ends_with("systemctl start manager.service"), "{calls:?}");
+    assert_eq!(world.share_listing(), before);
+    assert_eq!(world.journal()["plan"]["service"]["unit"], "manager.service");
+}
+
+/// Until `down -v` begins, a resume takes corrected plan options and plans again from step 1,
+/// preflight and all; once it has begun, the reset goes on with the plan it was approved with.
+#[test]
+fn a_resume_takes_corrected_options_only_before_down_begins() {
+    let world = World::new();
+    let out = world.run(&["--yes", "--health-timeout", "600"], &[("FAKE_FAIL", "* tar -czvf *")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("until step 3 begins"), "{}", stderr(&out));
+    world.clear_calls();
+    let out = world.run(&["--resume", "--yes", "--image", "busybox:1.36"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        world.runbook_calls()[0].contains("systemctl stop"),
+        "not again from step 1: {:?}",
+        world.runbook_calls()
+    );
+    let journal = world.journal();
+    assert_eq!(journal["inputs"]["options"]["image"], "busybox:1.36");
+    assert_eq!(journal["inputs"]["options"]["health_timeout_s"], 600, "an option not given again changed");
+
+    let world = World::new();
+    let out = world.run(&["--yes"], &[("FAKE_FAIL", "* down -v")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    world.clear_calls();
+    let out = world.run(&["--resume", "--yes", "--image", "busybox:1.36"], &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`down -v` has begun")
+            && err.contains("--image busybox:1.36 is not the recorded busybox"),
+        "{err}"
+    );
+    assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
 }

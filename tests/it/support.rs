@@ -318,15 +318,16 @@ impl World {
     }
 
     /// Runs `line`, a command the tool printed for the operator to type, in `dir` through a
-    /// shell, the fakes and the binary first on PATH; `sudo ` in front is what root types without
-    /// it (the tests are root where the tool prints it).
-    pub fn type_line(&self, line: &str, dir: &Path) -> Output {
+    /// shell, the fakes and the binary first on PATH, the fakes told `env` (the manager they
+    /// model); `sudo ` in front is what root types without it (the tests are root where the tool
+    /// prints it).
+    pub fn type_line(&self, line: &str, dir: &Path, env: &[(&str, &str)]) -> Output {
         let line = line.strip_prefix("sudo ").unwrap_or(line);
         let binary = Path::new(env!("CARGO_BIN_EXE_osism-manager-reset"));
         let path = format!("{}:{}", self.bin_dir().display(), binary.parent().unwrap().display());
         let mut shell = self.in_world("/bin/sh");
         let path = format!("{path}:{}", self.sys_dir().display());
-        shell.args(["-c", line]).current_dir(dir).env("PATH", path);
+        shell.args(["-c", line]).current_dir(dir).env("PATH", path).envs(env.iter().copied());
         shell.output().unwrap()
     }
 

@@ -97,7 +97,7 @@ fn a_unit_that_fails_after_its_start_fails_fast_and_the_resume_starts_it_again()
         assert!(log.contains("manager-redis-1   redis     Created"), "{when}: compose ps is not in the log");
         world.clear_calls();
         let line = advice("once the cause is fixed, resume with", &err);
-        let out = world.type_line(&format!("{line} --yes"), &world.backup_dir());
+        let out = world.type_line(&format!("{line} --yes"), &world.backup_dir(), &[]);
         assert_eq!(out.status.code(), Some(0), "{when}: {}", stderr(&out));
         assert!(
             world.runbook_calls()[0].ends_with("systemctl start docker-compose@manager.service"),
@@ -134,10 +134,10 @@ fn a_share_volume_compose_did_not_create_stops_step_4_with_advice_that_works() {
     assert!(err.contains("step 4 (") && err.contains("exists but Compose did not create it"), "{err}");
     assert!(!world.ran("tar -xzvf"), "restored into a volume that is not the manager's");
     for line in [advice("stop the manager (", &err), advice("remove it (", &err)] {
-        let typed = world.type_line(&line, &world.backup_dir());
+        let typed = world.type_line(&line, &world.backup_dir(), &[]);
         assert!(typed.status.success(), "{line}: {}", stderr(&typed));
     }
-    let out = world.type_line(&format!("{} --yes", advice("resume with", &err)), &world.backup_dir());
+    let out = world.type_line(&format!("{} --yes", advice("resume with", &err)), &world.backup_dir(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(world.share_listing(), before);
     assert!(fs::read_to_string(world.state().join("labelled")).unwrap().contains("manager_share"));

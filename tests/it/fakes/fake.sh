@@ -22,7 +22,9 @@
 #   FAKE_ACTIVE         units `systemctl is-active` affirms while the manager is up
 #                       (default docker-compose@manager.service; set empty for none)
 #   FAKE_ENABLED        units `systemctl is-enabled` affirms
-#   FAKE_STOP_LEAVES_UP `systemctl stop` returns but the containers keep running (a wrong unit)
+#   FAKE_RUNS_UNDER     the unit whose stop stops the manager's containers (default: any); a stop
+#                       of another returns 0 and leaves them running (an active unit that is
+#                       not the manager's, as an old docker-compose@manager started beside it)
 #   FAKE_START_FAILS=before-volumes|after-volumes  `systemctl start` returns 0 (Type=simple),
 #                       then the unit's `compose up` fails, before or after creating the volumes
 #                       (an image missing): the unit is failed (`is-failed`) and its journal says why
@@ -290,7 +292,7 @@ case "$name" in
                 else
                     compose_creates
                 fi ;;
-            stop) [ -n "${FAKE_STOP_LEAVES_UP:-}" ] || rm -f "$state/up" ;;
+            stop) [ -n "${FAKE_RUNS_UNDER:-}" ] && [ "$2" != "$FAKE_RUNS_UNDER" ] || rm -f "$state/up" ;;
         esac ;;
     docker)
         case "$*" in

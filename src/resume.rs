@@ -1,0 +1,148 @@
+//! Continuing an unfinished reset: finding it (the registry, the backup directory), taking the
+//! manager's lock before its journal is read, refusing a journal that is not as the tool wrote
+//! it, and holding the reset to the plan that was approved. Until `down -v` begins nothing is
+//! lost by starting over, so there options given again replace the recorded ones: the reset is
+//! planned again, preflight and all, and starts again from step 1.
+
+use anyhow::anyhow;
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::cli::{Output, Sources};
+use crate::config::Config;
+use crate::exec::Runner;
+use crate::inspect::Host;
+use crate::journal::Journal;
+use crate::outcome::{Code, Failure, OrExit};
+use crate::transcript::Transcript;
+use crate::ui::Ui;
+use crate::{confirm, lock, preflight, registry, render, reset, signals, verify};
+
+/// Continues the unfinished reset of this manager, found wherever it was started (the registry)
+/// or in the backup directory, with its own plan.
+pub fn resume(config: &Config, sources: &Sources, mut runner: Runner) -> Result<(), Failure> {
+    let euid = preflight::euid();
+    let refused = |error: anyhow::Error| Failure::new(Code::Refused, error);
+    // Before any journal is read: a reset of this manager running now may be writing one.
+    let _lock = lock::acquire(&config.project_directory)?;
+    let mut found =
+        registry::unfinished(&config.project_directory, &config.backup_dir, euid).map_err(refused)?;
+    if sources.given("backup-dir") {
+        found.retain(|f| f.backup_dir() == config.backup_dir);
+    }
+    let unfinished = match found.as_slice() {
+        [] => {
+            return Err(refused(anyhow!(
+                "no unfinished reset of the manager in {} is recorded in {} or in {}: nothing to resume",
+                config.project_directory,
+                registry::state_dir(),
+                config.backup_dir
+            )));
+        }
+        [one] => one,
+        many => {
+            let names: Vec<String> = many.iter().map(|f| f.journal.to_string()).collect();
+            return Err(refused(anyhow!(
+                "several unfinished resets of this manager are recorded ({}): name the one to resume by its \
+                 directory with --backup-dir",
+                names.join(", ")
+            )));
+        }
+    };
+    let path = &unfinished.journal;
+    if !unfinished.journal_exists || (unfinished.other_user.is_some() && !is_readable(path)) {
+        return Err(refused(anyhow!("{}", unfinished.describe(euid, None))));
+    }
+    let mut journal = Journal::load(path).map_err(|error| untrusted_journal(path, error))?;
+    let project = &journal.plan.project_directory;
+    if *project != config.project_directory {
+        return Err(refused(anyhow!(
+            "the reset recorded in {path} is of the manager in {project}, not {}: resume it with `{}`",
+            config.project_directory,
+            Journal::resume_command(unfinished.backup_dir(), project)
+        )));
+    }
+    let ui = Ui::new(config.output == Output::Json);
+    let changed = changed_options(&journal, config, sources);
+    if changed.is_empty() {
+        let mut problems = Vec::new();
+        preflight::check_programs(euid, &Host::new(&runner), &mut problems);
+        preflight::refuse_on(&problems, "cannot resume")?;
+        let next = journal.first_unfinished().map_or(0, |i| journal.plan.steps[i].number);
+        ui.say(&render::plan(&journal.plan));
+        ui.say(&format!("\nResuming the reset of {} from step {next} (journal {path})", journal.plan.date));
+    } else if journal.destruction_began() {
+        return Err(refused(anyhow!(
+            "`down -v` has begun, so the reset recorded in {path} goes on with the plan it was approved \
+             with, but {}: drop them, or give the recorded values",
+            changed.join("; ")
+        )));
+    } else {
+        // Nothing is lost yet: plan again with the corrected options, preflight and all.
+        ui.say("Checking the manager again before anything changes ...");
+        let config = config.with_recorded(&journal.inputs, sources);
+        let (inputs, problems) = preflight::survey(&config, journal.inputs.facts.date, &runner, Some(path));
+        journal.replan(inputs);
+        ui.say(&render::plan(&journal.plan));
+        ui.say(&format!(
+            "\nThe reset recorded in {path} is planned again with {}; it starts again from step 1",
+            changed.join("; ").replace(" is not the recorded ", " instead of ")
+        ));
+        let heading = format!("preflight found {} problem(s), nothing was changed", problems.len());
+        preflight::refuse_on(&problems, &heading)?;
+    }
+    confirm::confirm(&journal.plan.project, config.yes).or_exit(Code::Refused)?;
+    signals::install().or_exit(Code::Refused)?;
+    runner.record_into(Transcript::open(&journal.plan.log_path()).or_exit(Code::Refused)?);
+    // This user's record as well: the reset may have been started by another user.
+    registry::record(&journal, euid).or_exit(Code::Refused)?;
+    if !changed.is_empty() {
+        journal.save().or_exit(Code::Refused)?;
+        runner.note(&format!("planned again before anything was deleted: {}", changed.join("; ")));
+    }
+    reset::execute(&runner, &ui, &mut journal)
+}
+
+/// The options the operator gave again with `--resume` whose values are not the ones the
+/// recorded plan was made from: taking them silently would show a value the reset does not use.
+fn changed_options(journal: &Journal, config: &Config, sources: &Sources) -> Vec<String> {
+    let recorded = &journal.inputs.options;
+    let file = |f: &Option<Utf8PathBuf>| f.as_ref().map_or_else(|| "none".to_owned(), ToString::to_string);
+    [
+        ("project-directory", config.project_directory.to_string(), recorded.project_directory.to_string()),
+        ("service", config.service.clone().unwrap_or_default(), journal.inputs.facts.service.unit.clone()),
+        ("share-volume", config.share_volume.clone(), recorded.share_volume.clone()),
+        ("image", config.image.clone(), recorded.image.clone()),
+        (
+            "health-timeout",
+            config.health_timeout.as_secs().to_string(),
+            recorded.health_timeout_s.to_string(),
+        ),
+        ("vault-password-file", file(&config.vault_password_file), file(&recorded.vault_password_file)),
+    ]
+    .into_iter()
+    .filter(|(long, given, recorded)| sources.given(long) && given != recorded)
+    .map(|(long, given, recorded)| format!("{} {given} is not the recorded {recorded}", sources.name(long)))
+    .collect()
+}
+
+/// Refuses a journal that is not as the tool wrote it, saying how to finish by hand.
+fn untrusted_journal(path: &Utf8Path, error: anyhow::Error) -> Failure {
+    let archive = Journal::archive_beside(path).map_or_else(
+        || "the archive of /share beside it".to_owned(),
+        |a| {
+            format!("the archive of /share, {a} (check it with `sha256sum -c {}`)", verify::checksum_path(&a))
+        },
+    );
+    Failure::new(
+        Code::Refused,
+        anyhow!(
+            "{error:#}: the tool runs only what it planned, so it will not resume from it. Finish the reset \
+             by hand, following the runbook from the step the journal names, with {archive}"
+        ),
+    )
+}
+
+/// Whether this user may read `path`.
+fn is_readable(path: &Utf8Path) -> bool {
+    std::fs::File::open(path).is_ok()
+}
