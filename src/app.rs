@@ -42,7 +42,14 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
             out::line_err(&format!("{} {failure}", console::style("error:").for_stderr().red().bold()));
             if json {
                 let error = failure.to_string();
-                Ui::new(json).event(&Event::Failed { exit_code: failure.code as u8, error: &error });
+                let (cause, follow) =
+                    failure.cause.as_ref().map_or((None, None), |(k, f)| (Some(*k), f.as_deref()));
+                Ui::new(json).event(&Event::Failed {
+                    exit_code: failure.code as u8,
+                    error: &error,
+                    cause,
+                    follow,
+                });
             }
             failure.exit_code()
         }
@@ -60,7 +67,12 @@ fn stopped(stop: &cli::Stop, json: bool) -> ExitCode {
     out::text_err(if console::colors_enabled_stderr() { &stop.styled } else { &stop.text });
     if json {
         let error = stop.text.lines().next().unwrap_or_default().trim_start_matches("error: ");
-        Ui::new(json).event(&Event::Failed { exit_code: Code::Refused as u8, error });
+        Ui::new(json).event(&Event::Failed {
+            exit_code: Code::Refused as u8,
+            error,
+            cause: None,
+            follow: None,
+        });
     }
     ExitCode::from(Code::Refused as u8)
 }

@@ -14,7 +14,8 @@
 //!   again with corrected options while nothing is deleted yet.
 //! - `reset`: a real run, step by step between its checks: `verify` (the archive read back),
 //!   `compare` (the archive and /share compared entry by entry), `health` (step 6's wait),
-//!   `vault` (the vault password `down -v` loses), `journal` (resume), `transcript` (the log).
+//!   `vault` (the vault password `down -v` loses), `osism` (why step 7's commands failed),
+//!   `journal` (resume), `transcript` (the log).
 //! - `exec`: the only place that spawns processes; `signals`: what Ctrl-C, SIGTERM and a hang-up
 //!   do to a run; `atomic`: crash-safe, private file writes.
 //! - `outcome`: exit codes; `app`: the whole run from argv to exit code.
@@ -40,6 +41,7 @@ pub mod health;
 pub mod inspect;
 pub mod journal;
 pub mod lock;
+pub mod osism;
 pub mod out;
 pub mod outcome;
 pub mod plan;

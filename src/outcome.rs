@@ -32,11 +32,18 @@ impl From<crate::signals::Stop> for Code {
 pub struct Failure {
     pub code: Code,
     pub error: anyhow::Error,
+    /// What failed, for a pipeline (the JSON `failed` event): a kind, and the command that
+    /// follows it up, where the tool can tell.
+    pub cause: Option<(&'static str, Option<String>)>,
 }
 
 impl Failure {
     pub fn new(code: Code, error: impl Into<anyhow::Error>) -> Failure {
-        Failure { code, error: error.into() }
+        Failure { code, error: error.into(), cause: None }
+    }
+
+    pub fn with_cause(self, kind: &'static str, follow: Option<String>) -> Failure {
+        Failure { cause: Some((kind, follow)), ..self }
     }
 
     pub fn exit_code(&self) -> ExitCode {

@@ -36,7 +36,7 @@ use crate::signals::{self, Stop, Stopped};
 use crate::transcript::Stream;
 use crate::ui::{Event, Ui};
 use crate::verify::{Archive, Untrusted};
-use crate::{atomic, registry, render, verify};
+use crate::{atomic, osism, registry, render, verify};
 
 pub struct Reset<'a> {
     runner: &'a Runner,
@@ -394,10 +394,12 @@ impl<'a> Reset<'a> {
         }
     }
 
-    /// Runs one command; tar's one line per file is counted, not printed.
+    /// Runs one command; tar's one line per file is counted, not printed, and an osism command's
+    /// last lines are kept to tell why it failed.
     fn command(&self, step: &Step, command: &Command) -> Result<()> {
         let started = Instant::now();
         let counts_files = matches!(step.kind, StepKind::BackupShare | StepKind::RestoreShare);
+        let mut last = std::collections::VecDeque::new();
         let status = if counts_files {
             let mut progress = self.ui.progress();
             let mut files = 0u64;
@@ -411,7 +413,13 @@ impl<'a> Reset<'a> {
             progress.finish(&format!("tar listed {files} entries"));
             status
         } else {
-            self.runner.run(command, |stream, line| self.ui.output(stream, line))?
+            self.runner.run(command, |stream, line| {
+                if last.len() == osism::LINES_KEPT {
+                    last.pop_front();
+                }
+                last.push_back(line.to_owned());
+                self.ui.output(stream, line)
+            })?
         };
         self.ui.event(&Event::CommandFinished {
             step: step.number,
@@ -419,6 +427,15 @@ impl<'a> Reset<'a> {
             exit_code: status.code(),
             duration_s: started.elapsed().as_secs_f64(),
         });
+        if !status.success() && step.kind == StepKind::RebuildInventory {
+            let cause = osism::cause(&Vec::from(last));
+            return Err(osism::Failed {
+                command: command.display.clone(),
+                status: status.to_string(),
+                cause,
+            }
+            .into());
+        }
         ensure!(status.success(), "`{}` {status}", command.display);
         Ok(())
     }
@@ -622,20 +639,13 @@ fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) ->
                 plan.log_path()
             ),
         ),
-        // osism's Celery tasks exit 1 on their own timeouts; /share is back by then.
+        // /share is back and the manager healthy by then; osism said why it failed.
         (_, StepKind::RebuildInventory) => (
             format!(
-                "/share is restored and the manager is healthy, only the inventory and facts are left \
-                 (osism exits 1 when its task times out{}); the archive is {archive}, its checksum {checksum}",
-                if plan.vault.state == VaultState::Unknown && plan.step(StepKind::SetVaultPassword).is_none()
-                {
-                    ", and `osism apply facts` fails without the vault password: set it with `osism set vault \
-                     password` first"
-                } else {
-                    ""
-                }
+                "/share is restored and the manager is healthy, only the inventory and facts are left; the \
+                 archive is {archive}, its checksum {checksum}"
             ),
-            resume,
+            format!("{resume}: it runs both commands of step 7 again"),
         ),
         (Some(verified), _) => (
             format!("the verified archive of /share is {archive} (sha256 {} in {checksum})", verified.sha256),
@@ -649,8 +659,14 @@ fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) ->
     } else {
         ""
     };
-    Failure::new(
+    let cause =
+        error.downcast_ref::<osism::Failed>().map(|f| (f.cause.kind(), f.cause.follow().map(String::from)));
+    let failure = Failure::new(
         Code::StepFailed,
         anyhow!("step {} ({}) failed: {error:#}; {what}; {next}{hint}", step.number, step.title),
-    )
+    );
+    match cause {
+        Some((kind, follow)) => failure.with_cause(kind, follow),
+        None => failure,
+    }
 }

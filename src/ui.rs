@@ -58,6 +58,12 @@ pub enum Event<'a> {
     Failed {
         exit_code: u8,
         error: &'a str,
+        /// What failed, where the tool can tell: `osism-timeout`, `vault-password-missing`, ...
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cause: Option<&'a str>,
+        /// The command that follows a task osism stopped waiting for.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        follow: Option<&'a str>,
     },
 }
 

@@ -6,7 +6,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use crate::calls_snapshot;
-use crate::support::{World, stderr};
+use crate::support::{World, advice, stderr};
 
 /// Each runbook command: its step, a glob matching its call, and its snapshot name.
 const COMMANDS: [(usize, &str, &str); 8] = [
@@ -254,4 +254,36 @@ fn a_failed_backup_lets_the_waiting_read_back_go() {
     let left: Vec<_> =
         std::fs::read_dir(world.backup_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(!left.iter().any(|n| n.to_string_lossy().ends_with(".fifo")), "the pipe was left: {left:?}");
+}
+
+/// Step 7's osism commands fail for reasons the operator handles differently: osism's own idle
+/// timeout (its task runs on: follow it, or resume), the task lock, osismclient not running,
+/// anything else. Each says which, in the message and the JSON event, and is never blamed on a
+/// timeout it was not; the resume it gives, once the cause is gone, finishes the reset.
+#[test]
+fn step_7s_failures_say_what_failed_and_the_resume_finishes() {
+    for (how, kind, needle) in [
+        ("timeout", "osism-timeout", "osism's own timeout: it stopped waiting, but its task may still run"),
+        ("locked", "tasks-locked", "osism's tasks are locked (by dragon at 2026-11-28T09:00:00)"),
+        ("client-down", "osismclient-down", "the osismclient container is not up"),
+    ] {
+        let world = World::new();
+        let out = world.run(&["--yes", "--output", "json"], &[("FAKE_OSISM_FAILS", how)]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{how}: {err}");
+        assert!(err.contains("step 7 (Rebuild the inventory and the fact cache) failed"), "{how}: {err}");
+        assert!(err.contains(needle), "{how}: {needle} not in {err}");
+        assert_eq!(err.contains("timeout"), how == "timeout", "{how}: a timeout is named or missed: {err}");
+        let events = crate::support::stdout(&out);
+        let failed: serde_json::Value = serde_json::from_str(events.lines().last().unwrap()).unwrap();
+        assert_eq!(failed["cause"], kind, "{how}: {failed}");
+        let follow = "osism wait --output --live --delay 2 1c6e55aa-9d2f-4f4e-8b1a-3b2a9f0e7c11";
+        assert_eq!(failed["follow"].as_str(), (how == "timeout").then_some(follow), "{how}: {failed}");
+        assert_eq!(err.contains(&format!("follow it with `{follow}`")), how == "timeout", "{how}: {err}");
+        world.clear_calls();
+        let out =
+            world.type_line(&format!("{} --yes", advice("resume with", &err)), &world.backup_dir(), &[]);
+        assert_eq!(out.status.code(), Some(0), "{how}: {}", stderr(&out));
+        assert_eq!(world.runbook_calls(), ["osism reconciler sync", "osism apply facts"], "{how}");
+    }
 }

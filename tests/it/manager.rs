@@ -127,7 +127,10 @@ fn an_unknown_vault_goes_on_with_a_warning_and_a_failing_step_7_says_what_to_do(
     assert!(stdout(&out).contains("WARNING: whether a vault password is set is unknown"), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(err.contains("step 7 (Rebuild the inventory and the fact cache) failed"), "{err}");
-    assert!(err.contains("set it with `osism set vault password` first"), "{err}");
+    assert!(
+        err.contains("no Ansible vault password is available: set it with `osism set vault password`"),
+        "{err}"
+    );
     assert!(err.contains("resume with"), "{err}");
 }
 

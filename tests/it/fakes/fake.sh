@@ -40,6 +40,9 @@
 #   FAKE_VAULT_SECRETS  the configuration holds vault-encrypted secrets: `osism apply facts`
 #                       fails while no vault password is set
 #   FAKE_OSISM_OLD      osism predates `vault check`
+#   FAKE_OSISM_FAILS=timeout|locked|client-down  `osism apply facts` fails as python-osism does on
+#                       its idle timeout (the task runs on), under `osism lock`, or as OSISM's
+#                       wrapper does when the osismclient container is not running
 #   FAKE_TRACE=FILE     each call appends "begin PID NAME ARGS" when it starts and "end PID" when
 #                       it ends, however it ends short of SIGKILL
 set -u
@@ -255,8 +258,23 @@ osism() {
             mkdir -p "$state/redis"
             printf '%s' "$password" > "$state/redis/ansible_vault_password" ;;
         "apply facts")
+            case "${FAKE_OSISM_FAILS:-}" in
+                timeout)
+                    local at="2026-11-28 10:05:00.123 | INFO     |" task=1c6e55aa-9d2f-4f4e-8b1a-3b2a9f0e7c11
+                    echo "$at Task $task (facts) is running in background. Output coming soon." >&2
+                    echo "$at There has been no output from the task $task for 300 second(s)." >&2
+                    echo "$at The task timeout of 300 second(s) can be adjusted using the --timeout parameter." >&2
+                    echo "$at Task $task is still running in background. Check ARA for further logs. " >&2
+                    echo "$at Use this command to continue waiting for this task: osism wait --output --live --delay 2 $task" >&2
+                    exit 1 ;;
+                locked)
+                    echo "2026-11-28 10:00:00.001 | ERROR    | Tasks are currently locked by dragon at 2026-11-28T09:00:00" >&2
+                    echo "2026-11-28 10:00:00.001 | ERROR    | Use 'osism unlock' to remove the lock" >&2
+                    exit 1 ;;
+                client-down) echo "Error response from daemon: container 5b1d0e3f9a7c is not running" >&2; exit 1 ;;
+            esac
             if [ -n "${FAKE_VAULT_SECRETS:-}" ] && [ ! -s "$state/redis/ansible_vault_password" ]; then
-                echo "ERROR! Attempting to decrypt but no vault secrets found" >&2; exit 1
+                echo "2026-11-28 10:00:00.000 | ERROR    | No Ansible Vault password is available. Run 'osism set vault password' on the manager, or add environments/.vault_pass to the configuration repository for unattended operation." >&2; exit 1
             fi
             echo "osism $*: task finished" ;;
         *) echo "osism $*: task finished" ;;
