@@ -36,6 +36,7 @@ const LINES_IN_FLIGHT: usize = 256;
 #[derive(Debug)]
 pub struct Captured {
     pub success: bool,
+    pub status: ExitStatus,
     pub stdout: String,
     pub stderr: String,
 }
@@ -147,6 +148,7 @@ impl Runner {
         };
         let captured = Captured {
             success: output.status.success(),
+            status: output.status,
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         };

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::exec::{FifoRead, Runner, first_line};
 use crate::health::{self, Container};
-use crate::plan::{AnonymousVolume, Vault, VaultState};
+use crate::plan::{AnonymousVolume, Vault};
 use crate::vault;
 
 const PROJECT_LABEL: &str = "com.docker.compose.project";
@@ -210,10 +210,15 @@ impl<'a> Host<'a> {
     }
 
     /// Whether the Ansible vault password is set: `osism vault check --format script`.
-    pub fn vault(&self) -> Vault {
+    /// `Err` when osism cannot run at all (exit 126 or 127: not installed, or the plugin
+    /// dispatcher with no osism after it), which step 7 would meet after `down -v`.
+    pub fn vault(&self) -> Result<Vault, String> {
         match self.runner.read(&["osism", "vault", "check", "--format", "script"]) {
-            Ok(out) => vault::judge(&out.stdout, &out.stderr),
-            Err(error) => Vault { state: VaultState::Unknown, detail: format!("{error:#}") },
+            Ok(out) if matches!(out.status.code(), Some(126 | 127)) => {
+                Err(format!("osism cannot run ({}: {})", out.status, first_line(&out.stderr)))
+            }
+            Ok(out) => Ok(vault::judge(&out.stdout, &out.stderr)),
+            Err(error) => Err(format!("osism cannot run ({error:#})")),
         }
     }
 

@@ -85,7 +85,7 @@ pub fn inspect(
             let vault = if which::which("osism").is_ok() {
                 host.vault()
             } else {
-                Vault { state: VaultState::Unknown, detail: "osism is not on PATH".into() }
+                Ok(Vault { state: VaultState::Unknown, detail: "osism is not on PATH".into() })
             };
             (service, vault)
         });
@@ -93,6 +93,13 @@ pub fn inspect(
         let compose = compose_findings(config, docker, host, &mut problems);
         let (service, vault) = joined(units);
         (docker, compose, joined(share), service, vault)
+    });
+    let vault = vault.unwrap_or_else(|cannot| {
+        problems.push(format!(
+            "{cannot}: step 7 runs osism, and would fail after `down -v`; install OSISM's wrapper \
+             (`osism update manager`) or put the osism the plugin dispatcher chains to on PATH"
+        ));
+        Vault { state: VaultState::Unknown, detail: cannot }
     });
     let Compose { project, volumes } = compose;
     let name =

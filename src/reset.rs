@@ -229,7 +229,8 @@ impl<'a> Reset<'a> {
                 journal.save()
             }
             Check::VaultPasses => {
-                let vault = host.vault();
+                let vault =
+                    host.vault().map_err(|cannot| anyhow!("after `osism set vault password`, {cannot}"))?;
                 ensure!(
                     vault.state == VaultState::Set,
                     "after `osism set vault password`, {}: check the password{}, then resume",

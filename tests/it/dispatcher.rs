@@ -270,3 +270,21 @@ fn files(dir: &Path) -> Vec<String> {
     }
     found
 }
+
+/// The plugin started through the dispatcher with no OSISM wrapper after it: `osism` is on
+/// PATH, but it is the dispatcher, and every osism command of step 7 would exit 127 after
+/// `down -v`. Preflight sees that `osism vault check` cannot run at all and refuses.
+#[test]
+fn without_an_osism_after_the_dispatcher_the_reset_refuses_before_anything_changes() {
+    let world = world(true);
+    fs::remove_file(osism_wrapper(&world)).unwrap();
+    fs::remove_file(world.bin_dir().join("osism")).unwrap();
+    let before = world.share_listing();
+    let out = osism(&world, true, &["manager", "reset", "--yes"], &[]).output_retrying();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("osism cannot run (exit status: 127"), "{err}");
+    assert!(err.contains("no osism on PATH besides the plugin dispatcher"), "{err}");
+    assert!(world.runbook_calls().is_empty(), "ran {:?}", world.runbook_calls());
+    assert_eq!(world.share_listing(), before);
+}
