@@ -105,7 +105,7 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     ui.say(&render::plan(&plan));
     let heading = format!("preflight found {} problem(s), nothing was changed", problems.len());
     preflight::refuse_on(&problems, &heading)?;
-    confirm::confirm(&plan.project, config.yes).or_exit(Code::Refused)?;
+    confirm::confirm(&plan.project, plan.vault_storage(), config.yes).or_exit(Code::Refused)?;
     // From consent on, a signal stops the reset where it can be stopped cleanly.
     signals::install().or_exit(Code::Refused)?;
     // The log opens first: a journal without a log would block the next reset for nothing.

@@ -98,6 +98,22 @@ pub struct Args {
     #[arg(long, value_name = "FILE", env = "OSISM_MANAGER_RESET_VAULT_PASSWORD_FILE")]
     pub vault_password_file: Option<PathBuf>,
 
+    /// Agree that `down -v` deletes HashiCorp Vault's storage (OSISM's vault service, with
+    /// enable_vault), which the runbook does not back up and OSISM does not initialise again.
+    /// The environment variable takes 1/0, true/false, yes/no, on/off.
+    #[arg(long, env = "OSISM_MANAGER_RESET_DELETE_VAULT_DATA", value_parser = BoolishValueParser::new())]
+    pub delete_vault_data: bool,
+
+    /// The manager's configuration repository: where osism's Ansible runs find
+    /// environments/.vault_pass, which spares the reset setting the vault password again.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/opt/configuration",
+        env = "OSISM_MANAGER_RESET_CONFIGURATION_DIRECTORY"
+    )]
+    pub configuration_directory: PathBuf,
+
     /// Print this plugin's manifest (plugin.toml) as JSON, for the osism wrapper and tooling,
     /// and exit.
     #[arg(long)]

@@ -26,8 +26,12 @@ pub struct Config {
     pub yes: bool,
     pub output: Output,
     pub health_timeout: Duration,
-    /// Piped into `osism set vault password`; never read by the tool.
+    /// Piped into `osism set vault password`; read by the tool only to refuse a blank one.
     pub vault_password_file: Option<Utf8PathBuf>,
+    /// Where `environments/.vault_pass` may be.
+    pub configuration_directory: Utf8PathBuf,
+    /// The operator agreed that `down -v` deletes Vault's storage.
+    pub delete_vault_data: bool,
     /// Which options the environment set, for naming them in messages.
     pub sources: Sources,
 }
@@ -63,6 +67,12 @@ impl Config {
                 Some(file) => Some(absolute(file, cwd, &name("vault-password-file"))?),
                 None => None,
             },
+            configuration_directory: absolute(
+                &args.configuration_directory,
+                cwd,
+                &name("configuration-directory"),
+            )?,
+            delete_vault_data: args.delete_vault_data,
             sources: sources.clone(),
         })
     }
@@ -98,6 +108,16 @@ impl Config {
                 self.vault_password_file.clone()
             } else {
                 options.vault_password_file.clone()
+            },
+            delete_vault_data: if given("delete-vault-data") {
+                self.delete_vault_data
+            } else {
+                options.delete_vault_data
+            },
+            configuration_directory: if given("configuration-directory") {
+                self.configuration_directory.clone()
+            } else {
+                options.configuration_directory.clone()
             },
             ..self.clone()
         }

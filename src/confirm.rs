@@ -9,21 +9,43 @@ pub fn at_terminal() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
-/// Asks the operator to type `word` (the compose project's name) before anything changes.
-pub fn confirm(word: &str, yes: bool) -> Result<()> {
+/// What the operator agrees to lose with the reset, asked after the project's name.
+const VAULT_WORDS: &str = "delete vault data";
+
+/// Asks the operator to type `word` (the compose project's name) before anything changes, and,
+/// where `down -v` deletes HashiCorp Vault's storage (`vault`), to type that they agree.
+pub fn confirm(word: &str, vault: &[String], yes: bool) -> Result<()> {
     if yes {
         return Ok(());
     }
     if !at_terminal() {
         bail!("no terminal to confirm the reset on: pass --yes to run without confirmation");
     }
+    ask(
+        &format!(
+            "This deletes the manager's containers and volumes; queued and running osism tasks are lost with \
+             Redis. Type {word:?} to go on: "
+        ),
+        word,
+    )?;
+    if !vault.is_empty() {
+        let question = format!(
+            "This also deletes HashiCorp Vault's storage ({}) for good. Type {VAULT_WORDS:?} to go on: ",
+            vault.join(", ")
+        );
+        ask(&question, VAULT_WORDS)?;
+    }
+    Ok(())
+}
+
+fn ask(question: &str, expected: &str) -> Result<()> {
     let mut stderr = std::io::stderr().lock();
-    let _ = write!(stderr, "This deletes the manager's containers and volumes. Type {word:?} to go on: ");
+    let _ = write!(stderr, "{question}");
     let _ = stderr.flush();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
-    if answer.trim() != word {
-        bail!("the reset was not confirmed (expected {word:?}): nothing was changed");
+    if answer.trim() != expected {
+        bail!("the reset was not confirmed (expected {expected:?}): nothing was changed");
     }
     Ok(())
 }

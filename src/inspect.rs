@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::exec::{FifoRead, Runner, first_line};
 use crate::health::{self, Container};
-use crate::plan::{AnonymousVolume, Vault};
+use crate::plan::{AnonymousVolume, ShareSize, Vault};
 use crate::vault;
 
 const PROJECT_LABEL: &str = "com.docker.compose.project";
@@ -29,6 +29,11 @@ pub struct Project {
     pub volumes: Vec<String>,
     /// The named volumes its services mount at /share (real names), each with those services.
     pub share_mounts: Vec<ShareMount>,
+    /// The named volumes of HashiCorp Vault's service (OSISM's `vault`, with `enable_vault`):
+    /// its storage, which `down -v` deletes and OSISM does not initialise again.
+    pub vault_volumes: Vec<String>,
+    /// The host directories and files its services bind-mount: what `down -v` leaves alone.
+    pub bind_mounts: Vec<String>,
 }
 
 /// A named volume mounted at /share, and the services that mount it there.
@@ -36,14 +41,6 @@ pub struct Project {
 pub struct ShareMount {
     pub volume: String,
     pub services: Vec<String>,
-}
-
-/// What the share volume holds, counted inside a container.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShareSize {
-    /// Paths under /share, /share itself included: the entries tar writes.
-    pub entries: u64,
-    pub kib: u64,
 }
 
 pub struct Host<'a> {
@@ -115,20 +112,35 @@ impl<'a> Host<'a> {
             .collect();
         volumes.sort();
         let mut share_mounts: Vec<ShareMount> = Vec::new();
+        let (mut vault_volumes, mut bind_mounts) = (Vec::new(), Vec::new());
         for (service, mount) in
             model.services.iter().flat_map(|(s, def)| def.volumes.iter().map(move |m| (s, m)))
         {
+            if mount.kind == "bind" {
+                bind_mounts.push(mount.source.clone());
+                continue;
+            }
             let Some(declared) = model.volumes.get(&mount.source) else { continue };
-            if mount.kind != "volume" || mount.target.trim_end_matches('/') != "/share" {
+            if mount.kind != "volume" {
                 continue;
             }
             let volume = real_name(&mount.source, declared);
+            if service == "vault" {
+                vault_volumes.push(volume.clone());
+            }
+            if mount.target.trim_end_matches('/') != "/share" {
+                continue;
+            }
             match share_mounts.iter_mut().find(|m| m.volume == volume) {
                 Some(known) => known.services.push(service.clone()),
                 None => share_mounts.push(ShareMount { volume, services: vec![service.clone()] }),
             }
         }
-        Ok(Project { name: model.name, volumes, share_mounts })
+        for list in [&mut vault_volumes, &mut bind_mounts] {
+            list.sort();
+            list.dedup();
+        }
+        Ok(Project { name: model.name, volumes, share_mounts, vault_volumes, bind_mounts })
     }
 
     /// The containers of the project, running or not (`docker compose ps --all`).

@@ -18,8 +18,7 @@ use crate::plan::{self, Inputs, Plan};
 use crate::transcript::now;
 use crate::verify::Archive;
 
-const PREFIX: &str = "manager-reset-";
-const SUFFIX: &str = ".journal.json";
+use crate::plan::{JOURNAL_PREFIX as PREFIX, JOURNAL_SUFFIX as SUFFIX};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -77,14 +76,10 @@ pub struct Journal {
 }
 
 impl Journal {
-    pub fn path_for(plan: &Plan) -> Utf8PathBuf {
-        plan.backup_dir.join(format!("{PREFIX}{}{SUFFIX}", plan.date))
-    }
-
     pub fn create(inputs: Inputs) -> Result<Journal> {
         let plan = plan::build(&inputs);
         let steps = pending(&plan);
-        let path = Journal::path_for(&plan);
+        let path = plan.journal_path();
         let journal = Journal {
             inputs,
             plan,
@@ -120,7 +115,7 @@ impl Journal {
             self.steps.iter().map(|s| s.number).eq(self.plan.steps.iter().map(|s| s.number)),
             "its step states do not list the plan's steps"
         );
-        ensure!(Journal::path_for(&self.plan) == self.path, "its name does not carry its plan's date");
+        ensure!(self.plan.journal_path() == self.path, "its name does not carry its plan's date");
         let done = self.steps.iter().all(|s| s.state == State::Done);
         ensure!(self.finished == done, "it says finished where its steps do not, or the other way round");
         Ok(())
@@ -147,17 +142,6 @@ impl Journal {
             verified: self.archive.as_ref().map(|a| a.entries),
             restored: self.restored,
         }
-    }
-
-    /// The command that continues the unfinished reset of the manager in `project` recorded in
-    /// `backup_dir`, typed anywhere: the project directory is named unless it is the default.
-    pub fn resume_command(backup_dir: &Utf8Path, project: &Utf8Path) -> String {
-        let mut argv: Vec<String> =
-            ["osism-manager-reset", "--resume", "--backup-dir", backup_dir.as_str()].map(String::from).into();
-        if project != crate::cli::DEFAULT_PROJECT_DIRECTORY {
-            argv.extend(["--project-directory".to_owned(), project.to_string()]);
-        }
-        crate::quote::join(&argv)
     }
 
     /// The archive a journal at `path` goes with, read from its name alone: for messages about a

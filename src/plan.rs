@@ -32,6 +32,11 @@ pub struct Options {
     pub vault_password_file: Option<Utf8PathBuf>,
     /// `--health-timeout`: how long the started manager may take.
     pub health_timeout_s: u64,
+    /// The manager's configuration repository, where `environments/.vault_pass` may be.
+    pub configuration_directory: Utf8PathBuf,
+    /// `--delete-vault-data`: the operator agreed that `down -v` deletes Vault's storage.
+    #[serde(default)]
+    pub delete_vault_data: bool,
 }
 
 impl From<&Config> for Options {
@@ -43,8 +48,19 @@ impl From<&Config> for Options {
             backup_dir: config.backup_dir.clone(),
             vault_password_file: config.vault_password_file.clone(),
             health_timeout_s: config.health_timeout.as_secs(),
+            configuration_directory: config.configuration_directory.clone(),
+            delete_vault_data: config.delete_vault_data,
         }
     }
+}
+
+/// What the share volume holds, counted inside a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareSize {
+    /// Paths under /share, /share itself included: the entries tar writes.
+    pub entries: u64,
+    pub kib: u64,
 }
 
 /// What the planner needs to know about the world besides the options.
@@ -59,11 +75,18 @@ pub struct Facts {
     pub service: Service,
     /// The volumes `down -v` deletes and keeps; `None` when Docker could not be asked.
     pub volumes: Option<Volumes>,
-    /// Whether a vault password is set in the manager's Redis, which `down -v` empties.
+    /// Where the vault password comes from, and whether one is set in Redis, which `down -v`
+    /// empties.
     pub vault: Vault,
     /// Whether the operator sits at a terminal (standard input and error), where osism's own
     /// prompt can ask for the vault password.
     pub terminal: bool,
+    /// What /share holds; `None` when it could not be measured.
+    #[serde(default)]
+    pub share: Option<ShareSize>,
+    /// The free space where the archive goes, in KiB; `None` when it could not be read.
+    #[serde(default)]
+    pub free_kib: Option<u64>,
 }
 
 /// The systemd unit that runs the manager, and why this one.
@@ -84,6 +107,12 @@ pub struct Volumes {
     pub named: Vec<String>,
     pub anonymous: Vec<AnonymousVolume>,
     pub kept: Vec<String>,
+    /// Of `named`, HashiCorp Vault's storage: nothing brings it back.
+    #[serde(default)]
+    pub vault: Vec<String>,
+    /// What the services bind-mount from the host: `down -v` leaves it alone.
+    #[serde(default)]
+    pub bind_mounts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,25 +130,47 @@ impl Volumes {
     }
 }
 
-/// Whether the Ansible vault password is set, as `osism vault check --format script` told.
+/// Where osism's Ansible runs get the vault password, and what `osism vault check --format
+/// script` said of the one in Redis, which `down -v` deletes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Vault {
     pub state: VaultState,
     /// What osism printed, or why it could not be asked.
     pub detail: String,
+    /// `environments/.vault_pass` is in the configuration repository: the runs read the password
+    /// there, and the reset takes nothing from them.
+    #[serde(default)]
+    pub vault_pass: bool,
 }
 
+impl Vault {
+    pub fn new(state: VaultState, detail: String) -> Vault {
+        Vault { state, detail, vault_pass: false }
+    }
+
+    /// Whether the password has to be set again after `down -v`: unless `.vault_pass` serves
+    /// the runs, they have none once Redis is empty, whatever `vault check` said before.
+    pub fn needs_setting(&self) -> bool {
+        !self.vault_pass
+    }
+}
+
+/// What `osism vault check --format script` said (python-osism 0.20261023.0's reasons).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VaultState {
-    /// Set now, so it has to be set again after the reset.
+    /// `PASSED`: a working password is in Redis.
     Set,
-    /// The key file exists but no password is set: nothing to carry over.
+    /// `password_not_set`: a key file, no password: osism's runs fail already.
     NotSet,
-    /// No key file in /share: the vault is not in use.
-    NotInUse,
-    /// osism could not tell (an older release, the osismclient container down, another failure).
+    /// `keyfile_missing`: no key file in /share, so no password was set with osism.
+    NoKeyFile,
+    /// `invalid_keyfile`: the key file is no Fernet key; `osism set vault password` fails with it.
+    InvalidKeyFile,
+    /// `decryption_failed`, `password_empty`, `wrong_password`: a password that does not work.
+    Broken,
+    /// osism could not tell (osismclient not running, Redis unreachable, an older osism).
     Unknown,
 }
 
@@ -138,6 +189,15 @@ pub struct Plan {
     /// `None` when Docker could not be asked.
     pub volumes: Option<Volumes>,
     pub vault: Vault,
+    /// The operator agreed that `down -v` deletes Vault's storage.
+    #[serde(default)]
+    pub delete_vault_data: bool,
+    /// What /share holds, and the free space where the archive goes (KiB), as measured.
+    #[serde(default)]
+    pub share: Option<ShareSize>,
+    #[serde(default)]
+    pub free_kib: Option<u64>,
+    pub health_timeout_s: u64,
     /// What the operator should know before approving that is not a step.
     pub warnings: Vec<String>,
     pub steps: Vec<Step>,
@@ -247,6 +307,21 @@ impl Command {
     }
 }
 
+/// How a journal's name begins and ends, the date between.
+pub const JOURNAL_PREFIX: &str = "manager-reset-";
+pub const JOURNAL_SUFFIX: &str = ".journal.json";
+
+/// The command that continues the unfinished reset of the manager in `project` recorded in
+/// `backup_dir`, typed anywhere: the project directory is named unless it is the default.
+pub fn resume_command(backup_dir: &Utf8Path, project: &Utf8Path) -> String {
+    let mut argv: Vec<String> =
+        ["osism-manager-reset", "--resume", "--backup-dir", backup_dir.as_str()].map(String::from).into();
+    if project != crate::cli::DEFAULT_PROJECT_DIRECTORY {
+        argv.extend(["--project-directory".to_owned(), project.to_string()]);
+    }
+    quote::join(&argv)
+}
+
 /// The name `$(date +%Y%m%d)` gives `date`.
 pub fn date_stamp(date: Date) -> String {
     date.format(format_description!("[year][month][day]")).expect("a date always formats")
@@ -304,18 +379,13 @@ pub fn build(inputs: &Inputs) -> Plan {
         (StepKind::CheckHealth, "Check that the manager service is healthy", vec![compose(&["ps"])]),
     ];
     let mut warnings = Vec::new();
-    match vault_stdin(config, facts) {
-        Some(stdin) => steps.push((
+    if let Some(stdin) = vault_stdin(config, facts) {
+        steps.push((
             StepKind::SetVaultPassword,
             "Set the Ansible vault password again",
             vec![Command::with_stdin(["osism", "set", "vault", "password"], stdin)],
-        )),
-        None if facts.vault.state == VaultState::Unknown => warnings.push(format!(
-            "whether a vault password is set is unknown ({}): if the configuration holds vault-encrypted \
-             secrets, `osism apply facts` needs it; give --vault-password-file, or run from a terminal",
-            facts.vault.detail
-        )),
-        None => {}
+        ));
+        warnings.extend(vault_warning(&facts.vault));
     }
     steps.extend([(
         StepKind::RebuildInventory,
@@ -333,6 +403,10 @@ pub fn build(inputs: &Inputs) -> Plan {
         service: facts.service.clone(),
         volumes: facts.volumes.clone(),
         vault: facts.vault.clone(),
+        delete_vault_data: config.delete_vault_data,
+        share: facts.share,
+        free_kib: facts.free_kib,
+        health_timeout_s: config.health_timeout_s,
         warnings,
         steps: steps
             .into_iter()
@@ -370,15 +444,28 @@ fn checks(kind: StepKind, timeout_s: u64) -> (Vec<Check>, Vec<Check>) {
 }
 
 /// Where `osism set vault password` reads the password from, if the plan sets it again: the
-/// password file, else osism's own prompt. With neither a file nor a terminal, a password that is
-/// set keeps the prompt (preflight refuses that plan); an unknown one gets no step, only a warning.
+/// password file, else osism's own prompt (with no terminal, preflight refuses that plan).
 fn vault_stdin(config: &Options, facts: &Facts) -> Option<Stdin> {
-    match (facts.vault.state, &config.vault_password_file) {
-        (VaultState::NotSet | VaultState::NotInUse, _) => None,
-        (_, Some(file)) => Some(Stdin::File(file.clone())),
-        (VaultState::Set, None) => Some(Stdin::Terminal),
-        (VaultState::Unknown, None) => facts.terminal.then_some(Stdin::Terminal),
+    if !facts.vault.needs_setting() {
+        return None;
     }
+    Some(config.vault_password_file.clone().map_or(Stdin::Terminal, Stdin::File))
+}
+
+/// What the operator should know of the password the step sets, where it is not simply the one
+/// set now coming back.
+fn vault_warning(vault: &Vault) -> Option<String> {
+    let why = match vault.state {
+        VaultState::Set | VaultState::InvalidKeyFile => return None,
+        VaultState::NotSet => "no vault password is set now, so osism's Ansible runs fail already",
+        VaultState::NoKeyFile => {
+            "no vault key file is in /share and no environments/.vault_pass in the configuration, so \
+             osism's Ansible runs fail already (osism makes a key file when the password is set)"
+        }
+        VaultState::Broken => "the vault password set now does not work",
+        VaultState::Unknown => "whether a vault password is set cannot be told",
+    };
+    Some(format!("{why} ({}): the step after the health check sets the one given", vault.detail))
 }
 
 impl Plan {
@@ -398,6 +485,21 @@ impl Plan {
     /// Every display line, in the order they run.
     pub fn display_lines(&self) -> impl Iterator<Item = &str> {
         self.steps.iter().flat_map(|s| &s.commands).map(|c| c.display.as_str())
+    }
+
+    /// HashiCorp Vault's storage among what `down -v` deletes.
+    pub fn vault_storage(&self) -> &[String] {
+        self.volumes.as_ref().map_or(&[], |v| v.vault.as_slice())
+    }
+
+    /// The command that continues this reset, should it stop.
+    pub fn resume_command(&self) -> String {
+        resume_command(&self.backup_dir, &self.project_directory)
+    }
+
+    /// The journal beside the archive, named after the same date.
+    pub fn journal_path(&self) -> Utf8PathBuf {
+        self.backup_dir.join(format!("{JOURNAL_PREFIX}{}{JOURNAL_SUFFIX}", self.date))
     }
 
     /// The transcript beside the archive, named after the same date.

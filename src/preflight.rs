@@ -14,9 +14,9 @@ use time::Date;
 
 use crate::config::Config;
 use crate::exec::Runner;
-use crate::inspect::{Host, Project, ShareMount, ShareSize};
+use crate::inspect::{Host, Project, ShareMount};
 use crate::outcome::{Code, Failure};
-use crate::plan::{self, Facts, Inputs, Service, Vault, VaultState, Volumes};
+use crate::plan::{self, Facts, Inputs, Service, ShareSize, Vault, VaultState, Volumes};
 use crate::{confirm, lock, registry, render, service, vault};
 
 /// Compose file names Compose looks for, in its order.
@@ -29,6 +29,9 @@ pub struct Findings {
     /// `None` when Docker could not be asked.
     pub volumes: Option<Volumes>,
     pub vault: Vault,
+    /// What /share holds, and the free space in the backup directory (KiB), where measured.
+    pub share: Option<ShareSize>,
+    pub free_kib: Option<u64>,
     /// Each says what is wrong and how to fix it.
     pub problems: Vec<String>,
 }
@@ -85,7 +88,7 @@ pub fn inspect(
             let vault = if which::which("osism").is_ok() {
                 host.vault()
             } else {
-                Ok(Vault { state: VaultState::Unknown, detail: "osism is not on PATH".into() })
+                Ok(Vault::new(VaultState::Unknown, "osism is not on PATH".into()))
             };
             (service, vault)
         });
@@ -99,8 +102,9 @@ pub fn inspect(
             "{cannot}: step 7 runs osism, and would fail after `down -v`; install OSISM's wrapper \
              (`osism update manager`) or put the osism the plugin dispatcher chains to on PATH"
         ));
-        Vault { state: VaultState::Unknown, detail: cannot }
+        Vault::new(VaultState::Unknown, cannot)
     });
+    let vault = Vault { vault_pass: vault::vault_pass(&config.configuration_directory).exists(), ..vault };
     let Compose { project, volumes } = compose;
     let name =
         project.as_ref().map_or_else(|| default_project_name(&config.project_directory), |p| p.name.clone());
@@ -112,6 +116,15 @@ pub fn inspect(
                      not stop the manager; name the unit that runs it with --service",
                     service.unit,
                     up.join(", ")
+                ));
+            }
+            if !volumes.vault.is_empty() && !config.delete_vault_data {
+                problems.push(format!(
+                    "the manager runs HashiCorp Vault, and `down -v` deletes its storage ({}) for good: the \
+                     runbook does not back it up and OSISM does not initialise Vault again; keep what you need \
+                     of it, then agree with {}",
+                    volumes.vault.join(", "),
+                    config.sources.name("delete-vault-data")
                 ));
             }
             Some(volumes)
@@ -146,18 +159,11 @@ pub fn inspect(
         }
         None => None,
     };
-    match &config.vault_password_file {
-        Some(file) => problems.extend(vault::check_password_file(file)),
-        None if vault.state == VaultState::Set && !terminal => problems.push(format!(
-            "a vault password is set ({}) and `down -v` deletes it with Redis, but there is no \
-             terminal for osism to ask for it again: pass --vault-password-file FILE",
-            vault.detail
-        )),
-        None => {}
-    }
+    problems.extend(vault_problems(config, &vault, terminal));
     let unfinished = check_unfinished(config, euid, resuming, &mut problems);
-    check_backup_dir(config, unfinished, archive, share, &mut problems);
-    Findings { project: name, service, volumes, vault, problems }
+    let free_kib = free_bytes(&config.backup_dir).ok().map(|bytes| bytes / 1024);
+    check_backup_dir(config, unfinished, archive, share, free_kib, &mut problems);
+    Findings { project: name, service, volumes, vault, share, free_kib, problems }
 }
 
 /// What a thread of preflight's found; its panic, if it had one, goes on in the caller.
@@ -207,7 +213,14 @@ fn project_volumes(dir: &Utf8Path, project: &Project, host: &Host) -> Result<(Vo
         .into_iter()
         .filter(|v| !project.volumes.contains(v) && !anonymous.iter().any(|a| &a.volume == v))
         .collect();
-    Ok((Volumes { named: project.volumes.clone(), anonymous, kept }, up))
+    let volumes = Volumes {
+        named: project.volumes.clone(),
+        anonymous,
+        kept,
+        vault: project.vault_volumes.clone(),
+        bind_mounts: project.bind_mounts.clone(),
+    };
+    Ok((volumes, up))
 }
 
 /// Checks that no reset of this manager is unfinished, wherever and by whomever it was started:
@@ -239,6 +252,7 @@ fn check_backup_dir(
     unfinished: bool,
     archive: &Utf8Path,
     share: Option<ShareSize>,
+    free_kib: Option<u64>,
     problems: &mut Vec<String>,
 ) {
     let dir = &config.backup_dir;
@@ -258,16 +272,47 @@ fn check_backup_dir(
         problems
             .push(format!("the backup directory {dir} is not writable: choose another with --backup-dir"));
     }
-    if let (Some(share), Ok(fs)) = (share, free_bytes(dir)) {
-        let needed = share.kib * 1024;
-        if fs <= needed {
-            problems.push(format!(
-                "{dir} has {} free but /share holds {}: free some space or choose another --backup-dir",
-                mib(fs),
-                mib(needed)
-            ));
-        }
+    if let (Some(share), Some(free)) = (share, free_kib)
+        && free <= share.kib
+    {
+        problems.push(format!(
+            "{dir} has {} free but /share holds {}: free some space or choose another --backup-dir",
+            mib(free * 1024),
+            mib(share.kib * 1024)
+        ));
     }
+}
+
+/// What keeps the vault step from setting the password again after `down -v`: a password file
+/// that will not do, no file and no terminal for osism to ask on, a key file osism cannot use.
+fn vault_problems(config: &Config, vault: &Vault, terminal: bool) -> Vec<String> {
+    let option = config.sources.name("vault-password-file");
+    let mut problems: Vec<String> = config
+        .vault_password_file
+        .iter()
+        .filter_map(|file| vault::check_password_file(file, &option))
+        .collect();
+    if !vault.needs_setting() {
+        return problems;
+    }
+    if config.vault_password_file.is_none() && !terminal {
+        problems.push(format!(
+            "osism's Ansible runs need the vault password after the reset, as `down -v` empties Redis, \
+             which holds it ({}), and there is no terminal for osism to ask for it on: pass {option} FILE, \
+             or add {} for unattended runs",
+            vault.detail,
+            vault::vault_pass(&config.configuration_directory)
+        ));
+    }
+    if vault.state == VaultState::InvalidKeyFile {
+        problems.push(format!(
+            "the vault key file in /share is no Fernet key ({}): `osism set vault password` would fail with \
+             it after `down -v`; replace it with a valid key, or remove it (osism then makes one), and set \
+             the password again before the reset",
+            vault.detail
+        ));
+    }
+    problems
 }
 
 /// What is wrong with the share volume the options name: it must be the named volume the
@@ -348,6 +393,8 @@ pub fn survey(
         volumes: findings.volumes,
         vault: findings.vault,
         terminal,
+        share: findings.share,
+        free_kib: findings.free_kib,
     };
     (Inputs { options: config.into(), facts }, findings.problems)
 }

@@ -63,7 +63,7 @@ impl Unfinished {
     /// The command that resumes it, typed by the user asking: through sudo when the journal is
     /// another user's and this one is not root (the journal is private to its owner, and root).
     pub fn resume_command(&self, euid: u32) -> String {
-        let command = Journal::resume_command(self.backup_dir(), &self.project_directory);
+        let command = crate::plan::resume_command(self.backup_dir(), &self.project_directory);
         if self.other_user.is_some() && euid != 0 { format!("sudo {command}") } else { command }
     }
 

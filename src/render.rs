@@ -23,8 +23,8 @@ pub fn plan(plan: &Plan) -> String {
         match step.kind {
             StepKind::RemoveProject => out.push_str(&volumes(plan)),
             StepKind::SetVaultPassword => out.push_str(
-                "    why: Redis held the vault password and `down -v` deleted it with Redis's volume; \
-                 `osism apply facts` needs it\n",
+                "    why: every Ansible run of osism needs the vault password, which Redis held and `down -v` \
+                 deleted; no environments/.vault_pass serves it\n",
             ),
             _ => {}
         }
@@ -32,7 +32,67 @@ pub fn plan(plan: &Plan) -> String {
             let _ = writeln!(out, "  after:  {}", check_line(*check, plan));
         }
     }
+    out.push_str(&guide(plan));
     out
+}
+
+/// What to do when things go wrong, with or without the tool, and the plan in one line: read at
+/// 3 am, it is all the operator has.
+fn guide(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nIf a step fails, its message says what to do; the reset goes on with `{}`.",
+        plan.resume_command()
+    );
+    if let Some(restore) = plan.step(StepKind::RestoreShare).and_then(|s| s.commands.first()) {
+        let _ = writeln!(
+            out,
+            "Should this tool not run at all: check the archive with `{}`, and once Compose has created {} \
+             (the service started), restore /share with step 5's command: `{}`",
+            crate::verify::check_command(&plan.backup_file),
+            plan.share_volume,
+            restore.display
+        );
+    }
+    let _ = writeln!(out, "{}", style(one_line(plan)).bold());
+    out
+}
+
+/// The plan in one line, as `terraform plan` ends: steps, what is deleted, the archive, downtime.
+fn one_line(plan: &Plan) -> String {
+    let extra = plan.steps.iter().filter(|s| !s.in_runbook).count();
+    let commands: usize = plan.steps.iter().map(|s| s.commands.len()).sum();
+    let deleted = plan.volumes.as_ref().map_or_else(
+        || "every volume".to_owned(),
+        |v| {
+            let all = v.deleted().count();
+            let lost = v.deleted().filter(|name| *name != plan.share_volume).count();
+            format!("{all} volumes, {lost} of them for good")
+        },
+    );
+    let share = plan.share.map_or_else(|| "/share".to_owned(), |s| format!("/share ({})", size(s)));
+    format!(
+        "Plan: {} steps{}, {commands} commands; `down -v` deletes {deleted}; {share} goes to {}; the manager is \
+         down from step 1 until step 6 finds it healthy (a fresh manager takes about a minute; its start may take \
+         up to {} s)",
+        plan.steps.len(),
+        if extra > 0 { format!(" ({extra} not in the runbook)") } else { String::new() },
+        plan.backup_file,
+        plan.health_timeout_s
+    )
+}
+
+fn size(share: crate::plan::ShareSize) -> String {
+    format!("{} entries, {}", share.entries, mib(share.kib))
+}
+
+fn mib(kib: u64) -> String {
+    if kib >= 1024 * 1024 {
+        format!("{:.1} GiB", kib as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{:.1} MiB", kib as f64 / 1024.0)
+    }
 }
 
 /// What a check makes sure of, as the operator approves it.
@@ -77,9 +137,18 @@ pub fn summary(plan: &Plan) -> String {
     let title = format!("Reset plan for the OSISM manager {:?} in {}", plan.project, plan.project_directory);
     let _ = writeln!(out, "{}", style(title).bold());
     let _ = writeln!(out, "  service unit: {} ({})", plan.service.unit, plan.service.reason);
-    let _ = writeln!(out, "  share volume: {}", plan.share_volume);
-    let _ = writeln!(out, "  backup file:  {}", plan.backup_file);
-    let _ = writeln!(out, "  vault password: {} ({})", vault_state(plan.vault.state), plan.vault.detail);
+    let held = plan.share.map_or_else(String::new, |s| format!(", holding {}", size(s)));
+    let _ = writeln!(out, "  share volume: {}{held}", plan.share_volume);
+    let free = plan.free_kib.map_or_else(String::new, |kib| format!(" ({} free there)", mib(kib)));
+    let _ = writeln!(out, "  backup file:  {}{free}", plan.backup_file);
+    let _ = writeln!(out, "  journal, log: {}, {}", plan.journal_path(), plan.log_path());
+    let served = if plan.vault.vault_pass {
+        "; environments/.vault_pass serves osism's runs, no step needed"
+    } else {
+        ""
+    };
+    let _ =
+        writeln!(out, "  vault password: {} ({}){served}", vault_state(plan.vault.state), plan.vault.detail);
     for warning in &plan.warnings {
         let _ = writeln!(out, "  {}", style(format!("WARNING: {warning}")).yellow());
     }
@@ -90,7 +159,9 @@ fn vault_state(state: VaultState) -> &'static str {
     match state {
         VaultState::Set => "set",
         VaultState::NotSet => "not set",
-        VaultState::NotInUse => "not in use",
+        VaultState::NoKeyFile => "no key file",
+        VaultState::InvalidKeyFile => "invalid key file",
+        VaultState::Broken => "set, but not working",
         VaultState::Unknown => "unknown",
     }
 }
@@ -113,11 +184,35 @@ pub fn volumes(plan: &Plan) -> String {
     } else {
         let _ = writeln!(out, "    deletes these volumes: {}", deleted.join(", "));
     }
-    let vault: Vec<&str> = volumes.deleted().filter(|v| v.to_lowercase().contains("vault")).collect();
-    if !vault.is_empty() {
+    let lost: Vec<String> = volumes
+        .named
+        .iter()
+        .filter(|v| **v != plan.share_volume && !volumes.vault.contains(v))
+        .map(|v| if v.ends_with("_mariadb") { format!("{v} (ARA's database)") } else { v.clone() })
+        .chain(volumes.anonymous.iter().map(|a| {
+            if a.service == "redis" {
+                format!(
+                    "{} (Redis's data: the vault password, Celery's queued tasks and results, the task lock of \
+                     `osism lock`, the fact cache)",
+                    a.volume
+                )
+            } else {
+                format!("{} ({}'s data)", a.volume, a.service)
+            }
+        }))
+        .collect();
+    if !lost.is_empty() {
+        let _ = writeln!(out, "    lost for good, as nothing backs them up: {}", lost.join(", "));
+    }
+    if volumes.named.contains(&plan.share_volume) {
+        let _ = writeln!(out, "    /share ({}) comes back from the archive in step 5", plan.share_volume);
+    }
+    if !volumes.vault.is_empty() {
         let warning = format!(
-            "    WARNING: this deletes Vault's data ({}), which the runbook does not back up",
-            vault.join(", ")
+            "    WARNING: this deletes HashiCorp Vault's storage ({}) for good: the runbook does not back it up \
+             and OSISM does not initialise Vault again{}",
+            volumes.vault.join(", "),
+            if plan.delete_vault_data { " (agreed with --delete-vault-data)" } else { "" }
         );
         let _ = writeln!(out, "{}", style(warning).red().bold());
     }
@@ -126,6 +221,13 @@ pub fn volumes(plan: &Plan) -> String {
             out,
             "    keeps these volumes, labelled with the project but no longer declared: {}",
             volumes.kept.join(", ")
+        );
+    }
+    if !volumes.bind_mounts.is_empty() {
+        let _ = writeln!(
+            out,
+            "    leaves alone what the services bind-mount from the host: {}",
+            volumes.bind_mounts.join(", ")
         );
     }
     out

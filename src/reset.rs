@@ -515,7 +515,7 @@ fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> Failu
             step.number,
             step.title,
             stop.name(),
-            Journal::resume_command(&plan.backup_dir, &plan.project_directory)
+            plan.resume_command()
         ),
     )
 }
@@ -581,9 +581,8 @@ impl std::fmt::Display for Outdated {
 fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {
     let archive = &plan.backup_file;
     let checksum = verify::checksum_path(archive);
-    let resume =
-        format!("resume with `{}`", Journal::resume_command(&plan.backup_dir, &plan.project_directory));
-    let command = Journal::resume_command(&plan.backup_dir, &plan.project_directory);
+    let resume = format!("resume with `{}`", plan.resume_command());
+    let command = plan.resume_command();
     // Until `down -v` begins, a resume may take corrected options and plan again.
     let correctable = !journal.destruction_began();
     let (what, next) = match (&journal.archive, step.kind) {
@@ -610,7 +609,7 @@ fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) ->
             },
             format!(
                 "once the cause is fixed, resume with `{}`: it starts the manager again",
-                Journal::resume_command(&plan.backup_dir, &plan.project_directory)
+                plan.resume_command()
             ),
         ),
         _ if error.downcast_ref::<Outdated>().is_some() => (
@@ -635,9 +634,10 @@ fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) ->
             ),
             format!(
                 "still intact: the checksum in {checksum} and the list of archived paths in the log {}; \
-                 resuming repeats this failure: put a copy of the archive that passes `sha256sum -c {checksum}` \
+                 resuming repeats this failure: put a copy of the archive that passes `{}` \
                  in its place first, then {resume}",
-                plan.log_path()
+                plan.log_path(),
+                verify::check_command(archive)
             ),
         ),
         // /share is back and the manager healthy by then; osism said why it failed.

@@ -58,7 +58,7 @@ pub fn resume(config: &Config, sources: &Sources, mut runner: Runner) -> Result<
         return Err(refused(anyhow!(
             "the reset recorded in {path} is of the manager in {project}, not {}: resume it with `{}`",
             config.project_directory,
-            Journal::resume_command(unfinished.backup_dir(), project)
+            crate::plan::resume_command(unfinished.backup_dir(), project)
         )));
     }
     let ui = Ui::new(config.output == Output::Json);
@@ -90,7 +90,8 @@ pub fn resume(config: &Config, sources: &Sources, mut runner: Runner) -> Result<
         let heading = format!("preflight found {} problem(s), nothing was changed", problems.len());
         preflight::refuse_on(&problems, &heading)?;
     }
-    confirm::confirm(&journal.plan.project, config.yes).or_exit(Code::Refused)?;
+    confirm::confirm(&journal.plan.project, journal.plan.vault_storage(), config.yes)
+        .or_exit(Code::Refused)?;
     signals::install().or_exit(Code::Refused)?;
     runner.record_into(Transcript::open(&journal.plan.log_path()).or_exit(Code::Refused)?);
     // This user's record as well: the reset may have been started by another user.
@@ -118,6 +119,12 @@ fn changed_options(journal: &Journal, config: &Config, sources: &Sources) -> Vec
             recorded.health_timeout_s.to_string(),
         ),
         ("vault-password-file", file(&config.vault_password_file), file(&recorded.vault_password_file)),
+        (
+            "configuration-directory",
+            config.configuration_directory.to_string(),
+            recorded.configuration_directory.to_string(),
+        ),
+        ("delete-vault-data", config.delete_vault_data.to_string(), recorded.delete_vault_data.to_string()),
     ]
     .into_iter()
     .filter(|(long, given, recorded)| sources.given(long) && given != recorded)
@@ -129,9 +136,7 @@ fn changed_options(journal: &Journal, config: &Config, sources: &Sources) -> Vec
 fn untrusted_journal(path: &Utf8Path, error: anyhow::Error) -> Failure {
     let archive = Journal::archive_beside(path).map_or_else(
         || "the archive of /share beside it".to_owned(),
-        |a| {
-            format!("the archive of /share, {a} (check it with `sha256sum -c {}`)", verify::checksum_path(&a))
-        },
+        |a| format!("the archive of /share, {a} (check it with `{}`)", verify::check_command(&a)),
     );
     Failure::new(
         Code::Refused,

@@ -31,7 +31,7 @@ pub fn resolve(given: Option<&str>, host: &Host, systemctl_found: bool) -> (Serv
     }
     if !systemctl_found {
         let service =
-            Service { unit: RUNBOOK_UNIT.into(), reason: "systemctl not found; the runbook's unit".into() };
+            Service { unit: RUNBOOK_UNIT.into(), reason: "no systemctl to ask: the runbook's".into() };
         return (service, None);
     }
     let state = |unit| UnitState {
@@ -48,20 +48,20 @@ pub fn resolve(given: Option<&str>, host: &Host, systemctl_found: bool) -> (Serv
 pub fn choose(runbook: UnitState, current: UnitState) -> Service {
     let pick = |unit: &str, why: &str| Service { unit: unit.into(), reason: why.into() };
     match (runbook.active, current.active) {
-        (true, false) => return pick(RUNBOOK_UNIT, "detected: active"),
-        (false, true) => return pick(CURRENT_UNIT, "detected: active"),
+        (true, false) => return pick(RUNBOOK_UNIT, "the active one"),
+        (false, true) => return pick(CURRENT_UNIT, "the active one"),
         _ => {}
     }
     match (runbook.enabled, current.enabled) {
-        (true, false) => pick(RUNBOOK_UNIT, "detected: enabled"),
-        (false, true) => pick(CURRENT_UNIT, "detected: enabled"),
+        (true, false) => pick(RUNBOOK_UNIT, "the enabled one"),
+        (false, true) => pick(CURRENT_UNIT, "the enabled one"),
         _ => pick(
             RUNBOOK_UNIT,
-            &format!(
-                "not detected: {RUNBOOK_UNIT} and {CURRENT_UNIT} are both {}; the runbook's unit, \
-                 pass --service to choose",
-                if runbook.active || runbook.enabled { "active or enabled" } else { "inactive and disabled" }
-            ),
+            if runbook.active || runbook.enabled {
+                "both are active or enabled: the runbook's; choose with --service"
+            } else {
+                "neither is active or enabled: the runbook's; choose with --service"
+            },
         ),
     }
 }
@@ -125,10 +125,10 @@ mod tests {
         assert_eq!(choose(ACTIVE, NONE).unit, RUNBOOK_UNIT);
         assert_eq!(choose(NONE, ACTIVE).unit, CURRENT_UNIT);
         assert_eq!(choose(ENABLED, ACTIVE).unit, CURRENT_UNIT);
-        assert_eq!(choose(NONE, ENABLED).reason, "detected: enabled");
+        assert_eq!(choose(NONE, ENABLED).reason, "the enabled one");
         let undecided = choose(NONE, NONE);
         assert_eq!(undecided.unit, RUNBOOK_UNIT);
-        assert!(undecided.reason.contains("pass --service"), "{}", undecided.reason);
-        assert!(choose(ACTIVE, ACTIVE).reason.starts_with("not detected"));
+        assert!(undecided.reason.contains("choose with --service"), "{}", undecided.reason);
+        assert!(choose(ACTIVE, ACTIVE).reason.starts_with("both are active"));
     }
 }

@@ -53,6 +53,14 @@ pub fn sha256_of(path: &Utf8Path) -> Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
+/// The command that checks `archive` against its checksum file, typed anywhere: the file names
+/// the archive relative to its own directory, as `sha256sum` writes it.
+pub fn check_command(archive: &Utf8Path) -> String {
+    let dir = archive.parent().map_or_else(|| ".".to_owned(), |d| d.to_string());
+    let name = checksum_path(archive).file_name().unwrap_or_default().to_owned();
+    format!("cd {} && sha256sum -c {}", crate::quote::join(&[dir]), crate::quote::join(&[name]))
+}
+
 pub fn checksum_path(archive: &Utf8Path) -> Utf8PathBuf {
     Utf8PathBuf::from(format!("{archive}.sha256"))
 }

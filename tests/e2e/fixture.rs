@@ -61,9 +61,17 @@ impl Fixture {
         let dir = tempfile::Builder::new().prefix("omr-e2e-").tempdir().unwrap();
         let fixture = Fixture { dir, _engine: engine };
         let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/fixture");
-        for d in [fixture.project(), fixture.backup_dir(), fixture.bin()] {
+        for d in [
+            fixture.project(),
+            fixture.backup_dir(),
+            fixture.bin(),
+            fixture.configuration().join("environments"),
+        ] {
             fs::create_dir_all(d).unwrap();
         }
+        // Configured for unattended runs, as a manager reset from CI is: the vault password in the
+        // configuration repository serves every Ansible run (vault tests take it away).
+        fs::write(fixture.vault_pass(), "vault password\n").unwrap();
         fs::copy(here.join("compose.yaml"), fixture.project().join("compose.yaml")).unwrap();
         for tool in ["systemctl", "journalctl", "osism"] {
             symlink(here.join("bin").join(tool), fixture.bin().join(tool)).unwrap();
@@ -110,6 +118,14 @@ impl Fixture {
     }
     pub fn log(&self) -> PathBuf {
         self.path().join("calls.log")
+    }
+    /// The manager's configuration repository (`/opt/configuration` on a manager).
+    pub fn configuration(&self) -> PathBuf {
+        self.path().join("configuration")
+    }
+    /// environments/.vault_pass, which serves osism's Ansible runs the vault password.
+    pub fn vault_pass(&self) -> PathBuf {
+        self.configuration().join("environments/.vault_pass")
     }
 
     pub fn compose(&self, args: &[&str]) -> Output {
@@ -178,6 +194,7 @@ impl Fixture {
             .env("OSISM_MANAGER_RESET_PROJECT_DIRECTORY", self.project())
             .env("OSISM_MANAGER_RESET_BACKUP_DIR", self.backup_dir())
             .env("OSISM_MANAGER_RESET_STATE_DIR", self.path().join("records"))
+            .env("OSISM_MANAGER_RESET_CONFIGURATION_DIRECTORY", self.configuration())
             .envs(self.stand_in_env())
             .envs(env.iter().copied());
         command
@@ -191,6 +208,7 @@ impl Fixture {
             ("E2E_PROJECT".into(), self.project().display().to_string()),
             ("E2E_UNIT".into(), "manager.service".into()),
             ("E2E_LOG".into(), self.log().display().to_string()),
+            ("E2E_CONFIGURATION".into(), self.configuration().display().to_string()),
         ]
     }
 

@@ -51,6 +51,8 @@ fn password_file(fixture: &Fixture) -> String {
 fn a_full_reset_keeps_share_and_the_vault_password() {
     let fixture = Fixture::new(Share::SUITE);
     fixture.set_vault_password(PASSWORD);
+    // The runs take the password from Redis alone, which `down -v` empties.
+    fs::remove_file(fixture.vault_pass()).unwrap();
     // Left by managers deployed before Redis went stateless: labelled, no longer declared.
     let leftover =
         docker(&["volume", "create", "--label", "com.docker.compose.project=manager", "manager_redis"]);
@@ -138,16 +140,21 @@ fn a_full_reset_keeps_share_and_the_vault_password() {
 fn a_set_password_without_terminal_or_file_is_refused_and_nothing_changes() {
     let fixture = Fixture::new(Share { small_files: 10, big_file_bytes: 0 });
     fixture.set_vault_password(PASSWORD);
+    fs::remove_file(fixture.vault_pass()).unwrap();
     let before = fixture.share_listing();
     let out = fixture.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("pass --vault-password-file FILE"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("there is no terminal for osism to ask for it on: pass --vault-password-file FILE"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(fixture.share_listing(), before);
     assert!(fixture.all_healthy());
     assert_eq!(fixture.vault_password().as_deref(), Some(PASSWORD));
-    // Nothing but the lock file the refused run held.
-    let files = fixture.backup_files();
-    assert!(files.iter().all(|f| f == ".osism-manager-reset.lock"), "{files:?}");
+    // Nothing: the lock is on the project directory, and nothing was written.
+    assert_eq!(fixture.backup_files(), Vec::<String>::new());
 }
 
 #[test]
@@ -463,4 +470,41 @@ fn a_manager_that_fails_to_start_fails_fast_and_the_printed_resume_finishes() {
     assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
     assert_share_kept(&before, &fixture.share_listing());
     assert!(fixture.all_healthy());
+}
+
+/// The osism stand-in answers on the real engine as python-osism 0.20261023.0 does behind OSISM's
+/// wrapper: a Fernet key file, a stripped password stored even empty (then `password_empty`), and
+/// with osismclient stopped nothing on stdout, exit 1 and the daemon's reason on stderr.
+#[test]
+fn the_osism_stand_in_answers_as_python_osism_does() {
+    let fixture = Fixture::new(Share { small_files: 1, big_file_bytes: 0 });
+    let osism = |args: &[&str], stdin: &str| {
+        let mut command = Command::new(fixture.bin().join("osism"));
+        command
+            .args(args)
+            .envs(fixture.stand_in_env())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let check = || {
+        let out = osism(&["vault", "check", "--format", "script"], "");
+        (out.status.code(), text(&out.stdout))
+    };
+    assert_eq!(check(), (Some(1), "FAILED: keyfile_missing\n".into()));
+    assert!(osism(&["set", "vault", "password"], "  secret\n").status.success());
+    let key =
+        fs::read_to_string(fixture.volume_dir("manager_share").join("ansible_vault_password.key")).unwrap();
+    assert!(key.len() == 44 && key.ends_with('='), "not a Fernet key: {key:?}");
+    assert_eq!(check(), (Some(0), "PASSED\n".into()));
+    assert_eq!(fixture.vault_password().as_deref(), Some("secret"), "not stripped");
+    assert!(osism(&["set", "vault", "password"], " \n").status.success(), "an empty password is stored");
+    assert_eq!(check(), (Some(1), "FAILED: password_empty\n".into()));
+    assert!(fixture.compose(&["stop", "osismclient"]).status.success());
+    let out = osism(&["vault", "check", "--format", "script"], "");
+    assert_eq!((out.status.code(), text(&out.stdout).as_str()), (Some(1), ""));
+    assert!(text(&out.stderr).contains("is not running"), "{}", text(&out.stderr));
 }

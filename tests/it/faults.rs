@@ -287,3 +287,23 @@ fn step_7s_failures_say_what_failed_and_the_resume_finishes() {
         assert_eq!(world.runbook_calls(), ["osism reconciler sync", "osism apply facts"], "{how}");
     }
 }
+
+/// The plan says how to get /share back should the tool itself not run: typed as it stands
+/// after a reset killed once `down -v` had deleted /share, with the service started by hand, it
+/// checks the archive and restores /share as it was.
+#[test]
+fn the_plans_way_back_without_the_tool_restores_share() {
+    let world = World::new();
+    let before = world.share_listing();
+    let plan = crate::support::stdout(&world.run(&["--dry-run"], &[]));
+    let check = advice("check the archive with", &plan);
+    let restore = advice("restore /share with step 5's command:", &plan);
+    let out = world.run(&["--yes"], &[("FAKE_KILL", "systemctl start *")]);
+    assert_eq!(out.status.code(), None, "not killed: {}", stderr(&out));
+    assert!(!world.share().exists(), "down -v did not run");
+    for line in ["systemctl start docker-compose@manager.service", &check, &restore] {
+        let typed = world.type_line(line, world.path(), &[]);
+        assert!(typed.status.success(), "{line}: {}", stderr(&typed));
+    }
+    assert_eq!(world.share_listing(), before);
+}

@@ -19,5 +19,6 @@ mod plugin;
 mod preflight;
 mod run;
 mod signals;
+mod stand_ins;
 mod tidy;
 mod waiting;

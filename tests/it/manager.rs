@@ -10,12 +10,18 @@ use crate::support::{World, advice, stderr, stdout};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-/// A world whose vault is in use: the key file in /share and a password in Redis.
+/// A valid Fernet key: 32 bytes in URL-safe base64.
+const KEY: &str = "rTsdQAIwXmVNlvDKOKV70ruCCfj_aGZSgbsjCrbNprI=";
+
+/// A world whose Ansible runs take the vault password from Redis, set with osism: the key file in
+/// /share, the password in Redis, no environments/.vault_pass.
 fn vault_world() -> World {
     let world = World::new();
-    fs::write(world.share().join("ansible_vault_password.key"), "fernet-key\n").unwrap();
+    fs::write(world.share().join("ansible_vault_password.key"), KEY).unwrap();
     fs::create_dir_all(world.state().join("redis")).unwrap();
     fs::write(world.state().join("redis/ansible_vault_password"), PASSWORD).unwrap();
+    fs::write(world.state().join("redis/ansible_vault_password.key"), KEY).unwrap();
+    fs::remove_file(world.configuration().join("environments/.vault_pass")).unwrap();
     world
 }
 
@@ -47,7 +53,7 @@ fn written_by_the_tool(world: &World) -> String {
 fn the_vault_password_is_set_again_from_the_file_and_facts_succeed() {
     let world = vault_world();
     let file = password_file(&world, 0o600);
-    let out = world.run(&["--yes", "--vault-password-file", &file], &[("FAKE_VAULT_SECRETS", "1")]);
+    let out = world.run(&["--yes", "--vault-password-file", &file], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // osism strips the line's end, as the fake does.
     assert_eq!(redis_password(&world).as_deref(), Some(PASSWORD));
@@ -67,7 +73,12 @@ fn without_terminal_or_file_a_set_password_is_refused_before_anything_changes() 
     let before = world.share_listing();
     let out = world.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("pass --vault-password-file FILE"), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("there is no terminal for osism to ask for it on: pass --vault-password-file FILE"),
+        "{}",
+        stderr(&out)
+    );
     assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
     assert_eq!(world.share_listing(), before);
     assert_eq!(redis_password(&world).as_deref(), Some(PASSWORD));
@@ -83,55 +94,131 @@ fn a_password_file_others_can_read_is_refused() {
     assert!(world.runbook_calls().is_empty());
     let out = world.run(&["--yes"], &[("OSISM_MANAGER_RESET_VAULT_PASSWORD_FILE", "/no/such/file")]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--vault-password-file /no/such/file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("OSISM_MANAGER_RESET_VAULT_PASSWORD_FILE (--vault-password-file) /no/such/file"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
-fn a_password_that_does_not_check_out_fails_the_step_and_resume_repeats_it() {
+fn a_vault_step_that_fails_is_repeated_by_the_resume() {
     let world = vault_world();
     let file = password_file(&world, 0o600);
-    fs::write(&file, "").unwrap();
-    let out = world.run(&["--yes", "--vault-password-file", &file], &[]);
+    let out =
+        world.run(&["--yes", "--vault-password-file", &file], &[("FAKE_FAIL", "osism set vault password")]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("step 7 (Set the Ansible vault password again) failed"), "{err}");
-    assert!(err.contains("osism vault check: FAILED: password_not_set"), "{err}");
     assert!(!world.ran("apply facts"));
-    fs::write(&file, format!("{PASSWORD}\n")).unwrap();
     world.clear_calls();
-    let out = world.run(&["--resume", "--yes"], &[]);
+    let out = world.type_line(&format!("{} --yes", advice("resume with", &err)), &world.backup_dir(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(world.runbook_calls()[0], "osism set vault password");
     assert_eq!(redis_password(&world).as_deref(), Some(PASSWORD));
 }
 
+/// osism strips the password it reads and stores even an empty one, reporting success: a
+/// blank file is refused before anything changes.
 #[test]
-fn no_vault_in_use_means_no_extra_step() {
+fn a_blank_password_file_is_refused_before_anything_changes() {
+    let world = vault_world();
+    let file = password_file(&world, 0o600);
+    fs::write(&file, " \n").unwrap();
+    let out = world.run(&["--yes", "--vault-password-file", &file], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("holds no password (osism would store an empty one"), "{}", stderr(&out));
+    assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
+    assert_eq!(redis_password(&world).as_deref(), Some(PASSWORD));
+}
+
+/// With environments/.vault_pass, osism's runs have their password whatever Redis loses: no
+/// step, and the plan says why, even where a password is set in Redis too.
+#[test]
+fn vault_pass_in_the_configuration_means_no_extra_step() {
     let world = World::new();
     let out = world.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("vault password: not in use (osism vault check: FAILED: keyfile_missing)"));
-    assert!(!world.ran("vault password"));
-}
-
-#[test]
-fn an_unknown_vault_goes_on_with_a_warning_and_a_failing_step_7_says_what_to_do() {
-    let world = vault_world();
-    let out = world.run(&["--yes"], &[("FAKE_OSISM_OLD", "1"), ("FAKE_VAULT_SECRETS", "1")]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("vault password: unknown (osism vault check: Unknown command"),
+        stdout(&out).contains(
+            "vault password: no key file (osism vault check: FAILED: keyfile_missing); \
+             environments/.vault_pass serves osism's runs, no step needed"
+        ),
         "{}",
         stdout(&out)
     );
-    assert!(stdout(&out).contains("WARNING: whether a vault password is set is unknown"), "{}", stdout(&out));
+    assert!(!world.ran("vault password"));
+    let world = vault_world();
+    fs::write(world.configuration().join("environments/.vault_pass"), "x\n").unwrap();
+    let out = world.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!world.ran("vault password"));
+}
+
+/// Without .vault_pass the runs need the password after the reset whatever `vault check` said
+/// before, so the step is planned for every state; with no file and no terminal that is refused,
+/// naming the state; given a file, the reset sets the password and finishes.
+#[test]
+fn without_vault_pass_every_state_needs_the_step() {
+    for (state, set_up, env, says) in [
+        ("not set", "no password", &[][..], "osism vault check: FAILED: password_not_set"),
+        ("no key file", "no key", &[], "osism vault check: FAILED: keyfile_missing"),
+        (
+            "osismclient down",
+            "as is",
+            &[("FAKE_CLIENT_DOWN", "1")],
+            "osism vault check: cannot tell (Error response from daemon: container 5b1d0e3f9a7c is not running)",
+        ),
+        ("an older osism", "as is", &[("FAKE_OSISM_OLD", "1")], "cannot tell (Unknown command"),
+    ] {
+        let world = vault_world();
+        match set_up {
+            "no password" => fs::remove_dir_all(world.state().join("redis")).unwrap(),
+            "no key" => {
+                fs::remove_dir_all(world.state().join("redis")).unwrap();
+                fs::remove_file(world.share().join("ansible_vault_password.key")).unwrap();
+            }
+            _ => {}
+        }
+        let out = world.run(&["--yes"], env);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{state}: {err}");
+        assert!(
+            err.contains("there is no terminal for osism to ask for it on") && err.contains(says),
+            "{state}: {err}"
+        );
+        assert!(
+            !err.contains("WARNING: OSISM CLI"),
+            "{state}: the wrapper's warning taken for a reason: {err}"
+        );
+        assert!(world.runbook_calls().is_empty(), "{state}: {:?}", world.runbook_calls());
+        if state == "an older osism" {
+            continue; // its `vault check` cannot pass after the step either
+        }
+        let file = password_file(&world, 0o600);
+        let out = world.run(&["--yes", "--vault-password-file", &file], env);
+        assert_eq!(out.status.code(), Some(0), "{state}: {}", stderr(&out));
+        assert!(world.ran("osism set vault password"), "{state}");
+        assert_eq!(redis_password(&world).as_deref(), Some(PASSWORD), "{state}");
+    }
+}
+
+#[test]
+fn a_key_file_osism_cannot_use_is_refused_before_anything_changes() {
+    let world = vault_world();
+    fs::write(world.share().join("ansible_vault_password.key"), "fernet-key\n").unwrap();
+    let file = password_file(&world, 0o600);
+    let out = world.run(&["--yes", "--vault-password-file", &file], &[]);
     let err = stderr(&out);
-    assert!(err.contains("step 7 (Rebuild the inventory and the fact cache) failed"), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("no Ansible vault password is available: set it with `osism set vault password`"),
+        err.contains(
+            "the vault key file in /share is no Fernet key (osism vault check: FAILED: invalid_keyfile)"
+        ),
         "{err}"
     );
-    assert!(err.contains("resume with"), "{err}");
+    assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
 }
 
 #[test]

@@ -51,9 +51,9 @@ fn typing_anything_else_changes_nothing() {
     assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("the reset was not confirmed"), "{}", stdout(&out));
     assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
-    // Nothing but the (empty-handed) lock file the run held.
+    // Nothing: the lock is on the project directory, and nothing was written.
     let left: Vec<_> = world.backup_dir().read_dir().unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert!(left.iter().all(|name| name == ".osism-manager-reset.lock"), "{left:?}");
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
@@ -102,4 +102,24 @@ fn progress_shows_at_a_terminal_whose_stderr_goes_to_a_file() {
         "no progress on the terminal: {}",
         stdout(&out)
     );
+}
+
+/// At a terminal the operator agrees to lose Vault's storage in words of their own, after the
+/// project's name, even with `--delete-vault-data`; anything else changes nothing.
+#[test]
+fn at_a_terminal_vaults_storage_is_agreed_to_in_words() {
+    let world = World::new();
+    crate::preflight::with_vault(&world);
+    let out = at_terminal(&world, &["--delete-vault-data"], "manager\nyes\n");
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let screen = stdout(&out);
+    assert!(
+        screen.contains("This also deletes HashiCorp Vault's storage (manager_vault_file, manager_vault_logs) for good. Type \"delete vault data\""),
+        "{screen}"
+    );
+    assert!(screen.contains("the reset was not confirmed (expected \"delete vault data\")"), "{screen}");
+    assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
+    let out = at_terminal(&world, &["--delete-vault-data"], "manager\ndelete vault data\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(world.runbook_calls().len(), 8);
 }

@@ -76,27 +76,59 @@ fn the_dry_run_lists_problems_and_still_exits_0() {
     assert!(stdout(&out).contains("A real run would refuse to start:\n  - "), "{}", stdout(&out));
 }
 
+/// A manager with HashiCorp Vault (OSISM's `enable_vault`): its service `vault` mounts
+/// `vault_file` and `vault_logs`, which `down -v` deletes with the rest.
+pub(crate) fn with_vault(world: &World) {
+    world.set_state("declared", "manager_mariadb\nmanager_share\nmanager_vault_file\nmanager_vault_logs\n");
+    let mounts = fs::read_to_string(world.state().join("mounts")).unwrap();
+    world.set_state(
+        "mounts",
+        &format!("{mounts}vault vault_file /vault/file\nvault vault_logs /vault/logs\n"),
+    );
+    for file in ["volumes", "labelled"] {
+        let text = fs::read_to_string(world.state().join(file)).unwrap();
+        world.set_state(file, &format!("{text}manager_vault_file\nmanager_vault_logs\n"));
+    }
+}
+
 #[test]
-fn volumes_that_down_deletes_are_listed_and_vault_is_flagged() {
+fn volumes_that_down_deletes_are_listed_and_vaults_storage_is_flagged() {
     let world = World::new();
-    world.set_state("declared", "manager_mariadb\nmanager_share\nmanager_vault_data\n");
+    with_vault(&world);
     let out = world.run(&["--dry-run"], &[]);
     let text = stdout(&out);
     assert!(
         text.contains(&format!(
-            "deletes these volumes: manager_mariadb, manager_share, manager_vault_data, {REDIS_DATA} \
-             (anonymous, of redis)"
+            "deletes these volumes: manager_mariadb, manager_share, manager_vault_file, manager_vault_logs, \
+             {REDIS_DATA} (anonymous, of redis)"
         )),
         "{text}"
     );
-    assert!(text.contains("WARNING: this deletes Vault's data (manager_vault_data)"), "{text}");
+    assert!(
+        text.contains("WARNING: this deletes HashiCorp Vault's storage (manager_vault_file, manager_vault_logs) for good"),
+        "{text}"
+    );
     let out = world.run(&["--dry-run", "--output", "json"], &[]);
     let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(
-        plan["volumes"]["named"],
-        serde_json::json!(["manager_mariadb", "manager_share", "manager_vault_data"])
-    );
+    assert_eq!(plan["volumes"]["vault"], serde_json::json!(["manager_vault_file", "manager_vault_logs"]));
     assert_eq!(plan["volumes"]["anonymous"], serde_json::json!([{"service": "redis", "volume": REDIS_DATA}]));
+}
+
+/// Vault's storage goes for good with `down -v`, and OSISM does not initialise Vault again: not
+/// without the operator's word, `--delete-vault-data`, which then runs the reset.
+#[test]
+fn vaults_storage_is_deleted_only_with_the_operators_word() {
+    refused(
+        "the manager runs HashiCorp Vault, and `down -v` deletes its storage (manager_vault_file, \
+             manager_vault_logs) for good",
+        &[],
+        with_vault,
+    );
+    let world = World::new();
+    with_vault(&world);
+    let out = world.run(&["--yes"], &[("OSISM_MANAGER_RESET_DELETE_VAULT_DATA", "yes")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("(agreed with --delete-vault-data)"), "{}", stdout(&out));
 }
 
 fn detected(env: &[(&str, &str)]) -> (String, String) {
@@ -110,19 +142,22 @@ fn detected(env: &[(&str, &str)]) -> (String, String) {
 fn the_service_unit_is_detected() {
     assert_eq!(
         detected(&[("FAKE_ACTIVE", "manager.service")]),
-        ("manager.service".into(), "detected: active".into())
+        ("manager.service".into(), "the active one".into())
     );
     assert_eq!(
         detected(&[("FAKE_ACTIVE", "docker-compose@manager.service")]),
-        ("docker-compose@manager.service".into(), "detected: active".into())
+        ("docker-compose@manager.service".into(), "the active one".into())
     );
     assert_eq!(
         detected(&[("FAKE_ACTIVE", ""), ("FAKE_ENABLED", "manager.service")]),
-        ("manager.service".into(), "detected: enabled".into())
+        ("manager.service".into(), "the enabled one".into())
     );
     let (unit, reason) = detected(&[("FAKE_ACTIVE", "")]);
     assert_eq!(unit, "docker-compose@manager.service");
-    assert!(reason.starts_with("not detected") && reason.contains("pass --service"), "{reason}");
+    assert!(
+        reason.starts_with("neither is active or enabled") && reason.contains("choose with --service"),
+        "{reason}"
+    );
     let (unit, reason) =
         detected(&[("FAKE_ACTIVE", "manager.service"), ("OSISM_MANAGER_RESET_SERVICE", "x.service")]);
     assert_eq!((unit.as_str(), reason.as_str()), ("x.service", "given by --service"));

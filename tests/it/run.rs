@@ -147,7 +147,7 @@ fn the_log_starts_with_what_preflight_found() {
     let out = world.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let log = std::fs::read_to_string(world.backup_file(".log")).unwrap();
-    let first: Vec<&str> = log.lines().take(7).map(|l| l.split_once(' ').unwrap().1).collect();
+    let first: Vec<&str> = log.lines().take(12).map(|l| l.split_once(' ').unwrap().1).collect();
     assert_eq!(first[0], "# preflight passed:");
     assert!(
         first.iter().any(|l| l.starts_with("#   service unit: docker-compose@manager.service")),

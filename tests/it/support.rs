@@ -13,7 +13,7 @@ use clap::Parser;
 use osism_manager_reset::cli::{Args, Sources};
 use osism_manager_reset::config::Config;
 use osism_manager_reset::plan::{
-    self, AnonymousVolume, Facts, Inputs, Plan, Service, Vault, VaultState, Volumes,
+    self, AnonymousVolume, Facts, Inputs, Plan, Service, ShareSize, Vault, VaultState, Volumes,
 };
 use osism_manager_reset::quote;
 use time::macros::date;
@@ -38,6 +38,9 @@ macro_rules! run_snapshot {
         settings.add_filter(r"\b20\d{6}\b", "[DATE]");
         // The archive holds the fixture's mtimes, so its checksum differs on every run.
         settings.add_filter(r"\b[0-9a-f]{64}\b", "[SHA256]");
+        // As this machine's disk has it.
+        settings.add_filter(r"\(\d+\.\d [GM]iB free there\)", "([FREE] free there)");
+        settings.add_filter(r#""(free_kib|kib)": \d+"#, r#""$1": [KIB]"#);
         settings.bind(|| $crate::snapshot!($name, $value));
     }};
 }
@@ -70,6 +73,8 @@ pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
         named: vec!["manager_mariadb".into(), "manager_share".into()],
         anonymous: vec![AnonymousVolume { service: "redis".into(), volume: REDIS_DATA.into() }],
         kept: Vec::new(),
+        vault: Vec::new(),
+        bind_mounts: vec!["/opt/configuration".into(), "/opt/state/ara-server".into()],
     };
     let facts = Facts {
         date: date!(2024 - 05 - 06),
@@ -77,11 +82,15 @@ pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
         project: "manager".into(),
         service,
         volumes: Some(volumes),
+        // Configured for unattended runs: environments/.vault_pass serves the password.
         vault: Vault {
-            state: VaultState::NotInUse,
+            state: VaultState::NoKeyFile,
             detail: "osism vault check: FAILED: keyfile_missing".into(),
+            vault_pass: true,
         },
         terminal: false,
+        share: Some(ShareSize { entries: 10_118, kib: 20_700 }),
+        free_kib: Some(41_943_040),
     };
     plan::build(&Inputs { options: (&config).into(), facts })
 }
@@ -96,9 +105,35 @@ pub struct World {
 }
 
 /// What the fakes themselves need from the host.
-const SYSTEM_TOOLS: [&str; 25] = [
-    "bash", "basename", "cat", "cut", "du", "find", "grep", "gzip", "head", "id", "kill", "ls", "mkdir",
-    "mv", "readlink", "rm", "sed", "sleep", "sort", "tail", "tar", "touch", "tr", "truncate", "wc",
+const SYSTEM_TOOLS: [&str; 28] = [
+    "base64",
+    "bash",
+    "basename",
+    "cat",
+    "cp",
+    "cut",
+    "du",
+    "find",
+    "grep",
+    "gzip",
+    "head",
+    "id",
+    "kill",
+    "ls",
+    "mkdir",
+    "mv",
+    "readlink",
+    "rm",
+    "sed",
+    "sha256sum",
+    "sleep",
+    "sort",
+    "tail",
+    "tar",
+    "touch",
+    "tr",
+    "truncate",
+    "wc",
 ];
 
 /// Calls that only ask and change nothing, in the exact shapes the tool asks them: anything
@@ -178,6 +213,10 @@ impl World {
                 .unwrap();
         }
         fs::write(world.project().join("compose.yaml"), "services: {}\n").unwrap();
+        // Configured for unattended runs, as a manager driven from CI is: the vault password in
+        // the configuration repository, for every Ansible run (see `stand_ins`).
+        fs::create_dir_all(world.configuration().join("environments")).unwrap();
+        fs::write(world.configuration().join("environments/.vault_pass"), "vault password\n").unwrap();
         // As on a manager since 2024: share and mariadb named, redis's /data anonymous.
         world.set_state("declared", "manager_mariadb\nmanager_share\n");
         world.set_state(
@@ -238,6 +277,11 @@ impl World {
         self.path().join("project")
     }
 
+    /// The manager's configuration repository (`/opt/configuration` on a manager).
+    pub fn configuration(&self) -> PathBuf {
+        self.path().join("configuration")
+    }
+
     /// The state directory where the tool records unfinished resets (see `registry`).
     pub fn records(&self) -> PathBuf {
         self.path().join("records")
@@ -275,6 +319,8 @@ impl World {
             .env("PATH", format!("{}:{}", self.bin_dir().display(), self.sys_dir().display()))
             .env("OSISM_MANAGER_RESET_PROJECT_DIRECTORY", self.project())
             .env("OSISM_MANAGER_RESET_STATE_DIR", self.records())
+            .env("OSISM_MANAGER_RESET_CONFIGURATION_DIRECTORY", self.configuration())
+            .env("FAKE_CONFIGURATION", self.configuration())
             .env("FAKE_LOG", self.log())
             .env("FAKE_STATE", self.state());
         cmd

@@ -37,8 +37,9 @@
 #                       manager write into /share right after it
 #   FAKE_SHARE_KIB      the size `du -sk /share` reports
 #   FAKE_DOWN_LEAVES=NAME  `down -v` exits 0 but leaves volume NAME, as when something uses it
-#   FAKE_VAULT_SECRETS  the configuration holds vault-encrypted secrets: `osism apply facts`
-#                       fails while no vault password is set
+#   FAKE_CONFIGURATION  the manager's configuration repository: its environments/.vault_pass,
+#                       when there, serves Ansible runs the vault password
+#   FAKE_CLIENT_DOWN    the osismclient container is not running until the unit starts it
 #   FAKE_OSISM_OLD      osism predates `vault check`
 #   FAKE_OSISM_FAILS=timeout|locked|client-down  `osism apply facts` fails as python-osism does on
 #                       its idle timeout (the task runs on), under `osism lock`, or as OSISM's
@@ -235,18 +236,36 @@ volume_inspect_format() {
     if has labelled "$volume"; then echo manager; else echo "<no value>"; fi
 }
 
+# OSISM's wrapper and python-osism 0.20261023.0 behind it (osism/commands/vault.py,
+# osism/tasks/__init__.py): the Fernet key file in /share, the password "encrypted" with it in
+# Redis (kept beside the key it was stored with), every Ansible run needing a password.
 osism() {
-    local keyfile=$state/share/ansible_vault_password.key
+    local keyfile=$state/share/ansible_vault_password.key stored=$state/redis/ansible_vault_password
+    # The wrapper warns root on every call.
+    [ "$(id -u)" = 0 ] && printf 'WARNING: OSISM CLI should not be used as root user\n\n' >&2
+    # Its `docker exec` into an osismclient that is not running (until the reset starts it).
+    if [ -n "${FAKE_CLIENT_DOWN:-}" ] && [ ! -e "$state/started" ]; then
+        echo "Error response from daemon: container 5b1d0e3f9a7c is not running" >&2; exit 1
+    fi
+    is_fernet() { [[ "$(cat "$keyfile")" =~ ^[A-Za-z0-9_-]{43}=$ ]]; }
     case "$*" in
         "vault check --format script")
             if [ -n "${FAKE_OSISM_OLD:-}" ]; then
                 echo "Unknown command: ['vault', 'check', '--format', 'script']" >&2; exit 2
             fi
             [ -f "$keyfile" ] || { echo "FAILED: keyfile_missing"; exit 1; }
-            [ -s "$state/redis/ansible_vault_password" ] || { echo "FAILED: password_not_set"; exit 1; }
+            is_fernet || { echo "FAILED: invalid_keyfile"; exit 1; }
+            [ -f "$stored" ] || { echo "FAILED: password_not_set"; exit 1; }
+            [ "$(cat "$stored.key")" = "$(cat "$keyfile")" ] || { echo "FAILED: decryption_failed"; exit 1; }
+            [ -n "$(tr -d '[:space:]' < "$stored")" ] || { echo "FAILED: password_empty"; exit 1; }
             echo PASSED ;;
         "set vault password"|"vault password set")
-            # As osism: stdin when it is not a terminal, else a prompt of its own.
+            if [ -f "$keyfile" ]; then
+                is_fernet || { echo "ValueError: Fernet key must be 32 url-safe base64-encoded bytes." >&2; exit 1; }
+            else
+                head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '\n' > "$keyfile"
+            fi
+            # stdin when it is not a terminal, else a prompt of its own; stripped, stored even empty.
             local password
             if [ -t 0 ]; then
                 printf 'Ansible Vault password: ' > /dev/tty
@@ -254,10 +273,11 @@ osism() {
             else
                 password=$(cat)
             fi
-            [ -f "$keyfile" ] || echo "fernet-key" > "$keyfile"
+            password=$(printf '%s' "$password" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//')
             mkdir -p "$state/redis"
-            printf '%s' "$password" > "$state/redis/ansible_vault_password" ;;
-        "apply facts")
+            printf '%s' "$password" > "$stored"
+            cp "$keyfile" "$stored.key" ;;
+        "apply "*)
             case "${FAKE_OSISM_FAILS:-}" in
                 timeout)
                     local at="2026-11-28 10:05:00.123 | INFO     |" task=1c6e55aa-9d2f-4f4e-8b1a-3b2a9f0e7c11
@@ -273,8 +293,10 @@ osism() {
                     exit 1 ;;
                 client-down) echo "Error response from daemon: container 5b1d0e3f9a7c is not running" >&2; exit 1 ;;
             esac
-            if [ -n "${FAKE_VAULT_SECRETS:-}" ] && [ ! -s "$state/redis/ansible_vault_password" ]; then
-                echo "2026-11-28 10:00:00.000 | ERROR    | No Ansible Vault password is available. Run 'osism set vault password' on the manager, or add environments/.vault_pass to the configuration repository for unattended operation." >&2; exit 1
+            # Redis holding any value, an empty password encrypted included, serves the run.
+            if [ ! -f "$stored" ] && [ ! -e "${FAKE_CONFIGURATION:-/nonexistent}/environments/.vault_pass" ]; then
+                echo "2026-11-28 10:00:00.000 | ERROR    | No Ansible Vault password is available. Run 'osism set vault password' on the manager, or add environments/.vault_pass to the configuration repository for unattended operation." >&2
+                exit 1
             fi
             echo "osism $*: task finished" ;;
         *) echo "osism $*: task finished" ;;
