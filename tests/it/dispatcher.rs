@@ -8,7 +8,7 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use osism_manager_reset::quote;
+use osism_manager_reset::plan::quote;
 
 use crate::support::{OutputRetrying, World, stderr, stdout};
 

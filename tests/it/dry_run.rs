@@ -165,7 +165,7 @@ fn help_lists_every_option_with_its_environment_variable_and_the_exit_codes() {
     assert_eq!(out.status.code(), Some(0));
     let help = stdout(&out);
     use clap::CommandFactory;
-    for arg in osism_manager_reset::cli::Args::command().get_arguments() {
+    for arg in osism_manager_reset::plan::cli::Args::command().get_arguments() {
         let long = arg.get_long().unwrap();
         assert!(help.contains(&format!("--{long}")), "--{long} missing");
         if let Some(env) = arg.get_env() {
@@ -206,8 +206,18 @@ fn snapshot_dry_runs(who: &str, args: &[&str], name: &str) {
     run_snapshot!(format!("dry_run_json_{name}"), run(&["--output", "json"]));
 }
 
+/// Root's plan has no `sudo`: the planner's part holds for any user; the binary's own output is
+/// pinned where the tests run as root, as only root's dry run is root's.
 #[test]
 fn dry_run_as_root() {
+    let plan = crate::support::plan_for(&[], 0, "/root");
+    assert!(
+        plan.display_lines().all(|line| !line.starts_with("sudo ")),
+        "{:?}",
+        plan.display_lines().collect::<Vec<_>>()
+    );
+    let user = crate::support::plan_for(&[], 45_000, "/home/dragon");
+    assert_eq!(user.display_lines().filter(|line| line.starts_with("sudo systemctl ")).count(), 2);
     if is_root() {
         snapshot_dry_runs("root", &[], "root");
     }

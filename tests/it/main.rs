@@ -5,6 +5,7 @@
 mod clean_command;
 #[path = "../common/listing.rs"]
 mod listing;
+#[path = "../common/support.rs"]
 mod support;
 
 mod anywhere;

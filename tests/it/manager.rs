@@ -381,7 +381,7 @@ fn every_file_the_reset_writes_is_private() {
 fn at_a_terminal_the_operator_types_the_password_into_osisms_own_prompt() {
     let world = vault_world();
     let typed = format!("manager\n{PASSWORD}\n");
-    let out = crate::operator::at_terminal(&world, &[], &typed);
+    let out = crate::support::at_terminal(&world, &[], &typed);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     let screen = stdout(&out);
     assert!(screen.contains("(osism asks for the password; the tool never sees it)"), "{screen}");

@@ -2,27 +2,11 @@
 //! other than root, through sudo.
 
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Output, Stdio};
 
-use osism_manager_reset::quote;
+use osism_manager_reset::plan::quote;
 
-use crate::support::{World, stderr, stdout};
-
-/// The binary under `script`, which gives it a terminal, with `typed` as the keyboard.
-pub fn at_terminal(world: &World, args: &[&str], typed: &str) -> Output {
-    let mut argv = vec![env!("CARGO_BIN_EXE_osism-manager-reset").to_owned()];
-    argv.extend(args.iter().map(|a| a.to_string()));
-    let mut script = world.in_world("/usr/bin/script");
-    script
-        .args(["--quiet", "--return", "--command", &quote::join(&argv), "/dev/null"])
-        .env("SHELL", "/bin/sh");
-    let mut child =
-        script.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(typed.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
-}
+use crate::support::{World, at_terminal, stderr, stdout};
 
 #[test]
 fn typing_the_project_name_at_a_terminal_runs_the_reset() {
@@ -109,7 +93,7 @@ fn progress_shows_at_a_terminal_whose_stderr_goes_to_a_file() {
 #[test]
 fn at_a_terminal_vaults_storage_is_agreed_to_in_words() {
     let world = World::new();
-    crate::preflight::with_vault(&world);
+    crate::support::with_vault(&world);
     let out = at_terminal(&world, &["--delete-vault-data"], "manager\nyes\n");
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     let screen = stdout(&out);

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Output;
 
 use clap::CommandFactory;
-use osism_manager_reset::cli::Args;
+use osism_manager_reset::plan::cli::Args;
 
 use crate::calls_snapshot;
 use crate::support::{World, stderr, stdout};

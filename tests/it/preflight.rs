@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use crate::support::{REDIS_DATA, World, stderr, stdout};
+use crate::support::{REDIS_DATA, World, stderr, stdout, with_vault};
 
 /// Runs `--yes` after `spoil` and checks the refusal names `needle` and changes nothing.
 fn refused(needle: &str, env: &[(&str, &str)], spoil: impl FnOnce(&World)) {
@@ -74,21 +74,6 @@ fn the_dry_run_lists_problems_and_still_exits_0() {
     let out = world.run(&["--dry-run"], &[]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("A real run would refuse to start:\n  - "), "{}", stdout(&out));
-}
-
-/// A manager with HashiCorp Vault (OSISM's `enable_vault`): its service `vault` mounts
-/// `vault_file` and `vault_logs`, which `down -v` deletes with the rest.
-pub(crate) fn with_vault(world: &World) {
-    world.set_state("declared", "manager_mariadb\nmanager_share\nmanager_vault_file\nmanager_vault_logs\n");
-    let mounts = fs::read_to_string(world.state().join("mounts")).unwrap();
-    world.set_state(
-        "mounts",
-        &format!("{mounts}vault vault_file /vault/file\nvault vault_logs /vault/logs\n"),
-    );
-    for file in ["volumes", "labelled"] {
-        let text = fs::read_to_string(world.state().join(file)).unwrap();
-        world.set_state(file, &format!("{text}manager_vault_file\nmanager_vault_logs\n"));
-    }
 }
 
 #[test]

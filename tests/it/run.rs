@@ -39,7 +39,7 @@ fn every_call_including_queries_in_order() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let calls = world.calls();
     let first = calls.iter().position(|argv| !is_query(argv)).expect("a runbook command ran");
-    let join = |argv: &Vec<String>| osism_manager_reset::quote::join(argv);
+    let join = |argv: &Vec<String>| osism_manager_reset::plan::quote::join(argv);
     let mut preflight: Vec<String> = calls[..first].iter().map(join).collect();
     preflight.sort();
     let mut steps: Vec<String> = calls[first..].iter().map(join).collect();

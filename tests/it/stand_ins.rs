@@ -7,7 +7,7 @@ use std::fs;
 use std::io::Write;
 use std::process::{Output, Stdio};
 
-use crate::support::{World, is_root, stderr, stdout};
+use crate::support::{World, is_query, is_root, stderr, stdout};
 
 /// `osism ARGS` with `stdin` piped in, as the fakes' `osism` (wrapper and all) answers.
 fn osism(world: &World, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
@@ -94,4 +94,32 @@ fn ansible_runs_need_a_vault_password_or_vault_pass() {
     assert!(stderr(&out).contains("No Ansible Vault password is available."), "{}", stderr(&out));
     assert_eq!(osism(&world, &["set", "vault", "password"], "secret", &[]).status.code(), Some(0));
     assert_eq!(osism(&world, &["apply", "facts"], "", &[]).status.code(), Some(0));
+}
+
+/// The shapes are exact: a change dressed like a query is still a change.
+#[test]
+fn the_harness_never_takes_a_state_change_for_a_query() {
+    let argv = |line: &str| shlex::split(line).unwrap();
+    for change in [
+        "docker volume rm manager_share",
+        "docker volume create manager_share",
+        "docker volume prune --force",
+        "docker volume inspect --format x manager_share extra",
+        "docker kill c0ffee01",
+        "docker rm --force c0ffee01",
+        "docker run --rm --network none --mount source=manager_share,target=/share busybox sh -c 'rm -rf /share'",
+        "docker run --rm --network none --mount source=manager_share,target=/share,readonly busybox sh -c 'rm -rf /x'",
+        "systemctl stop manager.service",
+        "osism set vault password",
+        "docker compose --project-directory /opt/manager down -v",
+    ] {
+        assert!(!is_query(&argv(change)), "{change} was taken for a query");
+    }
+    for query in [
+        "docker volume inspect --format '{{ index .Labels \"com.docker.compose.project\" }}' manager_share",
+        "docker run --rm --network none --mount source=manager_share,target=/share,readonly busybox sh -c 'find /share | wc -l && du -sk /share'",
+        "systemctl is-active --quiet manager.service",
+    ] {
+        assert!(is_query(&argv(query)), "{query} was taken for a change");
+    }
 }

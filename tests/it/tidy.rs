@@ -47,9 +47,10 @@ fn readme_and_man_page_name_every_environment_variable() {
     use clap::CommandFactory;
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let mut man = Vec::new();
-    osism_manager_reset::generate::write(osism_manager_reset::cli::Generate::Man, &mut man).unwrap();
+    osism_manager_reset::app::generate::write(osism_manager_reset::plan::cli::Generate::Man, &mut man)
+        .unwrap();
     let man = String::from_utf8(man).unwrap();
-    let variables: Vec<String> = osism_manager_reset::cli::Args::command()
+    let variables: Vec<String> = osism_manager_reset::plan::cli::Args::command()
         .get_arguments()
         .filter_map(|a| Some(a.get_env()?.to_string_lossy().into_owned()))
         .chain(["OSISM_MANAGER_RESET_STATE_DIR", "NO_COLOR", "CLICOLOR_FORCE", "TZ"].map(String::from))
@@ -59,4 +60,124 @@ fn readme_and_man_page_name_every_environment_variable() {
         assert!(readme.contains(&format!("`{variable}`")), "README.md does not name {variable}");
         assert!(man.contains(&format!("\\fB{variable}\\fR")), "the man page does not name {variable}");
     }
+}
+
+/// Every source file of the crate, with its text: `(path relative to src/, text)`.
+fn sources() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![root().join("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path.strip_prefix(root().join("src")).unwrap().display().to_string();
+                files.push((rel, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The layers, bottom first: a module may use its own layer's and those before it.
+const LAYERS: [&str; 5] = ["plan", "host", "view", "run", "app"];
+
+/// The module a file is, `layer::name` (`layer` for its mod.rs).
+fn module_of(file: &str) -> String {
+    file.trim_end_matches(".rs").trim_end_matches("/mod").replace('/', "::")
+}
+
+#[test]
+fn every_module_says_what_it_owns_and_none_passes_400_lines() {
+    for (file, text) in sources() {
+        assert!(text.starts_with("//! "), "src/{file} does not open with a //! line saying what it owns");
+        let lines = text.lines().count();
+        assert!(lines <= 400, "src/{file} has {lines} lines: split it by what it owns");
+    }
+}
+
+/// The modules of `crate::...` paths in `text`, resolved to the module that defines an item a
+/// layer's mod.rs re-exports (the plan's types).
+fn uses(text: &str, items: &std::collections::BTreeMap<String, String>) -> Vec<String> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("crate::") {
+        let path: String = text[at + "crate::".len()..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+            .collect();
+        let mut words = path.split("::").filter(|w| !w.is_empty());
+        let (Some(layer), next) = (words.next(), words.next()) else { continue };
+        let module = match next {
+            Some(name) if items.contains_key(&format!("{layer}::{name}")) => {
+                items[&format!("{layer}::{name}")].clone()
+            }
+            Some(name) if name.chars().next().is_some_and(char::is_lowercase) => format!("{layer}::{name}"),
+            _ => layer.to_owned(),
+        };
+        found.push(module);
+    }
+    found
+}
+
+#[test]
+fn a_layer_uses_only_the_layers_below_it_and_no_module_cycles() {
+    let files = sources();
+    // What a layer's mod.rs re-exports (`pub use runbook::*`), by the module that defines it.
+    let mut items = std::collections::BTreeMap::new();
+    for (file, text) in &files {
+        let module = module_of(file);
+        for line in text.lines().map(str::trim_start) {
+            let Some(rest) = ["pub struct ", "pub enum ", "pub fn ", "pub const "]
+                .iter()
+                .find_map(|p| line.strip_prefix(p))
+            else {
+                continue;
+            };
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let layer = module.split("::").next().unwrap();
+            if module.contains("::") {
+                items.insert(format!("{layer}::{name}"), module.clone());
+            }
+        }
+    }
+    let rank = |module: &str| LAYERS.iter().position(|l| module.split("::").next() == Some(*l));
+    let mut edges: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for (file, text) in &files {
+        let module = module_of(file);
+        let Some(own) = rank(&module) else { continue }; // lib.rs, main.rs: above every layer
+        for used in uses(text, &items) {
+            let layer = rank(&used).unwrap_or_else(|| panic!("src/{file} uses crate::{used}, in no layer"));
+            assert!(layer <= own, "src/{file} ({}) uses crate::{used}, a layer above it", LAYERS[own]);
+            if used != module {
+                edges.entry(module.clone()).or_default().insert(used);
+            }
+        }
+    }
+    // A depth-first walk finds a cycle as an edge back to a module still on the path.
+    fn walk(
+        module: &str,
+        edges: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) {
+        if let Some(at) = path.iter().position(|m| m == module) {
+            panic!("a module cycle: {} -> {module}", path[at..].join(" -> "));
+        }
+        if !done.insert(module.to_owned()) {
+            return;
+        }
+        path.push(module.to_owned());
+        for next in edges.get(module).into_iter().flatten() {
+            walk(next, edges, path, done);
+        }
+        path.pop();
+    }
+    let mut done = std::collections::BTreeSet::new();
+    for module in edges.keys() {
+        walk(module, &edges, &mut Vec::new(), &mut done);
+    }
+    assert!(edges.len() > 20, "the walk saw too few modules to mean anything: {edges:?}");
 }

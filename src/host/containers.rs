@@ -1,21 +1,13 @@
-//! Step 6's wait: poll `docker compose ps --all --format json` until every container is healthy.
+//! The project's containers as `docker compose ps --all --format json` lists them, and what
+//! their states mean: still writing (up), healthy, waiting, or failed.
 //!
 //! Healthy means running, with a health of `healthy` or no healthcheck at all (`Health` is ""),
-//! as OSISM's own deploy waits. An exited or dead container fails at once: it will not heal by
+//! as OSISM's own deploy waits. An exited or dead container has failed: it will not heal by
 //! waiting. Compose before 2.21 prints one JSON array, since then one object per line; both
 //! are read.
 
-use std::thread;
-use std::time::{Duration, Instant};
-
-use anyhow::{Context, Result, bail};
-use camino::Utf8Path;
+use anyhow::{Context, Result};
 use serde::Deserialize;
-
-use crate::inspect::Host;
-use crate::ui::{Event, Ui};
-
-pub const POLL_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct Container {
@@ -88,61 +80,6 @@ pub fn judge(containers: &[Container]) -> Verdict {
         .map(describe)
         .collect();
     if waiting.is_empty() { Verdict::Healthy } else { Verdict::Waiting(waiting) }
-}
-
-/// Polls until healthy, failed or `timeout`; shows what is still waiting while it waits. A unit
-/// that failed ends the wait at once.
-pub fn wait(
-    host: &Host,
-    unit: &str,
-    project_directory: &Utf8Path,
-    timeout: Duration,
-    ui: &Ui,
-    step: usize,
-) -> Result<()> {
-    let started = Instant::now();
-    let mut progress = ui.progress();
-    let mut announced: Option<Vec<String>> = None;
-    loop {
-        let polled = Instant::now();
-        if let Err(error) = crate::service::check_not_failed(host, unit, project_directory) {
-            progress.finish("the unit failed");
-            return Err(error);
-        }
-        let verdict = match host.compose_ps_json(project_directory).and_then(|json| parse(&json)) {
-            Ok(containers) => judge(&containers),
-            // Compose may briefly fail while the service starts; the timeout still bounds it.
-            Err(error) => Verdict::Waiting(vec![format!("{error:#}")]),
-        };
-        match verdict {
-            Verdict::Healthy => {
-                progress
-                    .finish(&format!("every container is healthy after {}s", started.elapsed().as_secs()));
-                return Ok(());
-            }
-            Verdict::Failed(failed) => {
-                progress.finish("a container stopped");
-                bail!("containers stopped while waiting for health: {}", failed.join(", "));
-            }
-            Verdict::Waiting(waiting) => {
-                if started.elapsed() >= timeout {
-                    progress.finish("timed out");
-                    bail!(
-                        "not healthy after {}s (--health-timeout): {}",
-                        timeout.as_secs(),
-                        waiting.join(", ")
-                    );
-                }
-                if announced.as_ref() != Some(&waiting) {
-                    ui.event(&Event::WaitingForHealth { step, waiting: &waiting });
-                    announced = Some(waiting.clone());
-                }
-                progress.update(|| format!("waiting for {}", waiting.join(", ")));
-            }
-        }
-        crate::signals::check()?;
-        thread::sleep(POLL_EVERY.saturating_sub(polled.elapsed()));
-    }
 }
 
 #[cfg(test)]

@@ -1,21 +1,23 @@
-//! Test helpers: inputs for the planner, and a scratch world in which the built binary runs
-//! against one fake (`fakes/fake.sh`) standing in for sudo, systemctl, docker and osism.
+//! Test helpers of the fake-binary suite: inputs for the planner, and a scratch world in which
+//! the built binary runs against one fake (`tests/it/fakes/fake.sh`) standing in for sudo,
+//! systemctl, docker and osism; what the tool tells the operator to type, typed.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
+use std::io::Write;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use camino::Utf8Path;
 use clap::Parser;
-use osism_manager_reset::cli::{Args, Sources};
-use osism_manager_reset::config::Config;
+use osism_manager_reset::plan::cli::{Args, Sources};
+use osism_manager_reset::plan::config::Config;
+use osism_manager_reset::plan::quote;
 use osism_manager_reset::plan::{
     self, AnonymousVolume, Facts, Inputs, Plan, Service, ShareSize, Vault, VaultState, Volumes,
 };
-use osism_manager_reset::quote;
 use time::macros::date;
 
 /// Snapshots live in the top-level `snapshots/` folder, whatever module asserts them.
@@ -517,30 +519,31 @@ impl OutputRetrying for Command {
     }
 }
 
-/// The shapes are exact: a change dressed like a query is still a change.
-#[test]
-fn state_changes_are_never_taken_for_queries() {
-    let argv = |line: &str| shlex::split(line).unwrap();
-    for change in [
-        "docker volume rm manager_share",
-        "docker volume create manager_share",
-        "docker volume prune --force",
-        "docker volume inspect --format x manager_share extra",
-        "docker kill c0ffee01",
-        "docker rm --force c0ffee01",
-        "docker run --rm --network none --mount source=manager_share,target=/share busybox sh -c 'rm -rf /share'",
-        "docker run --rm --network none --mount source=manager_share,target=/share,readonly busybox sh -c 'rm -rf /x'",
-        "systemctl stop manager.service",
-        "osism set vault password",
-        "docker compose --project-directory /opt/manager down -v",
-    ] {
-        assert!(!is_query(&argv(change)), "{change} was taken for a query");
-    }
-    for query in [
-        "docker volume inspect --format '{{ index .Labels \"com.docker.compose.project\" }}' manager_share",
-        "docker run --rm --network none --mount source=manager_share,target=/share,readonly busybox sh -c 'find /share | wc -l && du -sk /share'",
-        "systemctl is-active --quiet manager.service",
-    ] {
-        assert!(is_query(&argv(query)), "{query} was taken for a change");
+/// The binary under `script`, which gives it a terminal, with `typed` as the keyboard.
+pub fn at_terminal(world: &World, args: &[&str], typed: &str) -> Output {
+    let mut argv = vec![env!("CARGO_BIN_EXE_osism-manager-reset").to_owned()];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let mut script = world.in_world("/usr/bin/script");
+    script
+        .args(["--quiet", "--return", "--command", &quote::join(&argv), "/dev/null"])
+        .env("SHELL", "/bin/sh");
+    let mut child =
+        script.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(typed.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A manager with HashiCorp Vault (OSISM's `enable_vault`): its service `vault` mounts
+/// `vault_file` and `vault_logs`, which `down -v` deletes with the rest.
+pub fn with_vault(world: &World) {
+    world.set_state("declared", "manager_mariadb\nmanager_share\nmanager_vault_file\nmanager_vault_logs\n");
+    let mounts = fs::read_to_string(world.state().join("mounts")).unwrap();
+    world.set_state(
+        "mounts",
+        &format!("{mounts}vault vault_file /vault/file\nvault vault_logs /vault/logs\n"),
+    );
+    for file in ["volumes", "labelled"] {
+        let text = fs::read_to_string(world.state().join(file)).unwrap();
+        world.set_state(file, &format!("{text}manager_vault_file\nmanager_vault_logs\n"));
     }
 }

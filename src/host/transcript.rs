@@ -26,7 +26,7 @@ pub struct Transcript {
 
 impl Transcript {
     pub fn open(path: &Utf8Path) -> Result<Transcript> {
-        let file = crate::atomic::append(path).context("cannot open the log")?;
+        let file = crate::host::atomic::append(path).context("cannot open the log")?;
         Ok(Transcript { file: BufWriter::new(file) })
     }
 

@@ -6,13 +6,11 @@ use std::fmt;
 use anyhow::Result;
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::inspect::Host;
+use crate::host::inspect::Host;
 use crate::plan::Service;
 
 pub const RUNBOOK_UNIT: &str = "docker-compose@manager.service";
 pub const CURRENT_UNIT: &str = "manager.service";
-/// The reason of a unit the operator named.
-pub const GIVEN: &str = "given by --service";
 
 /// What systemd says of one unit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,7 +25,7 @@ pub fn resolve(given: Option<&str>, host: &Host, systemctl_found: bool) -> (Serv
     let is_active = |unit| host.unit_is("is-active", unit).unwrap_or(false);
     if let Some(unit) = given {
         let active = systemctl_found.then(|| is_active(unit));
-        return (Service { unit: unit.to_owned(), reason: GIVEN.into() }, active);
+        return (Service { unit: unit.to_owned(), reason: crate::plan::SERVICE_GIVEN.into() }, active);
     }
     if !systemctl_found {
         let service =

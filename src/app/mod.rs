@@ -4,6 +4,9 @@
 //! print it through the same renderer; only the real run takes the lock, refuses on preflight
 //! problems, asks for consent, and hands the plan to the executor.
 
+pub mod generate;
+pub mod plugin;
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -12,15 +15,23 @@ use camino::Utf8PathBuf;
 use serde::Serialize;
 use time::Date;
 
-use crate::cli::{self, Args, Output, Sources};
-use crate::config::Config;
-use crate::exec::Runner;
-use crate::journal::Journal;
-use crate::outcome::{Code, Failure, OrExit};
+use crate::host::exec::Runner;
+use crate::host::signals;
+use crate::host::transcript::Transcript;
+use crate::plan::cli::{self, Args, Output, Sources};
+use crate::plan::config::Config;
 use crate::plan::{self, Plan};
-use crate::transcript::Transcript;
-use crate::ui::{Event, Ui};
-use crate::{confirm, generate, lock, out, plugin, preflight, registry, render, reset, resume, signals};
+use crate::run::journal::Journal;
+use crate::run::lock;
+use crate::run::preflight;
+use crate::run::registry;
+use crate::run::reset;
+use crate::run::resume;
+use crate::view::confirm;
+use crate::view::out;
+use crate::view::outcome::{Code, Failure, OrExit};
+use crate::view::render;
+use crate::view::ui::{Event, Ui};
 
 /// Runs the tool. `today` is read by `main` before any thread exists (see `main.rs`).
 pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {

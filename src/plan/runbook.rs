@@ -1,4 +1,4 @@
-//! The runbook as data: a pure function from a config and a few facts to the plan.
+//! The runbook as data: a pure function from the options and a few facts to the plan.
 //!
 //! The plan holds every step of `shared/runbook/manager-reset.md` with its exact argv and the
 //! display line the operator reads. It does no I/O and cannot fail; the dry run prints it, the
@@ -9,170 +9,8 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use time::macros::format_description;
 
-use crate::config::Config;
-use crate::quote;
-
-/// Everything the planner reads: the journal records it, and `--resume` runs only the plan it
-/// makes again from it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Inputs {
-    pub options: Options,
-    pub facts: Facts,
-}
-
-/// What the planner reads of the operator's options (see `Config`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Options {
-    pub project_directory: Utf8PathBuf,
-    pub share_volume: String,
-    pub image: String,
-    pub backup_dir: Utf8PathBuf,
-    pub vault_password_file: Option<Utf8PathBuf>,
-    /// `--health-timeout`: how long the started manager may take.
-    pub health_timeout_s: u64,
-    /// The manager's configuration repository, where `environments/.vault_pass` may be.
-    pub configuration_directory: Utf8PathBuf,
-    /// `--delete-vault-data`: the operator agreed that `down -v` deletes Vault's storage.
-    #[serde(default)]
-    pub delete_vault_data: bool,
-}
-
-impl From<&Config> for Options {
-    fn from(config: &Config) -> Options {
-        Options {
-            project_directory: config.project_directory.clone(),
-            share_volume: config.share_volume.clone(),
-            image: config.image.clone(),
-            backup_dir: config.backup_dir.clone(),
-            vault_password_file: config.vault_password_file.clone(),
-            health_timeout_s: config.health_timeout.as_secs(),
-            configuration_directory: config.configuration_directory.clone(),
-            delete_vault_data: config.delete_vault_data,
-        }
-    }
-}
-
-/// What the share volume holds, counted inside a container.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ShareSize {
-    /// Paths under /share, /share itself included: the entries tar writes.
-    pub entries: u64,
-    pub kib: u64,
-}
-
-/// What the planner needs to know about the world besides the options.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Facts {
-    /// Today's local date, read once: backup and restore name the same file past midnight.
-    pub date: Date,
-    pub euid: u32,
-    /// The compose project's name, which the operator types to confirm.
-    pub project: String,
-    pub service: Service,
-    /// The volumes `down -v` deletes and keeps; `None` when Docker could not be asked.
-    pub volumes: Option<Volumes>,
-    /// Where the vault password comes from, and whether one is set in Redis, which `down -v`
-    /// empties.
-    pub vault: Vault,
-    /// Whether the operator sits at a terminal (standard input and error), where osism's own
-    /// prompt can ask for the vault password.
-    pub terminal: bool,
-    /// What /share holds; `None` when it could not be measured.
-    #[serde(default)]
-    pub share: Option<ShareSize>,
-    /// The free space where the archive goes, in KiB; `None` when it could not be read.
-    #[serde(default)]
-    pub free_kib: Option<u64>,
-}
-
-/// The systemd unit that runs the manager, and why this one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Service {
-    pub unit: String,
-    pub reason: String,
-}
-
-/// What `docker compose down -v` deletes: the named volumes the compose configuration declares
-/// (their real names, external ones excluded) and the anonymous volumes of the project's
-/// containers. Volumes labelled with the project that the configuration no longer declares are
-/// kept by `down -v`, and by the reset.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Volumes {
-    pub named: Vec<String>,
-    pub anonymous: Vec<AnonymousVolume>,
-    pub kept: Vec<String>,
-    /// Of `named`, HashiCorp Vault's storage: nothing brings it back.
-    #[serde(default)]
-    pub vault: Vec<String>,
-    /// What the services bind-mount from the host: `down -v` leaves it alone.
-    #[serde(default)]
-    pub bind_mounts: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AnonymousVolume {
-    /// The compose service whose container holds it.
-    pub service: String,
-    pub volume: String,
-}
-
-impl Volumes {
-    /// Every volume `down -v` deletes, named first.
-    pub fn deleted(&self) -> impl Iterator<Item = &str> {
-        self.named.iter().map(String::as_str).chain(self.anonymous.iter().map(|a| a.volume.as_str()))
-    }
-}
-
-/// Where osism's Ansible runs get the vault password, and what `osism vault check --format
-/// script` said of the one in Redis, which `down -v` deletes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Vault {
-    pub state: VaultState,
-    /// What osism printed, or why it could not be asked.
-    pub detail: String,
-    /// `environments/.vault_pass` is in the configuration repository: the runs read the password
-    /// there, and the reset takes nothing from them.
-    #[serde(default)]
-    pub vault_pass: bool,
-}
-
-impl Vault {
-    pub fn new(state: VaultState, detail: String) -> Vault {
-        Vault { state, detail, vault_pass: false }
-    }
-
-    /// Whether the password has to be set again after `down -v`: unless `.vault_pass` serves
-    /// the runs, they have none once Redis is empty, whatever `vault check` said before.
-    pub fn needs_setting(&self) -> bool {
-        !self.vault_pass
-    }
-}
-
-/// What `osism vault check --format script` said (python-osism 0.20261023.0's reasons).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VaultState {
-    /// `PASSED`: a working password is in Redis.
-    Set,
-    /// `password_not_set`: a key file, no password: osism's runs fail already.
-    NotSet,
-    /// `keyfile_missing`: no key file in /share, so no password was set with osism.
-    NoKeyFile,
-    /// `invalid_keyfile`: the key file is no Fernet key; `osism set vault password` fails with it.
-    InvalidKeyFile,
-    /// `decryption_failed`, `password_empty`, `wrong_password`: a password that does not work.
-    Broken,
-    /// osism could not tell (osismclient not running, Redis unreachable, an older osism).
-    Unknown,
-}
+use crate::plan::facts::{Facts, Inputs, Options, Service, ShareSize, Vault, VaultState, Volumes};
+use crate::plan::quote;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -316,10 +154,22 @@ pub const JOURNAL_SUFFIX: &str = ".journal.json";
 pub fn resume_command(backup_dir: &Utf8Path, project: &Utf8Path) -> String {
     let mut argv: Vec<String> =
         ["osism-manager-reset", "--resume", "--backup-dir", backup_dir.as_str()].map(String::from).into();
-    if project != crate::cli::DEFAULT_PROJECT_DIRECTORY {
+    if project != crate::plan::cli::DEFAULT_PROJECT_DIRECTORY {
         argv.extend(["--project-directory".to_owned(), project.to_string()]);
     }
     quote::join(&argv)
+}
+
+/// The command that checks `archive` against its checksum file, typed anywhere: the file names
+/// the archive relative to its own directory, as `sha256sum` writes it.
+pub fn check_command(archive: &Utf8Path) -> String {
+    let dir = archive.parent().map_or_else(|| ".".to_owned(), |d| d.to_string());
+    let name = checksum_path(archive).file_name().unwrap_or_default().to_owned();
+    format!("cd {} && sha256sum -c {}", quote::join(&[dir]), quote::join(&[name]))
+}
+
+pub fn checksum_path(archive: &Utf8Path) -> Utf8PathBuf {
+    Utf8PathBuf::from(format!("{archive}.sha256"))
 }
 
 /// The name `$(date +%Y%m%d)` gives `date`.

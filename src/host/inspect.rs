@@ -10,10 +10,10 @@ use anyhow::{Context, Result, bail, ensure};
 use camino::Utf8Path;
 use serde::Deserialize;
 
-use crate::exec::{FifoRead, Runner, first_line};
-use crate::health::{self, Container};
+use crate::host::containers::{self, Container};
+use crate::host::exec::{FifoRead, Runner, first_line};
+use crate::host::vault;
 use crate::plan::{AnonymousVolume, ShareSize, Vault};
-use crate::vault;
 
 const PROJECT_LABEL: &str = "com.docker.compose.project";
 /// The label of the tool's read-back containers, whose value is the pipe they write into: they
@@ -145,7 +145,7 @@ impl<'a> Host<'a> {
 
     /// The containers of the project, running or not (`docker compose ps --all`).
     pub fn containers(&self, dir: &Utf8Path) -> Result<Vec<Container>> {
-        health::parse(&self.compose_ps_json(dir)?)
+        containers::parse(&self.compose_ps_json(dir)?)
     }
 
     /// The anonymous volumes of `containers`: volume mounts whose volume is not among `named`.
@@ -313,20 +313,6 @@ impl<'a> Host<'a> {
         ])?;
         ensure!(out.success, "`docker ps` failed: {}", first_line(&out.stderr));
         Ok(out.stdout.split_whitespace().map(String::from).collect())
-    }
-
-    pub fn kill_containers(&self, ids: &[String]) -> Result<()> {
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        // One that ended meanwhile makes `docker kill` fail; the caller looks again.
-        self.runner.read(&[&["docker", "kill"][..], &ids].concat()).map(drop)
-    }
-
-    /// Stops and removes the containers `ids` (`docker rm --force` returns once they are gone).
-    pub fn remove_containers(&self, ids: &[String]) -> Result<()> {
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let out = self.runner.read(&[&["docker", "rm", "--force"][..], &ids].concat())?;
-        ensure!(out.success, "`docker rm --force {}` failed: {}", ids.join(" "), first_line(&out.stderr));
-        Ok(())
     }
 
     /// Whether `unit` has failed (`systemctl is-failed`): a Type=simple unit fails after its start

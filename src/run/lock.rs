@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use anyhow::anyhow;
 use camino::Utf8Path;
 
-use crate::outcome::{Code, Failure};
+use crate::view::outcome::{Code, Failure};
 
 /// Held for as long as it lives.
 #[derive(Debug)]

@@ -22,7 +22,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::journal::Journal;
+use crate::run::journal::Journal;
 
 /// The variable that moves the state directory.
 pub const STATE_DIR_VARIABLE: &str = "OSISM_MANAGER_RESET_STATE_DIR";
@@ -80,7 +80,7 @@ impl Unfinished {
                 by.unwrap_or_default(),
                 self.journal,
                 self.archive,
-                crate::quote::join(std::slice::from_ref(&record))
+                crate::plan::quote::join(std::slice::from_ref(&record))
             );
         }
         format!(
@@ -114,11 +114,11 @@ pub fn record(journal: &Journal, euid: u32) -> Result<()> {
         archive: plan.backup_file.clone(),
         uid: euid,
         user: user_name(euid),
-        started_at: crate::transcript::now(),
+        started_at: crate::host::transcript::now(),
     };
     let text = serde_json::to_string_pretty(&record).context("cannot encode the record")?;
     let path = dir.join(file_name(&plan.project_directory, euid));
-    crate::atomic::write_with_mode(&path, text.as_bytes(), 0o644).with_context(|| {
+    crate::host::atomic::write_with_mode(&path, text.as_bytes(), 0o644).with_context(|| {
         format!("cannot record the reset in {dir} (set {STATE_DIR_VARIABLE} to another directory)")
     })
 }

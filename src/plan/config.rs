@@ -12,8 +12,8 @@ use anyhow::{Context, Result, ensure};
 use camino::{Utf8Path, Utf8PathBuf};
 use regex::Regex;
 
-use crate::cli::{Args, Output, Sources};
-use crate::plan::Inputs;
+use crate::plan::cli::{Args, Output, Sources};
+use crate::plan::{Inputs, Options};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -78,6 +78,21 @@ impl Config {
     }
 }
 
+impl From<&Config> for Options {
+    fn from(config: &Config) -> Options {
+        Options {
+            project_directory: config.project_directory.clone(),
+            share_volume: config.share_volume.clone(),
+            image: config.image.clone(),
+            backup_dir: config.backup_dir.clone(),
+            vault_password_file: config.vault_password_file.clone(),
+            health_timeout_s: config.health_timeout.as_secs(),
+            configuration_directory: config.configuration_directory.clone(),
+            delete_vault_data: config.delete_vault_data,
+        }
+    }
+}
+
 impl Config {
     /// This run's options where the operator gave them, the recorded ones where not: the
     /// options a reset planned again with corrections goes on with. The directories locate the
@@ -91,7 +106,7 @@ impl Config {
             service: if given("service") {
                 self.service.clone()
             } else {
-                (service.reason == crate::service::GIVEN).then(|| service.unit.clone())
+                (service.reason == crate::plan::SERVICE_GIVEN).then(|| service.unit.clone())
             },
             share_volume: if given("share-volume") {
                 self.share_volume.clone()

@@ -14,7 +14,7 @@ use flate2::read::GzDecoder;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::compare::{self, Comparison};
+use crate::run::compare::{self, Comparison};
 
 /// What reading the archive back found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,7 +28,7 @@ pub struct Archive {
 /// with `share`, /share's own tar stream, entry by entry. The file is synced to disk first:
 /// between `down -v` and the restore it is the only copy of /share.
 pub fn read_back(path: &Utf8Path, share: impl Read) -> Result<(Archive, Comparison)> {
-    crate::atomic::sync(path)?;
+    crate::host::atomic::sync(path)?;
     let file = File::open(path).with_context(|| format!("cannot open the archive {path}"))?;
     let mut hashed = HashingReader { inner: BufReader::with_capacity(1 << 16, file), hasher: Sha256::new() };
     let comparison = compare::compare(GzDecoder::new(&mut hashed), share, None)
@@ -53,23 +53,13 @@ pub fn sha256_of(path: &Utf8Path) -> Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
-/// The command that checks `archive` against its checksum file, typed anywhere: the file names
-/// the archive relative to its own directory, as `sha256sum` writes it.
-pub fn check_command(archive: &Utf8Path) -> String {
-    let dir = archive.parent().map_or_else(|| ".".to_owned(), |d| d.to_string());
-    let name = checksum_path(archive).file_name().unwrap_or_default().to_owned();
-    format!("cd {} && sha256sum -c {}", crate::quote::join(&[dir]), crate::quote::join(&[name]))
-}
-
-pub fn checksum_path(archive: &Utf8Path) -> Utf8PathBuf {
-    Utf8PathBuf::from(format!("{archive}.sha256"))
-}
+pub use crate::plan::{check_command, checksum_path};
 
 /// Writes `<archive>.sha256` as `sha256sum` would, with the archive's name relative to it.
 pub fn write_checksum(archive: &Utf8Path, sha256: &str) -> Result<Utf8PathBuf> {
     let path = checksum_path(archive);
     let name = archive.file_name().context("the archive has no file name")?;
-    crate::atomic::write(&path, format!("{sha256}  {name}\n").as_bytes())?;
+    crate::host::atomic::write(&path, format!("{sha256}  {name}\n").as_bytes())?;
     Ok(path)
 }
 

@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::host::transcript::Stream;
 use crate::plan::{Command, Step};
-use crate::transcript::Stream;
-use crate::{out, render};
+use crate::view::out;
+use crate::view::render;
 
 /// How often a plain (non-terminal) progress line is printed.
 const PLAIN_EVERY: Duration = Duration::from_secs(10);

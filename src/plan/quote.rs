@@ -1,9 +1,9 @@
 //! Shell quoting of display lines: what the operator reads, pastes and approves.
 //!
-//! `shlex` does the quoting. It also quotes `=`, `,` and `%` everywhere, which would turn the
-//! runbook's `source=manager_share,target=/share` into a quoted word that no longer reads like
-//! the runbook. Those three are literal in any word after the first (no assignment, brace or job
-//! syntax can start there), so such words are left bare; everything else is shlex's call.
+//! A word of safe characters stays bare; any other is put in POSIX single quotes, inside which
+//! every character is literal but `'` itself (closed, escaped and opened again). `=`, `,` and
+//! `%` are safe in any word after the first (no assignment, brace or job syntax can start there),
+//! so the runbook's `source=manager_share,target=/share` reads as the runbook has it.
 
 use std::borrow::Cow;
 
@@ -14,14 +14,12 @@ pub fn join(argv: &[String]) -> String {
 
 fn quote(word: &str, first: bool) -> Cow<'_, str> {
     let bare = |c: char| c.is_ascii_alphanumeric() || "+-./:@_".contains(c);
-    let bare_after_first = |c: char| bare(c) || "=,%".contains(c);
+    let bare_here = |c: char| bare(c) || (!first && "=,%".contains(c));
     let leading_ok = word.chars().next().is_some_and(bare);
-    if !first && leading_ok && word.chars().all(bare_after_first) {
+    if leading_ok && word.chars().all(bare_here) {
         return Cow::Borrowed(word);
     }
-    // argv elements come from Rust strings built by the planner or from OsStr converted to
-    // UTF-8; neither can hold a NUL, the only input shlex refuses.
-    shlex::try_quote(word).unwrap_or_else(|_| Cow::Owned(word.replace('\0', "")))
+    Cow::Owned(format!("'{}'", word.replace('\'', r"'\''")))
 }
 
 #[cfg(test)]

@@ -25,9 +25,9 @@ use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::Shell;
 
+use crate::host::signals;
+use crate::host::transcript::{Stream, Transcript};
 use crate::plan::{Command, Stdin};
-use crate::signals;
-use crate::transcript::{Stream, Transcript};
 
 /// Lines read ahead of the one being handled, per command.
 const LINES_IN_FLIGHT: usize = 256;
@@ -129,6 +129,17 @@ impl Runner {
 
     /// Runs a read-only query and captures its output.
     pub fn read(&self, argv: &[impl AsRef<str>]) -> Result<Captured> {
+        self.capture(argv)
+    }
+
+    /// Runs one of the few changes the tool makes beside the plan's commands (see `control`) and
+    /// captures its output; the log says it changed something.
+    pub fn act(&self, argv: &[impl AsRef<str>]) -> Result<Captured> {
+        self.note("a change beside the plan's commands:");
+        self.capture(argv)
+    }
+
+    fn capture(&self, argv: &[impl AsRef<str>]) -> Result<Captured> {
         let argv: Vec<&str> = argv.iter().map(AsRef::as_ref).collect();
         let (program, args) = argv.split_first().context("a command without a program")?;
         let started = Instant::now();
@@ -228,12 +239,12 @@ impl Runner {
         })
     }
 
-    /// `program args` as xshell builds it (its own echo off), handed over as a std command so
+    /// `program args` as xshell builds it, handed over as a std command so
     /// that the executor can choose process group and streams. The one place a command is made.
     #[expect(clippy::disallowed_methods, reason = "the executor is where commands are made")]
     fn process(&self, program: &str, args: &[impl AsRef<std::ffi::OsStr>]) -> std::process::Command {
         let sh = self.sh.lock().unwrap_or_else(PoisonError::into_inner);
-        sh.cmd(program).args(args).quiet().into()
+        sh.cmd(program).args(args).into()
     }
 
     fn record(&self, f: impl FnOnce(&mut Transcript)) {
@@ -316,7 +327,7 @@ impl Runner {
 
 /// `argv` as the transcript shows a query: shell-quoted.
 fn display(argv: &[&str]) -> String {
-    crate::quote::join(&argv.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    crate::plan::quote::join(&argv.iter().map(|a| a.to_string()).collect::<Vec<_>>())
 }
 
 /// The first line of a command's message that says something, for an error.

@@ -13,10 +13,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::atomic;
+use crate::host::atomic;
+use crate::host::transcript::now;
 use crate::plan::{self, Inputs, Plan};
-use crate::transcript::now;
-use crate::verify::Archive;
+use crate::run::verify::Archive;
+use crate::view::render::Figures;
 
 use crate::plan::{JOURNAL_PREFIX as PREFIX, JOURNAL_SUFFIX as SUFFIX};
 
@@ -29,16 +30,6 @@ pub enum State {
     Failed,
     /// Stopped by a signal; `error` names it.
     Interrupted,
-}
-
-/// A finished reset in figures (see `Journal::figures`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Figures {
-    /// Number, title and seconds of each step (`None` for a time not recorded).
-    pub steps: Vec<(usize, String, Option<f64>)>,
-    pub downtime_s: Option<f64>,
-    pub verified: Option<u64>,
-    pub restored: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

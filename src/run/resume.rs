@@ -7,15 +7,22 @@
 use anyhow::anyhow;
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::cli::{Output, Sources};
-use crate::config::Config;
-use crate::exec::Runner;
-use crate::inspect::Host;
-use crate::journal::Journal;
-use crate::outcome::{Code, Failure, OrExit};
-use crate::transcript::Transcript;
-use crate::ui::Ui;
-use crate::{confirm, lock, preflight, registry, render, reset, signals, verify};
+use crate::host::exec::Runner;
+use crate::host::inspect::Host;
+use crate::host::signals;
+use crate::host::transcript::Transcript;
+use crate::plan::cli::{Output, Sources};
+use crate::plan::config::Config;
+use crate::run::journal::Journal;
+use crate::run::lock;
+use crate::run::preflight;
+use crate::run::registry;
+use crate::run::reset;
+use crate::run::verify;
+use crate::view::confirm;
+use crate::view::outcome::{Code, Failure, OrExit};
+use crate::view::render;
+use crate::view::ui::Ui;
 
 /// Continues the unfinished reset of this manager, found wherever it was started (the registry)
 /// or in the backup directory, with its own plan.

@@ -18,11 +18,11 @@ pub enum Code {
     Terminated = 143,
 }
 
-impl From<crate::signals::Stop> for Code {
-    fn from(stop: crate::signals::Stop) -> Code {
+impl From<crate::host::signals::Stop> for Code {
+    fn from(stop: crate::host::signals::Stop) -> Code {
         match stop {
-            crate::signals::Stop::Interrupt => Code::Interrupted,
-            crate::signals::Stop::Terminate => Code::Terminated,
+            crate::host::signals::Stop::Interrupt => Code::Interrupted,
+            crate::host::signals::Stop::Terminate => Code::Terminated,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 
-const MANIFEST: &str = include_str!("../plugin.toml");
+const MANIFEST: &str = include_str!("../../plugin.toml");
 
 /// plugin.toml as one JSON object.
 pub fn metadata_json() -> Result<String> {

@@ -8,12 +8,12 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 use roff::{Roff, bold, roman};
 
-use crate::cli::{Args, Generate};
+use crate::plan::cli::{Args, Generate};
 
 /// Variables the tool reads besides its options' own.
 const OTHER_VARIABLES: [(&str, &str); 4] = [
     (
-        crate::registry::STATE_DIR_VARIABLE,
+        crate::run::registry::STATE_DIR_VARIABLE,
         "where unfinished resets are recorded, for runs from any directory and user (default /var/tmp/osism-manager-reset)",
     ),
     ("NO_COLOR", "when set and not empty, no colour, whatever else asks for it"),

@@ -7,7 +7,6 @@ use std::fmt::Write;
 
 use console::style;
 
-use crate::journal::Figures;
 use crate::plan::{Check, Command, Plan, Stdin, Step, StepKind, VaultState};
 
 pub fn plan(plan: &Plan) -> String {
@@ -50,7 +49,7 @@ fn guide(plan: &Plan) -> String {
             out,
             "Should this tool not run at all: check the archive with `{}`, and once Compose has created {} \
              (the service started), restore /share with step 5's command: `{}`",
-            crate::verify::check_command(&plan.backup_file),
+            crate::plan::check_command(&plan.backup_file),
             plan.share_volume,
             restore.display
         );
@@ -104,7 +103,7 @@ pub fn check_line(check: Check, plan: &Plan) -> String {
         Check::ArchiveMatchesShare => format!(
             "the archive is synced to disk, read back whole and compared with /share entry by entry; its \
              sha256 goes to {}",
-            crate::verify::checksum_path(archive)
+            crate::plan::checksum_path(archive)
         ),
         Check::ArchiveUnchanged => "the archive still matches its recorded sha256".into(),
         Check::ShareStillMatchesArchive => {
@@ -259,6 +258,16 @@ pub fn command_line(command: &Command) -> String {
         }
         Stdin::Null | Stdin::File(_) => format!("  $ {}", command.display),
     }
+}
+
+/// A finished reset in figures (the journal's times and counts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    /// Number, title and seconds of each step (`None` for a time not recorded).
+    pub steps: Vec<(usize, String, Option<f64>)>,
+    pub downtime_s: Option<f64>,
+    pub verified: Option<u64>,
+    pub restored: Option<u64>,
 }
 
 /// The closing summary of a finished reset.

@@ -9,15 +9,20 @@ use std::{panic, thread};
 
 use anyhow::{Result, anyhow};
 use camino::Utf8Path;
-use rustix::fs::{Access, access, statvfs};
 use time::Date;
 
-use crate::config::Config;
-use crate::exec::Runner;
-use crate::inspect::{Host, Project, ShareMount};
-use crate::outcome::{Code, Failure};
+use crate::host::exec::Runner;
+use crate::host::inspect::{Host, Project};
+use crate::host::service;
+use crate::host::vault;
+use crate::plan::config::Config;
 use crate::plan::{self, Facts, Inputs, Service, ShareSize, Vault, VaultState, Volumes};
-use crate::{confirm, lock, registry, render, service, vault};
+use crate::run::problems::{
+    check_backup_dir, check_unfinished, free_bytes, not_a_directory, share_volume_problem, vault_problems,
+};
+use crate::view::confirm;
+use crate::view::outcome::{Code, Failure};
+use crate::view::render;
 
 /// Compose file names Compose looks for, in its order.
 const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
@@ -97,6 +102,8 @@ pub fn inspect(
         let (service, vault) = joined(units);
         (docker, compose, joined(share), service, vault)
     });
+    // First, as it explains others: a reset halfway has deleted the share volume, say.
+    let unfinished = check_unfinished(config, euid, resuming, &mut problems);
     let vault = vault.unwrap_or_else(|cannot| {
         problems.push(format!(
             "{cannot}: step 7 runs osism, and would fail after `down -v`; install OSISM's wrapper \
@@ -160,7 +167,6 @@ pub fn inspect(
         None => None,
     };
     problems.extend(vault_problems(config, &vault, terminal));
-    let unfinished = check_unfinished(config, euid, resuming, &mut problems);
     let free_kib = free_bytes(&config.backup_dir).ok().map(|bytes| bytes / 1024);
     check_backup_dir(config, unfinished, archive, share, free_kib, &mut problems);
     Findings { project: name, service, volumes, vault, share, free_kib, problems }
@@ -206,7 +212,7 @@ fn compose_findings(config: &Config, docker: bool, host: &Host, problems: &mut V
 /// The volumes `down -v` deletes and keeps, and the services whose containers are up.
 fn project_volumes(dir: &Utf8Path, project: &Project, host: &Host) -> Result<(Volumes, Vec<String>)> {
     let containers = host.containers(dir)?;
-    let up = crate::health::up(&containers);
+    let up = crate::host::containers::up(&containers);
     let anonymous = host.anonymous_volumes(&containers, &project.volumes)?;
     let kept = host
         .labelled_volumes(&project.name)?
@@ -221,146 +227,6 @@ fn project_volumes(dir: &Utf8Path, project: &Project, host: &Host) -> Result<(Vo
         bind_mounts: project.bind_mounts.clone(),
     };
     Ok((volumes, up))
-}
-
-/// Checks that no reset of this manager is unfinished, wherever and by whomever it was started:
-/// a new one would archive what is left of a half-restored /share. Returns whether one is.
-fn check_unfinished(
-    config: &Config,
-    euid: u32,
-    resuming: Option<&Utf8Path>,
-    problems: &mut Vec<String>,
-) -> bool {
-    let unfinished = match registry::unfinished(&config.project_directory, &config.backup_dir, euid) {
-        Ok(found) => found,
-        Err(error) => {
-            problems.push(format!("{error:#}"));
-            Vec::new()
-        }
-    };
-    let running = lock::holder(&config.project_directory).filter(|&pid| pid != std::process::id());
-    // The archive of an unfinished reset is what its resume needs: never advise moving it.
-    for found in unfinished.iter().filter(|f| Some(f.journal.as_path()) != resuming) {
-        problems.push(found.describe(euid, running));
-    }
-    problems.extend(registry::check_writable());
-    !unfinished.is_empty()
-}
-
-fn check_backup_dir(
-    config: &Config,
-    unfinished: bool,
-    archive: &Utf8Path,
-    share: Option<ShareSize>,
-    free_kib: Option<u64>,
-    problems: &mut Vec<String>,
-) {
-    let dir = &config.backup_dir;
-    if let Some(problem) =
-        not_a_directory(dir, "the backup directory", "create it or choose another with --backup-dir")
-    {
-        problems.push(problem);
-        return;
-    }
-    if !unfinished && archive.exists() {
-        problems.push(format!(
-            "the archive {archive} exists already and is never overwritten: move it away or choose \
-             another --backup-dir"
-        ));
-    }
-    if access(dir.as_std_path(), Access::WRITE_OK).is_err() {
-        problems
-            .push(format!("the backup directory {dir} is not writable: choose another with --backup-dir"));
-    }
-    if let (Some(share), Some(free)) = (share, free_kib)
-        && free <= share.kib
-    {
-        problems.push(format!(
-            "{dir} has {} free but /share holds {}: free some space or choose another --backup-dir",
-            mib(free * 1024),
-            mib(share.kib * 1024)
-        ));
-    }
-}
-
-/// What keeps the vault step from setting the password again after `down -v`: a password file
-/// that will not do, no file and no terminal for osism to ask on, a key file osism cannot use.
-fn vault_problems(config: &Config, vault: &Vault, terminal: bool) -> Vec<String> {
-    let option = config.sources.name("vault-password-file");
-    let mut problems: Vec<String> = config
-        .vault_password_file
-        .iter()
-        .filter_map(|file| vault::check_password_file(file, &option))
-        .collect();
-    if !vault.needs_setting() {
-        return problems;
-    }
-    if config.vault_password_file.is_none() && !terminal {
-        problems.push(format!(
-            "osism's Ansible runs need the vault password after the reset, as `down -v` empties Redis, \
-             which holds it ({}), and there is no terminal for osism to ask for it on: pass {option} FILE, \
-             or add {} for unattended runs",
-            vault.detail,
-            vault::vault_pass(&config.configuration_directory)
-        ));
-    }
-    if vault.state == VaultState::InvalidKeyFile {
-        problems.push(format!(
-            "the vault key file in /share is no Fernet key ({}): `osism set vault password` would fail with \
-             it after `down -v`; replace it with a valid key, or remove it (osism then makes one), and set \
-             the password again before the reset",
-            vault.detail
-        ));
-    }
-    problems
-}
-
-/// What is wrong with the share volume the options name: it must be the named volume the
-/// project's services mount at /share, or the backup archives another volume and `down -v`
-/// deletes /share unsaved.
-fn share_volume_problem(config: &Config, project: &Project) -> Option<String> {
-    let option = config.sources.name("share-volume");
-    let given = &config.share_volume;
-    let mounted = |m: &ShareMount| format!("{} (mounted by {})", m.volume, m.services.join(", "));
-    match project.share_mounts.as_slice() {
-        [] => Some(format!(
-            "no volume of the compose project {:?} is mounted at /share, so it is not an OSISM manager: \
-             point --project-directory at the manager's directory",
-            project.name
-        )),
-        [one] if &one.volume == given => None,
-        [one] => Some(format!(
-            "{option} {given} is not the volume the manager mounts at /share: that is {}; drop the option \
-             or name that volume",
-            mounted(one)
-        )),
-        many if many.iter().any(|m| &m.volume == given) => None,
-        many => Some(format!(
-            "{option} {given} is not a volume the manager mounts at /share: those are {}",
-            many.iter().map(mounted).collect::<Vec<_>>().join("; ")
-        )),
-    }
-}
-
-/// What is wrong with `dir` as a directory, if anything.
-fn not_a_directory(dir: &Utf8Path, what: &str, fix: &str) -> Option<String> {
-    match dir.metadata() {
-        Ok(meta) if meta.is_dir() => None,
-        Ok(_) => Some(format!("{what} {dir} is not a directory: {fix}")),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            Some(format!("{what} {dir} does not exist: {fix}"))
-        }
-        Err(error) => Some(format!("{what} {dir} cannot be read ({error}): {fix}")),
-    }
-}
-
-fn free_bytes(dir: &Utf8Path) -> Result<u64> {
-    let stat = statvfs(dir.as_std_path())?;
-    Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
-}
-
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
 /// Compose's default project name: the directory's name, lowercased, with only `[a-z0-9_-]`.

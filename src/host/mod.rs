@@ -1,0 +1,21 @@
+//! Layer 2, the host: everything that talks to programs, files and signals.
+//!
+//! - `exec`: the only place that starts processes; `transcript`: the log of every command;
+//!   `atomic`: crash-safe, private file writes; `signals`: what Ctrl-C, SIGTERM and a hang-up do;
+//! - `inspect`: read-only questions (Docker, Compose, systemd, osism); `control`: the only state
+//!   changes besides the plan's own commands (stopping containers left behind);
+//! - what programs answer, read: `containers` (Compose's `ps`), `service` (the systemd unit),
+//!   `vault` (the vault password and `osism vault check`), `osism` (why a task command failed).
+//!
+//! Uses only `plan`.
+
+pub mod atomic;
+pub mod containers;
+pub mod control;
+pub mod exec;
+pub mod inspect;
+pub mod osism;
+pub mod service;
+pub mod signals;
+pub mod transcript;
+pub mod vault;

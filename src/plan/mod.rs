@@ -1,0 +1,19 @@
+//! Layer 1, the plan: what the operator asked for, checked, and the runbook as data. Pure: no
+//! process, file or terminal is touched here, so nothing here can fail at run time.
+//!
+//! - `cli`: the flags, each defined once with its environment variable and help;
+//! - `config`: flags checked into a `Config` (exit 2 on bad input, before anything runs);
+//! - the planner (`runbook`, re-exported here): `build` turns the options and facts it reads
+//!   (`facts`, re-exported too) into the plan, every step with its argv, display line and checks;
+//! - `quote`: copy-paste-safe command lines.
+//!
+//! Uses nothing of the other layers.
+
+pub mod cli;
+pub mod config;
+mod facts;
+pub mod quote;
+mod runbook;
+
+pub use facts::*;
+pub use runbook::*;

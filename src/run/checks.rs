@@ -1,0 +1,364 @@
+//! The safeguards around the runbook's commands, one function each, run by `reset` from the
+//! plan's `before` and `after` lists, so that what guards `down -v` is read in one place:
+//! - after step 1, `project_stopped`: no container of the project runs (a live /share is never
+//!   backed up; a unit that stopped nothing is named);
+//! - before step 2, `archive_private`: the archive file is created 0600, an older one kept aside;
+//! - after step 2, `archive_matches_share`: the archive is synced, read back whole and equal to
+//!   /share entry by entry both ways; its checksum is recorded;
+//! - before steps 3 and 5, `archive_unchanged`; before step 3 also `share_still_matches_archive`
+//!   (a resumed run compares again); after step 3, `volumes_gone`;
+//! - after step 4, `share_volume_created` (watching the unit); after step 5,
+//!   `share_matches_archive`; before step 6, `healthy`; after the vault step, `vault_passes`.
+
+use std::cell::Cell;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::host::exec::{FifoRead, Runner};
+use crate::host::inspect::Host;
+use crate::host::{atomic, service, signals, transcript};
+use crate::plan::{Check, Plan, Step, StepKind, VaultState};
+use crate::run::compare::{self, Comparison, Names};
+use crate::run::health;
+use crate::run::journal::Journal;
+use crate::run::verify::{self, Archive};
+use crate::view::ui::Ui;
+
+/// How often step 4's check asks whether Compose has created the share volume: `docker volume
+/// inspect` answers in about 10 ms, and Compose creates the volume within a second of its start.
+const SHARE_VOLUME_POLL: Duration = Duration::from_millis(100);
+
+/// What a check sees of the step it guards.
+pub struct Guarded<'c, 'r> {
+    pub runner: &'r Runner,
+    pub ui: &'c Ui,
+    pub host: &'c Host<'r>,
+    pub plan: &'c Plan,
+    pub step: &'c Step,
+    pub journal: &'c mut Journal,
+    /// When the step's commands began.
+    pub began: SystemTime,
+    /// The read-back of /share started with the commands, for the checks that compare it.
+    pub share_read: Option<FifoRead<'r>>,
+    /// Whether this process compared the archive with /share after step 2: a journal's word
+    /// that it was done is not enough to run `down -v` on.
+    pub compared: &'c Cell<bool>,
+}
+
+/// Whether `check` compares /share, read back through a container started with the commands.
+pub fn reads_share(check: Check) -> bool {
+    matches!(check, Check::ArchiveMatchesShare | Check::ShareMatchesArchive)
+}
+
+/// Runs one of the plan's checks.
+pub fn run(check: Check, cx: &mut Guarded) -> Result<()> {
+    match check {
+        Check::ProjectStopped => project_stopped(cx),
+        Check::ArchivePrivate => archive_private(cx),
+        Check::ArchiveMatchesShare => archive_matches_share(cx),
+        Check::ArchiveUnchanged => archive_unchanged(cx.plan, cx.journal),
+        Check::ShareStillMatchesArchive => share_still_matches_archive(cx),
+        Check::VolumesGone => volumes_gone(cx),
+        Check::ShareVolumeCreated { timeout_s } => share_volume_created(cx, Duration::from_secs(timeout_s)),
+        Check::ShareMatchesArchive => share_matches_archive(cx),
+        Check::Healthy { timeout_s } => healthy(cx, Duration::from_secs(timeout_s)),
+        Check::VaultPasses => vault_passes(cx),
+    }
+}
+
+fn share_read<'r>(cx: &mut Guarded<'_, 'r>) -> Result<FifoRead<'r>> {
+    cx.share_read.take().context("the read-back of /share was not started with the step")
+}
+
+/// The project's containers must all have stopped: a live /share is never backed up, and a unit
+/// whose stop leaves them running does not run this manager (the other of OSISM's two is named,
+/// when it is active).
+fn project_stopped(cx: &mut Guarded) -> Result<()> {
+    let (host, plan) = (cx.host, cx.plan);
+    let up = crate::host::containers::up(&host.containers(&plan.project_directory)?);
+    if up.is_empty() {
+        return Ok(());
+    }
+    let stopped = plan.service.unit.clone();
+    let running = [service::RUNBOOK_UNIT, service::CURRENT_UNIT]
+        .into_iter()
+        .find(|u| *u != stopped && host.unit_is("is-active", u).unwrap_or(false))
+        .map(String::from);
+    Err(WrongUnit { stopped, up, running }.into())
+}
+
+/// The archive file exists, private, before tar writes into it; one already there is kept aside,
+/// never overwritten.
+fn archive_private(cx: &mut Guarded) -> Result<()> {
+    let archive = &cx.plan.backup_file;
+    if let Some(kept) = keep_aside(archive)? {
+        let line = format!("an archive is never overwritten: the one there is kept as {kept}");
+        cx.runner.note(&line);
+        cx.ui.say(&format!("    {line}"));
+    }
+    atomic::private_placeholder(archive)
+}
+
+/// The archive, synced and read back whole, holds exactly what /share holds; its checksum goes
+/// beside it and into the journal.
+fn archive_matches_share(cx: &mut Guarded) -> Result<()> {
+    let read = share_read(cx)?;
+    let archive = compare_with_share(cx, read, "after the backup")?;
+    let checksum = verify::write_checksum(&cx.plan.backup_file, &archive.sha256)?;
+    cx.ui.say(&format!(
+        "    verified all {} entries against /share, one by one; sha256 in {checksum}",
+        archive.entries
+    ));
+    cx.journal.archive = Some(archive);
+    cx.compared.set(true);
+    cx.journal.save()
+}
+
+/// The archive was verified after step 2 and still matches its checksum.
+fn archive_unchanged(plan: &Plan, journal: &Journal) -> Result<()> {
+    let archive = journal
+        .archive
+        .as_ref()
+        .ok_or_else(|| anyhow!("the archive {} was never verified: refusing to go on", plan.backup_file))?;
+    verify::check(&plan.backup_file, &archive.sha256)
+}
+
+/// Before `down -v`, while /share exists: unless this run compared them itself, /share is
+/// compared with the archive again, as a journal that says step 2 was done may be edited.
+fn share_still_matches_archive(cx: &mut Guarded) -> Result<()> {
+    let plan = cx.plan;
+    if cx.compared.get() {
+        return Ok(());
+    }
+    if !cx.host.volume_exists(&plan.share_volume)? {
+        // `down -v` ran before this resume: the archive is all there is of /share.
+        cx.runner.note("the share volume is gone, `down -v` ran before: nothing to compare");
+        return Ok(());
+    }
+    let read = cx.host.start_share_read(&plan.share_volume, &plan.image, &plan.backup_dir)?;
+    compare_with_share(cx, read, "again, as this run did not make it").context(Outdated)?;
+    cx.compared.set(true);
+    cx.ui.say("    /share still holds exactly what the archive holds");
+    Ok(())
+}
+
+/// None of the volumes `down -v` was to delete is left: it exits 0 even when one it could not
+/// remove is still there.
+fn volumes_gone(cx: &mut Guarded) -> Result<()> {
+    let planned = cx.plan.volumes.as_ref().context("the plan does not list the volumes to delete")?;
+    let left = cx.host.existing_volumes(planned.deleted())?;
+    ensure!(
+        left.is_empty(),
+        "`down -v` left the volumes {}: stop what still uses them (docker ps --all --filter volume=NAME), \
+         then resume",
+        left.join(", ")
+    );
+    Ok(())
+}
+
+/// Every archived entry is in /share as archived, but for what the running manager wrote.
+fn share_matches_archive(cx: &mut Guarded) -> Result<()> {
+    let read = share_read(cx)?;
+    cx.journal.restored = Some(check_restore(cx, read)?);
+    cx.journal.save()
+}
+
+/// Every container runs and is healthy, within the timeout, the unit not failed.
+fn healthy(cx: &mut Guarded, timeout: Duration) -> Result<()> {
+    let plan = cx.plan;
+    health::wait(cx.host, &plan.service.unit, &plan.project_directory, timeout, cx.ui, cx.step.number)?;
+    cx.journal.healthy_at = Some(transcript::now());
+    cx.journal.save()
+}
+
+/// `osism vault check` passes after `osism set vault password`.
+fn vault_passes(cx: &mut Guarded) -> Result<()> {
+    let vault = cx.host.vault().map_err(|cannot| anyhow!("after `osism set vault password`, {cannot}"))?;
+    ensure!(
+        vault.state == VaultState::Set,
+        "after `osism set vault password`, {}: check the password{}, then resume",
+        vault.detail,
+        cx.plan.vault_password_file().map(|f| format!(" in {f}")).unwrap_or_default()
+    );
+    cx.ui.say(&format!("    {}", vault.detail));
+    Ok(())
+}
+
+/// Reads the archive back whole and compares it with /share, read back by `share_read`: with
+/// the manager stopped, nothing may differ either way. Returns what the archive holds.
+fn compare_with_share(cx: &Guarded, share_read: FifoRead, when: &str) -> Result<Archive> {
+    let plan = cx.plan;
+    let reading = Instant::now();
+    let (archive, comparison) = share_read.finish(|share| verify::read_back(&plan.backup_file, share))?;
+    cx.runner.note(&format!(
+        "compared the archive with /share {when} in {:.3}s (read back, entry by entry): {} entries, \
+         sha256 {}",
+        reading.elapsed().as_secs_f64(),
+        archive.entries,
+        archive.sha256
+    ));
+    let mut wrong = Vec::new();
+    mismatch(&mut wrong, &comparison.extra, "entries of /share are not in the archive");
+    mismatch(&mut wrong, &comparison.missing, "archived entries are not in /share");
+    mismatch(&mut wrong, &comparison.differing, "archived entries differ from /share");
+    if !wrong.is_empty() {
+        bail!("the archive {} does not match /share: {}", plan.backup_file, wrong.join("; "));
+    }
+    Ok(archive)
+}
+
+/// Every archived entry must be in /share as archived; what the running manager wrote since
+/// the restore began, and what it added, is its own.
+/// Returns how many archived entries /share holds as archived.
+fn check_restore(cx: &Guarded, share_read: FifoRead) -> Result<u64> {
+    let (plan, began) = (cx.plan, cx.began);
+    let checking = Instant::now();
+    // Tar headers hold whole seconds: a write in the second the restore began counts.
+    let since = began.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()).saturating_sub(1);
+    let comparison = share_read
+        .finish(|share| compare::compare(verify::entries(&plan.backup_file)?, share, Some(since)))?;
+    let Comparison { archived, missing, differing, changed_since, extra, identical } = comparison;
+    let mut wrong = Vec::new();
+    mismatch(&mut wrong, &missing, "archived entries are missing");
+    mismatch(&mut wrong, &differing, "archived entries differ");
+    if !wrong.is_empty() {
+        bail!(
+            "/share does not hold the archive {} after the restore: {}",
+            plan.backup_file,
+            wrong.join("; ")
+        );
+    }
+    cx.runner.note(&format!(
+        "checked /share after the restore in {:.3}s (compared with the archive entry by entry)",
+        checking.elapsed().as_secs_f64()
+    ));
+    cx.ui.say(&format!("    /share holds all {archived} archived entries as archived"));
+    debug_assert_eq!(identical + changed_since.count as u64, archived);
+    for (names, what) in
+        [(&changed_since, "changed since the restore began"), (&extra, "added, not from the archive")]
+    {
+        if !names.is_empty() {
+            let line = format!("the running manager's own: {} entries {what} ({names})", names.count);
+            cx.runner.note(&line);
+            cx.ui.say(&format!("    {line}"));
+        }
+    }
+    Ok(identical)
+}
+
+/// Waits until Compose has created the share volume for this project. The unit's start
+/// returns before `docker compose up` has (Type=simple), and the restore's `docker run`
+/// would otherwise create the volume itself, without the labels that make it the project's.
+fn share_volume_created(cx: &mut Guarded, timeout: Duration) -> Result<()> {
+    let (host, plan) = (cx.host, cx.plan);
+    let started = Instant::now();
+    let mut progress = cx.ui.progress();
+    let volume = &plan.share_volume;
+    let unit = &plan.service.unit;
+    loop {
+        let created = host.volume_project(volume).and_then(|project| match project {
+            Some(project) if project == plan.project => Ok(true),
+            Some(other) => {
+                let stop = plan.step(StepKind::StopService).map_or("", |s| s.commands[0].display.as_str());
+                bail!(
+                    "the share volume {volume} exists but Compose did not create it for the project {:?} \
+                     (its label: {other:?}), so the restore would go where the manager does not look: stop \
+                     the manager (`{stop}`), make sure {volume} holds nothing of value and remove it (`docker \
+                     volume rm {volume}`); the resume starts the manager again",
+                    plan.project
+                )
+            }
+            None => {
+                service::check_not_failed(host, unit, &plan.project_directory)?;
+                ensure!(
+                    started.elapsed() < timeout,
+                    "Compose did not create the share volume {volume} within {}s of starting {unit} \
+                     (--health-timeout), though the unit has not failed: see `journalctl --unit {unit}`",
+                    timeout.as_secs()
+                );
+                Ok(false)
+            }
+        });
+        match created {
+            Ok(true) => {
+                progress.finish(&format!("Compose created the share volume {volume}"));
+                return Ok(());
+            }
+            Ok(false) => progress.update(|| format!("waiting for Compose to create {volume}")),
+            Err(error) => {
+                progress.finish("stopped waiting");
+                return Err(error);
+            }
+        }
+        signals::check()?;
+        thread::sleep(SHARE_VOLUME_POLL);
+    }
+}
+
+/// Adds "N `what` (the first names)" to `wrong` if there are any.
+fn mismatch(wrong: &mut Vec<String>, names: &Names, what: &str) {
+    if !names.is_empty() {
+        wrong.push(format!("{} {what} ({names})", names.count));
+    }
+}
+
+/// Renames an archive that is there already (from an earlier attempt of this step, or of a reset
+/// planned again) to the first free `.previous-N`, with a checksum file that `sha256sum -c` still
+/// accepts; returns the new name.
+fn keep_aside(archive: &Utf8Path) -> Result<Option<Utf8PathBuf>> {
+    if !archive.exists() || archive.metadata().is_ok_and(|m| m.len() == 0) {
+        return Ok(None);
+    }
+    let free = (1..).map(|n| Utf8PathBuf::from(format!("{archive}.previous-{n}"))).find(|p| !p.exists());
+    let kept = free.context("no free name to keep the archive under")?;
+    std::fs::rename(archive, &kept).with_context(|| format!("cannot keep {archive} as {kept}"))?;
+    let checksum = verify::checksum_path(archive);
+    if let Ok(line) = std::fs::read_to_string(&checksum) {
+        let sha256 = line.split_whitespace().next().unwrap_or_default();
+        verify::write_checksum(&kept, sha256)?;
+        std::fs::remove_file(&checksum).with_context(|| format!("cannot remove {checksum}"))?;
+    }
+    Ok(Some(kept))
+}
+
+/// Step 1 stopped a unit, yet the project's containers run on: that unit does not run this
+/// manager (an old docker-compose@manager.service active beside manager.service, say).
+#[derive(Debug, Clone)]
+pub struct WrongUnit {
+    pub stopped: String,
+    /// The services still running.
+    pub up: Vec<String>,
+    /// The other of OSISM's units, when it is active: the one to name.
+    pub running: Option<String>,
+}
+
+impl std::fmt::Display for WrongUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the project's containers still run after stopping {} ({}): that unit does not run this manager",
+            self.stopped,
+            self.up.join(", ")
+        )?;
+        match &self.running {
+            Some(unit) => write!(f, "; {unit} is active and does"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for WrongUnit {}
+
+/// The archive, though unchanged, does not hold what /share holds: the backup is to be made
+/// again before anything is deleted.
+#[derive(Debug, Clone, Copy)]
+pub struct Outdated;
+
+impl std::fmt::Display for Outdated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("/share is not what the archive holds")
+    }
+}

@@ -1,0 +1,129 @@
+//! What the operator is told when a step fails or is interrupted: what happened, where /share
+//! stands (untouched, in its verified archive, restored), and the command to type next.
+
+use anyhow::anyhow;
+
+use crate::host::osism;
+use crate::host::service::UnitFailed;
+use crate::host::signals::Stop;
+use crate::plan::{Plan, Step, StepKind};
+use crate::run::checks::{Outdated, WrongUnit};
+use crate::run::journal::Journal;
+use crate::run::verify::{self, Untrusted};
+use crate::view::outcome::{Code, Failure};
+
+pub fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> Failure {
+    let archive = match &journal.archive {
+        Some(archive) => format!(
+            "the verified archive of /share is {} (sha256 {} in {})",
+            plan.backup_file,
+            archive.sha256,
+            verify::checksum_path(&plan.backup_file)
+        ),
+        None => format!("/share is untouched ({} is not verified)", plan.backup_file),
+    };
+    Failure::new(
+        Code::from(stop),
+        anyhow!(
+            "interrupted at step {} ({}) by {}; {archive}; resume with `{}`",
+            step.number,
+            step.title,
+            stop.name(),
+            plan.resume_command()
+        ),
+    )
+}
+
+pub fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {
+    let archive = &plan.backup_file;
+    let checksum = verify::checksum_path(archive);
+    let resume = format!("resume with `{}`", plan.resume_command());
+    let command = plan.resume_command();
+    // Until `down -v` begins, a resume may take corrected options and plan again.
+    let correctable = !journal.destruction_began();
+    let (what, next) = match (&journal.archive, step.kind) {
+        _ if let Some(wrong) = error.downcast_ref::<WrongUnit>() => (
+            "/share is untouched".to_owned(),
+            match &wrong.running {
+                Some(unit) => {
+                    format!("resume with `{command} --service {unit}`, which plans the reset again with it")
+                }
+                None => format!(
+                    "name the unit that runs the manager (see `systemctl list-units`) and resume with \
+                     `{command} --service UNIT`, which plans the reset again with it"
+                ),
+            },
+        ),
+        (verified, _) if error.downcast_ref::<UnitFailed>().is_some() => (
+            match (journal.restored, verified) {
+                (Some(_), _) => format!("/share is restored; its archive is {archive}"),
+                (None, Some(verified)) => format!(
+                    "the verified archive of /share is {archive} (sha256 {} in {checksum}), safe",
+                    verified.sha256
+                ),
+                (None, None) => format!("/share is untouched ({archive} is not verified)"),
+            },
+            format!(
+                "once the cause is fixed, resume with `{}`: it starts the manager again",
+                plan.resume_command()
+            ),
+        ),
+        _ if error.downcast_ref::<Outdated>().is_some() => (
+            "/share is untouched (`down -v` did not run); the reset goes back to step 1 to stop the manager \
+             and back /share up anew"
+                .to_owned(),
+            resume,
+        ),
+        (_, StepKind::RemoveProject) if error.downcast_ref::<Untrusted>().is_some() => (
+            format!(
+                "/share is untouched (`down -v` did not run), but the archive {archive} is not what was verified"
+            ),
+            format!(
+                "do not resume; move {archive}, {checksum} and the journal {} away, then start a new reset",
+                journal.path()
+            ),
+        ),
+        (_, _) if error.downcast_ref::<Untrusted>().is_some() => (
+            format!(
+                "the only copy of /share, the archive {archive}, is damaged: it no longer matches {checksum}, \
+                 and `down -v` has deleted the share volume"
+            ),
+            format!(
+                "still intact: the checksum in {checksum} and the list of archived paths in the log {}; \
+                 resuming repeats this failure: put a copy of the archive that passes `{}` \
+                 in its place first, then {resume}",
+                plan.log_path(),
+                verify::check_command(archive)
+            ),
+        ),
+        // /share is back and the manager healthy by then; osism said why it failed.
+        (_, StepKind::RebuildInventory) => (
+            format!(
+                "/share is restored and the manager is healthy, only the inventory and facts are left; the \
+                 archive is {archive}, its checksum {checksum}"
+            ),
+            format!("{resume}: it runs both commands of step 7 again"),
+        ),
+        (Some(verified), _) => (
+            format!("the verified archive of /share is {archive} (sha256 {} in {checksum})", verified.sha256),
+            resume,
+        ),
+        (None, _) => (format!("/share is untouched ({archive} is not verified)"), resume),
+    };
+    let hint = if correctable && error.downcast_ref::<WrongUnit>().is_none() {
+        "; until step 3 begins, --resume also takes corrected options (such as --service or --image) and \
+         plans the reset again from step 1"
+    } else {
+        ""
+    };
+    let cause =
+        error.downcast_ref::<osism::Failed>().map(|f| (f.cause.kind(), f.cause.follow().map(String::from)));
+    let failure = Failure::new(
+        Code::StepFailed,
+        anyhow!("step {} ({}) failed: {error:#}; {what}; {next}{hint}", step.number, step.title),
+    );
+    match cause {
+        Some((kind, follow)) => failure.with_cause(kind, follow),
+        None => failure,
+    }
+}

@@ -1,0 +1,70 @@
+//! Step 6's wait: poll the project's containers until every one is healthy, an exited one
+//! fails the step at once, the unit fails, or the timeout ends it.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use camino::Utf8Path;
+
+use crate::host::containers::{self, Verdict};
+use crate::host::inspect::Host;
+use crate::view::ui::{Event, Ui};
+
+pub const POLL_EVERY: Duration = Duration::from_secs(1);
+
+/// Polls until healthy, failed or `timeout`; shows what is still waiting while it waits. A unit
+/// that failed ends the wait at once.
+pub fn wait(
+    host: &Host,
+    unit: &str,
+    project_directory: &Utf8Path,
+    timeout: Duration,
+    ui: &Ui,
+    step: usize,
+) -> Result<()> {
+    let started = Instant::now();
+    let mut progress = ui.progress();
+    let mut announced: Option<Vec<String>> = None;
+    loop {
+        let polled = Instant::now();
+        if let Err(error) = crate::host::service::check_not_failed(host, unit, project_directory) {
+            progress.finish("the unit failed");
+            return Err(error);
+        }
+        let verdict = match host.compose_ps_json(project_directory).and_then(|json| containers::parse(&json))
+        {
+            Ok(found) => containers::judge(&found),
+            // Compose may briefly fail while the service starts; the timeout still bounds it.
+            Err(error) => Verdict::Waiting(vec![format!("{error:#}")]),
+        };
+        match verdict {
+            Verdict::Healthy => {
+                progress
+                    .finish(&format!("every container is healthy after {}s", started.elapsed().as_secs()));
+                return Ok(());
+            }
+            Verdict::Failed(failed) => {
+                progress.finish("a container stopped");
+                bail!("containers stopped while waiting for health: {}", failed.join(", "));
+            }
+            Verdict::Waiting(waiting) => {
+                if started.elapsed() >= timeout {
+                    progress.finish("timed out");
+                    bail!(
+                        "not healthy after {}s (--health-timeout): {}",
+                        timeout.as_secs(),
+                        waiting.join(", ")
+                    );
+                }
+                if announced.as_ref() != Some(&waiting) {
+                    ui.event(&Event::WaitingForHealth { step, waiting: &waiting });
+                    announced = Some(waiting.clone());
+                }
+                progress.update(|| format!("waiting for {}", waiting.join(", ")));
+            }
+        }
+        crate::host::signals::check()?;
+        thread::sleep(POLL_EVERY.saturating_sub(polled.elapsed()));
+    }
+}

@@ -1,0 +1,25 @@
+//! Layer 4, the run: a reset carried out, checked and recorded.
+//!
+//! - `preflight`: every check before anything changes, and the facts the plan needs; `problems`:
+//!   what it finds wrong, area by area;
+//! - `reset`: the step loop; `checks`: one function per safeguard around the steps (what guards
+//!   `down -v` is in one place); `health`: step 6's wait; `failure`: what a failed or
+//!   interrupted step tells the operator to do;
+//! - `verify` and `compare`: the archive read back and compared with /share entry by entry;
+//! - `journal`: each step's state, for `resume`; `registry`: where any run finds an unfinished
+//!   reset; `lock`: one reset per manager.
+//!
+//! Uses `plan`, `host` and `view`.
+
+pub mod checks;
+pub mod compare;
+pub mod failure;
+pub mod health;
+pub mod journal;
+pub mod lock;
+pub mod preflight;
+pub mod problems;
+pub mod registry;
+pub mod reset;
+pub mod resume;
+pub mod verify;

@@ -1,0 +1,265 @@
+//! A real run of a plan: each step between its checks, recorded in the journal.
+//!
+//! The checks that make /share safe sit around the runbook's commands:
+//! - after step 1, no container of the project may still run: a live /share is not backed up;
+//! - before step 2, the archive file is created private (0600): tar in the container writes
+//!   into it and keeps that mode;
+//! - after step 2, the archive is synced to disk and read back whole, every entry is compared with
+//!   /share read back read-only (services stopped: both must hold exactly the same entries), and
+//!   its checksum goes into `<archive>.sha256` and the journal;
+//! - step 3 (`down -v`) and step 5 (restore) run only while the archive still matches that
+//!   checksum; after step 3 none of the volumes `down -v` was to delete may be left;
+//! - before step 5, Compose must have created the share volume (the unit's start returns before
+//!   it has); after step 5 every archived entry must be in /share as archived, except those the
+//!   running manager wrote since the restore began, which are listed like the entries it added;
+//! - step 6 first waits for every container to be healthy, then runs the runbook's `ps`;
+//! - after the vault step, `osism vault check` must pass.
+//!
+//! Every step is safe to run again, because `--resume` repeats the one the tool died in.
+
+use std::cell::Cell;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Result, ensure};
+
+use crate::host::control::Control;
+use crate::host::exec::Runner;
+use crate::host::inspect::Host;
+use crate::host::osism;
+use crate::host::service::UnitFailed;
+use crate::host::signals::{self, Stopped};
+use crate::host::transcript::Stream;
+use crate::plan::{Command, Plan, Step, StepKind};
+use crate::run::checks::{self, Outdated};
+use crate::run::failure::{failure, interrupted};
+use crate::run::journal::Journal;
+use crate::run::registry;
+use crate::view::outcome::Failure;
+use crate::view::render;
+use crate::view::ui::{Event, Ui};
+
+pub struct Reset<'a> {
+    runner: &'a Runner,
+    ui: &'a Ui,
+    /// Whether this process compared the archive with /share after step 2: a journal's word
+    /// that it was done is not enough to run `down -v` on.
+    compared: Cell<bool>,
+}
+
+impl<'a> Reset<'a> {
+    pub fn new(runner: &'a Runner, ui: &'a Ui) -> Reset<'a> {
+        Reset { runner, ui, compared: Cell::new(false) }
+    }
+
+    /// Runs the journal's plan from its first unfinished step to the end.
+    pub fn run(&self, journal: &mut Journal) -> Result<(), Failure> {
+        let plan = journal.plan.clone();
+        let from = journal.first_unfinished().unwrap_or(plan.steps.len());
+        if let Some(first) = plan.steps.get(from) {
+            let resumed = journal.steps.iter().any(|s| s.state != crate::run::journal::State::Pending);
+            self.stop_leftovers(&Host::new(self.runner), &plan, resumed)
+                .map_err(|error| failure(&plan, first, journal, error))?;
+        }
+        let mut hangups = signals::hangups();
+        for (index, step) in plan.steps.iter().enumerate().skip(from) {
+            self.ui.step(step, plan.steps.len());
+            if signals::hangups() > hangups {
+                hangups = signals::hangups();
+                self.runner
+                    .note("the terminal hung up (SIGHUP): the reset goes on, its output only in this log");
+            }
+            self.runner.note(&format!("step {}: {}", step.number, step.title));
+            let started = Instant::now();
+            let result = self.step(&plan, index, step, journal);
+            let result = result.and_then(|()| journal.done(index));
+            let status = if result.is_ok() { "done" } else { "failed" };
+            let duration_s = started.elapsed().as_secs_f64();
+            self.ui.event(&Event::StepFinished { step: step.number, status, duration_s });
+            if let Err(error) = result {
+                if let Some(&Stopped(stop)) = error.downcast_ref::<Stopped>() {
+                    let _ = journal.interrupted(index, stop.name());
+                    self.runner.note(&format!("interrupted at step {} by {}", step.number, stop.name()));
+                    return Err(interrupted(&plan, step, journal, stop));
+                }
+                if error.downcast_ref::<Outdated>().is_some() {
+                    // The backup does not hold /share: steps 1 and 2 are to be done again.
+                    let _ = journal.undo(0..index, true);
+                }
+                if error.downcast_ref::<UnitFailed>().is_some() {
+                    // The manager did not start: the resume starts it again, from step 4.
+                    let start = plan.steps.iter().position(|s| s.kind == StepKind::StartService);
+                    let _ = journal.undo(start.unwrap_or(index)..index, false);
+                }
+                let _ = journal.failed(index, &format!("{error:#}"));
+                self.runner.note(&format!("step {} failed: {error:#}", step.number));
+                return Err(failure(&plan, step, journal, error));
+            }
+        }
+        self.runner.note("reset finished");
+        Ok(())
+    }
+
+    fn step(&self, plan: &Plan, index: usize, step: &Step, journal: &mut Journal) -> Result<()> {
+        let host = Host::new(self.runner);
+        let mut cx = checks::Guarded {
+            runner: self.runner,
+            ui: self.ui,
+            host: &host,
+            plan,
+            step,
+            journal,
+            began: SystemTime::now(),
+            share_read: None,
+            compared: &self.compared,
+        };
+        for check in &step.before {
+            checks::run(*check, &mut cx)?;
+        }
+        // Begun once its checks let it: a step whose checks stopped it changed nothing, which is
+        // what lets a resume take corrected options until `down -v` has begun.
+        cx.journal.started(index)?;
+        // The read-back an after-check needs starts with the commands, so that its container is
+        // up when they end; tar in it reads /share only once the check reads the pipe.
+        if step.after.iter().any(|c| checks::reads_share(*c)) {
+            cx.share_read = Some(host.start_share_read(&plan.share_volume, &plan.image, &plan.backup_dir)?);
+        }
+        cx.began = SystemTime::now();
+        for command in &step.commands {
+            signals::check()?;
+            self.ui.command(step, command);
+            let result = self.command(step, command);
+            if signals::forced() && is_container_run(command) {
+                // The CLI is gone, its container is not: a `docker run` keeps running without it.
+                self.stop_containers(&host, plan)?;
+            }
+            signals::check()?;
+            result?;
+        }
+        for check in &step.after {
+            checks::run(*check, &mut cx)?;
+        }
+        Ok(())
+    }
+
+    /// Stops what a run that was killed left running: a read-back of /share waiting on its pipe
+    /// (it holds the share volume, which `down -v` could not delete then) and, when resuming, a
+    /// tar container of the plan's whose CLI died with the tool (it would write the archive
+    /// beside the repeated step's).
+    fn stop_leftovers(&self, host: &Host, plan: &Plan, resumed: bool) -> Result<()> {
+        let mut left = host.read_backs(&plan.share_volume)?;
+        if resumed {
+            left.extend(host.tar_containers(&plan.image)?);
+        }
+        left.sort();
+        left.dedup();
+        if left.is_empty() {
+            return Ok(());
+        }
+        let line = format!("stopping the container(s) {} that a killed run left behind", left.join(", "));
+        self.runner.note(&line);
+        self.ui.say(&format!("    {line}"));
+        Control::new(self.runner).remove_containers(&left)?;
+        let _ = std::fs::remove_file(crate::host::inspect::read_back_fifo(&plan.backup_dir));
+        Ok(())
+    }
+
+    /// Stops the containers of the plan's tar commands (mounting the backup directory at
+    /// /backup, made from the plan's image) and waits until they are gone.
+    fn stop_containers(&self, host: &Host, plan: &Plan) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            let running = host.tar_containers(&plan.image)?;
+            if running.is_empty() {
+                return Ok(());
+            }
+            let line = format!("stopping the container(s) {} the command left running", running.join(", "));
+            self.runner.note(&line);
+            self.ui.say(&format!("    {line}"));
+            Control::new(self.runner).kill_containers(&running)?;
+            ensure!(
+                started.elapsed() < CONTAINERS_GONE_WITHIN,
+                "the container(s) {} still run: stop them (docker kill) before resuming",
+                running.join(", ")
+            );
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Runs one command; tar's one line per file is counted, not printed, and an osism command's
+    /// last lines are kept to tell why it failed.
+    fn command(&self, step: &Step, command: &Command) -> Result<()> {
+        let started = Instant::now();
+        let counts_files = matches!(step.kind, StepKind::BackupShare | StepKind::RestoreShare);
+        let mut last = std::collections::VecDeque::new();
+        let status = if counts_files {
+            let mut progress = self.ui.progress();
+            let mut files = 0u64;
+            let status = self.runner.run(command, |stream, line| match stream {
+                Stream::Stdout => {
+                    files += 1;
+                    progress.update(|| format!("{files} entries"));
+                }
+                Stream::Stderr => progress.println(stream, line),
+            })?;
+            progress.finish(&format!("tar listed {files} entries"));
+            status
+        } else {
+            self.runner.run(command, |stream, line| {
+                if last.len() == osism::LINES_KEPT {
+                    last.pop_front();
+                }
+                last.push_back(line.to_owned());
+                self.ui.output(stream, line)
+            })?
+        };
+        self.ui.event(&Event::CommandFinished {
+            step: step.number,
+            command: &command.display,
+            exit_code: status.code(),
+            duration_s: started.elapsed().as_secs_f64(),
+        });
+        if !status.success() && step.kind == StepKind::RebuildInventory {
+            let cause = osism::cause(&Vec::from(last));
+            return Err(osism::Failed {
+                command: command.display.clone(),
+                status: status.to_string(),
+                cause,
+            }
+            .into());
+        }
+        ensure!(status.success(), "`{}` {status}", command.display);
+        Ok(())
+    }
+}
+
+/// Runs the journal's plan, then closes the reset: the record goes, a summary is shown and
+/// logged, and `done` ends the JSON events.
+pub fn execute(runner: &Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
+    Reset::new(runner, ui).run(journal)?;
+    registry::forget(&journal.plan.project_directory, journal.path());
+    let figures = journal.figures();
+    let summary = render::figures(&figures);
+    runner.note(&summary);
+    ui.say(&format!("\n{summary}"));
+    let log = journal.plan.log_path();
+    let (archive, journal) = (journal.plan.backup_file.as_str(), journal.path().as_str());
+    ui.say(&format!("The manager was reset. Archive {archive}, journal {journal}, log {log}"));
+    ui.event(&Event::Done {
+        backup_file: archive,
+        journal,
+        log: log.as_str(),
+        downtime_s: figures.downtime_s,
+        entries_verified: figures.verified,
+        entries_restored: figures.restored,
+    });
+    Ok(())
+}
+
+/// How long the containers of an interrupted command may take to go.
+const CONTAINERS_GONE_WITHIN: Duration = Duration::from_secs(30);
+
+/// Whether `command` runs a container that outlives its CLI.
+fn is_container_run(command: &Command) -> bool {
+    command.argv.iter().take(2).eq(["docker", "run"].iter())
+}

@@ -1,0 +1,13 @@
+//! Layer 3, the operator's view: what is printed, asked and returned.
+//!
+//! - `render`: the plan's text, one renderer for the dry run and the real run;
+//! - `ui`: step headers, echoed commands, progress, JSON events; `out`: writes a closed pipe
+//!   cannot turn into a panic; `confirm`: the operator's consent; `outcome`: exit codes.
+//!
+//! Uses `plan` and `host`.
+
+pub mod confirm;
+pub mod out;
+pub mod outcome;
+pub mod render;
+pub mod ui;
