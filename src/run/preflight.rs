@@ -149,6 +149,8 @@ pub fn inspect(
     // listed already, and a failed measurement would only repeat it.
     let share = match share.filter(|_| docker) {
         Some(Ok(Some(size))) => Some(size),
+        // An unfinished reset deleted it: its resume, named above, is the way on.
+        Some(Ok(None)) if unfinished => None,
         Some(Ok(None)) => {
             problems.push(format!(
                 "the share volume {} does not exist: name the manager's volume with --share-volume \

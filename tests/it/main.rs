@@ -18,6 +18,7 @@ mod operator;
 mod plan;
 mod plugin;
 mod preflight;
+mod refusals;
 mod run;
 mod signals;
 mod stand_ins;
