@@ -3,10 +3,11 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 CARGO ?= cargo
 BIN := osism-manager-reset
-RELEASE := target/release/$(BIN)
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+RELEASE := $(TARGET_DIR)/release/$(BIN)
 GENERATED := target/generated
 
-.PHONY: all help build test test-unprivileged lint format-check clippy install install-wrapper uninstall snapshots dry-run e2e bench
+.PHONY: all help build test test-unprivileged lint format-check clippy install install-wrapper uninstall snapshots dry-run e2e bench deb deb-test
 
 all: test
 
@@ -17,6 +18,8 @@ help:
 	@echo "lint             cargo fmt --check and clippy with warnings denied"
 	@echo "e2e              the suite against a real Docker engine (root; sets the engine up)"
 	@echo "bench            figures against their targets on the real engine, into BENCHMARKS.md"
+	@echo "deb              the Debian package, target/debian/$(BIN)_VERSION_amd64.deb (cargo-deb)"
+	@echo "deb-test         as root: build, lintian, install, enable, use, disable and purge the package"
 	@echo "install          binary, plugin manifest, man page, completions under \$$(DESTDIR)\$$(PREFIX)"
 	@echo "install-wrapper  the osism plugin dispatcher, as \$$(DESTDIR)\$$(PREFIX)/sbin/osism"
 	@echo "uninstall        remove what install and install-wrapper put in place"
@@ -87,6 +90,25 @@ dry-run:
 e2e:
 	bash tests/e2e/setup.sh
 	$(CARGO) test --locked --features e2e --test e2e -- --nocapture
+
+# The Debian package, by cargo-deb (installed here when missing): the release binary, its man
+# page and completions from `make build`, and a changelog made from Cargo.toml's version and
+# the last commit's date, so that the version has one source and the package builds the same.
+CARGO_DEB ?= $(shell command -v cargo-deb 2>/dev/null || echo $(HOME)/.cargo/bin/cargo-deb)
+deb: build
+	test -x $(CARGO_DEB) || $(CARGO) install --locked cargo-deb
+	gzip -9n < $(GENERATED)/$(BIN).1 > $(GENERATED)/$(BIN).1.gz
+	version=$$($(RELEASE) --version | cut -d' ' -f2); \
+	date=$$(date -R -u -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s)); \
+	printf '%s (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- %s  %s\n' \
+		$(BIN) "$$version" "$$version" \
+		"osism-manager-reset developers <osism-manager-reset@osism.tech>" "$$date" \
+		| gzip -9n > $(GENERATED)/changelog.gz
+	$(CARGO_DEB) --no-build --locked
+
+# The package's round trip, as an operator would have it (root; see tests/deb/roundtrip.sh).
+deb-test: deb
+	bash tests/deb/roundtrip.sh
 
 # Benchmarks on the real engine; writes BENCHMARKS.md.
 bench:

@@ -5,6 +5,7 @@
 //! problems, asks for consent, and hands the plan to the executor.
 
 pub mod generate;
+pub mod osism_command;
 pub mod plugin;
 
 use std::ffi::OsString;
@@ -95,6 +96,18 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     }
     if let Some(what) = args.generate {
         return generate::write(what, &mut std::io::stdout().lock()).or_exit(Code::Refused);
+    }
+    if args.disable_osism_command {
+        return osism_command::disable().or_exit(Code::Refused);
+    }
+    if args.enable_osism_command {
+        let runner = Runner::new().or_exit(Code::Refused)?;
+        let all = osism_command::enable(&runner, args.operator.as_deref()).or_exit(Code::Refused)?;
+        return if all {
+            Ok(())
+        } else {
+            Err(Failure::new(Code::StepFailed, anyhow!("`osism` does not run the dispatcher for every user")))
+        };
     }
     let (dry_run, resume) = (args.dry_run, args.resume);
     let config = checked_config(args, sources).or_exit(Code::Refused)?;

@@ -119,6 +119,21 @@ pub struct Args {
     #[arg(long)]
     pub plugin_metadata: bool,
 
+    /// As root, where the Debian package is installed: make `osism manager reset` run this tool,
+    /// by linking /usr/local/sbin/osism to the plugin dispatcher, and check for root, the
+    /// operator and sudo that `osism` finds it; then exit (1 if a check failed, saying what to do).
+    #[arg(long, conflicts_with = "disable_osism_command")]
+    pub enable_osism_command: bool,
+
+    /// As root: remove the link --enable-osism-command made, and exit.
+    #[arg(long)]
+    pub disable_osism_command: bool,
+
+    /// The operator user whose `osism` --enable-osism-command checks [default: who ran sudo,
+    /// else the owner of /opt/manager]
+    #[arg(long, value_name = "USER", requires = "enable_osism_command")]
+    pub operator: Option<String>,
+
     /// Print the man page or a shell completion script, made from these very options, and exit.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub generate: Option<Generate>,
@@ -237,18 +252,19 @@ pub enum Output {
 }
 
 const AFTER_HELP: &str = "\
-Examples:
+Examples (`osism manager reset` is the same, where the plugin dispatcher is enabled):
   By hand, on the manager host:
-    osism manager reset --dry-run        read the plan
-    osism manager reset                  run it, confirming with the project's name
+    osism-manager-reset --dry-run        read the plan
+    osism-manager-reset                  run it, confirming with the project's name
   In a CI pipeline:
-    osism manager reset --yes --output json
-  After a failure:
-    osism manager reset --resume --backup-dir DIR
+    osism-manager-reset --yes --output json
+  After a failure, from any directory:
+    osism-manager-reset --resume
 
 Exit codes:
   0    the reset finished (or the dry run was shown)
-  1    a step failed; the archive is kept, resume with --resume
+  1    a step failed; the archive is kept, resume with --resume (--enable-osism-command:
+       a user's osism does not find the dispatcher yet; the message says what to change)
   2    refused before changing anything (bad input, failed preflight, no confirmation,
        an unfinished reset to resume first, a journal not as the tool wrote it, options
        given with --resume that are not the recorded ones once down -v has begun)

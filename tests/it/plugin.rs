@@ -95,3 +95,30 @@ fn man_page_and_completions_name_every_option() {
         }
     }
 }
+
+/// Enabling `osism manager reset` is the administrator's act, for the Debian package's dispatcher:
+/// refused to anyone but root, and, from a source build (no packaged dispatcher beside it),
+/// pointed at `make install-wrapper`; neither writes anything.
+#[test]
+fn enabling_the_osism_command_is_roots_and_the_packages() {
+    let world = crate::support::World::new();
+    world.hand_to_operator();
+    let out = world.run_as_operator(&["--enable-osism-command"], &[]);
+    let err = crate::support::stderr(&out);
+    if crate::support::is_root() {
+        assert!(err.contains("run it as root (sudo osism-manager-reset --enable-osism-command)"), "{err}");
+        let out = world.run(&["--enable-osism-command"], &[]);
+        let err = crate::support::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("this is for the Debian package; from a source checkout, `make install-wrapper`"),
+            "{err}"
+        );
+    } else {
+        assert!(err.contains("run it as root"), "{err}");
+    }
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!std::path::Path::new("/usr/local/sbin/osism").is_symlink(), "a link was made");
+    let out = world.run(&["--operator", "dragon"], &[]);
+    assert_eq!(out.status.code(), Some(2), "--operator without --enable-osism-command was taken");
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The Debian package's round trip, as an operator would have it, as root on a machine without
+# OSISM (`make deb-test` builds the package first): lintian, the glibc it needs, install, the man
+# page and completions, `osism manager reset` enabled for root, an operator and sudo (following
+# the tool's own advice where the operator's PATH lacks /usr/local/sbin), `osism plugin list`
+# and a dry run through the dispatcher, other commands still reaching OSISM's wrapper (a
+# stand-in, tests/it/fakes/osism-wrapper.sh), then disable and purge: no file of the package
+# left, and `osism` is OSISM's wrapper again. Whatever happens, the machine is left as it was.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+say() { printf 'deb-test: %s\n' "$*" >&2; }
+fail() { say "FAILED: $*"; exit 1; }
+[ "$(id -u)" = 0 ] || { say "run me as root"; exit 2; }
+export DEBIAN_FRONTEND=noninteractive
+
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+deb=${CARGO_TARGET_DIR:-target}/debian/osism-manager-reset_${version}_amd64.deb
+[ -f "$deb" ] || fail "no $deb: run make deb"
+link=/usr/local/sbin/osism
+wrapper=/usr/local/bin/osism
+operator=omr-deb-operator
+[ -e "$wrapper" ] && fail "$wrapper exists: this test stands in for OSISM's wrapper there, so run it without OSISM"
+id "$operator" >/dev/null 2>&1 && fail "the user $operator exists already"
+
+for tool in lintian sudo man objdump; do
+    command -v "$tool" >/dev/null || missing="${missing:-} $tool"
+done
+if [ -n "${missing:-}" ]; then
+    say "installing lintian, sudo, man-db, binutils"
+    apt-get install -y -q --no-install-recommends lintian sudo man-db binutils >/dev/null
+fi
+
+scratch=$(mktemp -d)
+chmod 0755 "$scratch"  # the operator writes the stand-in's log in it
+log=$scratch/wrapper.log
+cleanup() {
+    [ "$(readlink "$link" 2>/dev/null)" = /usr/lib/osism-manager-reset/osism ] && rm -f "$link"
+    dpkg -s osism-manager-reset >/dev/null 2>&1 && dpkg --purge osism-manager-reset >/dev/null
+    rm -f "$wrapper"
+    id "$operator" >/dev/null 2>&1 && userdel --remove "$operator" 2>/dev/null
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+say "lintian: no error, no warning"
+lintian --fail-on error,warning "$deb"
+
+say "the binary needs glibc 2.34 at most"
+dpkg-deb -x "$deb" "$scratch/root"
+newest=$(objdump -T "$scratch/root/usr/bin/osism-manager-reset" | grep -oE 'GLIBC_[0-9.]+' | sed 's/GLIBC_//' | sort -V | tail -n 1)
+[ "$(printf '%s\n2.34\n' "$newest" | sort -V | tail -n 1)" = 2.34 ] || fail "it needs GLIBC_$newest"
+
+say "OSISM's wrapper (a stand-in) and an operator user"
+install -m 0755 tests/it/fakes/osism-wrapper.sh "$wrapper"
+: > "$log"
+chmod 0666 "$log"
+useradd --create-home --shell /bin/bash "$operator"
+as() { runuser --login "$1" --command "WRAPPER_LOG=$log $2"; }
+
+say "install"
+dpkg -i "$deb" >/dev/null
+dpkg -L osism-manager-reset > "$scratch/files"
+[ "$(osism-manager-reset --version)" = "osism-manager-reset $version" ] || fail "--version: $(osism-manager-reset --version)"
+[ "$(man -w osism-manager-reset)" = /usr/share/man/man1/osism-manager-reset.1.gz ] || fail "man -w: $(man -w osism-manager-reset)"
+for completion in /usr/share/bash-completion/completions/osism-manager-reset \
+    /usr/share/zsh/vendor-completions/_osism-manager-reset /usr/share/fish/vendor_completions.d/osism-manager-reset.fish; do
+    grep -q -- --enable-osism-command "$completion" || fail "$completion does not complete the options"
+done
+[ -e "$link" ] && fail "the package itself put something at $link"
+
+say "enable, following the tool's advice where it gives some"
+if ! osism-manager-reset --enable-osism-command --operator "$operator" > "$scratch/enable" 2>&1; then
+    cat "$scratch/enable" >&2
+    grep -q "$operator's login shell: .*found before $link" "$scratch/enable" || fail "no reason given"
+    grep -q 'in ~/.profile: `export PATH=/usr/local/sbin:$PATH`' "$scratch/enable" || fail "no advice given"
+    echo 'export PATH=/usr/local/sbin:$PATH' >> "/home/$operator/.profile"
+    osism-manager-reset --enable-osism-command --operator "$operator" > "$scratch/enable" 2>&1 ||
+        { cat "$scratch/enable" >&2; fail "the advice, followed, did not enable it"; }
+fi
+cat "$scratch/enable" >&2
+for who in "root's login shell" "$operator's login shell" "sudo (its secure_path)"; do
+    grep -q "$who: \`osism\` runs the dispatcher" "$scratch/enable" || fail "not checked for $who"
+done
+
+say "osism plugin list and a dry run through the dispatcher"
+for user in root "$operator"; do
+    as "$user" 'osism plugin list' | grep -qE "^osism manager reset +osism-manager-reset +$version +yes " ||
+        fail "osism plugin list as $user: $(as "$user" 'osism plugin list' 2>&1)"
+done
+as "$operator" 'cd /tmp && osism manager reset --dry-run' > "$scratch/dry-run" ||
+    fail "osism manager reset --dry-run: $(cat "$scratch/dry-run")"
+grep -q '^Reset plan for the OSISM manager' "$scratch/dry-run" || fail "no plan: $(cat "$scratch/dry-run")"
+as "$operator" 'osism apply facts' >/dev/null 2>&1 || true
+grep -q $'^argv\x1fapply\x1ffacts ' "$log" || fail "osism apply facts did not reach OSISM's wrapper: $(cat "$log")"
+
+say "disable and purge: nothing of the package is left"
+osism-manager-reset --disable-osism-command
+[ -e "$link" ] && fail "$link is still there"
+dpkg --purge osism-manager-reset >/dev/null
+while IFS= read -r path; do
+    [ -d "$path" ] && continue
+    [ -e "$path" ] || [ -L "$path" ] && fail "$path is left"
+done < "$scratch/files"
+for dir in /usr/lib/osism-manager-reset /usr/share/doc/osism-manager-reset; do
+    [ -e "$dir" ] && fail "$dir is left"
+done
+: > "$log"
+as "$operator" 'osism apply facts' >/dev/null 2>&1 || true
+grep -q $'^argv\x1fapply\x1ffacts ' "$log" || fail "osism is not OSISM's wrapper again: $(cat "$log")"
+say "passed"
