@@ -7,6 +7,7 @@
 pub mod generate;
 pub mod osism_command;
 pub mod plugin;
+pub mod saved;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -52,7 +53,7 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             out::line_err(&format!("{} {failure}", console::style("error:").for_stderr().red().bold()));
-            if json {
+            if json && failure.event {
                 let error = failure.to_string();
                 let (cause, follow) =
                     failure.cause.as_ref().map_or((None, None), |(k, f)| (Some(*k), f.as_deref()));
@@ -61,6 +62,7 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
                     error: &error,
                     cause,
                     follow,
+                    differences: &failure.differences,
                 });
             }
             failure.exit_code()
@@ -84,6 +86,7 @@ fn stopped(stop: &cli::Stop, json: bool) -> ExitCode {
             error,
             cause: None,
             follow: None,
+            differences: &[],
         });
     }
     ExitCode::from(Code::Refused as u8)
@@ -109,15 +112,44 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
             Err(Failure::new(Code::StepFailed, anyhow!("`osism` does not run the dispatcher for every user")))
         };
     }
-    let (dry_run, resume) = (args.dry_run, args.resume);
+    let dry_run = args.dry_run || args.save_plan.is_some();
+    let (resume, detailed, save_plan, saved_file) =
+        (args.resume, args.detailed_exitcode, args.save_plan.clone(), args.plan.clone());
+    if detailed && !dry_run {
+        return Err(Failure::new(
+            Code::Refused,
+            anyhow!("--detailed-exitcode is for the dry run: add --dry-run (or --save-plan FILE)"),
+        ));
+    }
     let config = checked_config(args, sources).or_exit(Code::Refused)?;
+    let saved = match &saved_file {
+        Some(file) => Some(saved::load(&saved::path(file)?)?),
+        None => None,
+    };
+    // A saved plan runs with its own options.
+    let config = match &saved {
+        Some((_, saved)) => {
+            saved::refuse_changed(&config, saved, sources)?;
+            config.with_recorded(&saved.inputs, sources)
+        }
+        None => config,
+    };
     let mut runner = Runner::new().or_exit(Code::Refused)?;
     if resume {
-        return resume::resume(&config, sources, runner);
+        return resume::resume(&config, sources, runner, dry_run);
     }
     if dry_run {
         let (inputs, problems) = preflight::survey(&config, today, &runner, None);
-        show(&plan::build(&inputs), &problems, config.output);
+        let plan = plan::build(&inputs);
+        if let Some(file) = &save_plan {
+            saved::save(&saved::path(file)?, inputs.clone(), &plan)?;
+        }
+        show(&plan, &problems, config.output);
+        if detailed && !problems.is_empty() {
+            let error =
+                anyhow!("a real run would refuse to start: preflight found {} problem(s)", problems.len());
+            return Err(Failure::new(Code::Refused, error).without_event());
+        }
         return Ok(());
     }
     let _lock = lock::acquire(&config.project_directory)?;
@@ -125,6 +157,9 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     ui.say("Checking the manager before anything changes ...");
     let (inputs, problems) = preflight::survey(&config, today, &runner, None);
     let plan = plan::build(&inputs);
+    if let Some((file, saved)) = &saved {
+        saved::matches(file, saved, &plan)?;
+    }
     // The operator approves the whole plan, commands and checks, as the dry run shows it.
     ui.say(&render::plan(&plan));
     let heading = format!("preflight found {} problem(s), nothing was changed", problems.len());

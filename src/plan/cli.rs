@@ -41,8 +41,23 @@ pub struct Args {
     /// from the step that did not finish. Until step 3 (down -v) begins, options given replace
     /// the recorded ones and the reset is planned again from step 1; after, they must have their
     /// recorded values.
-    #[arg(long, conflicts_with = "dry_run")]
+    #[arg(long)]
     pub resume: bool,
+
+    /// With the dry run: also write the plan to FILE (mode 0600; paths, never a secret), for a
+    /// later run to apply with --plan once it is approved. Implies --dry-run.
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    pub save_plan: Option<PathBuf>,
+
+    /// Run the plan saved in FILE, with its options, only if the plan made now from them and
+    /// from the host as it is now is the same; any difference refuses (exit 2), listing it.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dry_run", "resume", "save_plan"])]
+    pub plan: Option<PathBuf>,
+
+    /// With the dry run: exit 2 when a real run would refuse to start, 0 when it would start (for
+    /// a pipeline's plan stage, as terraform plan -detailed-exitcode).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 
     /// Output format: text, or JSON (the dry run's plan as one document; a run's events, one
     /// per line, with human text on stderr).
@@ -259,7 +274,11 @@ Examples (`osism manager reset` is the same, where the plugin dispatcher is enab
   In a CI pipeline:
     osism-manager-reset --yes --output json
   After a failure, from any directory:
+    osism-manager-reset --resume --dry-run   see what it would do
     osism-manager-reset --resume
+  A pipeline: plan, approve, apply (docs/pipelines.md):
+    osism-manager-reset --save-plan FILE --detailed-exitcode --output json
+    osism-manager-reset --plan FILE --yes --output json
 
 Exit codes:
   0    the reset finished (or the dry run was shown)
@@ -267,7 +286,9 @@ Exit codes:
        a user's osism does not find the dispatcher yet; the message says what to change)
   2    refused before changing anything (bad input, failed preflight, no confirmation,
        an unfinished reset to resume first, a journal not as the tool wrote it, options
-       given with --resume that are not the recorded ones once down -v has begun)
+       given with --resume that are not the recorded ones once down -v has begun, a
+       saved --plan that is not the plan made now; with --detailed-exitcode, a dry run
+       whose real run would refuse)
   3    another reset of this manager is running
   130  stopped by Ctrl-C (SIGINT) between commands; resume with --resume
   143  stopped by SIGTERM between commands; resume with --resume

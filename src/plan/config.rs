@@ -94,6 +94,48 @@ impl From<&Config> for Options {
 }
 
 impl Config {
+    /// The options the operator gave (on the command line or in the environment) whose values
+    /// are not the ones a recorded plan (a journal's, a saved one's) was made from: taking them
+    /// silently would show a value the reset does not use.
+    pub fn changed_from(&self, inputs: &Inputs, sources: &Sources) -> Vec<String> {
+        let (config, recorded) = (self, &inputs.options);
+        let file =
+            |f: &Option<Utf8PathBuf>| f.as_ref().map_or_else(|| "none".to_owned(), ToString::to_string);
+        [
+            (
+                "project-directory",
+                config.project_directory.to_string(),
+                recorded.project_directory.to_string(),
+            ),
+            ("backup-dir", config.backup_dir.to_string(), recorded.backup_dir.to_string()),
+            ("service", config.service.clone().unwrap_or_default(), inputs.facts.service.unit.clone()),
+            ("share-volume", config.share_volume.clone(), recorded.share_volume.clone()),
+            ("image", config.image.clone(), recorded.image.clone()),
+            (
+                "health-timeout",
+                config.health_timeout.as_secs().to_string(),
+                recorded.health_timeout_s.to_string(),
+            ),
+            ("vault-password-file", file(&config.vault_password_file), file(&recorded.vault_password_file)),
+            (
+                "configuration-directory",
+                config.configuration_directory.to_string(),
+                recorded.configuration_directory.to_string(),
+            ),
+            (
+                "delete-vault-data",
+                config.delete_vault_data.to_string(),
+                recorded.delete_vault_data.to_string(),
+            ),
+        ]
+        .into_iter()
+        .filter(|(long, given, recorded)| sources.given(long) && given != recorded)
+        .map(|(long, given, recorded)| {
+            format!("{} {given} is not the recorded {recorded}", sources.name(long))
+        })
+        .collect()
+    }
+
     /// This run's options where the operator gave them, the recorded ones where not: the
     /// options a reset planned again with corrections goes on with. The directories locate the
     /// reset, and so are always the recorded ones.

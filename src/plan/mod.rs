@@ -5,7 +5,8 @@
 //! - `config`: flags checked into a `Config` (exit 2 on bad input, before anything runs);
 //! - the planner (`runbook`, re-exported here): `build` turns the options and facts it reads
 //!   (`facts`, re-exported too) into the plan, every step with its argv, display line and checks;
-//! - `quote`: copy-paste-safe command lines.
+//! - `quote`: copy-paste-safe command lines; `saved`: a plan saved for a later run, and what
+//!   differs when it is made again.
 //!
 //! Uses nothing of the other layers.
 
@@ -14,6 +15,7 @@ pub mod config;
 mod facts;
 pub mod quote;
 mod runbook;
+pub mod saved;
 
 pub use facts::*;
 pub use runbook::*;

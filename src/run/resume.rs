@@ -5,7 +5,7 @@
 //! planned again, preflight and all, and starts again from step 1.
 
 use anyhow::anyhow;
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 
 use crate::host::exec::Runner;
 use crate::host::inspect::Host;
@@ -20,17 +20,21 @@ use crate::run::registry;
 use crate::run::reset;
 use crate::run::verify;
 use crate::view::confirm;
+use crate::view::out;
 use crate::view::outcome::{Code, Failure, OrExit};
 use crate::view::render;
 use crate::view::ui::Ui;
 
 /// Continues the unfinished reset of this manager, found wherever it was started (the registry)
 /// or in the backup directory, with its own plan.
-pub fn resume(config: &Config, sources: &Sources, mut runner: Runner) -> Result<(), Failure> {
+/// With `dry_run`, it only shows what a resume would do: the plan, from which step, with which
+/// checks, and what would refuse it; nothing is locked or changed.
+pub fn resume(config: &Config, sources: &Sources, mut runner: Runner, dry_run: bool) -> Result<(), Failure> {
     let euid = preflight::euid();
     let refused = |error: anyhow::Error| Failure::new(Code::Refused, error);
-    // Before any journal is read: a reset of this manager running now may be writing one.
-    let _lock = lock::acquire(&config.project_directory)?;
+    // Before any journal is read: a reset of this manager running now may be writing one. A
+    // look changes nothing, and a journal is replaced whole, never half written.
+    let _lock = if dry_run { None } else { Some(lock::acquire(&config.project_directory)?) };
     let mut found =
         registry::unfinished(&config.project_directory, &config.backup_dir, euid).map_err(refused)?;
     if sources.given("backup-dir") {
@@ -69,7 +73,10 @@ pub fn resume(config: &Config, sources: &Sources, mut runner: Runner) -> Result<
         )));
     }
     let ui = Ui::new(config.output == Output::Json);
-    let changed = changed_options(&journal, config, sources);
+    let changed = config.changed_from(&journal.inputs, sources);
+    if dry_run {
+        return look(config, sources, &runner, &mut journal, path, &changed);
+    }
     if changed.is_empty() {
         let mut problems = Vec::new();
         preflight::check_programs(euid, &Host::new(&runner), &mut problems);
@@ -110,35 +117,6 @@ pub fn resume(config: &Config, sources: &Sources, mut runner: Runner) -> Result<
     reset::execute(&runner, &ui, &mut journal)
 }
 
-/// The options the operator gave again with `--resume` whose values are not the ones the
-/// recorded plan was made from: taking them silently would show a value the reset does not use.
-fn changed_options(journal: &Journal, config: &Config, sources: &Sources) -> Vec<String> {
-    let recorded = &journal.inputs.options;
-    let file = |f: &Option<Utf8PathBuf>| f.as_ref().map_or_else(|| "none".to_owned(), ToString::to_string);
-    [
-        ("project-directory", config.project_directory.to_string(), recorded.project_directory.to_string()),
-        ("service", config.service.clone().unwrap_or_default(), journal.inputs.facts.service.unit.clone()),
-        ("share-volume", config.share_volume.clone(), recorded.share_volume.clone()),
-        ("image", config.image.clone(), recorded.image.clone()),
-        (
-            "health-timeout",
-            config.health_timeout.as_secs().to_string(),
-            recorded.health_timeout_s.to_string(),
-        ),
-        ("vault-password-file", file(&config.vault_password_file), file(&recorded.vault_password_file)),
-        (
-            "configuration-directory",
-            config.configuration_directory.to_string(),
-            recorded.configuration_directory.to_string(),
-        ),
-        ("delete-vault-data", config.delete_vault_data.to_string(), recorded.delete_vault_data.to_string()),
-    ]
-    .into_iter()
-    .filter(|(long, given, recorded)| sources.given(long) && given != recorded)
-    .map(|(long, given, recorded)| format!("{} {given} is not the recorded {recorded}", sources.name(long)))
-    .collect()
-}
-
 /// Refuses a journal that is not as the tool wrote it, saying how to finish by hand.
 fn untrusted_journal(path: &Utf8Path, error: anyhow::Error) -> Failure {
     let archive = Journal::archive_beside(path).map_or_else(
@@ -152,6 +130,70 @@ fn untrusted_journal(path: &Utf8Path, error: anyhow::Error) -> Failure {
              by hand, following the runbook from the step the journal names, with {archive}"
         ),
     )
+}
+
+/// `--resume --dry-run`: what a resume would do, shown as the dry run shows a plan, and what
+/// would refuse it; nothing is changed.
+fn look(
+    config: &Config,
+    sources: &Sources,
+    runner: &Runner,
+    journal: &mut Journal,
+    path: &Utf8Path,
+    changed: &[String],
+) -> Result<(), Failure> {
+    let euid = preflight::euid();
+    let mut problems = Vec::new();
+    let what = if changed.is_empty() {
+        preflight::check_programs(euid, &Host::new(runner), &mut problems);
+        let from = journal.first_unfinished().unwrap_or(journal.plan.steps.len());
+        let steps = &journal.plan.steps[from..];
+        match (steps.first(), steps.last()) {
+            (Some(first), Some(last)) => format!(
+                "A resume would go on with the reset recorded in {path} from step {} ({}) to step {}, each with \
+                 the checks shown under it",
+                first.number, first.title, last.number
+            ),
+            _ => format!("The reset recorded in {path} has no step left to run"),
+        }
+    } else if journal.destruction_began() {
+        problems.push(format!(
+            "`down -v` has begun, so the reset goes on with the plan it was approved with, but {}: drop them, \
+             or give the recorded values",
+            changed.join("; ")
+        ));
+        format!("A resume of the reset recorded in {path} would be refused")
+    } else {
+        let config = config.with_recorded(&journal.inputs, sources);
+        let (inputs, found) = preflight::survey(&config, journal.inputs.facts.date, runner, Some(path));
+        problems = found;
+        journal.replan(inputs);
+        format!(
+            "A resume would plan the reset recorded in {path} again with {} and start again from step 1",
+            changed.join("; ").replace(" is not the recorded ", " instead of ")
+        )
+    };
+    match config.output {
+        Output::Text => {
+            out::text(&render::plan(&journal.plan));
+            out::line(&format!("\n{what}."));
+            if !problems.is_empty() {
+                out::line(&format!("It would refuse to start:\n{}", render::problems(&problems).trim_end()));
+            }
+        }
+        Output::Json => {
+            #[derive(serde::Serialize)]
+            struct Look<'a> {
+                #[serde(flatten)]
+                plan: &'a crate::plan::Plan,
+                resume: &'a str,
+                problems: &'a [String],
+            }
+            let look = Look { plan: &journal.plan, resume: &what, problems: &problems };
+            out::line(&serde_json::to_string_pretty(&look).map_err(|e| Failure::new(Code::Refused, e))?);
+        }
+    }
+    Ok(())
 }
 
 /// Whether this user may read `path`.

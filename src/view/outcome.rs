@@ -35,11 +35,24 @@ pub struct Failure {
     /// What failed, for a pipeline (the JSON `failed` event): a kind, and the command that
     /// follows it up, where the tool can tell.
     pub cause: Option<(&'static str, Option<String>)>,
+    /// Where a saved plan is not the one made now: each difference, for the JSON event.
+    pub differences: Vec<crate::plan::saved::Difference>,
+    /// Whether a JSON `failed` event reports it; not where stdout holds one document already.
+    pub event: bool,
 }
 
 impl Failure {
     pub fn new(code: Code, error: impl Into<anyhow::Error>) -> Failure {
-        Failure { code, error: error.into(), cause: None }
+        Failure { code, error: error.into(), cause: None, differences: Vec::new(), event: true }
+    }
+
+    pub fn with_differences(self, differences: Vec<crate::plan::saved::Difference>) -> Failure {
+        Failure { differences, ..self }
+    }
+
+    /// The dry run's JSON is one document on stdout: no event follows it.
+    pub fn without_event(self) -> Failure {
+        Failure { event: false, ..self }
     }
 
     pub fn with_cause(self, kind: &'static str, follow: Option<String>) -> Failure {

@@ -65,6 +65,9 @@ pub enum Event<'a> {
         /// The command that follows a task osism stopped waiting for.
         #[serde(skip_serializing_if = "Option::is_none")]
         follow: Option<&'a str>,
+        /// Where a saved plan is not the one made now: what differs, saved and now.
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        differences: &'a [crate::plan::saved::Difference],
     },
 }
 

@@ -107,7 +107,7 @@ pub struct World {
 }
 
 /// What the fakes themselves need from the host.
-const SYSTEM_TOOLS: [&str; 28] = [
+const SYSTEM_TOOLS: [&str; 29] = [
     "base64",
     "bash",
     "basename",
@@ -120,6 +120,7 @@ const SYSTEM_TOOLS: [&str; 28] = [
     "gzip",
     "head",
     "id",
+    "jq",
     "kill",
     "ls",
     "mkdir",

@@ -1,0 +1,128 @@
+//! The saved plan on disk: `--save-plan FILE` writes it (private, as the tool's every file),
+//! `--plan FILE` reads it, refuses another format or tool version and options that would shape
+//! another plan, and refuses to run unless the plan made now is the saved one.
+
+use anyhow::anyhow;
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::host::atomic;
+use crate::plan::cli::Sources;
+use crate::plan::config::Config;
+use crate::plan::saved::{self, FORMAT, SavedPlan};
+use crate::plan::{Inputs, Options, Plan, SERVICE_GIVEN, quote};
+use crate::view::outcome::{Code, Failure};
+
+fn refused(error: anyhow::Error) -> Failure {
+    Failure::new(Code::Refused, error)
+}
+
+/// `file` as given, from the current directory, made absolute.
+pub fn path(file: &std::path::Path) -> Result<Utf8PathBuf, Failure> {
+    let cwd = std::env::current_dir()
+        .map_err(|error| refused(anyhow!("cannot read the current directory: {error}")))?;
+    Utf8PathBuf::from_path_buf(cwd.join(file))
+        .map_err(|file| refused(anyhow!("{} is not valid UTF-8: rename it", file.display())))
+}
+
+/// Writes the plan made from `inputs` to `file`, private.
+pub fn save(file: &Utf8Path, inputs: Inputs, plan: &Plan) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(&SavedPlan::new(inputs, plan.clone()))
+        .map_err(|error| refused(anyhow!("cannot encode the plan: {error}")))?;
+    atomic::write(file, text.as_bytes()).map_err(|error| refused(error.context("cannot save the plan")))
+}
+
+/// Reads the plan saved in `file`; refuses one that this tool did not save.
+pub fn load(file: &Utf8Path) -> Result<(Utf8PathBuf, SavedPlan), Failure> {
+    let again = "save the plan again with --save-plan, review it, and apply that";
+    let text = std::fs::read_to_string(file)
+        .map_err(|error| refused(anyhow!("cannot read the plan {file}: {error}")))?;
+    let header: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|error| refused(anyhow!("{file} is not a saved plan ({error}): {again}")))?;
+    let format = header.get("format").and_then(serde_json::Value::as_u64);
+    if format != Some(u64::from(FORMAT)) {
+        return Err(refused(anyhow!(
+            "{file} is a plan of format {}, and this tool reads format {FORMAT}: {again}",
+            format.map_or_else(|| "unknown".to_owned(), |f| f.to_string())
+        )));
+    }
+    let ours = env!("CARGO_PKG_VERSION");
+    let version = header.get("tool_version").and_then(serde_json::Value::as_str).unwrap_or("unknown");
+    if version != ours {
+        return Err(refused(anyhow!(
+            "{file} was saved by osism-manager-reset {version}, and this is {ours}, which may plan otherwise: \
+             {again}"
+        )));
+    }
+    let saved: SavedPlan = serde_json::from_value(header)
+        .map_err(|error| refused(anyhow!("{file} is not a saved plan ({error}): {again}")))?;
+    Ok((file.to_owned(), saved))
+}
+
+/// Refuses options given with values other than the saved plan's: it runs with its own.
+pub fn refuse_changed(config: &Config, saved: &SavedPlan, sources: &Sources) -> Result<(), Failure> {
+    let changed = config.changed_from(&saved.inputs, sources);
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(refused(anyhow!(
+        "--plan runs with the options the plan was saved with, but {}: drop them, or save a plan with them",
+        changed.join("; ")
+    )))
+}
+
+/// Refuses, listing every difference, unless `plan` (made now) is the saved one.
+pub fn matches(file: &Utf8Path, saved: &SavedPlan, plan: &Plan) -> Result<(), Failure> {
+    let differences = saved::differences(&saved.plan, plan);
+    if differences.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = differences.iter().map(|d| format!("  - {d}")).collect();
+    let stale = if saved.plan.date != plan.date {
+        format!(
+            "\nthe plan was saved on {} and names its archive after that day: a plan is for the day it is made; ",
+            saved.plan.date
+        )
+    } else {
+        "\n".to_owned()
+    };
+    Err(refused(anyhow!(
+        "the plan saved in {file} is not the plan for this manager as it is now, so nothing was changed:\n{}{stale}\
+         save it again, review it and apply that: `{}`",
+        listed.join("\n"),
+        replan_command(file, &saved.inputs)
+    ))
+    .with_differences(differences))
+}
+
+/// The command that saves the plan again, with the options it was saved with.
+fn replan_command(file: &Utf8Path, inputs: &Inputs) -> String {
+    let Options {
+        project_directory,
+        share_volume,
+        image,
+        backup_dir,
+        vault_password_file,
+        health_timeout_s,
+        configuration_directory,
+        delete_vault_data,
+    } = &inputs.options;
+    let mut argv: Vec<String> = vec!["osism-manager-reset".into(), "--save-plan".into(), file.to_string()];
+    let mut option = |name: &str, value: &str| argv.extend([format!("--{name}"), value.to_owned()]);
+    option("project-directory", project_directory.as_str());
+    option("backup-dir", backup_dir.as_str());
+    let service = &inputs.facts.service;
+    if service.reason == SERVICE_GIVEN {
+        option("service", &service.unit);
+    }
+    option("share-volume", share_volume);
+    option("image", image);
+    option("health-timeout", &health_timeout_s.to_string());
+    option("configuration-directory", configuration_directory.as_str());
+    if let Some(file) = vault_password_file {
+        option("vault-password-file", file.as_str());
+    }
+    if *delete_vault_data {
+        argv.push("--delete-vault-data".into());
+    }
+    quote::join(&argv)
+}
