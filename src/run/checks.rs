@@ -96,8 +96,7 @@ fn archive_private(cx: &mut Guarded) -> Result<()> {
     let archive = &cx.plan.backup_file;
     if let Some(kept) = keep_aside(archive)? {
         let line = format!("an archive is never overwritten: the one there is kept as {kept}");
-        cx.runner.note(&line);
-        cx.ui.say(&format!("    {line}"));
+        cx.ui.tell(cx.runner, &line);
     }
     atomic::private_placeholder(archive)
 }
@@ -242,8 +241,7 @@ fn check_restore(cx: &Guarded, share_read: FifoRead) -> Result<u64> {
     {
         if !names.is_empty() {
             let line = format!("the running manager's own: {} entries {what} ({names})", names.count);
-            cx.runner.note(&line);
-            cx.ui.say(&format!("    {line}"));
+            cx.ui.tell(cx.runner, &line);
         }
     }
     Ok(identical)

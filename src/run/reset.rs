@@ -157,8 +157,7 @@ impl<'a> Reset<'a> {
             return Ok(());
         }
         let line = format!("stopping the container(s) {} that a killed run left behind", left.join(", "));
-        self.runner.note(&line);
-        self.ui.say(&format!("    {line}"));
+        self.ui.tell(self.runner, &line);
         Control::new(self.runner).remove_containers(&left)?;
         let _ = std::fs::remove_file(crate::host::inspect::read_back_fifo(&plan.backup_dir));
         Ok(())
@@ -174,8 +173,7 @@ impl<'a> Reset<'a> {
                 return Ok(());
             }
             let line = format!("stopping the container(s) {} the command left running", running.join(", "));
-            self.runner.note(&line);
-            self.ui.say(&format!("    {line}"));
+            self.ui.tell(self.runner, &line);
             Control::new(self.runner).kill_containers(&running)?;
             ensure!(
                 started.elapsed() < CONTAINERS_GONE_WITHIN,

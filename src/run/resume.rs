@@ -74,36 +74,15 @@ pub fn resume(config: &Config, sources: &Sources, mut runner: Runner, dry_run: b
     }
     let ui = Ui::new(config.output == Output::Json);
     let changed = config.changed_from(&journal.inputs, sources);
+    let (what, problems) = decide(config, sources, &runner, &ui, &mut journal, path, &changed);
     if dry_run {
-        return look(config, sources, &runner, &mut journal, path, &changed);
+        show(config.output, &journal.plan, &what, &problems)?;
+        return Ok(());
     }
-    if changed.is_empty() {
-        let mut problems = Vec::new();
-        preflight::check_programs(euid, &Host::new(&runner), &mut problems);
-        preflight::refuse_on(&problems, "cannot resume")?;
-        let next = journal.first_unfinished().map_or(0, |i| journal.plan.steps[i].number);
-        ui.say(&render::plan(&journal.plan));
-        ui.say(&format!("\nResuming the reset of {} from step {next} (journal {path})", journal.plan.date));
-    } else if journal.destruction_began() {
-        return Err(refused(anyhow!(
-            "`down -v` has begun, so the reset recorded in {path} goes on with the plan it was approved \
-             with, but {}: drop them, or give the recorded values",
-            changed.join("; ")
-        )));
-    } else {
-        // Nothing is lost yet: plan again with the corrected options, preflight and all.
-        ui.say("Checking the manager again before anything changes ...");
-        let config = config.with_recorded(&journal.inputs, sources);
-        let (inputs, problems) = preflight::survey(&config, journal.inputs.facts.date, &runner, Some(path));
-        journal.replan(inputs);
-        ui.say(&render::plan(&journal.plan));
-        ui.say(&format!(
-            "\nThe reset recorded in {path} is planned again with {}; it starts again from step 1",
-            changed.join("; ").replace(" is not the recorded ", " instead of ")
-        ));
-        let heading = format!("preflight found {} problem(s), nothing was changed", problems.len());
-        preflight::refuse_on(&problems, &heading)?;
-    }
+    ui.say(&render::plan(&journal.plan));
+    ui.say(&format!("\n{what}."));
+    let heading = format!("the resume found {} problem(s), nothing was changed", problems.len());
+    preflight::refuse_on(&problems, &heading)?;
     confirm::confirm(&journal.plan.project, journal.plan.vault_storage(), config.yes)
         .or_exit(Code::Refused)?;
     signals::install().or_exit(Code::Refused)?;
@@ -132,53 +111,67 @@ fn untrusted_journal(path: &Utf8Path, error: anyhow::Error) -> Failure {
     )
 }
 
-/// `--resume --dry-run`: what a resume would do, shown as the dry run shows a plan, and what
-/// would refuse it; nothing is changed.
-fn look(
+/// What a resume of `journal` does, decided once for the run and for the look at it: it goes on
+/// with the approved plan from its first unfinished step; or, options corrected before `down -v`
+/// began, it plans again (preflight and all) and starts from step 1; or, `down -v` begun, it
+/// refuses other options. Returns that in a sentence, and what would refuse it. The journal
+/// holds the plan a resume runs.
+fn decide(
     config: &Config,
     sources: &Sources,
     runner: &Runner,
+    ui: &Ui,
     journal: &mut Journal,
     path: &Utf8Path,
     changed: &[String],
-) -> Result<(), Failure> {
-    let euid = preflight::euid();
+) -> (String, Vec<String>) {
     let mut problems = Vec::new();
-    let what = if changed.is_empty() {
-        preflight::check_programs(euid, &Host::new(runner), &mut problems);
+    if changed.is_empty() {
+        preflight::check_programs(preflight::euid(), &Host::new(runner), &mut problems);
         let from = journal.first_unfinished().unwrap_or(journal.plan.steps.len());
         let steps = &journal.plan.steps[from..];
-        match (steps.first(), steps.last()) {
+        let what = match (steps.first(), steps.last()) {
             (Some(first), Some(last)) => format!(
-                "A resume would go on with the reset recorded in {path} from step {} ({}) to step {}, each with \
-                 the checks shown under it",
+                "The reset recorded in {path} goes on from step {} ({}) to step {}, each with the checks shown \
+                 under it",
                 first.number, first.title, last.number
             ),
             _ => format!("The reset recorded in {path} has no step left to run"),
-        }
-    } else if journal.destruction_began() {
+        };
+        return (what, problems);
+    }
+    if journal.destruction_began() {
         problems.push(format!(
             "`down -v` has begun, so the reset goes on with the plan it was approved with, but {}: drop them, \
              or give the recorded values",
             changed.join("; ")
         ));
-        format!("A resume of the reset recorded in {path} would be refused")
-    } else {
-        let config = config.with_recorded(&journal.inputs, sources);
-        let (inputs, found) = preflight::survey(&config, journal.inputs.facts.date, runner, Some(path));
-        problems = found;
-        journal.replan(inputs);
-        format!(
-            "A resume would plan the reset recorded in {path} again with {} and start again from step 1",
-            changed.join("; ").replace(" is not the recorded ", " instead of ")
-        )
-    };
-    match config.output {
+        return (format!("The reset recorded in {path} goes on only with its approved plan"), problems);
+    }
+    // Nothing is lost yet: plan again with the corrected options, preflight and all.
+    ui.say("Checking the manager again before anything changes ...");
+    let config = config.with_recorded(&journal.inputs, sources);
+    let (inputs, found) = preflight::survey(&config, journal.inputs.facts.date, runner, Some(path));
+    journal.replan(inputs);
+    let what = format!(
+        "The reset recorded in {path} is planned again with {}; it starts again from step 1",
+        changed.join("; ").replace(" is not the recorded ", " instead of ")
+    );
+    (what, found)
+}
+
+/// `--resume --dry-run`: what a resume would do, shown as the dry run shows a plan, and what
+/// would refuse it; nothing is changed.
+fn show(output: Output, plan: &crate::plan::Plan, what: &str, problems: &[String]) -> Result<(), Failure> {
+    match output {
         Output::Text => {
-            out::text(&render::plan(&journal.plan));
+            out::text(&render::plan(plan));
             out::line(&format!("\n{what}."));
             if !problems.is_empty() {
-                out::line(&format!("It would refuse to start:\n{}", render::problems(&problems).trim_end()));
+                out::line(&format!(
+                    "A resume would refuse to start:\n{}",
+                    render::problems(problems).trim_end()
+                ));
             }
         }
         Output::Json => {
@@ -189,7 +182,7 @@ fn look(
                 resume: &'a str,
                 problems: &'a [String],
             }
-            let look = Look { plan: &journal.plan, resume: &what, problems: &problems };
+            let look = Look { plan, resume: what, problems };
             out::line(&serde_json::to_string_pretty(&look).map_err(|e| Failure::new(Code::Refused, e))?);
         }
     }

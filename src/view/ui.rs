@@ -90,6 +90,12 @@ impl Ui {
         }
     }
 
+    /// A line of the run's own, for the operator (indented under its step) and the log alike.
+    pub fn tell(&self, runner: &crate::host::exec::Runner, line: &str) {
+        runner.note(line);
+        self.say(&format!("    {line}"));
+    }
+
     pub fn event(&self, event: &Event) {
         if self.json {
             out::line(&serde_json::to_string(event).expect("events always serialize"));

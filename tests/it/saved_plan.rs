@@ -192,7 +192,7 @@ fn a_resume_can_be_looked_at_first() {
     let out = world.run(&["--resume", "--dry-run"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("A resume would go on with the reset recorded in"), "{text}");
+    assert!(text.contains("The reset recorded in") && text.contains(" goes on "), "{text}");
     assert!(text.contains("from step 4 (Start the manager service) to step 7"), "{text}");
     assert!(text.contains("after:  wait up to 1000s until Compose has created manager_share"), "{text}");
     assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
