@@ -97,7 +97,7 @@ pub struct Args {
     pub image: String,
 
     /// Seconds the reset waits for the started manager: for Compose to create the share volume
-    /// before step 5, and for every container to be running and healthy in step 6.
+    /// after step 4, and for every container to be running and healthy in step 6.
     #[arg(
         long,
         value_name = "SECONDS",
@@ -107,9 +107,10 @@ pub struct Args {
     )]
     pub health_timeout: u64,
 
-    /// File holding the Ansible vault password (mode 0600 or stricter). `down -v` empties the
-    /// manager's Redis, which held it: the reset pipes this file into `osism set vault password`
-    /// after step 6. Without it, osism's own prompt asks on a terminal.
+    /// File holding the Ansible vault password (mode 0600 or stricter, not blank). `down -v`
+    /// empties the manager's Redis, which held it: unless environments/.vault_pass serves osism's
+    /// runs, the reset pipes this file into `osism set vault password` after step 6. Without it,
+    /// osism's own prompt asks on a terminal.
     #[arg(long, value_name = "FILE", env = "OSISM_MANAGER_RESET_VAULT_PASSWORD_FILE")]
     pub vault_password_file: Option<PathBuf>,
 

@@ -1,19 +1,9 @@
-//! A real run of a plan: each step between its checks, recorded in the journal.
-//!
-//! The checks that make /share safe sit around the runbook's commands:
-//! - after step 1, no container of the project may still run: a live /share is not backed up;
-//! - before step 2, the archive file is created private (0600): tar in the container writes
-//!   into it and keeps that mode;
-//! - after step 2, the archive is synced to disk and read back whole, every entry is compared with
-//!   /share read back read-only (services stopped: both must hold exactly the same entries), and
-//!   its checksum goes into `<archive>.sha256` and the journal;
-//! - step 3 (`down -v`) and step 5 (restore) run only while the archive still matches that
-//!   checksum; after step 3 none of the volumes `down -v` was to delete may be left;
-//! - before step 5, Compose must have created the share volume (the unit's start returns before
-//!   it has); after step 5 every archived entry must be in /share as archived, except those the
-//!   running manager wrote since the restore began, which are listed like the entries it added;
-//! - step 6 first waits for every container to be healthy, then runs the runbook's `ps`;
-//! - after the vault step, `osism vault check` must pass.
+//! A real run of a plan: the step loop. Each step runs between the checks the plan lists for it
+//! (`checks`, one function per safeguard), its state recorded in the journal before and after.
+//! Before the first step, what a killed run left running is stopped; after a second Ctrl-C, the
+//! container a `docker run` left behind its CLI. A failure that undoes earlier steps' work (a
+//! backup that no longer holds /share, a manager that did not start) marks them to do again, so
+//! the resume the message gives repeats them. `execute` closes a finished reset.
 //!
 //! Every step is safe to run again, because `--resume` repeats the one the tool died in.
 
