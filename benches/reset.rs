@@ -321,7 +321,7 @@ fn verification(figures: &mut Vec<Figure>) {
                 .find_map(|l| l.split(what).nth(1)?.split('s').next()?.parse::<f64>().ok())
                 .unwrap_or_else(|| panic!("the log notes {what:?}"))
         };
-        let verify = noted("checked the archive after the backup in ");
+        let verify = noted("compared the archive with /share after the backup in ");
         let ratio = verify / backup;
         figures.push(Figure {
             what: format!(
