@@ -150,12 +150,10 @@ fn default_operator() -> Option<String> {
         return Some(user);
     }
     let uid = std::fs::metadata(crate::plan::cli::DEFAULT_PROJECT_DIRECTORY).ok()?.uid();
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd
-        .lines()
-        .map(|line| line.split(':').collect::<Vec<_>>())
-        .find(|f| uid != 0 && f.get(2).and_then(|u| u.parse::<u32>().ok()) == Some(uid))
-        .and_then(|f| f.first().map(|name| name.to_string()))
+    if uid == 0 {
+        return None;
+    }
+    crate::run::registry::user_of(uid)
 }
 
 #[cfg(test)]

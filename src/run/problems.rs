@@ -11,6 +11,7 @@ use crate::host::vault;
 use crate::plan::config::Config;
 use crate::plan::{ShareSize, Vault, VaultState};
 use crate::run::{lock, registry};
+use crate::view::render;
 
 /// Checks that no reset of this manager is unfinished, wherever and by whomever it was started:
 /// a new one would archive what is left of a half-restored /share. Returns whether one is.
@@ -66,8 +67,8 @@ pub fn check_backup_dir(
     {
         problems.push(format!(
             "{dir} has {} free but /share holds {}: free some space or choose another --backup-dir",
-            mib(free * 1024),
-            mib(share.kib * 1024)
+            render::size(free),
+            render::size(share.kib)
         ));
     }
 }
@@ -146,8 +147,4 @@ pub fn not_a_directory(dir: &Utf8Path, what: &str, fix: &str) -> Option<String> 
 pub fn free_bytes(dir: &Utf8Path) -> Result<u64> {
     let stat = statvfs(dir.as_std_path())?;
     Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
-}
-
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }

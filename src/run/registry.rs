@@ -246,11 +246,15 @@ fn ensure_state_dir(dir: &Utf8Path) -> Result<()> {
 
 /// The user's name, from the password database, for messages.
 fn user_name(uid: u32) -> String {
-    let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
+    user_of(uid).unwrap_or_else(|| format!("uid {uid}"))
+}
+
+/// The name the password database gives `uid`, if it names it.
+pub fn user_of(uid: u32) -> Option<String> {
+    let passwd = fs::read_to_string("/etc/passwd").ok()?;
     passwd
         .lines()
         .map(|line| line.split(':').collect::<Vec<_>>())
         .find(|fields| fields.get(2).and_then(|u| u.parse::<u32>().ok()) == Some(uid))
         .and_then(|fields| fields.first().map(|name| name.to_string()))
-        .unwrap_or_else(|| format!("uid {uid}"))
 }

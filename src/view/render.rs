@@ -70,7 +70,7 @@ fn one_line(plan: &Plan) -> String {
             format!("{all} volumes, {lost} of them for good")
         },
     );
-    let share = plan.share.map_or_else(|| "/share".to_owned(), |s| format!("/share ({})", size(s)));
+    let share = plan.share.map_or_else(|| "/share".to_owned(), |s| format!("/share ({})", share_size(s)));
     format!(
         "Plan: {} steps{}, {commands} commands; `down -v` deletes {deleted}; {share} goes to {}; the manager is \
          down from step 1 until step 6 finds it healthy (a fresh manager takes about a minute; its start may take \
@@ -82,11 +82,12 @@ fn one_line(plan: &Plan) -> String {
     )
 }
 
-fn size(share: crate::plan::ShareSize) -> String {
-    format!("{} entries, {}", share.entries, mib(share.kib))
+fn share_size(share: crate::plan::ShareSize) -> String {
+    format!("{} entries, {}", share.entries, size(share.kib))
 }
 
-fn mib(kib: u64) -> String {
+/// An amount of KiB as the operator reads it: MiB, or GiB from one on.
+pub fn size(kib: u64) -> String {
     if kib >= 1024 * 1024 {
         format!("{:.1} GiB", kib as f64 / (1024.0 * 1024.0))
     } else {
@@ -136,9 +137,9 @@ pub fn summary(plan: &Plan) -> String {
     let title = format!("Reset plan for the OSISM manager {:?} in {}", plan.project, plan.project_directory);
     let _ = writeln!(out, "{}", style(title).bold());
     let _ = writeln!(out, "  service unit: {} ({})", plan.service.unit, plan.service.reason);
-    let held = plan.share.map_or_else(String::new, |s| format!(", holding {}", size(s)));
+    let held = plan.share.map_or_else(String::new, |s| format!(", holding {}", share_size(s)));
     let _ = writeln!(out, "  share volume: {}{held}", plan.share_volume);
-    let free = plan.free_kib.map_or_else(String::new, |kib| format!(" ({} free there)", mib(kib)));
+    let free = plan.free_kib.map_or_else(String::new, |kib| format!(" ({} free there)", size(kib)));
     let _ = writeln!(out, "  backup file:  {}{free}", plan.backup_file);
     let _ = writeln!(out, "  journal, log: {}, {}", plan.journal_path(), plan.log_path());
     let served = if plan.vault.vault_pass {
