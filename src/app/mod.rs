@@ -186,7 +186,7 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
             anyhow!("stopped by {} before step 1: nothing was changed", stop.name()),
         ));
     }
-    reset::execute(&runner, &ui, &mut journal)
+    reset::execute(&runner, &ui, &mut journal, config.yes)
 }
 
 fn checked_config(args: Args, sources: &Sources) -> anyhow::Result<Config> {

@@ -111,6 +111,22 @@ pub fn check() -> Result<()> {
     }
 }
 
+/// Fails with `Stopped` only if a second request came: for what the tool does after a first one
+/// stopped the reset (starting the manager again), which only a second one cuts short.
+pub fn check_forced() -> Result<()> {
+    match requested() {
+        Some(stop) if forced() => Err(Stopped(stop).into()),
+        _ => Ok(()),
+    }
+}
+
+/// Takes a second request as answered, once the command it stopped is gone: what the tool does
+/// next to leave the manager as it was (starting it again) runs, and a further request stops
+/// that at once in turn.
+pub fn rearm() {
+    let _ = STOPS.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n > 1).then_some(1));
+}
+
 /// Whether a second request asked to stop the running command at once.
 pub fn forced() -> bool {
     STOPS.load(Ordering::SeqCst) >= 2

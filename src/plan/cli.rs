@@ -12,6 +12,12 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 /// Where OSISM's manager role puts the manager's compose project.
 pub const DEFAULT_PROJECT_DIRECTORY: &str = "/opt/manager";
+/// The runbook's share volume, image, and OSISM's configuration repository.
+pub const DEFAULT_SHARE_VOLUME: &str = "manager_share";
+pub const DEFAULT_IMAGE: &str = "busybox";
+pub const DEFAULT_CONFIGURATION_DIRECTORY: &str = "/opt/configuration";
+/// As long as OSISM's own role waits for a fresh manager.
+pub const DEFAULT_HEALTH_TIMEOUT_S: u64 = 1000;
 
 /// Reset a broken OSISM manager the runbook's way, without ever losing /share.
 #[derive(Debug, Parser)]
@@ -82,7 +88,7 @@ pub struct Args {
     #[arg(
         long,
         value_name = "VOLUME",
-        default_value = "manager_share",
+        default_value = DEFAULT_SHARE_VOLUME,
         env = "OSISM_MANAGER_RESET_SHARE_VOLUME"
     )]
     pub share_volume: String,
@@ -93,7 +99,7 @@ pub struct Args {
     pub backup_dir: Option<PathBuf>,
 
     /// Image whose tar makes and restores the archive.
-    #[arg(long, value_name = "IMAGE", default_value = "busybox", env = "OSISM_MANAGER_RESET_IMAGE")]
+    #[arg(long, value_name = "IMAGE", default_value = DEFAULT_IMAGE, env = "OSISM_MANAGER_RESET_IMAGE")]
     pub image: String,
 
     /// Seconds the reset waits for the started manager: for Compose to create the share volume
@@ -101,7 +107,7 @@ pub struct Args {
     #[arg(
         long,
         value_name = "SECONDS",
-        default_value_t = 1000,
+        default_value_t = DEFAULT_HEALTH_TIMEOUT_S,
         value_parser = clap::value_parser!(u64).range(1..),
         env = "OSISM_MANAGER_RESET_HEALTH_TIMEOUT"
     )]
@@ -125,7 +131,7 @@ pub struct Args {
     #[arg(
         long,
         value_name = "DIR",
-        default_value = "/opt/configuration",
+        default_value = DEFAULT_CONFIGURATION_DIRECTORY,
         env = "OSISM_MANAGER_RESET_CONFIGURATION_DIRECTORY"
     )]
     pub configuration_directory: PathBuf,

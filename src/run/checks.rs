@@ -168,7 +168,8 @@ fn share_matches_archive(cx: &mut Guarded) -> Result<()> {
 /// Every container runs and is healthy, within the timeout, the unit not failed.
 fn healthy(cx: &mut Guarded, timeout: Duration) -> Result<()> {
     let plan = cx.plan;
-    health::wait(cx.host, &plan.service.unit, &plan.project_directory, timeout, cx.ui, cx.step.number)?;
+    let (unit, dir) = (&plan.service.unit, &plan.project_directory);
+    health::wait(cx.host, unit, dir, timeout, cx.ui, cx.step.number, signals::check)?;
     cx.journal.healthy_at = Some(transcript::now());
     cx.journal.save()
 }
@@ -306,7 +307,7 @@ fn mismatch(wrong: &mut Vec<String>, names: &Names, what: &str) {
 /// Renames an archive that is there already (from an earlier attempt of this step, or of a reset
 /// planned again) to the first free `.previous-N`, with a checksum file that `sha256sum -c` still
 /// accepts; returns the new name.
-fn keep_aside(archive: &Utf8Path) -> Result<Option<Utf8PathBuf>> {
+pub fn keep_aside(archive: &Utf8Path) -> Result<Option<Utf8PathBuf>> {
     if !archive.exists() || archive.metadata().is_ok_and(|m| m.len() == 0) {
         return Ok(None);
     }

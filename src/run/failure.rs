@@ -9,6 +9,7 @@ use crate::host::signals::Stop;
 use crate::plan::{Plan, Step, StepKind};
 use crate::run::checks::{Outdated, WrongUnit};
 use crate::run::journal::Journal;
+use crate::run::rollback::Rollback;
 use crate::run::verify::{self, Untrusted};
 use crate::view::outcome::{Code, Failure};
 
@@ -32,6 +33,47 @@ pub fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> F
             plan.resume_command()
         ),
     )
+}
+
+/// A reset that stopped before `down -v` (failed, or stopped by `stop`) and started the manager
+/// again: nothing was changed, and the reset is run again afresh; or the start failed, and the
+/// resume starts over from step 1.
+pub fn rolled_back(
+    journal: &Journal,
+    step: &Step,
+    error: &anyhow::Error,
+    stop: Option<Stop>,
+    outcome: Rollback,
+    again: &str,
+) -> Failure {
+    let (code, what) = match stop {
+        Some(stop) => (
+            Code::from(stop),
+            format!("interrupted at step {} ({}) by {}", step.number, step.title, stop.name()),
+        ),
+        None => (Code::StepFailed, format!("step {} ({}) failed: {error:#}", step.number, step.title)),
+    };
+    let restarted = matches!(outcome, Rollback::Restarted { .. });
+    let message = match outcome {
+        Rollback::Restarted { unhealthy, archive } => {
+            let started = match unhealthy {
+                None => "the manager was started again and is healthy".to_owned(),
+                Some(why) => format!("the manager was started again, but is not healthy yet ({why})"),
+            };
+            let next = if stop.is_some() { "when ready" } else { "fix the cause, then" };
+            format!(
+                "{what}; {started}; nothing was changed (`down -v` did not run, /share is untouched); {archive}; \
+                 {next} run the reset again with `{again}`"
+            )
+        }
+        Rollback::StartFailed { error: start, archive } => format!(
+            "{what}; /share is untouched (`down -v` did not run), but starting the manager again failed: \
+             {start:#}; {archive}; once that is fixed, resume with `{}`: it starts over from step 1",
+            journal.plan.resume_command()
+        ),
+    };
+    let failure = Failure::new(code, anyhow!("{message}"));
+    if restarted { failure.with_cause("rolled-back", None) } else { failure }
 }
 
 pub fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {

@@ -14,7 +14,7 @@ use crate::view::ui::{Event, Ui};
 pub const POLL_EVERY: Duration = Duration::from_secs(1);
 
 /// Polls until healthy, failed or `timeout`; shows what is still waiting while it waits. A unit
-/// that failed ends the wait at once.
+/// that failed ends the wait at once, and so does `stop` when it fails (a stop requested).
 pub fn wait(
     host: &Host,
     unit: &str,
@@ -22,6 +22,7 @@ pub fn wait(
     timeout: Duration,
     ui: &Ui,
     step: usize,
+    stop: fn() -> Result<()>,
 ) -> Result<()> {
     let started = Instant::now();
     let mut progress = ui.progress();
@@ -64,7 +65,7 @@ pub fn wait(
                 progress.update(|| format!("waiting for {}", waiting.join(", ")));
             }
         }
-        crate::host::signals::check()?;
+        stop()?;
         thread::sleep(POLL_EVERY.saturating_sub(polled.elapsed()));
     }
 }

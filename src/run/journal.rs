@@ -62,6 +62,10 @@ pub struct Journal {
     #[serde(default)]
     pub restored: Option<u64>,
     pub finished: bool,
+    /// When the manager was started again after the reset stopped before `down -v`: nothing
+    /// was changed, and the reset is closed (a new one starts afresh).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolled_back: Option<String>,
     #[serde(skip)]
     path: Utf8PathBuf,
 }
@@ -79,6 +83,7 @@ impl Journal {
             healthy_at: None,
             restored: None,
             finished: false,
+            rolled_back: None,
             path,
         };
         journal.save()?;
@@ -109,6 +114,7 @@ impl Journal {
         ensure!(self.plan.journal_path() == self.path, "its name does not carry its plan's date");
         let done = self.steps.iter().all(|s| s.state == State::Done);
         ensure!(self.finished == done, "it says finished where its steps do not, or the other way round");
+        ensure!(!(self.finished && self.rolled_back.is_some()), "it says both finished and rolled back");
         Ok(())
     }
 
@@ -142,12 +148,8 @@ impl Journal {
         Some(path.with_file_name(format!("manager-share-{date}.tar.gz")))
     }
 
-    /// Journals in `dir` that do not say finished (or cannot be read), oldest date first.
+    /// Journals in `dir` that are not closed (or cannot be read), oldest date first.
     pub fn unfinished_in(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>> {
-        #[derive(Deserialize)]
-        struct Finished {
-            finished: bool,
-        }
         let mut found = Vec::new();
         let entries = dir
             .read_dir_utf8()
@@ -157,7 +159,7 @@ impl Journal {
             let name = entry.file_name();
             if name.starts_with(PREFIX) && name.ends_with(SUFFIX) {
                 let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                if !serde_json::from_str::<Finished>(&text).is_ok_and(|j| j.finished) {
+                if !closed(&text) {
                     found.push(entry.into_path());
                 }
             }
@@ -217,6 +219,7 @@ impl Journal {
         self.healthy_at = None;
         self.restored = None;
         self.finished = false;
+        self.rolled_back = None;
     }
 
     /// Marks the steps `steps` (indexes) as not done, whose work no longer holds (a backup that
@@ -246,6 +249,13 @@ impl Journal {
         self.save()
     }
 
+    /// Closes a reset that stopped before `down -v` once the manager runs again: nothing was
+    /// changed, so there is nothing to resume, and a new reset starts afresh.
+    pub fn close_rolled_back(&mut self) -> Result<()> {
+        self.rolled_back = Some(now());
+        self.save()
+    }
+
     /// Removes the journal of a reset that stopped before its first step: nothing is left to
     /// resume, and a journal would block every later reset.
     pub fn abandon(self) {
@@ -256,6 +266,18 @@ impl Journal {
         let text = serde_json::to_string_pretty(self).context("cannot encode the journal")?;
         atomic::write(&self.path, text.as_bytes()).context("cannot write the journal")
     }
+}
+
+/// Whether the journal `text` says its reset is over: finished, or rolled back before `down -v`.
+/// Read without the rest of the journal, which need not be valid for this.
+pub fn closed(text: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Closed {
+        finished: bool,
+        #[serde(default)]
+        rolled_back: Option<String>,
+    }
+    serde_json::from_str::<Closed>(text).is_ok_and(|j| j.finished || j.rolled_back.is_some())
 }
 
 /// A record of every step of `plan`, none begun.

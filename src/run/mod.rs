@@ -4,7 +4,8 @@
 //!   what it finds wrong, area by area;
 //! - `reset`: the step loop; `checks`: one function per safeguard around the steps (what guards
 //!   `down -v` is in one place); `health`: step 6's wait; `failure`: what a failed or
-//!   interrupted step tells the operator to do;
+//!   interrupted step tells the operator to do; `rollback`: the manager started again when a
+//!   reset stops before `down -v`;
 //! - `verify` and `compare`: the archive read back and compared with /share entry by entry;
 //! - `journal`: each step's state, for `resume`; `registry`: where any run finds an unfinished
 //!   reset; `lock`: one reset per manager.
@@ -22,4 +23,5 @@ pub mod problems;
 pub mod registry;
 pub mod reset;
 pub mod resume;
+pub mod rollback;
 pub mod verify;

@@ -137,9 +137,9 @@ pub fn forget(project: &Utf8Path, journal: &Utf8Path) {
 pub fn unfinished(project: &Utf8Path, backup_dir: &Utf8Path, euid: u32) -> Result<Vec<Unfinished>> {
     let mut found: Vec<Unfinished> = Vec::new();
     for (path, record) in records(project) {
-        match finished(&record.journal) {
+        match closed(&record.journal) {
             Some(true) => {
-                // Finished, but the run ended before it could drop the record.
+                // Closed, but the run ended before it could drop the record.
                 let _ = fs::remove_file(&path);
             }
             state => found.push(Unfinished {
@@ -172,15 +172,11 @@ pub fn unfinished(project: &Utf8Path, backup_dir: &Utf8Path, euid: u32) -> Resul
     Ok(found)
 }
 
-/// Whether the journal at `path` says finished: `None` if it is gone. One this user may not read
-/// is taken as unfinished: its owner has not said otherwise.
-fn finished(path: &Utf8Path) -> Option<bool> {
-    #[derive(Deserialize)]
-    struct Finished {
-        finished: bool,
-    }
+/// Whether the journal at `path` says its reset is over: `None` if it is gone. One this user may
+/// not read is taken as unfinished: its owner has not said otherwise.
+fn closed(path: &Utf8Path) -> Option<bool> {
     match fs::read_to_string(path) {
-        Ok(text) => Some(serde_json::from_str::<Finished>(&text).is_ok_and(|j| j.finished)),
+        Ok(text) => Some(crate::run::journal::closed(&text)),
         Err(error) if error.kind() == ErrorKind::NotFound => None,
         Err(_) => Some(false),
     }

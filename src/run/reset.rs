@@ -20,11 +20,14 @@ use crate::host::osism;
 use crate::host::service::UnitFailed;
 use crate::host::signals::{self, Stopped};
 use crate::host::transcript::Stream;
+use crate::plan;
 use crate::plan::{Command, Plan, Step, StepKind};
-use crate::run::checks::{self, Outdated};
-use crate::run::failure::{failure, interrupted};
+use crate::run::checks::{self, Outdated, WrongUnit};
+use crate::run::failure::{failure, interrupted, rolled_back};
 use crate::run::journal::Journal;
 use crate::run::registry;
+use crate::run::rollback;
+use crate::run::verify::Untrusted;
 use crate::view::outcome::Failure;
 use crate::view::render;
 use crate::view::ui::{Event, Ui};
@@ -35,11 +38,13 @@ pub struct Reset<'a> {
     /// Whether this process compared the archive with /share after step 2: a journal's word
     /// that it was done is not enough to run `down -v` on.
     compared: Cell<bool>,
+    /// Whether the operator agreed with `--yes`: the command that runs the reset again does too.
+    yes: bool,
 }
 
 impl<'a> Reset<'a> {
-    pub fn new(runner: &'a Runner, ui: &'a Ui) -> Reset<'a> {
-        Reset { runner, ui, compared: Cell::new(false) }
+    pub fn new(runner: &'a Runner, ui: &'a Ui, yes: bool) -> Reset<'a> {
+        Reset { runner, ui, compared: Cell::new(false), yes }
     }
 
     /// Runs the journal's plan from its first unfinished step to the end.
@@ -67,9 +72,29 @@ impl<'a> Reset<'a> {
             let duration_s = started.elapsed().as_secs_f64();
             self.ui.event(&Event::StepFinished { step: step.number, status, duration_s });
             if let Err(error) = result {
-                if let Some(&Stopped(stop)) = error.downcast_ref::<Stopped>() {
+                let stop = error.downcast_ref::<Stopped>().map(|&Stopped(stop)| stop);
+                if let Some(stop) = stop {
                     let _ = journal.interrupted(index, stop.name());
                     self.runner.note(&format!("interrupted at step {} by {}", step.number, stop.name()));
+                } else {
+                    let _ = journal.failed(index, &format!("{error:#}"));
+                    self.runner.note(&format!("step {} failed: {error:#}", step.number));
+                }
+                // A stop before `down -v` leaves the manager running, as it was found; a unit that
+                // did not stop it (`WrongUnit`) left it running already.
+                if rollback::needed(journal) && error.downcast_ref::<WrongUnit>().is_none() {
+                    let verified = if error.downcast_ref::<Untrusted>().is_some() {
+                        "changed since it was verified"
+                    } else if error.downcast_ref::<Outdated>().is_some() {
+                        "verified, but /share has changed since"
+                    } else {
+                        "verified"
+                    };
+                    let outcome = rollback::start_again(self.runner, self.ui, journal, step, verified);
+                    let again = plan::again_command(&journal.inputs, self.yes);
+                    return Err(rolled_back(journal, step, &error, stop, outcome, &again));
+                }
+                if let Some(stop) = stop {
                     return Err(interrupted(&plan, step, journal, stop));
                 }
                 if error.downcast_ref::<Outdated>().is_some() {
@@ -81,8 +106,6 @@ impl<'a> Reset<'a> {
                     let start = plan.steps.iter().position(|s| s.kind == StepKind::StartService);
                     let _ = journal.undo(start.unwrap_or(index)..index, false);
                 }
-                let _ = journal.failed(index, &format!("{error:#}"));
-                self.runner.note(&format!("step {} failed: {error:#}", step.number));
                 return Err(failure(&plan, step, journal, error));
             }
         }
@@ -223,8 +246,8 @@ impl<'a> Reset<'a> {
 
 /// Runs the journal's plan, then closes the reset: the record goes, a summary is shown and
 /// logged, and `done` ends the JSON events.
-pub fn execute(runner: &Runner, ui: &Ui, journal: &mut Journal) -> Result<(), Failure> {
-    Reset::new(runner, ui).run(journal)?;
+pub fn execute(runner: &Runner, ui: &Ui, journal: &mut Journal, yes: bool) -> Result<(), Failure> {
+    Reset::new(runner, ui, yes).run(journal)?;
     registry::forget(&journal.plan.project_directory, journal.path());
     let figures = journal.figures();
     let summary = render::figures(&figures);

@@ -93,7 +93,7 @@ pub fn resume(config: &Config, sources: &Sources, mut runner: Runner, dry_run: b
         journal.save().or_exit(Code::Refused)?;
         runner.note(&format!("planned again before anything was deleted: {}", changed.join("; ")));
     }
-    reset::execute(&runner, &ui, &mut journal)
+    reset::execute(&runner, &ui, &mut journal, config.yes)
 }
 
 /// Refuses a journal that is not as the tool wrote it, saying how to finish by hand.

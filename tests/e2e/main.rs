@@ -212,9 +212,16 @@ fn a_backup_that_cannot_be_made_stops_before_down() {
     assert!(text(&out.stderr).contains("/share is untouched"), "{}", text(&out.stderr));
     assert!(fixture.volume_dir("manager_mariadb").join("ibdata1").exists(), "down -v ran");
     assert_eq!(fixture.share_listing(), before);
-    // The advice: until step 3 begins, a resume takes a corrected --image and plans again.
-    assert!(text(&out.stderr).contains("--resume also takes corrected options"), "{}", text(&out.stderr));
-    let out = fixture.run(&["--resume", "--yes", "--image", "busybox:latest"], &[]);
+    // Stopped before `down -v`: the manager runs again, and the reset is run again afresh, the
+    // cause (the image) fixed.
+    let err = text(&out.stderr);
+    assert!(err.contains("the manager was started again and is healthy; nothing was changed"), "{err}");
+    assert!(fixture.all_healthy(), "the manager was not started again");
+    let again = err[err.find("run the reset again with `").unwrap()..].split('`').nth(1).unwrap();
+    assert!(again.contains(&format!("--image {image}")), "{again}");
+    let fixed = again.replace(&format!("--image {image}"), "--image busybox:latest");
+    let words = shlex::split(&fixed).unwrap();
+    let out = fixture.run(&words.iter().skip(1).map(String::as_str).collect::<Vec<_>>(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
     assert_share_kept(&before, &fixture.share_listing());
     assert!(fixture.all_healthy());
@@ -322,10 +329,11 @@ fn ctrl_c_during_the_backup_stops_before_down_and_resume_finishes() {
     // Big enough that the backup is still running once the second Ctrl-C's grace is over.
     let fixture = Fixture::new(Share { small_files: 20_000, big_file_bytes: 150 * 1024 * 1024 });
     let before = fixture.share_listing();
-    // The first run gets one Ctrl-C; its resume, which repeats the backup, gets two.
+    // The first run gets one Ctrl-C; the next, which backs up anew, gets two. Each starts the
+    // manager again, as nothing was deleted.
     for (args, signals, what) in [
         (&["--yes"][..], &[Signal::INT][..], "one Ctrl-C"),
-        (&["--resume", "--yes"], &[Signal::INT, Signal::INT], "two Ctrl-Cs"),
+        (&["--yes"], &[Signal::INT, Signal::INT], "two Ctrl-Cs"),
     ] {
         let status = signalled_during_backup(&fixture, args, signals);
         let err = fs::read_to_string(fixture.path().join("stderr")).unwrap();
@@ -339,8 +347,10 @@ fn ctrl_c_during_the_backup_stops_before_down_and_resume_finishes() {
         assert_eq!(tar_containers(), "", "{what}: a container outlived the tool");
         assert!(fixture.volume_dir("manager_mariadb").join("ibdata1").exists(), "{what}: down -v ran");
         assert_eq!(fixture.share_listing(), before, "{what}");
+        assert!(err.contains("the manager was started again and is healthy"), "{what}: {err}");
+        assert!(fixture.all_healthy(), "{what}: the manager was not started again");
     }
-    let out = fixture.run(&["--resume", "--yes"], &[]);
+    let out = fixture.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
     assert_share_kept(&before, &fixture.share_listing());
     assert!(fixture.all_healthy());

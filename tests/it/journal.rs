@@ -142,14 +142,15 @@ fn resume_refuses_options_that_differ_from_the_recorded_plan() {
 /// Step states are the journal's word, which anyone who can write the backup directory can
 /// change: steps 1 and 2 marked done, with an archive that lacks a file and its checksum to
 /// match, must not let `--resume` run `down -v`. While /share still exists, a resumed run
-/// compares it with the archive again; a mismatch sends the reset back to step 1, and the
-/// resume the message gives backs /share up anew and finishes.
+/// compares it with the archive again; a mismatch starts the manager again, keeps the archive
+/// aside, and the run the message gives backs /share up anew and finishes.
 #[test]
 fn a_journal_that_says_the_backup_was_verified_is_checked_against_share_again() {
     let world = World::new();
     let before = world.share_listing();
-    let out = world.run(&["--yes"], &[("FAKE_FAIL", "* tar -czvf *")]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // Killed in step 2, so that the journal stays open for the forger.
+    let out = world.run(&["--yes"], &[("FAKE_KILL", "* tar -czvf *")]);
+    assert_eq!(out.status.code(), None, "{}", stderr(&out));
     let archive = world
         .backup_dir()
         .join(format!("manager-share-{}.tar.gz", world.journal()["plan"]["date"].as_str().unwrap()));
@@ -183,14 +184,18 @@ fn a_journal_that_says_the_backup_was_verified_is_checked_against_share_again() 
     assert!(!world.ran("down -v"), "down -v ran on an archive never compared with /share");
     assert!(err.contains("share/a.txt"), "{err}");
     assert_eq!(world.share_listing(), before);
-    assert!(world.journal_states().starts_with("1:pending 2:pending 3:failed"), "{}", world.journal_states());
+    assert!(world.journal_states().starts_with("1:done 2:done 3:failed"), "{}", world.journal_states());
+    assert!(world.journal()["rolled_back"].is_string());
+    // `down -v` did not begin: the manager runs again, and the archive is kept aside.
+    assert!(err.contains("the manager was started again and is healthy"), "{err}");
+    assert!(err.contains("(verified, but /share has changed since) was kept as"), "{err}");
     world.clear_calls();
-    let out = world.type_line(&format!("{} --yes", advice("resume with", &err)), &world.backup_dir(), &[]);
+    let out = world.type_line(&advice("run the reset again with", &err), &world.backup_dir(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(world.runbook_calls()[0].contains("systemctl stop"), "{:?}", world.runbook_calls());
     assert_eq!(world.share_listing(), before);
-    // The backup made anew did not overwrite the archive that was there: it is kept aside, with
-    // a checksum `sha256sum -c` takes.
+    // The archive that was there was not overwritten: it is kept aside, with a checksum
+    // `sha256sum -c` takes.
     let kept = format!("{}.previous-1", archive.display());
     assert_eq!(osism_manager_reset::run::verify::sha256_of(camino::Utf8Path::new(&kept)).unwrap(), sha256);
     #[allow(clippy::disallowed_methods)] // sha256sum, as the operator would run it

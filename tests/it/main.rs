@@ -20,6 +20,7 @@ mod plan;
 mod plugin;
 mod preflight;
 mod refusals;
+mod rollback;
 mod run;
 mod saved_plan;
 mod signals;

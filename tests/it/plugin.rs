@@ -23,7 +23,7 @@ fn plugin_metadata_is_plugin_toml_as_json() {
 }
 
 /// The event stream with durations and this world's directory made stable.
-fn events(world: &World, out: &Output) -> String {
+pub fn events(world: &World, out: &Output) -> String {
     stdout(out)
         .lines()
         .map(|line| {

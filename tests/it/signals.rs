@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, kill_process_group};
 
-use crate::support::{World, is_query, stderr};
+use crate::support::{World, advice, is_query, stderr};
 
 /// Each step a signal is sent in, and the call the fakes hang in meanwhile.
 const STEPS: [(usize, &str); 3] = [(2, "* tar -czvf *"), (3, "* down -v"), (5, "* tar -xzvf *")];
@@ -94,8 +94,15 @@ fn ctrl_c_and_sigterm_stop_between_commands_and_resume_finishes() {
             assert_one_at_a_time_and_none_left(&world);
             let err = the_stderr(&world);
             assert!(err.contains(&format!("interrupted at step {step} (")), "{what}: {err}");
-            assert!(err.contains("resume with `osism-manager-reset --resume"), "{what}: {err}");
-            let calls = world.runbook_calls();
+            let mut calls = world.runbook_calls();
+            // Before `down -v`, the manager is started again and the reset is run again afresh.
+            let before_down = step < 3;
+            if before_down {
+                assert_eq!(calls.pop().unwrap(), "systemctl start docker-compose@manager.service", "{what}");
+                assert!(err.contains("the manager was started again and is healthy"), "{what}: {err}");
+            } else {
+                assert!(err.contains("resume with `osism-manager-reset --resume"), "{what}: {err}");
+            }
             assert!(
                 calls.last().unwrap().contains(hang.trim_matches('*').trim()),
                 "{what}: went on: {calls:?}"
@@ -106,9 +113,14 @@ fn ctrl_c_and_sigterm_stop_between_commands_and_resume_finishes() {
 
             fs::remove_file(world.path().join("trace")).unwrap();
             world.clear_calls();
-            let out =
-                world.command(&["--resume", "--yes"]).env("FAKE_TRACE", world.path().join("trace")).output();
-            let out = out.unwrap();
+            let trace = world.path().join("trace");
+            let out = if before_down {
+                let line = advice("run the reset again with", &err);
+                let trace = trace.display().to_string();
+                world.type_line(&line, &world.backup_dir(), &[("FAKE_TRACE", trace.as_str())])
+            } else {
+                world.command(&["--resume", "--yes"]).env("FAKE_TRACE", trace).output().unwrap()
+            };
             assert_eq!(out.status.code(), Some(0), "{what} resume: {}", stderr(&out));
             assert_one_at_a_time_and_none_left(&world);
             assert_eq!(world.share_listing(), before, "{what}: /share differs after the resume");
@@ -151,8 +163,12 @@ fn a_second_ctrl_c_stops_the_running_command_at_once() {
     assert_one_at_a_time_and_none_left(&world);
     assert!(!world.ran("down -v"));
     assert!(world.journal_states().contains("2:interrupted"), "{}", world.journal_states());
+    // The command stopped at once; the manager is started again all the same.
+    let err = the_stderr(&world);
+    assert!(err.contains("the manager was started again and is healthy"), "{err}");
+    assert!(world.ran("systemctl start"), "{:?}", world.runbook_calls());
     world.clear_calls();
-    let out = world.run(&["--resume", "--yes"], &[]);
+    let out = world.type_line(&advice("run the reset again with", &err), &world.backup_dir(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(world.share_listing(), before);
 }

@@ -32,7 +32,8 @@
 #                       volume (a `docker run --mount`): it exists without the project's label
 #   FAKE_SHARE_LATE=N   after `systemctl start`, Compose creates the share volume only at the
 #                       N-th `docker volume inspect --format` (Type=simple: start returns first)
-#   FAKE_CORRUPT=truncate|drop-one  spoil the archive that the backup writes
+#   FAKE_CORRUPT=truncate|drop-one  spoil the archive that the backup writes;
+#                       short-write: the backup directory fills up while tar writes (gzip fails)
 #   FAKE_RESTORE=drop-one|alter-old|manager-writes  spoil the restore, or have the running
 #                       manager write into /share right after it
 #   FAKE_SHARE_KIB      the size `du -sk /share` reports
@@ -124,6 +125,12 @@ docker_run() {
             local exclude=()
             [ "${FAKE_CORRUPT:-}" = drop-one ] && exclude=(--exclude=share/a.txt)
             tar -czvf "$archive" "${exclude[@]}" -C "$state" share || exit 1
+            if [ "${FAKE_CORRUPT:-}" = short-write ]; then
+                truncate -s 100 "$archive"
+                echo "gzip: short write: No space left on device" >&2
+                echo "tar: write error" >&2
+                exit 1
+            fi
             if [ "${FAKE_CORRUPT:-}" = truncate ]; then truncate -s -64 "$archive"; fi ;;
         "tar -xzvf")
             tar -xzvf "$backup/${3#/backup/}" -C "$state" || exit 1

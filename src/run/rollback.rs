@@ -1,0 +1,116 @@
+//! A reset that stops after step 1 began and before `down -v`'s command began leaves the
+//! manager as it found it: running. The unit is started again (the plan's own start command),
+//! the manager waited for by step 6's health rules, and the archive this run left is removed when
+//! it was never verified (a partial one takes the space the next run needs) or kept aside when it
+//! was. The journal then says rolled back, which closes the reset: nothing was changed, so the
+//! next run starts afresh. A start that fails leaves the reset open, every step to do again, for
+//! the resume to start over from step 1.
+//!
+//! A killed run (SIGKILL) cannot do this: its resume goes on from the step it died in.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, ensure};
+
+use crate::host::exec::Runner;
+use crate::host::inspect::Host;
+use crate::host::service::UnitFailed;
+use crate::host::signals;
+use crate::plan::{Plan, Step, StepKind};
+use crate::run::checks;
+use crate::run::health;
+use crate::run::journal::Journal;
+use crate::run::registry;
+use crate::run::verify;
+use crate::view::ui::{Event, Ui};
+
+/// What starting the manager again came to.
+pub enum Rollback {
+    /// The manager runs again; the reset is closed. `unhealthy` says why it is not healthy yet,
+    /// where it is not; `archive` what became of this run's archive.
+    Restarted { unhealthy: Option<String>, archive: String },
+    /// The unit did not start: the manager stays down, /share untouched, the reset open.
+    StartFailed { error: anyhow::Error, archive: String },
+}
+
+/// Whether a run that stopped in `journal`'s state must start the manager again: step 1 began
+/// and `down -v` did not.
+pub fn needed(journal: &Journal) -> bool {
+    let stop_began = journal.steps.first().is_some_and(|s| s.started_at.is_some());
+    stop_began && !journal.destruction_began()
+}
+
+/// Starts the manager again after a reset that stopped before `down -v`, at `step`; `verified`
+/// says what the archive is, where the journal holds it as verified (what the stop found).
+pub fn start_again(runner: &Runner, ui: &Ui, journal: &mut Journal, step: &Step, verified: &str) -> Rollback {
+    let plan = journal.plan.clone();
+    signals::rearm();
+    ui.say("\nNothing was deleted: starting the manager again, as it was before the reset");
+    runner.note("the reset stopped before `down -v`: starting the manager again");
+    let archive = set_archive_aside(&plan, journal, verified).unwrap_or_else(|error| format!("{error:#}"));
+    runner.note(&archive);
+    let host = Host::new(runner);
+    match start(runner, ui, &host, &plan, step) {
+        Ok(unhealthy) => {
+            let _ = journal.close_rolled_back();
+            registry::forget(&plan.project_directory, journal.path());
+            runner.note("rolled back: the manager was started again; nothing was changed");
+            Rollback::Restarted { unhealthy, archive }
+        }
+        Err(error) => {
+            // Every step is to do again: nothing was deleted, and the manager is down.
+            let _ = journal.undo(0..journal.steps.len(), true);
+            runner.note(&format!("starting the manager again failed: {error:#}"));
+            Rollback::StartFailed { error, archive }
+        }
+    }
+}
+
+/// Runs the plan's start command and waits as step 6 does; returns why the manager is not
+/// healthy yet where it runs but is not (it may have been as broken before the reset).
+fn start(runner: &Runner, ui: &Ui, host: &Host, plan: &Plan, step: &Step) -> Result<Option<String>> {
+    let start =
+        plan.step(StepKind::StartService).and_then(|s| s.commands.first()).context("no start step")?;
+    ui.command(step, start);
+    let began = Instant::now();
+    let status = runner.run(start, |stream, line| ui.output(stream, line))?;
+    ui.event(&Event::CommandFinished {
+        step: step.number,
+        command: &start.display,
+        exit_code: status.code(),
+        duration_s: began.elapsed().as_secs_f64(),
+    });
+    ensure!(status.success(), "`{}` {status}", start.display);
+    let (unit, dir) = (&plan.service.unit, &plan.project_directory);
+    let timeout = Duration::from_secs(plan.health_timeout_s);
+    match health::wait(host, unit, dir, timeout, ui, step.number, signals::check_forced) {
+        Ok(()) => Ok(None),
+        Err(error) if error.downcast_ref::<UnitFailed>().is_some() => Err(error),
+        Err(error) if error.downcast_ref::<signals::Stopped>().is_some() => {
+            Ok(Some("a second stop request ended the wait for its health".to_owned()))
+        }
+        Err(error) => Ok(Some(format!("{error:#}"))),
+    }
+}
+
+/// Clears the way for the next run, which never overwrites an archive: one this reset verified
+/// is kept aside (it is a good copy of /share), one it never verified is removed (partial, or
+/// damaged). Returns what became of it, for the operator.
+fn set_archive_aside(plan: &Plan, journal: &Journal, verified: &str) -> Result<String> {
+    let archive = &plan.backup_file;
+    let backup_began = plan
+        .steps
+        .iter()
+        .zip(&journal.steps)
+        .any(|(s, r)| s.kind == StepKind::BackupShare && r.started_at.is_some());
+    if !backup_began || !archive.exists() {
+        return Ok(format!("no archive was written ({archive} is not there)"));
+    }
+    if journal.archive.is_some() {
+        let kept = checks::keep_aside(archive)?.ok_or_else(|| anyhow!("{archive} went missing"))?;
+        return Ok(format!("the archive {archive} ({verified}) was kept as {kept}"));
+    }
+    std::fs::remove_file(archive).with_context(|| format!("cannot remove the partial archive {archive}"))?;
+    let _ = std::fs::remove_file(verify::checksum_path(archive));
+    Ok(format!("the partial archive {archive}, never verified, was removed"))
+}
