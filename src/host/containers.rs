@@ -51,9 +51,14 @@ impl Container {
     }
 
     /// The service's name, or the container's where Compose gave none.
-    fn label(&self) -> &str {
+    pub fn label(&self) -> &str {
         if self.service.is_empty() { &self.name } else { &self.service }
     }
+}
+
+/// Whether `container` has stopped: exited, or dead.
+pub fn has_exited(container: &Container) -> bool {
+    matches!(container.state.as_str(), "exited" | "dead")
 }
 
 /// The services (or containers) of `containers` that may still be writing.
@@ -69,8 +74,7 @@ pub fn judge(containers: &[Container]) -> Verdict {
         let what = if c.health.is_empty() { c.state.clone() } else { format!("{}, {}", c.state, c.health) };
         format!("{} ({what})", c.label())
     };
-    let failed: Vec<String> =
-        containers.iter().filter(|c| matches!(c.state.as_str(), "exited" | "dead")).map(describe).collect();
+    let failed: Vec<String> = containers.iter().filter(|c| has_exited(c)).map(describe).collect();
     if !failed.is_empty() {
         return Verdict::Failed(failed);
     }

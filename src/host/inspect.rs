@@ -5,6 +5,7 @@
 //! `docker run --mount source=NAME` would silently create a missing volume empty.
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail, ensure};
 use camino::Utf8Path;
@@ -15,10 +16,10 @@ use crate::host::exec::{FifoRead, Runner, first_line};
 use crate::host::vault;
 use crate::plan::{AnonymousVolume, ShareSize, Vault};
 
-const PROJECT_LABEL: &str = "com.docker.compose.project";
+pub(super) const PROJECT_LABEL: &str = "com.docker.compose.project";
 /// The label of the tool's read-back containers, whose value is the pipe they write into: they
 /// outlive a tool that was killed, waiting on the pipe and holding the share volume.
-const READ_BACK_LABEL: &str = "org.osism.manager-reset.read-back";
+pub(super) const READ_BACK_LABEL: &str = "org.osism.manager-reset.read-back";
 const SERVICE_LABEL: &str = "com.docker.compose.service";
 
 /// The compose project as its configuration declares it.
@@ -44,7 +45,7 @@ pub struct ShareMount {
 }
 
 pub struct Host<'a> {
-    runner: &'a Runner,
+    pub(super) runner: &'a Runner,
 }
 
 impl<'a> Host<'a> {
@@ -200,27 +201,6 @@ impl<'a> Host<'a> {
         Ok(anonymous)
     }
 
-    /// Of `volumes`, those that exist.
-    pub fn existing_volumes<'v>(&self, volumes: impl IntoIterator<Item = &'v str>) -> Result<Vec<String>> {
-        let out = self.runner.read(&["docker", "volume", "ls", "--quiet"])?;
-        ensure!(out.success, "`docker volume ls` failed: {}", first_line(&out.stderr));
-        let existing: Vec<&str> = out.stdout.lines().map(str::trim).collect();
-        Ok(volumes.into_iter().filter(|v| existing.contains(v)).map(String::from).collect())
-    }
-
-    /// The compose project `volume` is labelled with: `None` if the volume does not exist,
-    /// `Some("")` if it exists without the label (not created by Compose).
-    pub fn volume_project(&self, volume: &str) -> Result<Option<String>> {
-        let format = format!("{{{{ index .Labels \"{PROJECT_LABEL}\" }}}}");
-        let out = self.runner.read(&["docker", "volume", "inspect", "--format", &format, volume])?;
-        if !out.success {
-            return no_such_volume(volume, &out.stderr).map(|()| None);
-        }
-        // A missing label prints "<no value>".
-        let label = out.stdout.trim();
-        Ok(Some(if label == "<no value>" { String::new() } else { label.to_owned() }))
-    }
-
     /// Whether the Ansible vault password is set: `osism vault check --format script`.
     /// `Err` when osism cannot run at all (exit 126 or 127: not installed, or the plugin
     /// dispatcher with no osism after it), which step 7 would meet after `down -v`.
@@ -261,26 +241,6 @@ impl<'a> Host<'a> {
         Ok(out.stdout.split_whitespace().map(String::from).collect())
     }
 
-    /// Whether `volume` exists; an answer other than "no such volume" is an error.
-    pub fn volume_exists(&self, volume: &str) -> Result<bool> {
-        let out = self.runner.read(&["docker", "volume", "inspect", volume])?;
-        if out.success {
-            return Ok(true);
-        }
-        no_such_volume(volume, &out.stderr).map(|()| false)
-    }
-
-    /// The volumes labelled with the project, declared or not.
-    pub fn labelled_volumes(&self, project: &str) -> Result<Vec<String>> {
-        let filter = format!("label={PROJECT_LABEL}={project}");
-        let out = self.runner.read(&["docker", "volume", "ls", "--quiet", "--filter", &filter])?;
-        ensure!(out.success, "`docker volume ls` failed: {}", first_line(&out.stderr));
-        let mut volumes: Vec<String> =
-            out.stdout.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
-        volumes.sort();
-        Ok(volumes)
-    }
-
     /// Counts and sizes the share volume, mounted read-only; `None` if it does not exist,
     /// which is asked first so that `docker run` never creates it.
     pub fn measure_share(&self, volume: &str, image: &str) -> Result<Option<ShareSize>> {
@@ -313,6 +273,31 @@ impl<'a> Host<'a> {
         ])?;
         ensure!(out.success, "`docker ps` failed: {}", first_line(&out.stderr));
         Ok(out.stdout.split_whitespace().map(String::from).collect())
+    }
+
+    /// When each of the containers `ids` last stopped (`State.FinishedAt`), for those that did.
+    pub fn finished_at(&self, ids: &[&str]) -> Result<Vec<(String, SystemTime)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let argv = [&["docker", "inspect", "--format", "{{.Id}} {{.State.FinishedAt}}"][..], ids].concat();
+        let out = self.runner.read(&argv)?;
+        ensure!(
+            out.success,
+            "`docker inspect` of the project's containers failed: {}",
+            first_line(&out.stderr)
+        );
+        Ok(out
+            .stdout
+            .lines()
+            .filter_map(|line| {
+                let (id, at) = line.trim().split_once(' ')?;
+                let at =
+                    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()?;
+                // Docker's zero time for a container that never stopped.
+                (at.year() > 1).then(|| (id.to_owned(), SystemTime::from(at)))
+            })
+            .collect())
     }
 
     /// Whether `unit` has failed (`systemctl is-failed`): a Type=simple unit fails after its start
@@ -355,16 +340,6 @@ impl<'a> Host<'a> {
         ensure!(out.success, "`docker compose ps` failed: {}", first_line(&out.stderr));
         Ok(out.stdout)
     }
-}
-
-/// Docker's answer for a volume that does not exist, or the error its answer is.
-fn no_such_volume(volume: &str, stderr: &str) -> Result<()> {
-    ensure!(
-        stderr.to_lowercase().contains("no such volume"),
-        "`docker volume inspect {volume}` failed: {}",
-        first_line(stderr)
-    );
-    Ok(())
 }
 
 /// The read-back's pipe, in the backup directory; the lock keeps any other run from using it.

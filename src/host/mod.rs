@@ -2,8 +2,9 @@
 //!
 //! - `exec`: the only place that starts processes; `transcript`: the log of every command;
 //!   `atomic`: crash-safe, private file writes; `signals`: what Ctrl-C, SIGTERM and a hang-up do;
-//! - `inspect`: read-only questions (Docker, Compose, systemd, osism); `control`: the only state
-//!   changes besides the plan's own commands (stopping containers left behind);
+//! - `inspect`: read-only questions (Docker, Compose, systemd, osism), those of volumes in
+//!   `volumes`; `control`: the only state changes besides the plan's own commands (stopping
+//!   containers left behind);
 //! - what programs answer, read: `containers` (Compose's `ps`), `service` (the systemd unit),
 //!   `vault` (the vault password and `osism vault check`), `osism` (why a task command failed).
 //!
@@ -19,3 +20,4 @@ pub mod service;
 pub mod signals;
 pub mod transcript;
 pub mod vault;
+pub mod volumes;

@@ -67,3 +67,8 @@ impl Transcript {
 pub fn now() -> String {
     OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
 }
+
+/// A time stamp `now` wrote, as a point in time; `None` for anything else.
+pub fn parse(stamp: &str) -> Option<std::time::SystemTime> {
+    OffsetDateTime::parse(stamp, &Rfc3339).ok().map(std::time::SystemTime::from)
+}

@@ -169,7 +169,12 @@ fn share_matches_archive(cx: &mut Guarded) -> Result<()> {
 fn healthy(cx: &mut Guarded, timeout: Duration) -> Result<()> {
     let plan = cx.plan;
     let (unit, dir) = (&plan.service.unit, &plan.project_directory);
-    health::wait(cx.host, unit, dir, timeout, cx.ui, cx.step.number, signals::check)?;
+    // A container stopped before the unit's start (by hand, before a resume) is Compose's to
+    // start again, not a failure.
+    let start = plan.steps.iter().position(|s| s.kind == StepKind::StartService);
+    let started = start.and_then(|i| cx.journal.steps[i].started_at.as_deref()).and_then(transcript::parse);
+    let rules = health::Rules { stop: signals::check, started };
+    health::wait(cx.host, unit, dir, timeout, cx.ui, cx.step.number, rules)?;
     cx.journal.healthy_at = Some(transcript::now());
     cx.journal.save()
 }

@@ -18,7 +18,8 @@ use crate::host::vault;
 use crate::plan::config::Config;
 use crate::plan::{self, Facts, Inputs, Service, ShareSize, Vault, VaultState, Volumes};
 use crate::run::problems::{
-    check_backup_dir, check_unfinished, free_bytes, not_a_directory, share_volume_problem, vault_problems,
+    check_backup_dir, check_unfinished, free_bytes, not_a_directory, share_volume_problem, strangers,
+    vault_problems,
 };
 use crate::view::confirm;
 use crate::view::outcome::{Code, Failure};
@@ -124,6 +125,12 @@ pub fn inspect(
                     service.unit,
                     up.join(", ")
                 ));
+            }
+            match host.volume_users(volumes.deleted()) {
+                Ok(users) => problems.extend(strangers(config, &name, &volumes, &users)),
+                Err(error) => {
+                    problems.push(format!("{error:#}: cannot tell what uses the volumes `down -v` deletes"))
+                }
             }
             if !volumes.vault.is_empty() && !config.delete_vault_data {
                 problems.push(format!(

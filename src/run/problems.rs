@@ -8,8 +8,9 @@ use rustix::fs::{Access, access, statvfs};
 
 use crate::host::inspect::{Project, ShareMount};
 use crate::host::vault;
+use crate::host::volumes::VolumeUser;
 use crate::plan::config::Config;
-use crate::plan::{ShareSize, Vault, VaultState};
+use crate::plan::{ShareSize, Vault, VaultState, Volumes};
 use crate::run::{lock, registry};
 use crate::view::render;
 
@@ -130,6 +131,40 @@ pub fn share_volume_problem(config: &Config, project: &Project) -> Option<String
             many.iter().map(mounted).collect::<Vec<_>>().join("; ")
         )),
     }
+}
+
+/// Containers outside the compose project that use a volume `down -v` is to delete: `down -v`
+/// cannot remove a volume in use and exits 0 all the same, so a reset would stop after it, and
+/// one holding the share volume may write to /share while it is backed up. The tool's own
+/// read-backs and the plan's tar containers (the image, the backup directory mounted), which a
+/// killed run may leave, are stopped by the run itself.
+pub fn strangers(config: &Config, project: &str, volumes: &Volumes, users: &[VolumeUser]) -> Vec<String> {
+    let deleted: Vec<&str> = volumes.deleted().collect();
+    let ours = |u: &VolumeUser| {
+        u.read_back || (u.image == config.image && u.mounts.iter().any(|m| m == config.backup_dir.as_str()))
+    };
+    users
+        .iter()
+        .filter(|u| u.project != project && !ours(u))
+        .map(|u| {
+            let held: Vec<&str> = u.mounts.iter().map(String::as_str).filter(|m| deleted.contains(m)).collect();
+            format!(
+                "the container {} (image {}, {}) is not the compose project's but uses {}, which `down -v` \
+                 deletes: `down -v` could not delete it{}; remove the container with `docker rm --force {}` (or \
+                 stop what made it), then run again",
+                u.name,
+                u.image,
+                u.state,
+                held.join(", "),
+                if held.contains(&config.share_volume.as_str()) {
+                    ", and it may write to /share while it is backed up"
+                } else {
+                    ""
+                },
+                u.name
+            )
+        })
+        .collect()
 }
 
 /// What is wrong with `dir` as a directory, if anything.

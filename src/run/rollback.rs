@@ -8,7 +8,7 @@
 //!
 //! A killed run (SIGKILL) cannot do this: its resume goes on from the step it died in.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, anyhow, ensure};
 
@@ -72,7 +72,7 @@ fn start(runner: &Runner, ui: &Ui, host: &Host, plan: &Plan, step: &Step) -> Res
     let start =
         plan.step(StepKind::StartService).and_then(|s| s.commands.first()).context("no start step")?;
     ui.command(step, start);
-    let began = Instant::now();
+    let (began, started) = (Instant::now(), SystemTime::now());
     let status = runner.run(start, |stream, line| ui.output(stream, line))?;
     ui.event(&Event::CommandFinished {
         step: step.number,
@@ -83,7 +83,8 @@ fn start(runner: &Runner, ui: &Ui, host: &Host, plan: &Plan, step: &Step) -> Res
     ensure!(status.success(), "`{}` {status}", start.display);
     let (unit, dir) = (&plan.service.unit, &plan.project_directory);
     let timeout = Duration::from_secs(plan.health_timeout_s);
-    match health::wait(host, unit, dir, timeout, ui, step.number, signals::check_forced) {
+    let rules = health::Rules { stop: signals::check_forced, started: Some(started) };
+    match health::wait(host, unit, dir, timeout, ui, step.number, rules) {
         Ok(()) => Ok(None),
         Err(error) if error.downcast_ref::<UnitFailed>().is_some() => Err(error),
         Err(error) if error.downcast_ref::<signals::Stopped>().is_some() => {

@@ -107,13 +107,14 @@ pub struct World {
 }
 
 /// What the fakes themselves need from the host.
-const SYSTEM_TOOLS: [&str; 29] = [
+const SYSTEM_TOOLS: [&str; 30] = [
     "base64",
     "bash",
     "basename",
     "cat",
     "cp",
     "cut",
+    "date",
     "du",
     "find",
     "grep",
@@ -153,6 +154,9 @@ pub fn is_query(argv: &[String]) -> bool {
         ["docker", "compose", "--project-directory", _, "ps", "--all", "--format", "json"] => true,
         ["docker", "compose", "--project-directory", _, "ps", "--all"] => true,
         ["journalctl", "--unit", _, "--lines", "20", "--no-pager"] => true,
+        ["docker", "inspect", "--format", "{{.Id}} {{.State.FinishedAt}}", ids @ ..] => {
+            !ids.is_empty() && ids.iter().all(|id| !id.starts_with('-'))
+        }
         ["docker", "inspect", ids @ ..] => !ids.is_empty() && ids.iter().all(|id| !id.starts_with('-')),
         ["docker", "volume", "ls", "--quiet"] => true,
         ["docker", "volume", "ls", "--quiet", "--filter", filter] => filter.starts_with("label="),
@@ -161,6 +165,9 @@ pub fn is_query(argv: &[String]) -> bool {
         ["docker", "ps", "--quiet", "--filter", "volume=/backup", "--filter", ancestor] => {
             ancestor.starts_with("ancestor=")
         }
+        ["docker", "ps", "--all", "--no-trunc", rest @ .., "--format", _] => rest
+            .chunks(2)
+            .all(|pair| pair.len() == 2 && pair[0] == "--filter" && pair[1].starts_with("volume=")),
         ["docker", "ps", "--all", "--quiet", "--filter", label, "--filter", volume] => {
             *label == "label=org.osism.manager-reset.read-back" && volume.starts_with("volume=")
         }

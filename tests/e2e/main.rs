@@ -260,38 +260,40 @@ fn dry_run_lists_the_volumes_down_deletes() {
     assert_eq!(plan["project"], "manager");
 }
 
+/// A container outside the project that holds a volume `down -v` deletes, running or stopped,
+/// is found before anything stops: named with its image and the command that removes it, which
+/// typed lets the next run finish.
 #[test]
-fn a_volume_still_in_use_fails_step_3_and_resume_finishes() {
+fn a_container_outside_the_project_holding_a_volume_is_found_before_anything_stops() {
     let fixture = Fixture::new(Share::SUITE);
     let before = fixture.share_listing();
-    // A container outside the project holds the mariadb volume, so `down -v` cannot remove it.
-    let blocker = "omr-e2e-blocker";
-    let _ = docker(&["rm", "--force", blocker]);
-    let started = docker(&[
-        "run",
-        "--detach",
-        "--name",
-        blocker,
-        "--network",
-        "none",
-        "--volume",
-        "manager_mariadb:/data",
-        "busybox:latest",
-        "sleep",
-        "600",
-    ]);
-    assert!(started.status.success(), "{}", text(&started.stderr));
+    for (name, mount, detach) in [
+        ("omr-e2e-stray", "source=manager_share,target=/data", true),
+        ("omr-e2e-old", "source=manager_mariadb,target=/data", false),
+    ] {
+        let _ = docker(&["rm", "--force", name]);
+        let mut argv = vec!["run", "--name", name, "--network", "none", "--mount", mount];
+        argv.extend(if detach {
+            &["--detach", "busybox:latest", "sleep", "600"][..]
+        } else {
+            &["busybox:latest", "true"]
+        });
+        let started = docker(&argv);
+        assert!(started.status.success(), "{}", text(&started.stderr));
 
+        let out = fixture.run(&["--yes"], &[]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(&format!("the container {name} (image busybox:latest, ")), "{name}: {err}");
+        assert!(fixture.all_healthy(), "{name}: the manager was stopped");
+        assert!(fixture.backup_files().is_empty(), "{name}: {:?}", fixture.backup_files());
+        let line =
+            err[err.find("remove the container with `").unwrap()..].split('`').nth(1).unwrap().to_owned();
+        assert_eq!(line, format!("docker rm --force {name}"));
+        let words = shlex::split(&line).unwrap();
+        assert!(docker(&words.iter().skip(1).map(String::as_str).collect::<Vec<_>>()).status.success());
+    }
     let out = fixture.run(&["--yes"], &[]);
-    let _ = docker(&["rm", "--force", blocker]);
-    assert_eq!(out.status.code(), Some(1), "{}\n{}", text(&out.stdout), text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("`down -v` left the volumes manager_mariadb"),
-        "{}",
-        text(&out.stderr)
-    );
-
-    let out = fixture.run(&["--resume", "--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
     assert_share_kept(&before, &fixture.share_listing());
     assert!(fixture.all_healthy());

@@ -188,3 +188,41 @@ fn independent_questions_are_asked_at_once() {
         assert!(at < compose_end, "{other} waited for docker compose version:\n{trace}");
     }
 }
+
+/// A container outside the project that uses a volume `down -v` deletes, running or stopped,
+/// would keep it: `down -v` exits 0 and the reset fails after it. Preflight names it, its image
+/// and the command that removes it; typed, the next run finishes.
+#[test]
+fn a_container_outside_the_project_holding_a_volume_is_refused_and_its_removal_typed_finishes() {
+    for (stray, needle) in [
+        (
+            "stray busybox:latest running manager_share",
+            "the container stray (image busybox:latest, running) is not the compose project's but uses \
+             manager_share, which `down -v` deletes: `down -v` could not delete it, and it may write to /share \
+             while it is backed up; remove the container with `docker rm --force stray`",
+        ),
+        (
+            "old-backup alpine:3 exited manager_mariadb",
+            "the container old-backup (image alpine:3, exited) is not the compose project's but uses \
+             manager_mariadb",
+        ),
+        ("redis-copy redis:7 created REDIS", "uses REDIS"),
+    ] {
+        let world = World::new();
+        world.set_state("strays", &format!("{}\n", stray.replace("REDIS", REDIS_DATA)));
+        let needle = needle.replace("REDIS", REDIS_DATA);
+        let out = world.run(&["--yes"], &[]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{stray}: {err}");
+        assert!(err.contains(&needle), "{stray}: {err}");
+        assert!(world.runbook_calls().is_empty(), "{stray}: ran {:?}", world.runbook_calls());
+        let out = world.run(&["--dry-run"], &[]);
+        assert!(stdout(&out).contains(&needle), "{stray}: the dry run does not say so");
+        // The fake's `docker rm --force` of a stray: its record goes.
+        let line = crate::support::advice("remove the container with", &err);
+        assert!(line.starts_with("docker rm --force "), "{line}");
+        world.set_state("strays", "");
+        let out = world.run(&["--yes"], &[]);
+        assert_eq!(out.status.code(), Some(0), "{stray}: {}", stderr(&out));
+    }
+}

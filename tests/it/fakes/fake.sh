@@ -13,6 +13,9 @@
 #   containers/ID  a labelled container (the tool's read-back of /share) while it runs: its
 #              label and its volume; ID is its process group, which `docker rm --force` kills.
 #              As Docker's, `down -v` cannot remove a volume such a container mounts.
+#   stopped    there while the manager's containers are stopped, not removed (its mtime is when
+#              they stopped); the first `ps` after a start then still lists them exited, as
+#              Compose's `up` starts them again a moment after the unit's start returned
 #   ps/N.json  what the N-th `docker compose ps --all --format json` since the unit's last start
 #              prints (the last one repeats); before any start, or once stopped, a fixed listing
 # A test steers it through the environment:
@@ -45,6 +48,8 @@
 #   FAKE_OSISM_FAILS=timeout|locked|client-down  `osism apply facts` fails as python-osism does on
 #                       its idle timeout (the task runs on), under `osism lock`, or as OSISM's
 #                       wrapper does when the osismclient container is not running
+#   strays     "NAME IMAGE STATE VOLUME" lines: containers outside the project that use a volume
+#              (a `docker run --mount source=manager_share` of someone's), running or stopped
 #   FAKE_TRACE=FILE     each call appends "begin PID NAME ARGS" when it starts and "end PID" when
 #                       it ends, however it ends short of SIGKILL
 set -u
@@ -168,6 +173,34 @@ in_use() {
     return 1
 }
 
+# `docker ps --all --no-trunc --filter volume=A ... --format F`: the containers that use any of
+# the volumes, as ID, name, image, state, project label, read-back label and mounts, tab-separated.
+volume_users() {
+    local wanted=() arg
+    for arg in "$@"; do case "$arg" in volume=*) wanted+=("${arg#volume=}") ;; esac; done
+    is_wanted() { local w; for w in "${wanted[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
+    local service source target real n=0 word=exited
+    [ -e "$state/up" ] && word=running
+    # The project's containers exist from its first `up` until `down`.
+    if [ -e "$state/up" ] || [ -e "$state/redis" ]; then
+        while read -r service source target; do
+            [ -n "$service" ] && [ "$source" != - ] || continue
+            real=$(grep -m1 -xF "manager_$source" "$state/declared" 2>/dev/null) || continue
+            is_wanted "$real" && printf 'c0ffee%02d\tmanager-%s-1\tbusybox\t%s\tmanager\t\t%s\n' $((n++)) "$service" "$word" "$real"
+        done < "$state/mounts"
+    fi
+    local file label volume
+    for file in "$state"/containers/*; do
+        [ -f "$file" ] && kill -0 "${file##*/}" 2>/dev/null || continue
+        read -r label volume < "$file"
+        is_wanted "$volume" && printf '%s\treadback\tbusybox\trunning\t\t%s\t%s\n' "${file##*/}" "${label#*=}" "$volume"
+    done
+    local name image status
+    while read -r name image status volume; do
+        [ -n "$name" ] && is_wanted "$volume" && printf '%s0\t%s\t%s\t%s\t\t\t%s\n' "$name" "$name" "$image" "$status" "$volume"
+    done < <(cat "$state/strays" 2>/dev/null)
+}
+
 listing() {
     local state_word=$1
     echo "{\"ID\":\"c0ffee01\",\"Name\":\"manager-api-1\",\"Service\":\"api\",\"State\":\"$state_word\",\"Health\":\"healthy\"}"
@@ -176,6 +209,7 @@ listing() {
 
 next_ps() {
     if [ ! -e "$state/up" ]; then listing exited; return; fi
+    if [ -e "$state/restarting" ]; then rm "$state/restarting"; listing exited; return; fi
     if [ ! -e "$state/started" ]; then listing running; return; fi
     local n=$(( $(cat "$state/ps.count" 2>/dev/null || echo 0) + 1 ))
     echo "$n" > "$state/ps.count"
@@ -333,13 +367,17 @@ case "$name" in
                     exit 0
                 fi
                 touch "$state/up" "$state/started"
+                if [ -e "$state/stopped" ]; then mv "$state/stopped" "$state/restarted.at"; touch "$state/restarting"; fi
                 if [ -n "${FAKE_STRAY_SHARE:-}" ]; then add volumes "$share_volume"; mkdir -p "$state/share"; fi
                 if [ -n "${FAKE_SHARE_LATE:-}" ] && ! has volumes "$share_volume"; then
                     echo "$FAKE_SHARE_LATE" > "$state/share.late"; compose_creates late
                 else
                     compose_creates
                 fi ;;
-            stop) [ -n "${FAKE_RUNS_UNDER:-}" ] && [ "$2" != "$FAKE_RUNS_UNDER" ] || rm -f "$state/up" ;;
+            stop)
+                [ -n "${FAKE_RUNS_UNDER:-}" ] && [ "$2" != "$FAKE_RUNS_UNDER" ] && exit 0
+                [ -e "$state/up" ] && touch "$state/stopped"
+                rm -f "$state/up" ;;
         esac ;;
     docker)
         case "$*" in
@@ -358,6 +396,10 @@ case "$name" in
                 drop volumes "$3"; drop labelled "$3"
                 [ "$3" = "$share_volume" ] && rm -rf "$state/share"
                 echo "$3" ;;
+            "inspect --format "*)
+                shift 3
+                at=$(date -u -r "$state/restarted.at" +%Y-%m-%dT%H:%M:%S.%NZ 2>/dev/null || echo 0001-01-01T00:00:00Z)
+                for id in "$@"; do echo "${id}0000 $at"; done ;;
             "inspect "*) inspect_json ;;
             "compose --project-directory "*" ps --all --format json") next_ps ;;
             "compose --project-directory "*" ps --all")
@@ -367,7 +409,7 @@ case "$name" in
                 echo "NAME            SERVICE   STATUS"
                 echo "manager-api-1   api       Up 2 seconds (healthy)" ;;
             "compose --project-directory "*" down -v")
-                rm -f "$state/up"
+                rm -f "$state/up" "$state/stopped"
                 while read -r volume; do
                     [ -n "$volume" ] && [ "$volume" != "${FAKE_DOWN_LEAVES:-}" ] || continue
                     # In use by a container outside the project: left, and down still exits 0.
@@ -379,6 +421,7 @@ case "$name" in
             "run "*) docker_run "$@" ;;
             "exec "*) echo "docker exec: ran ${*: -1}" ;;
             "ps --all --quiet --filter label="*) running_containers "${5#label=}" "${7#volume=}" ;;
+            "ps --all --no-trunc "*) volume_users "$@" ;;
             # The runbook's tar containers are the fakes' own processes: none outlives its CLI.
             "ps "*) ;;
             "kill "*) ;;

@@ -1,0 +1,110 @@
+//! Read-only questions about volumes: which exist, whose they are, and which containers use
+//! them. Part of `inspect`'s `Host`; nothing here changes state.
+
+use anyhow::{Result, ensure};
+
+use crate::host::exec::first_line;
+use crate::host::inspect::{Host, PROJECT_LABEL, READ_BACK_LABEL};
+
+/// A container that mounts one of the volumes asked about, as `docker ps` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeUser {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    /// `running`, `exited`, `created`, ...
+    pub state: String,
+    /// Its compose project label, empty when it has none.
+    pub project: String,
+    /// One of the tool's own read-backs of /share.
+    pub read_back: bool,
+    /// The names of its volumes and the sources of its bind mounts.
+    pub mounts: Vec<String>,
+}
+
+impl Host<'_> {
+    /// Of `volumes`, those that exist.
+    pub fn existing_volumes<'v>(&self, volumes: impl IntoIterator<Item = &'v str>) -> Result<Vec<String>> {
+        let out = self.runner.read(&["docker", "volume", "ls", "--quiet"])?;
+        ensure!(out.success, "`docker volume ls` failed: {}", first_line(&out.stderr));
+        let existing: Vec<&str> = out.stdout.lines().map(str::trim).collect();
+        Ok(volumes.into_iter().filter(|v| existing.contains(v)).map(String::from).collect())
+    }
+
+    /// The compose project `volume` is labelled with: `None` if the volume does not exist,
+    /// `Some("")` if it exists without the label (not created by Compose).
+    pub fn volume_project(&self, volume: &str) -> Result<Option<String>> {
+        let format = format!("{{{{ index .Labels \"{PROJECT_LABEL}\" }}}}");
+        let out = self.runner.read(&["docker", "volume", "inspect", "--format", &format, volume])?;
+        if !out.success {
+            return no_such_volume(volume, &out.stderr).map(|()| None);
+        }
+        // A missing label prints "<no value>".
+        let label = out.stdout.trim();
+        Ok(Some(if label == "<no value>" { String::new() } else { label.to_owned() }))
+    }
+
+    /// Every container, running or not, that mounts one of `volumes`: whichever is not the
+    /// project's keeps its volumes from `down -v`, which exits 0 all the same.
+    pub fn volume_users<'v>(&self, volumes: impl IntoIterator<Item = &'v str>) -> Result<Vec<VolumeUser>> {
+        let filters: Vec<String> = volumes.into_iter().map(|v| format!("volume={v}")).collect();
+        if filters.is_empty() {
+            return Ok(Vec::new());
+        }
+        let format = format!(
+            "{{{{.ID}}}}\t{{{{.Names}}}}\t{{{{.Image}}}}\t{{{{.State}}}}\t{{{{.Label \"{PROJECT_LABEL}\"}}}}\t\
+             {{{{.Label \"{READ_BACK_LABEL}\"}}}}\t{{{{.Mounts}}}}"
+        );
+        let mut argv = vec!["docker", "ps", "--all", "--no-trunc"];
+        for filter in &filters {
+            argv.extend(["--filter", filter]);
+        }
+        argv.extend(["--format", &format]);
+        let out = self.runner.read(&argv)?;
+        ensure!(out.success, "`docker ps` failed: {}", first_line(&out.stderr));
+        Ok(out
+            .stdout
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                let mut fields = line.split('\t').map(str::trim);
+                let mut next = || fields.next().unwrap_or_default().to_owned();
+                let (id, name, image, state, project, read_back) =
+                    (next(), next(), next(), next(), next(), next());
+                let mounts =
+                    next().split(',').map(str::trim).filter(|m| !m.is_empty()).map(String::from).collect();
+                VolumeUser { id, name, image, state, project, read_back: !read_back.is_empty(), mounts }
+            })
+            .collect())
+    }
+
+    /// Whether `volume` exists; an answer other than "no such volume" is an error.
+    pub fn volume_exists(&self, volume: &str) -> Result<bool> {
+        let out = self.runner.read(&["docker", "volume", "inspect", volume])?;
+        if out.success {
+            return Ok(true);
+        }
+        no_such_volume(volume, &out.stderr).map(|()| false)
+    }
+
+    /// The volumes labelled with the project, declared or not.
+    pub fn labelled_volumes(&self, project: &str) -> Result<Vec<String>> {
+        let filter = format!("label={PROJECT_LABEL}={project}");
+        let out = self.runner.read(&["docker", "volume", "ls", "--quiet", "--filter", &filter])?;
+        ensure!(out.success, "`docker volume ls` failed: {}", first_line(&out.stderr));
+        let mut volumes: Vec<String> =
+            out.stdout.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+        volumes.sort();
+        Ok(volumes)
+    }
+}
+
+/// Docker's answer for a volume that does not exist, or the error its answer is.
+pub(super) fn no_such_volume(volume: &str, stderr: &str) -> Result<()> {
+    ensure!(
+        stderr.to_lowercase().contains("no such volume"),
+        "`docker volume inspect {volume}` failed: {}",
+        first_line(stderr)
+    );
+    Ok(())
+}
