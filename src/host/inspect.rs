@@ -241,6 +241,21 @@ impl<'a> Host<'a> {
         Ok(out.stdout.split_whitespace().map(String::from).collect())
     }
 
+    /// Whether `image` is on this host (`docker image inspect`): the tool's own containers never
+    /// pull it (`--pull=never`), and a dry run changes nothing.
+    pub fn image_present(&self, image: &str) -> Result<bool> {
+        let out = self.runner.read(&["docker", "image", "inspect", "--format", "{{.Id}}", image])?;
+        if out.success {
+            return Ok(true);
+        }
+        ensure!(
+            out.stderr.to_lowercase().contains("no such image"),
+            "`docker image inspect {image}` failed: {}",
+            first_line(&out.stderr)
+        );
+        Ok(false)
+    }
+
     /// Counts and sizes the share volume, mounted read-only; `None` if it does not exist,
     /// which is asked first so that `docker run` never creates it.
     pub fn measure_share(&self, volume: &str, image: &str) -> Result<Option<ShareSize>> {
@@ -349,11 +364,11 @@ pub fn read_back_fifo(backup_dir: &Utf8Path) -> camino::Utf8PathBuf {
     backup_dir.join(FIFO_NAME)
 }
 
-/// `docker run` with no network and the share volume mounted read-only at /share, then `rest`
-/// (more options, the image, its command): the only way the tool's queries touch /share.
+/// `docker run` with no network, never pulling, and the share volume mounted read-only at /share,
+/// then `rest` (more options, the image, its command): the only way the tool's queries touch /share.
 fn read_only_share(volume: &str, rest: &[&str]) -> Vec<String> {
     let mount = format!("source={volume},target=/share,readonly");
-    ["docker", "run", "--rm", "--network", "none", "--mount", &mount]
+    ["docker", "run", "--rm", "--pull=never", "--network", "none", "--mount", &mount]
         .iter()
         .chain(rest)
         .map(|w| w.to_string())

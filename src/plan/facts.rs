@@ -66,6 +66,9 @@ pub struct Facts {
     /// The free space where the archive goes, in KiB; `None` when it could not be read.
     #[serde(default)]
     pub free_kib: Option<u64>,
+    /// The image the tar commands run is not on this host: the run pulls it before step 1.
+    #[serde(default)]
+    pub image_missing: bool,
 }
 
 /// The reason of a unit the operator named, rather than one detected.

@@ -5,11 +5,12 @@
 //! - `config`: flags checked into a `Config` (exit 2 on bad input, before anything runs);
 //! - the planner (`runbook`, re-exported here): `build` turns the options and facts it reads
 //!   (`facts`, re-exported too) into the plan, every step with its argv, display line and checks;
-//! - `quote`: copy-paste-safe command lines; `saved`: a plan saved for a later run, and what
-//!   differs when it is made again.
+//! - `quote`: copy-paste-safe command lines; `advice`: the commands the operator is told to
+//!   type next; `saved`: a plan saved for a later run, and what differs when it is made again.
 //!
 //! Uses nothing of the other layers.
 
+mod advice;
 pub mod cli;
 pub mod config;
 mod facts;
@@ -17,5 +18,6 @@ pub mod quote;
 mod runbook;
 pub mod saved;
 
+pub use advice::*;
 pub use facts::*;
 pub use runbook::*;

@@ -5,6 +5,7 @@
 //! Every check runs, so the operator sees every problem at once; any problem refuses the run
 //! with exit 2. The dry run shows the same problems without refusing.
 
+use std::sync::mpsc;
 use std::{panic, thread};
 
 use anyhow::{Result, anyhow};
@@ -38,6 +39,8 @@ pub struct Findings {
     /// What /share holds, and the free space in the backup directory (KiB), where measured.
     pub share: Option<ShareSize>,
     pub free_kib: Option<u64>,
+    /// The image is not on this host: the run pulls it before step 1.
+    pub image_missing: bool,
     /// Each says what is wrong and how to fix it.
     pub problems: Vec<String>,
 }
@@ -84,9 +87,17 @@ pub fn inspect(
     host: &Host,
 ) -> Findings {
     let mut problems = Vec::new();
-    let (docker, compose, share, (service, active), vault) = thread::scope(|scope| {
-        let share = scope.spawn(|| {
-            which::which("docker").is_ok().then(|| host.measure_share(&config.share_volume, &config.image))
+    // The share volume is measured only once Compose has said its services mount it: another
+    // volume's figures would mislead, and the image only once it is known to be here.
+    let (mounts_share, mounted) = mpsc::channel::<bool>();
+    let (docker, compose, (image, share), (service, active), vault) = thread::scope(|scope| {
+        let share = scope.spawn(move || {
+            if which::which("docker").is_err() {
+                return (Ok(true), None);
+            }
+            let image = host.image_present(&config.image);
+            let measure = mounted.recv().unwrap_or(false) && image.as_ref().is_ok_and(|&present| present);
+            (image, measure.then(|| host.measure_share(&config.share_volume, &config.image)))
         });
         let units = scope.spawn(|| {
             let systemctl = which::which("systemctl").is_ok();
@@ -100,6 +111,8 @@ pub fn inspect(
         });
         let docker = check_programs(euid, host, &mut problems);
         let compose = compose_findings(config, docker, host, &mut problems);
+        let _ = mounts_share
+            .send(compose.project.as_ref().is_some_and(|p| share_volume_problem(config, p).is_none()));
         let (service, vault) = joined(units);
         (docker, compose, joined(share), service, vault)
     });
@@ -167,18 +180,23 @@ pub fn inspect(
             None
         }
         Some(Err(error)) => {
-            problems.push(format!(
-                "{error:#}: check that the image {} is present (docker image ls)",
-                config.image
-            ));
+            problems.push(format!("{error:#}"));
             None
         }
         None => None,
     };
+    let image_missing = match image {
+        Ok(present) => !present,
+        Err(error) if docker => {
+            problems.push(format!("{error:#}"));
+            false
+        }
+        Err(_) => false,
+    };
     problems.extend(vault_problems(config, &vault, terminal));
     let free_kib = free_bytes(&config.backup_dir).ok().map(|bytes| bytes / 1024);
     check_backup_dir(config, unfinished, archive, share, free_kib, &mut problems);
-    Findings { project: name, service, volumes, vault, share, free_kib, problems }
+    Findings { project: name, service, volumes, vault, share, free_kib, image_missing, problems }
 }
 
 /// What a thread of preflight's found; its panic, if it had one, goes on in the caller.
@@ -270,6 +288,7 @@ pub fn survey(
         terminal,
         share: findings.share,
         free_kib: findings.free_kib,
+        image_missing: findings.image_missing,
     };
     (Inputs { options: config.into(), facts }, findings.problems)
 }

@@ -28,7 +28,7 @@ use crate::run::journal::Journal;
 use crate::run::registry;
 use crate::run::rollback;
 use crate::run::verify::Untrusted;
-use crate::view::outcome::Failure;
+use crate::view::outcome::{Code, Failure};
 use crate::view::render;
 use crate::view::ui::{Event, Ui};
 
@@ -55,6 +55,9 @@ impl<'a> Reset<'a> {
             let resumed = journal.steps.iter().any(|s| s.state != crate::run::journal::State::Pending);
             self.stop_leftovers(&Host::new(self.runner), &plan, resumed)
                 .map_err(|error| failure(&plan, first, journal, error))?;
+        }
+        if journal.steps.iter().all(|s| s.started_at.is_none()) {
+            self.prepare(&plan, journal)?;
         }
         let mut hangups = signals::hangups();
         for (index, step) in plan.steps.iter().enumerate().skip(from) {
@@ -151,6 +154,44 @@ impl<'a> Reset<'a> {
         }
         for check in &step.after {
             checks::run(*check, &mut cx)?;
+        }
+        Ok(())
+    }
+
+    /// Runs what comes before step 1 (the image's pull). One that fails, or a stop asked for
+    /// meanwhile, ends the reset with nothing changed: its journal and record go, as nothing is
+    /// left to resume.
+    fn prepare(&self, plan: &Plan, journal: &Journal) -> Result<(), Failure> {
+        for command in &plan.prepare {
+            self.ui.say(&format!("\nBefore step 1 {}", render::not_in_runbook()));
+            self.ui.say(&render::command_line(command));
+            let result = self.runner.run(command, |stream, line| self.ui.output(stream, line));
+            let why = match (result, signals::requested()) {
+                (_, Some(stop)) => {
+                    let why = format!("stopped by {} before step 1", stop.name());
+                    Some((Code::from(stop), why))
+                }
+                (Ok(status), None) if status.success() => None,
+                (Ok(status), None) => Some((Code::Refused, format!("`{}` {status}", command.display))),
+                (Err(error), None) => Some((Code::Refused, format!("{error:#}"))),
+            };
+            if let Some((code, why)) = why {
+                self.runner.note(&format!("{why}: nothing was changed"));
+                registry::forget(&plan.project_directory, journal.path());
+                let _ = std::fs::remove_file(journal.path());
+                let how = if code == Code::Refused {
+                    format!(
+                        "; get an image with tar onto this host first: `docker load --input FILE` of one saved \
+                         elsewhere (`docker save {image}`), pull it through your registry mirror and `docker tag` \
+                         it {image}, or name an image already here with --image (the manager's own redis image \
+                         has busybox's tar), then run again",
+                        image = plan.image
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(Failure::new(code, anyhow::anyhow!("{why}: nothing was changed{how}")));
+            }
         }
         Ok(())
     }

@@ -11,6 +11,18 @@ use crate::plan::{Check, Command, Plan, Stdin, Step, StepKind, VaultState};
 
 pub fn plan(plan: &Plan) -> String {
     let mut out = summary(plan);
+    if !plan.prepare.is_empty() {
+        let _ = writeln!(out, "\nBefore step 1, once you agreed {}", not_in_runbook());
+        for command in &plan.prepare {
+            let _ = writeln!(out, "{}", command_line(command));
+        }
+        let _ = writeln!(
+            out,
+            "    why: the image {} is not on this host; if it cannot be pulled, the reset stops here with \
+             nothing changed",
+            plan.image
+        );
+    }
     for step in &plan.steps {
         let _ = writeln!(out, "\n{}", step_header(step, plan.steps.len()));
         for check in &step.before {
@@ -72,9 +84,10 @@ fn one_line(plan: &Plan) -> String {
     );
     let share = plan.share.map_or_else(|| "/share".to_owned(), |s| format!("/share ({})", share_size(s)));
     format!(
-        "Plan: {} steps{}, {commands} commands; `down -v` deletes {deleted}; {share} goes to {}; the manager is \
+        "Plan: {}{} steps{}, {commands} commands; `down -v` deletes {deleted}; {share} goes to {}; the manager is \
          down from step 1 until step 6 finds it healthy (a fresh manager takes about a minute; its start may take \
          up to {} s)",
+        if plan.prepare.is_empty() { String::new() } else { format!("pull {} first, then ", plan.image) },
         plan.steps.len(),
         if extra > 0 { format!(" ({extra} not in the runbook)") } else { String::new() },
         plan.backup_file,
@@ -93,6 +106,11 @@ pub fn size(kib: u64) -> String {
     } else {
         format!("{:.1} MiB", kib as f64 / 1024.0)
     }
+}
+
+/// The mark of what the tool does that the runbook does not.
+pub fn not_in_runbook() -> String {
+    style("[NOT IN THE RUNBOOK]").yellow().to_string()
 }
 
 /// What a check makes sure of, as the operator approves it.
@@ -137,7 +155,11 @@ pub fn summary(plan: &Plan) -> String {
     let title = format!("Reset plan for the OSISM manager {:?} in {}", plan.project, plan.project_directory);
     let _ = writeln!(out, "{}", style(title).bold());
     let _ = writeln!(out, "  service unit: {} ({})", plan.service.unit, plan.service.reason);
-    let held = plan.share.map_or_else(String::new, |s| format!(", holding {}", share_size(s)));
+    let held = match plan.share {
+        Some(s) => format!(", holding {}", share_size(s)),
+        None if plan.prepare.is_empty() => String::new(),
+        None => format!(", not measured (the image {} is not here yet)", plan.image),
+    };
     let _ = writeln!(out, "  share volume: {}{held}", plan.share_volume);
     let free = plan.free_kib.map_or_else(String::new, |kib| format!(" ({} free there)", size(kib)));
     let _ = writeln!(out, "  backup file:  {}{free}", plan.backup_file);

@@ -93,6 +93,7 @@ pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
         terminal: false,
         share: Some(ShareSize { entries: 10_118, kib: 20_700 }),
         free_kib: Some(41_943_040),
+        image_missing: false,
     };
     plan::build(&Inputs { options: (&config).into(), facts })
 }
@@ -171,13 +172,26 @@ pub fn is_query(argv: &[String]) -> bool {
         ["docker", "ps", "--all", "--quiet", "--filter", label, "--filter", volume] => {
             *label == "label=org.osism.manager-reset.read-back" && volume.starts_with("volume=")
         }
-        ["docker", "run", "--rm", "--network", "none", "--mount", mount, _, "sh", "-c", script] => {
-            read_only_share(mount) && *script == "find /share | wc -l && du -sk /share"
-        }
+        ["docker", "image", "inspect", "--format", "{{.Id}}", image] => !image.starts_with('-'),
         [
             "docker",
             "run",
             "--rm",
+            "--pull=never",
+            "--network",
+            "none",
+            "--mount",
+            mount,
+            _,
+            "sh",
+            "-c",
+            script,
+        ] => read_only_share(mount) && *script == "find /share | wc -l && du -sk /share",
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--pull=never",
             "--network",
             "none",
             "--mount",

@@ -520,3 +520,30 @@ fn the_osism_stand_in_answers_as_python_osism_does() {
     assert_eq!((out.status.code(), text(&out.stdout).as_str()), (Some(1), ""));
     assert!(text(&out.stderr).contains("is not running"), "{}", text(&out.stderr));
 }
+
+/// An air-gapped manager: the image is not here and cannot be pulled (a registry on loopback
+/// that refuses). The dry run pulls and creates nothing; the real run refuses at the pull, the
+/// manager untouched and running, and says how to bring an image.
+#[test]
+fn an_image_that_cannot_be_pulled_refuses_the_reset_before_anything_stops() {
+    let fixture = Fixture::new(Share::SUITE);
+    let image = "localhost:1/busybox:absent-e2e";
+    let volumes = text(&docker(&["volume", "ls", "--quiet"]).stdout);
+    let out = fixture.run(&["--dry-run", "--image", image], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&format!("  $ docker pull {image}")), "{}", text(&out.stdout));
+    assert_eq!(text(&docker(&["volume", "ls", "--quiet"]).stdout), volumes, "the dry run made a volume");
+
+    let out = fixture.run(&["--yes", "--image", image], &[]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("`docker pull {image}` exit status: 1: nothing was changed")), "{err}");
+    assert!(err.contains("docker load --input FILE"), "{err}");
+    assert!(fixture.all_healthy(), "the manager was stopped");
+    assert!(fixture.volume_dir("manager_mariadb").join("ibdata1").exists(), "down -v ran");
+    assert!(
+        !fixture.backup_files().iter().any(|f| f.ends_with(".journal.json")),
+        "{:?}",
+        fixture.backup_files()
+    );
+}

@@ -12,6 +12,7 @@ mod anywhere;
 mod dispatcher;
 mod dry_run;
 mod faults;
+mod image;
 mod journal;
 mod manager;
 mod operator;

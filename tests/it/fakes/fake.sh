@@ -50,6 +50,8 @@
 #                       wrapper does when the osismclient container is not running
 #   strays     "NAME IMAGE STATE VOLUME" lines: containers outside the project that use a volume
 #              (a `docker run --mount source=manager_share` of someone's), running or stopped
+#   FAKE_IMAGE_MISSING  the tar image is not on the host until `docker pull` fetches it
+#                       (image.pulled); FAKE_PULL_FAILS: its registry cannot be reached
 #   FAKE_TRACE=FILE     each call appends "begin PID NAME ARGS" when it starts and "end PID" when
 #                       it ends, however it ends short of SIGKILL
 set -u
@@ -97,10 +99,15 @@ compose_creates() {
     mkdir -p "$state/redis"
 }
 
+image_here() { [ -z "${FAKE_IMAGE_MISSING:-}" ] || [ -e "$state/image.pulled" ]; }
+
 docker_run() {
     local backup="" mount="" label=""
     while [ $# -gt 0 ]; do
         case "$1" in
+            --pull=never)
+                image_here || { echo "docker: Error response from daemon: No such image: busybox:latest." >&2; exit 125; }
+                shift ;;
             run|--rm) shift ;;
             --network) shift 2 ;;
             --label) label=$2; shift 2 ;;
@@ -396,6 +403,15 @@ case "$name" in
                 drop volumes "$3"; drop labelled "$3"
                 [ "$3" = "$share_volume" ] && rm -rf "$state/share"
                 echo "$3" ;;
+            "image inspect --format "*)
+                image_here || { echo "Error: No such image: $5" >&2; exit 1; }
+                echo "sha256:0b1c2d3e" ;;
+            "pull "*)
+                if [ -n "${FAKE_PULL_FAILS:-}" ]; then
+                    echo "Error response from daemon: Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host" >&2
+                    exit 1
+                fi
+                echo "latest: Pulling from library/$2"; touch "$state/image.pulled" ;;
             "inspect --format "*)
                 shift 3
                 at=$(date -u -r "$state/restarted.at" +%Y-%m-%dT%H:%M:%S.%NZ 2>/dev/null || echo 0001-01-01T00:00:00Z)
