@@ -6,6 +6,7 @@
 //!   `volumes`; `control`: the only state changes besides the plan's own commands (stopping
 //!   containers left behind);
 //! - what programs answer, read: `containers` (Compose's `ps`), `service` (the systemd unit),
+//!   `sudo` (whether it runs the unit's stop and start without a prompt),
 //!   `vault` (the vault password and `osism vault check`), `osism` (why a task command failed).
 //!
 //! Uses only `plan`.
@@ -18,6 +19,7 @@ pub mod inspect;
 pub mod osism;
 pub mod service;
 pub mod signals;
+pub mod sudo;
 pub mod transcript;
 pub mod vault;
 pub mod volumes;

@@ -69,6 +69,10 @@ pub struct Facts {
     /// The image the tar commands run is not on this host: the run pulls it before step 1.
     #[serde(default)]
     pub image_missing: bool,
+    /// sudo needs the operator's password for the unit's stop and start: the run asks for it
+    /// at the terminal right after consent (`sudo -v`), not in the middle of step 1.
+    #[serde(default)]
+    pub sudo_asks: bool,
 }
 
 /// The reason of a unit the operator named, rather than one detected.

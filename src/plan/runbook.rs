@@ -36,9 +36,9 @@ pub struct Plan {
     #[serde(default)]
     pub free_kib: Option<u64>,
     pub health_timeout_s: u64,
-    /// What runs after the operator's consent and before step 1, each not in the runbook: the
-    /// image's pull, where it is not on this host. One that fails refuses the reset, nothing
-    /// changed.
+    /// What runs after the operator's consent and before step 1, each not in the runbook: sudo's
+    /// password asked once, the image's pull where it is not on this host. One that fails
+    /// refuses the reset, nothing changed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prepare: Vec<Command>,
     /// What the operator should know before approving that is not a step.
@@ -243,11 +243,13 @@ pub fn build(inputs: &Inputs) -> Plan {
         share: facts.share,
         free_kib: facts.free_kib,
         health_timeout_s: config.health_timeout_s,
-        prepare: if facts.image_missing {
-            vec![Command::new(["docker", "pull", config.image.as_str()])]
-        } else {
-            Vec::new()
-        },
+        prepare: [
+            facts.sudo_asks.then(|| Command::with_stdin(["sudo", "-v"], Stdin::Terminal)),
+            facts.image_missing.then(|| Command::new(["docker", "pull", config.image.as_str()])),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
         warnings,
         steps: steps
             .into_iter()

@@ -15,6 +15,7 @@ use time::Date;
 use crate::host::exec::Runner;
 use crate::host::inspect::{Host, Project};
 use crate::host::service;
+use crate::host::sudo::Sudo;
 use crate::host::vault;
 use crate::plan::config::Config;
 use crate::plan::{self, Facts, Inputs, Service, ShareSize, Vault, VaultState, Volumes};
@@ -41,6 +42,8 @@ pub struct Findings {
     pub free_kib: Option<u64>,
     /// The image is not on this host: the run pulls it before step 1.
     pub image_missing: bool,
+    /// sudo needs a password for the unit's commands, and a terminal is there to type it on.
+    pub sudo_asks: bool,
     /// Each says what is wrong and how to fix it.
     pub problems: Vec<String>,
 }
@@ -90,7 +93,7 @@ pub fn inspect(
     // The share volume is measured only once Compose has said its services mount it: another
     // volume's figures would mislead, and the image only once it is known to be here.
     let (mounts_share, mounted) = mpsc::channel::<bool>();
-    let (docker, compose, (image, share), (service, active), vault) = thread::scope(|scope| {
+    let (docker, compose, (image, share), (service, active), vault, sudo) = thread::scope(|scope| {
         let share = scope.spawn(move || {
             if which::which("docker").is_err() {
                 return (Ok(true), None);
@@ -107,15 +110,25 @@ pub fn inspect(
             } else {
                 Ok(Vault::new(VaultState::Unknown, "osism is not on PATH".into()))
             };
-            (service, vault)
+            let sudo =
+                (euid != 0 && which::which("sudo").is_ok()).then(|| sudo_for_unit(host, &service.0.unit));
+            (service, vault, sudo)
         });
         let docker = check_programs(euid, host, &mut problems);
         let compose = compose_findings(config, docker, host, &mut problems);
         let _ = mounts_share
             .send(compose.project.as_ref().is_some_and(|p| share_volume_problem(config, p).is_none()));
-        let (service, vault) = joined(units);
-        (docker, compose, joined(share), service, vault)
+        let (service, vault, sudo) = joined(units);
+        (docker, compose, joined(share), service, vault, sudo)
     });
+    let sudo_asks = match sudo {
+        Some(Ok(answers)) => sudo_problems(&answers, euid, terminal, &mut problems),
+        Some(Err(error)) => {
+            problems.push(format!("{error:#}: cannot ask sudo whether it runs the unit's stop and start"));
+            false
+        }
+        None => false,
+    };
     // First, as it explains others: a reset halfway has deleted the share volume, say.
     let unfinished = check_unfinished(config, euid, resuming, &mut problems);
     let vault = vault.unwrap_or_else(|cannot| {
@@ -196,7 +209,60 @@ pub fn inspect(
     problems.extend(vault_problems(config, &vault, terminal));
     let free_kib = free_bytes(&config.backup_dir).ok().map(|bytes| bytes / 1024);
     check_backup_dir(config, unfinished, archive, share, free_kib, &mut problems);
-    Findings { project: name, service, volumes, vault, share, free_kib, image_missing, problems }
+    Findings { project: name, service, volumes, vault, share, free_kib, image_missing, sudo_asks, problems }
+}
+
+/// What sudo says of the unit's stop and start, each with its command line.
+fn sudo_for_unit(host: &Host, unit: &str) -> Result<Vec<(String, Sudo)>> {
+    ["stop", "start"]
+        .into_iter()
+        .map(|verb| Ok((format!("systemctl {verb} {unit}"), host.sudo(&["systemctl", verb, unit])?)))
+        .collect()
+}
+
+/// What keeps sudo from running the unit's commands in the middle of the reset: a command it
+/// does not permit, or a password with no terminal to type it on. Returns whether it asks for
+/// a password that the terminal can give (the run asks it right after consent).
+fn sudo_problems(answers: &[(String, Sudo)], euid: u32, terminal: bool, problems: &mut Vec<String>) -> bool {
+    let user = crate::run::registry::user_of(euid).unwrap_or_else(|| format!("uid {euid}"));
+    let systemctl =
+        which::which("systemctl").map_or_else(|_| "/usr/bin/systemctl".into(), |p| p.display().to_string());
+    let sudoers = format!(
+        "`{user} ALL=(root) NOPASSWD: {}`",
+        answers
+            .iter()
+            .map(|(line, _)| line.replacen("systemctl", &systemctl, 1))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let quoted =
+        |lines: Vec<&String>| lines.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(" and ");
+    let password: Vec<&String> =
+        answers.iter().filter(|(_, a)| *a == Sudo::Password).map(|(l, _)| l).collect();
+    let denied: Vec<&String> =
+        answers.iter().filter(|(_, a)| matches!(a, Sudo::Denied(_))).map(|(l, _)| l).collect();
+    let said = answers.iter().find_map(|(_, a)| match a {
+        Sudo::Denied(said) => Some(said.as_str()),
+        _ => None,
+    });
+    if !denied.is_empty() {
+        problems.push(format!(
+            "sudo does not let {user} run {} ({}): allow it (a sudoers line such as {sudoers}), or run the \
+             reset as root",
+            quoted(denied),
+            said.unwrap_or_default()
+        ));
+    }
+    if !password.is_empty() && !terminal {
+        problems.push(format!(
+            "sudo asks {user} for a password to run {}, and there is no terminal to type it on: let {user} run \
+             the unit's stop and start without one (a sudoers line such as {sudoers}), or run the reset at a \
+             terminal or as root",
+            quoted(password)
+        ));
+        return false;
+    }
+    !password.is_empty()
 }
 
 /// What a thread of preflight's found; its panic, if it had one, goes on in the caller.
@@ -289,6 +355,7 @@ pub fn survey(
         share: findings.share,
         free_kib: findings.free_kib,
         image_missing: findings.image_missing,
+        sudo_asks: findings.sudo_asks,
     };
     (Inputs { options: config.into(), facts }, findings.problems)
 }

@@ -158,7 +158,7 @@ impl<'a> Reset<'a> {
         Ok(())
     }
 
-    /// Runs what comes before step 1 (the image's pull). One that fails, or a stop asked for
+    /// Runs what comes before step 1 (sudo's password, the image's pull). One that fails, or a stop asked for
     /// meanwhile, ends the reset with nothing changed: its journal and record go, as nothing is
     /// left to resume.
     fn prepare(&self, plan: &Plan, journal: &Journal) -> Result<(), Failure> {
@@ -179,7 +179,13 @@ impl<'a> Reset<'a> {
                 self.runner.note(&format!("{why}: nothing was changed"));
                 registry::forget(&plan.project_directory, journal.path());
                 let _ = std::fs::remove_file(journal.path());
-                let how = if code == Code::Refused {
+                let how = if code != Code::Refused {
+                    String::new()
+                } else if command.argv.first().is_some_and(|p| p == "sudo") {
+                    "; sudo did not take the password: run the reset again and type the password sudo asks \
+                     for, or run it as root"
+                        .to_owned()
+                } else {
                     format!(
                         "; get an image with tar onto this host first: `docker load --input FILE` of one saved \
                          elsewhere (`docker save {image}`), pull it through your registry mirror and `docker tag` \
@@ -187,8 +193,6 @@ impl<'a> Reset<'a> {
                          has busybox's tar), then run again",
                         image = plan.image
                     )
-                } else {
-                    String::new()
                 };
                 return Err(Failure::new(code, anyhow::anyhow!("{why}: nothing was changed{how}")));
             }

@@ -15,13 +15,17 @@ pub fn plan(plan: &Plan) -> String {
         let _ = writeln!(out, "\nBefore step 1, once you agreed {}", not_in_runbook());
         for command in &plan.prepare {
             let _ = writeln!(out, "{}", command_line(command));
+            let why = if command.argv.first().is_some_and(|p| p == "sudo") {
+                "sudo asks for your password once, here, not in the middle of step 1".to_owned()
+            } else {
+                format!(
+                    "the image {} is not on this host; if it cannot be pulled, the reset stops here with nothing \
+                     changed",
+                    plan.image
+                )
+            };
+            let _ = writeln!(out, "    why: {why}");
         }
-        let _ = writeln!(
-            out,
-            "    why: the image {} is not on this host; if it cannot be pulled, the reset stops here with \
-             nothing changed",
-            plan.image
-        );
     }
     for step in &plan.steps {
         let _ = writeln!(out, "\n{}", step_header(step, plan.steps.len()));
@@ -277,7 +281,10 @@ pub fn step_header(step: &Step, total: usize) -> String {
 pub fn command_line(command: &Command) -> String {
     match command.stdin {
         Stdin::Terminal => {
-            format!("  $ {}    (osism asks for the password; the tool never sees it)", command.display)
+            format!(
+                "  $ {}    (it asks at your terminal; the tool never sees what you type)",
+                command.display
+            )
         }
         Stdin::Null | Stdin::File(_) => format!("  $ {}", command.display),
     }

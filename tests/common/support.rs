@@ -94,6 +94,7 @@ pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
         share: Some(ShareSize { entries: 10_118, kib: 20_700 }),
         free_kib: Some(41_943_040),
         image_missing: false,
+        sudo_asks: false,
     };
     plan::build(&Inputs { options: (&config).into(), facts })
 }
@@ -211,6 +212,7 @@ pub fn is_query(argv: &[String]) -> bool {
                 && *fifo == "/backup/.osism-manager-reset-share.fifo"
         }
         ["osism", "vault", "check", "--format", "script"] => true,
+        ["sudo", "-n", "-l", "systemctl", "stop" | "start", _] => true,
         _ => false,
     }
 }
@@ -545,10 +547,36 @@ impl OutputRetrying for Command {
 pub fn at_terminal(world: &World, args: &[&str], typed: &str) -> Output {
     let mut argv = vec![env!("CARGO_BIN_EXE_osism-manager-reset").to_owned()];
     argv.extend(args.iter().map(|a| a.to_string()));
+    at_terminal_running(world, argv, typed, &[])
+}
+
+/// `at_terminal` as an operator who is not root (see `run_as_operator`; call
+/// `hand_to_operator` first).
+pub fn at_terminal_as_operator(world: &World, args: &[&str], typed: &str, env: &[(&str, &str)]) -> Output {
+    if !is_root() {
+        let mut argv = vec![env!("CARGO_BIN_EXE_osism-manager-reset").to_owned()];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        return at_terminal_running(world, argv, typed, env);
+    }
+    let copy = world.path().join("osism-manager-reset");
+    if !copy.exists() {
+        fs::copy(env!("CARGO_BIN_EXE_osism-manager-reset"), &copy).unwrap();
+    }
+    let mut argv: Vec<String> =
+        ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+            .map(String::from)
+            .into();
+    argv.push(copy.display().to_string());
+    argv.extend(args.iter().map(|a| a.to_string()));
+    at_terminal_running(world, argv, typed, env)
+}
+
+fn at_terminal_running(world: &World, argv: Vec<String>, typed: &str, env: &[(&str, &str)]) -> Output {
     let mut script = world.in_world("/usr/bin/script");
     script
         .args(["--quiet", "--return", "--command", &quote::join(&argv), "/dev/null"])
-        .env("SHELL", "/bin/sh");
+        .env("SHELL", "/bin/sh")
+        .envs(env.iter().copied());
     let mut child =
         script.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(typed.as_bytes()).unwrap();

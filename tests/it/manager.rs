@@ -384,7 +384,7 @@ fn at_a_terminal_the_operator_types_the_password_into_osisms_own_prompt() {
     let out = crate::support::at_terminal(&world, &[], &typed);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     let screen = stdout(&out);
-    assert!(screen.contains("(osism asks for the password; the tool never sees it)"), "{screen}");
+    assert!(screen.contains("(it asks at your terminal; the tool never sees what you type)"), "{screen}");
     assert!(
         screen.contains("Ansible Vault password: "),
         "osism's prompt did not reach the terminal: {screen}"

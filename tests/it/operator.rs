@@ -107,3 +107,74 @@ fn at_a_terminal_vaults_storage_is_agreed_to_in_words() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert_eq!(world.runbook_calls().len(), 8);
 }
+
+/// sudo is asked before the manager stops: without a terminal, a password it would want refuses
+/// the reset naming the user and the sudoers line; a command it does not permit, too.
+#[test]
+fn sudo_that_would_ask_or_refuse_mid_run_is_found_before_anything_stops() {
+    for (sudo, needle) in [
+        (
+            "password",
+            "sudo asks nobody for a password to run `systemctl stop docker-compose@manager.service` and",
+        ),
+        ("denied", "sudo does not let nobody run `systemctl stop docker-compose@manager.service` and"),
+    ] {
+        if !crate::support::is_root() {
+            return; // the user is the tests' own, not nobody: the words differ; `make test` covers it
+        }
+        let world = World::new();
+        world.hand_to_operator();
+        let out = world.run_as_operator(&["--yes"], &[("FAKE_SUDO", sudo)]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{sudo}: {err}");
+        assert!(err.contains(needle), "{sudo}: {err}");
+        let sudoers = "`nobody ALL=(root) NOPASSWD: ";
+        let line = &err[err.find(sudoers).unwrap_or_else(|| panic!("{sudo}: {err}"))..];
+        assert!(line.contains("systemctl stop docker-compose@manager.service, "), "{sudo}: {err}");
+        assert!(line.contains("systemctl start docker-compose@manager.service`"), "{sudo}: {err}");
+        assert!(world.runbook_calls().is_empty(), "{sudo}: {:?}", world.runbook_calls());
+    }
+}
+
+/// At a terminal, sudo's password is asked once, right after the confirmation and before step 1;
+/// a wrong one stops the reset with nothing changed and nothing left to block the next.
+#[test]
+fn at_a_terminal_sudo_asks_once_before_step_1_and_a_wrong_password_changes_nothing() {
+    let world = World::new();
+    world.hand_to_operator();
+    let out = crate::support::at_terminal_as_operator(
+        &world,
+        &[],
+        "manager\nwrong\n",
+        &[("FAKE_SUDO", "password")],
+    );
+    let screen = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{screen}");
+    assert!(screen.contains("sudo did not take the password"), "{screen}");
+    assert_eq!(world.runbook_calls(), ["sudo -v"], "{screen}");
+    assert!(world.state().join("up").exists(), "the manager was stopped");
+    assert!(
+        !world
+            .backup_dir()
+            .read_dir()
+            .unwrap()
+            .any(|e| { e.unwrap().file_name().to_string_lossy().ends_with(".journal.json") })
+    );
+
+    world.clear_calls();
+    let out = crate::support::at_terminal_as_operator(
+        &world,
+        &[],
+        "manager\nsudo secret\n",
+        &[("FAKE_SUDO", "password")],
+    );
+    let screen = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    let (confirm, password) =
+        (screen.find("Type \"manager\" to go on").unwrap(), screen.find("[sudo] password").unwrap());
+    let step_1 = screen.rfind("Step 1/7").unwrap();
+    assert!(confirm < password && password < step_1, "{screen}");
+    let calls = world.runbook_calls();
+    assert_eq!(calls[0], "sudo -v");
+    assert_eq!(calls[1], "sudo systemctl stop docker-compose@manager.service");
+}

@@ -52,6 +52,9 @@
 #              (a `docker run --mount source=manager_share` of someone's), running or stopped
 #   FAKE_IMAGE_MISSING  the tar image is not on the host until `docker pull` fetches it
 #                       (image.pulled); FAKE_PULL_FAILS: its registry cannot be reached
+#   FAKE_SUDO=password|denied  sudo asks this user for a password (until `sudo -v` at a terminal
+#                       takes "sudo secret" and caches it in sudo.cached), or does not let it
+#                       run the unit's commands at all
 #   FAKE_TRACE=FILE     each call appends "begin PID NAME ARGS" when it starts and "end PID" when
 #                       it ends, however it ends short of SIGKILL
 set -u
@@ -352,7 +355,32 @@ osism() {
 }
 
 case "$name" in
-    sudo) FAKE_INNER=1 exec "$@" ;;
+    sudo)
+        user=$(id -un 2>/dev/null || echo "uid $(id -u)")
+        cached() { [ -e "$state/sudo.cached" ]; }
+        case "$1" in
+            -n)
+                shift 2 # -n -l: what the policy says of the command, without a prompt
+                case "${FAKE_SUDO:-}" in
+                    denied) echo "Sorry, user $user is not allowed to execute '/usr/bin/$*' as root on manager." >&2; exit 1 ;;
+                    password) cached || { echo "sudo: a password is required" >&2; exit 1; } ;;
+                esac
+                echo "/usr/bin/$*" ;;
+            -v)
+                [ "${FAKE_SUDO:-}" = password ] && ! cached || exit 0
+                [ -t 0 ] || { echo "sudo: a terminal is required to read the password" >&2; exit 1; }
+                # sudo writes to /dev/tty, which a user other than the terminal's owner may not
+                # open; its standard error is that terminal too.
+                printf '[sudo] password for %s: ' "$user" >&2
+                IFS= read -rs typed; echo >&2
+                [ "$typed" = "sudo secret" ] || { echo "sudo: 1 incorrect password attempt" >&2; exit 1; }
+                touch "$state/sudo.cached" ;;
+            *)
+                if [ "${FAKE_SUDO:-}" = password ] && ! cached; then
+                    echo "sudo: a terminal is required to read the password" >&2; exit 1
+                fi
+                FAKE_INNER=1 exec "$@" ;;
+        esac ;;
     journalctl) cat "$state/journal" 2>/dev/null || echo "-- No entries --" ;;
     osism) osism "$@" ;;
     osism-*) echo "$name $*: ran on the host" ;;
