@@ -29,6 +29,9 @@ use crate::host::signals;
 use crate::host::transcript::{Stream, Transcript};
 use crate::plan::{Command, Stdin};
 
+/// How long a command may print nothing before its watcher hears of it.
+const QUIET_TICK: Duration = Duration::from_secs(1);
+
 /// Lines read ahead of the one being handled, per command.
 const LINES_IN_FLIGHT: usize = 256;
 
@@ -64,9 +67,16 @@ impl Runner {
         self.record(|t| t.note(text));
     }
 
-    /// Runs a planned command, handing each line it prints to `on_line` as it arrives. A command
-    /// that reads the terminal also writes to it, unrecorded: what is typed there is not ours.
-    pub fn run(&self, command: &Command, mut on_line: impl FnMut(Stream, &str)) -> Result<ExitStatus> {
+    /// Runs a planned command, handing each line it prints to `on_line` as it arrives, and calling
+    /// `on_quiet` after each second it printed nothing (a command that hangs is still watched). A
+    /// command that reads the terminal also writes to it, unrecorded: what is typed there is not
+    /// ours.
+    pub fn run(
+        &self,
+        command: &Command,
+        mut on_line: impl FnMut(Stream, &str),
+        mut on_quiet: impl FnMut(),
+    ) -> Result<ExitStatus> {
         let (program, args) = command.argv.split_first().context("a command without a program")?;
         let started = Instant::now();
         self.record(|t| t.command(&command.display));
@@ -115,9 +125,15 @@ impl Runner {
             })
             .collect();
         drop(tx);
-        for (stream, line) in rx {
-            self.record(|t| t.line(stream, &line));
-            on_line(stream, &line);
+        loop {
+            match rx.recv_timeout(QUIET_TICK) {
+                Ok((stream, line)) => {
+                    self.record(|t| t.line(stream, &line));
+                    on_line(stream, &line);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => on_quiet(),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
         }
         for reader in readers {
             let _ = reader.join();

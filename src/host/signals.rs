@@ -5,7 +5,8 @@
 //!   own, so the hang-up the terminal sends to its foreground group does not reach them either.
 //! - The first SIGINT (Ctrl-C) or SIGTERM asks the reset to stop: the running command finishes
 //!   (it is in its own group: Ctrl-C at the terminal does not reach it), and the reset stops
-//!   before the next one.
+//!   before the next one. After a SIGTERM, which whoever sent it may follow with SIGKILL, the
+//!   running command gets five seconds, then is stopped as by a second request.
 //! - The second one stops the running command now: its process group gets SIGTERM, then SIGKILL
 //!   after a grace period; the reset itself then stops what the command had started (a
 //!   container, see `reset`). So does the read-back of /share that waits beside a tar command
@@ -15,7 +16,7 @@
 //! before that a signal ends the tool as usual, with nothing changed. A stop asked for before
 //! step 1 began ends the run with nothing changed and no journal left to block the next reset.
 
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -27,6 +28,10 @@ use signal_hook::iterator::Signals;
 
 /// How long a command stopped by a second Ctrl-C has between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_secs(2);
+/// How long the command running when a first SIGTERM came may take to finish on its own.
+const TERM_GRACE: Duration = Duration::from_secs(5);
+/// Whether a SIGTERM's grace ran out and stopped the commands then running.
+static CUT_SHORT: AtomicBool = AtomicBool::new(false);
 
 /// How many stop requests (SIGINT or SIGTERM) have arrived.
 static STOPS: AtomicUsize = AtomicUsize::new(0);
@@ -85,8 +90,11 @@ pub fn install() -> Result<()> {
                     continue;
                 }
                 let _ = FIRST.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
-                if STOPS.fetch_add(1, Ordering::SeqCst) >= 1 {
+                let earlier = STOPS.fetch_add(1, Ordering::SeqCst);
+                if earlier >= 1 {
                     stop_running_commands();
+                } else if signal == SIGTERM {
+                    cut_short_after_grace();
                 }
             }
         })
@@ -127,6 +135,31 @@ pub fn rearm() {
     let _ = STOPS.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n > 1).then_some(1));
 }
 
+/// A first SIGTERM (systemd, a CI job cancelled, `timeout`) does not wait long for the command
+/// that runs: whatever sent it may kill the tool soon. The commands running now get a grace
+/// period to finish, then are stopped as by a second request; what starts later (the manager
+/// started again) is not touched.
+fn cut_short_after_grace() {
+    let groups = running().clone();
+    if groups.is_empty() {
+        return;
+    }
+    let _ = thread::Builder::new().name("sigterm".into()).spawn(move || {
+        thread::sleep(TERM_GRACE);
+        let left: Vec<i32> = running().iter().copied().filter(|g| groups.contains(g)).collect();
+        if !left.is_empty() {
+            CUT_SHORT.store(true, Ordering::SeqCst);
+            stop_groups(&left);
+        }
+    });
+}
+
+/// Whether a command was stopped before it finished (a second request, or a SIGTERM's grace
+/// ran out): the container a `docker run` started may still run without its CLI.
+pub fn cut_short() -> bool {
+    forced() || CUT_SHORT.load(Ordering::SeqCst)
+}
+
 /// Whether a second request asked to stop the running command at once.
 pub fn forced() -> bool {
     STOPS.load(Ordering::SeqCst) >= 2
@@ -163,7 +196,13 @@ fn running() -> std::sync::MutexGuard<'static, Vec<i32>> {
 }
 
 fn stop_running_commands() {
-    let groups: Vec<Pid> = running().iter().filter_map(|&group| Pid::from_raw(group)).collect();
+    let groups = running().clone();
+    stop_groups(&groups);
+}
+
+/// SIGTERM to each process group, then SIGKILL to those still running after the grace period.
+fn stop_groups(groups: &[i32]) {
+    let groups: Vec<Pid> = groups.iter().filter_map(|&group| Pid::from_raw(group)).collect();
     let signalled: Vec<Pid> =
         groups.into_iter().filter(|&group| kill_process_group(group, Signal::TERM).is_ok()).collect();
     if signalled.is_empty() {

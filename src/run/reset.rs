@@ -145,7 +145,7 @@ impl<'a> Reset<'a> {
             signals::check()?;
             self.ui.command(step, command);
             let result = self.command(step, command);
-            if signals::forced() && is_container_run(command) {
+            if signals::cut_short() && is_container_run(command) {
                 // The CLI is gone, its container is not: a `docker run` keeps running without it.
                 self.stop_containers(&host, plan)?;
             }
@@ -165,7 +165,12 @@ impl<'a> Reset<'a> {
         for command in &plan.prepare {
             self.ui.say(&format!("\nBefore step 1 {}", render::not_in_runbook()));
             self.ui.say(&render::command_line(command));
-            let result = self.runner.run(command, |stream, line| self.ui.output(stream, line));
+            let mut heartbeat = self.ui.heartbeat();
+            let result = self.runner.run(
+                command,
+                |stream, line| self.ui.output(stream, line),
+                || heartbeat.update(|| format!("still running: `{}`", command.display)),
+            );
             let why = match (result, signals::requested()) {
                 (_, Some(stop)) => {
                     let why = format!("stopped by {} before step 1", stop.name());
@@ -249,25 +254,39 @@ impl<'a> Reset<'a> {
         let counts_files = matches!(step.kind, StepKind::BackupShare | StepKind::RestoreShare);
         let mut last = std::collections::VecDeque::new();
         let status = if counts_files {
-            let mut progress = self.ui.progress();
-            let mut files = 0u64;
-            let status = self.runner.run(command, |stream, line| match stream {
-                Stream::Stdout => {
-                    files += 1;
-                    progress.update(|| format!("{files} entries"));
-                }
-                Stream::Stderr => progress.println(stream, line),
-            })?;
-            progress.finish(&format!("tar listed {files} entries"));
+            let progress = std::cell::RefCell::new(self.ui.progress());
+            let files = Cell::new(0u64);
+            let status = self.runner.run(
+                command,
+                |stream, line| match stream {
+                    Stream::Stdout => {
+                        files.set(files.get() + 1);
+                        progress.borrow_mut().update(|| format!("{} entries", files.get()));
+                    }
+                    Stream::Stderr => progress.borrow().println(stream, line),
+                },
+                || {
+                    let files = files.get();
+                    progress
+                        .borrow_mut()
+                        .update(|| format!("{files} entries so far, `{}` runs", command.display))
+                },
+            )?;
+            progress.into_inner().finish(&format!("tar listed {} entries", files.get()));
             status
         } else {
-            self.runner.run(command, |stream, line| {
-                if last.len() == osism::LINES_KEPT {
-                    last.pop_front();
-                }
-                last.push_back(line.to_owned());
-                self.ui.output(stream, line)
-            })?
+            let mut heartbeat = self.ui.heartbeat();
+            self.runner.run(
+                command,
+                |stream, line| {
+                    if last.len() == osism::LINES_KEPT {
+                        last.pop_front();
+                    }
+                    last.push_back(line.to_owned());
+                    self.ui.output(stream, line)
+                },
+                || heartbeat.update(|| format!("still running: `{}`", command.display)),
+            )?
         };
         self.ui.event(&Event::CommandFinished {
             step: step.number,

@@ -73,7 +73,12 @@ fn start(runner: &Runner, ui: &Ui, host: &Host, plan: &Plan, step: &Step) -> Res
         plan.step(StepKind::StartService).and_then(|s| s.commands.first()).context("no start step")?;
     ui.command(step, start);
     let (began, started) = (Instant::now(), SystemTime::now());
-    let status = runner.run(start, |stream, line| ui.output(stream, line))?;
+    let mut heartbeat = ui.heartbeat();
+    let status = runner.run(
+        start,
+        |stream, line| ui.output(stream, line),
+        || heartbeat.update(|| format!("still running: `{}`", start.display)),
+    )?;
     ui.event(&Event::CommandFinished {
         step: step.number,
         command: &start.display,

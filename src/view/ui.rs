@@ -3,7 +3,9 @@
 //!
 //! In JSON mode stdout carries the events and nothing else; human text goes to stderr. Progress
 //! is a spinner where it is drawn, on a terminal's standard error; elsewhere (CI logs, pipes,
-//! `2>file`) a plain line at once and then at most every ten seconds. Colour follows `console`:
+//! `2>file`) a plain line at once and then at most every ten seconds, saying for how long, as
+//! the JSON progress event does. A command that prints nothing is still heard of every ten
+//! seconds. Colour follows `console`:
 //! off for non-terminals and under `NO_COLOR`.
 
 use std::io::IsTerminal;
@@ -42,6 +44,11 @@ pub enum Event<'a> {
     WaitingForHealth {
         step: usize,
         waiting: &'a [String],
+    },
+    /// A command or a wait still going on, at most every ten seconds: what, and for how long.
+    Progress {
+        message: &'a str,
+        elapsed_s: u64,
     },
     StepFinished {
         step: usize,
@@ -133,28 +140,47 @@ impl Ui {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        Progress { ui: self, bar, last_plain: None }
+        Progress { ui: self, bar, last_plain: None, started: Instant::now() }
+    }
+
+    /// Progress for a command whose own output is shown: no spinner to tear it, and nothing
+    /// said before it has run ten seconds; then, like `progress`, a line every ten seconds.
+    pub fn heartbeat(&self) -> Progress<'_> {
+        let now = Instant::now();
+        Progress { ui: self, bar: None, last_plain: Some(now), started: now }
     }
 }
 
 pub struct Progress<'a> {
     ui: &'a Ui,
     bar: Option<ProgressBar>,
-    /// When the last plain line was printed; `None` before the first.
+    /// When the last plain line (or JSON progress event) was given; `None` before the first.
     last_plain: Option<Instant>,
+    started: Instant,
 }
 
 impl Progress<'_> {
-    /// Shows `message`, which is only built when it will be shown.
+    /// Shows `message`, which is only built when it will be shown: on the spinner at once, else
+    /// as a line with how long it has gone on, at most every ten seconds, as the JSON progress
+    /// event is.
     pub fn update(&mut self, message: impl FnOnce() -> String) {
-        match &self.bar {
-            Some(bar) => bar.set_message(message()),
-            None if self.last_plain.is_none_or(|at| at.elapsed() >= PLAIN_EVERY) => {
-                self.last_plain = Some(Instant::now());
-                self.ui.say(&format!("    {}", message()));
-            }
-            None => {}
+        let due = self.last_plain.is_none_or(|at| at.elapsed() >= PLAIN_EVERY);
+        if self.bar.is_none() && !due && !self.ui.json {
+            return;
         }
+        let message = message();
+        if let Some(bar) = &self.bar {
+            bar.set_message(message.clone());
+        }
+        if !due {
+            return;
+        }
+        self.last_plain = Some(Instant::now());
+        let elapsed_s = self.started.elapsed().as_secs();
+        if self.bar.is_none() {
+            self.ui.say(&format!("    {message} ({elapsed_s}s)"));
+        }
+        self.ui.event(&Event::Progress { message: &message, elapsed_s });
     }
 
     /// Prints a line above the spinner, which a plain print would tear.

@@ -4,7 +4,7 @@
 
 use std::fs;
 
-use crate::run_snapshot;
+use crate::calls_snapshot;
 use crate::support::{World, stderr, stdout};
 
 const MISSING: (&str, &str) = ("FAKE_IMAGE_MISSING", "1");
@@ -18,7 +18,7 @@ fn a_dry_run_without_the_image_pulls_nothing_and_says_what_the_run_will_do() {
     assert!(!world.calls().iter().any(|c| c[..2] == ["docker", "run"]), "{:?}", world.calls());
     let text = stdout(&out);
     assert!(text.contains("share volume: manager_share, not measured (the image busybox is not here yet)"));
-    run_snapshot!("dry_run_text_image_missing", world.scrub(&[text]));
+    calls_snapshot!("dry_run_text_image_missing", world.scrub(&[text]));
 }
 
 #[test]

@@ -25,7 +25,9 @@ fn stopped_before_down_then_run_again(env: &[(&str, &str)], archive_fate: &str) 
     assert_eq!(out.status.code(), Some(1), "{env:?}: {err}");
     assert!(!world.ran("down -v"), "{env:?}");
     assert!(manager_runs(&world), "{env:?}: the manager was left stopped: {err}");
-    assert_eq!(world.runbook_calls().last().unwrap(), "systemctl start docker-compose@manager.service");
+    assert!(
+        world.runbook_calls().last().unwrap().ends_with("systemctl start docker-compose@manager.service")
+    );
     assert!(
         err.contains("the manager was started again and is healthy; nothing was changed"),
         "{env:?}: {err}"

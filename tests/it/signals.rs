@@ -98,7 +98,8 @@ fn ctrl_c_and_sigterm_stop_between_commands_and_resume_finishes() {
             // Before `down -v`, the manager is started again and the reset is run again afresh.
             let before_down = step < 3;
             if before_down {
-                assert_eq!(calls.pop().unwrap(), "systemctl start docker-compose@manager.service", "{what}");
+                let start = calls.pop().unwrap();
+                assert!(start.ends_with("systemctl start docker-compose@manager.service"), "{what}: {start}");
                 assert!(err.contains("the manager was started again and is healthy"), "{what}: {err}");
             } else {
                 assert!(err.contains("resume with `osism-manager-reset --resume"), "{what}: {err}");
@@ -217,4 +218,53 @@ fn a_ctrl_c_before_step_1_changes_nothing_and_leaves_nothing_behind() {
     assert_eq!(fs::read_dir(world.records()).map(|d| d.count()).unwrap_or(0), 0, "a record was left");
     let out = world.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "the next reset: {}", stderr(&out));
+}
+
+/// A command that prints nothing for long (a `down -v` that hangs) is still heard of every ten
+/// seconds: what runs and for how long, as text and as a JSON event.
+#[test]
+fn a_command_that_hangs_is_heard_of_every_ten_seconds() {
+    let world = World::new();
+    let env = [("FAKE_HANG", "* down -v"), ("FAKE_HANG_SECONDS", "12")];
+    let out = world.run(&["--yes", "--output", "json"], &env);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("    still running: `docker compose"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(line.ends_with(" down -v` (10s)") || line.ends_with(" down -v` (11s)"), "{line}");
+    let events: Vec<serde_json::Value> =
+        crate::support::stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let heard = events
+        .iter()
+        .find(|e| {
+            e["event"] == "progress"
+                && e["message"].as_str().unwrap().starts_with("still running: `docker compose")
+        })
+        .unwrap_or_else(|| panic!("no progress event: {events:?}"));
+    assert!((10..=11).contains(&heard["elapsed_s"].as_u64().unwrap()), "{heard}");
+}
+
+/// A first SIGTERM (a cancelled pipeline, `timeout`, systemd) does not wait for a command that
+/// hangs: it is stopped after a short grace, and the usual advice follows; the resume finishes.
+#[test]
+fn a_first_sigterm_stops_a_hung_command_within_seconds() {
+    let world = World::new();
+    let before = world.share_listing();
+    let tool = start(&world, "* down -v", 120);
+    wait_for_call(&world, "down -v");
+    let started = Instant::now();
+    rustix::process::kill_process(Pid::from_child(&tool), Signal::TERM).unwrap();
+    let mut tool = tool;
+    let status = tool.wait().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+    let err = the_stderr(&world);
+    assert_eq!(status.code(), Some(143), "{err}");
+    assert!(err.contains("interrupted at step 3 (") && err.contains("by SIGTERM"), "{err}");
+    assert_one_at_a_time_and_none_left(&world);
+    world.clear_calls();
+    let out = world.type_line(&format!("{} --yes", advice("resume with", &err)), &world.backup_dir(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(world.share_listing(), before);
 }
