@@ -35,6 +35,8 @@ pub struct Project {
     pub vault_volumes: Vec<String>,
     /// The host directories and files its services bind-mount: what `down -v` leaves alone.
     pub bind_mounts: Vec<String>,
+    /// Its services' names.
+    pub services: Vec<String>,
 }
 
 /// A named volume mounted at /share, and the services that mount it there.
@@ -141,7 +143,8 @@ impl<'a> Host<'a> {
             list.sort();
             list.dedup();
         }
-        Ok(Project { name: model.name, volumes, share_mounts, vault_volumes, bind_mounts })
+        let services = model.services.keys().cloned().collect();
+        Ok(Project { name: model.name, volumes, share_mounts, vault_volumes, bind_mounts, services })
     }
 
     /// The containers of the project, running or not (`docker compose ps --all`).

@@ -73,6 +73,10 @@ pub struct Facts {
     /// at the terminal right after consent (`sudo -v`), not in the middle of step 1.
     #[serde(default)]
     pub sudo_asks: bool,
+    /// The project runs a kolla-ansible service, whose generation of the fact cache `down -v`
+    /// empties and `osism apply facts` does not fill.
+    #[serde(default)]
+    pub kolla_ansible: bool,
 }
 
 /// The reason of a unit the operator named, rather than one detected.

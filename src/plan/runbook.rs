@@ -104,6 +104,9 @@ pub enum StepKind {
     CheckHealth,
     SetVaultPassword,
     RebuildInventory,
+    /// Not in the runbook: kolla-ansible's generation of the fact cache, which `osism apply
+    /// facts` does not fill.
+    RefreshKollaFacts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +231,13 @@ pub fn build(inputs: &Inputs) -> Plan {
         "Rebuild the inventory and the fact cache",
         vec![Command::new(["osism", "reconciler", "sync"]), Command::new(["osism", "apply", "facts"])],
     )]);
+    if facts.kolla_ansible {
+        steps.push((
+            StepKind::RefreshKollaFacts,
+            "Refresh kolla-ansible's fact cache too",
+            vec![Command::new(["osism", "sync", "facts"])],
+        ));
+    }
     Plan {
         date,
         project: facts.project.clone(),
@@ -261,7 +271,7 @@ pub fn build(inputs: &Inputs) -> Plan {
                     kind,
                     title: title.to_owned(),
                     destructive: kind == StepKind::RemoveProject,
-                    in_runbook: kind != StepKind::SetVaultPassword,
+                    in_runbook: !matches!(kind, StepKind::SetVaultPassword | StepKind::RefreshKollaFacts),
                     before,
                     commands,
                     after,
@@ -282,7 +292,7 @@ fn checks(kind: StepKind, timeout_s: u64) -> (Vec<Check>, Vec<Check>) {
         StepKind::RestoreShare => (vec![ArchiveUnchanged], vec![ShareMatchesArchive]),
         StepKind::CheckHealth => (vec![Healthy { timeout_s }], vec![]),
         StepKind::SetVaultPassword => (vec![], vec![VaultPasses]),
-        StepKind::RebuildInventory => (vec![], vec![]),
+        StepKind::RebuildInventory | StepKind::RefreshKollaFacts => (vec![], vec![]),
     }
 }
 

@@ -139,12 +139,12 @@ pub fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error
             ),
         ),
         // /share is back and the manager healthy by then; osism said why it failed.
-        (_, StepKind::RebuildInventory) => (
+        (_, StepKind::RebuildInventory | StepKind::RefreshKollaFacts) => (
             format!(
                 "/share is restored and the manager is healthy, only the inventory and facts are left; the \
                  archive is {archive}, its checksum {checksum}"
             ),
-            format!("{resume}: it runs both commands of step 7 again"),
+            format!("{resume}: {}", repeats(step)),
         ),
         (Some(verified), _) => (
             format!("the verified archive of /share is {archive} (sha256 {} in {checksum})", verified.sha256),
@@ -167,5 +167,14 @@ pub fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error
     match cause {
         Some((kind, follow)) => failure.with_cause(kind, follow),
         None => failure,
+    }
+}
+
+/// What a resume runs again of `step`, numbered as the plan numbers it.
+fn repeats(step: &Step) -> String {
+    match step.commands.len() {
+        1 => format!("it runs step {}'s command again", step.number),
+        2 => format!("it runs both commands of step {} again", step.number),
+        n => format!("it runs the {n} commands of step {} again", step.number),
     }
 }

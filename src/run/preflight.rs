@@ -27,6 +27,9 @@ use crate::view::confirm;
 use crate::view::outcome::{Code, Failure};
 use crate::view::render;
 
+/// OSISM's service that runs kolla-ansible (`enable_kolla_ansible`).
+const KOLLA_ANSIBLE: &str = "kolla-ansible";
+
 /// Compose file names Compose looks for, in its order.
 const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
 
@@ -44,6 +47,8 @@ pub struct Findings {
     pub image_missing: bool,
     /// sudo needs a password for the unit's commands, and a terminal is there to type it on.
     pub sudo_asks: bool,
+    /// The project runs OSISM's kolla-ansible service.
+    pub kolla_ansible: bool,
     /// Each says what is wrong and how to fix it.
     pub problems: Vec<String>,
 }
@@ -209,7 +214,19 @@ pub fn inspect(
     problems.extend(vault_problems(config, &vault, terminal));
     let free_kib = free_bytes(&config.backup_dir).ok().map(|bytes| bytes / 1024);
     check_backup_dir(config, unfinished, archive, share, free_kib, &mut problems);
-    Findings { project: name, service, volumes, vault, share, free_kib, image_missing, sudo_asks, problems }
+    let kolla_ansible = project.as_ref().is_some_and(|p| p.services.iter().any(|s| s == KOLLA_ANSIBLE));
+    Findings {
+        project: name,
+        service,
+        volumes,
+        vault,
+        share,
+        free_kib,
+        image_missing,
+        sudo_asks,
+        kolla_ansible,
+        problems,
+    }
 }
 
 /// What sudo says of the unit's stop and start, each with its command line.
@@ -356,6 +373,7 @@ pub fn survey(
         free_kib: findings.free_kib,
         image_missing: findings.image_missing,
         sudo_asks: findings.sudo_asks,
+        kolla_ansible: findings.kolla_ansible,
     };
     (Inputs { options: config.into(), facts }, findings.problems)
 }

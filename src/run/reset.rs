@@ -294,7 +294,8 @@ impl<'a> Reset<'a> {
             exit_code: status.code(),
             duration_s: started.elapsed().as_secs_f64(),
         });
-        if !status.success() && step.kind == StepKind::RebuildInventory {
+        if !status.success() && matches!(step.kind, StepKind::RebuildInventory | StepKind::RefreshKollaFacts)
+        {
             let cause = osism::cause(&Vec::from(last));
             return Err(osism::Failed {
                 command: command.display.clone(),

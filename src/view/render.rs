@@ -37,6 +37,11 @@ pub fn plan(plan: &Plan) -> String {
         }
         match step.kind {
             StepKind::RemoveProject => out.push_str(&volumes(plan)),
+            StepKind::RefreshKollaFacts => out.push_str(
+                "    why: `down -v` emptied the fact cache, and `osism apply facts` fills only osism-ansible's \
+                 generation of it; kolla-ansible reads its own and never gathers facts itself: `osism sync facts` \
+                 gathers both\n",
+            ),
             StepKind::SetVaultPassword => out.push_str(
                 "    why: every Ansible run of osism needs the vault password, which Redis held and `down -v` \
                  deleted; no environments/.vault_pass serves it\n",

@@ -95,6 +95,7 @@ pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
         free_kib: Some(41_943_040),
         image_missing: false,
         sudo_asks: false,
+        kolla_ansible: false,
     };
     plan::build(&Inputs { options: (&config).into(), facts })
 }

@@ -11,6 +11,7 @@ mod support;
 mod anywhere;
 mod dispatcher;
 mod dry_run;
+mod facts;
 mod faults;
 mod image;
 mod journal;

@@ -9,7 +9,8 @@
 #   anonymous  "SERVICE VOLUME" lines: anonymous volumes of the project's containers (redis /data)
 #   volumes    every volume the engine holds; labelled: those with the project's label
 #   up         present while the manager's containers run (the unit starts and stops them)
-#   redis/     the anonymous volume of redis: the vault password osism stores there
+#   redis/     the anonymous volume of redis: the vault password osism stores there, and the fact
+#              cache (facts.RUNTIME, a generation per Ansible runtime)
 #   containers/ID  a labelled container (the tool's read-back of /share) while it runs: its
 #              label and its volume; ID is its process group, which `docker rm --force` kills.
 #              As Docker's, `down -v` cannot remove a volume such a container mounts.
@@ -328,7 +329,7 @@ osism() {
             mkdir -p "$state/redis"
             printf '%s' "$password" > "$stored"
             cp "$keyfile" "$stored.key" ;;
-        "apply "*)
+        "apply "*|"sync facts")
             case "${FAKE_OSISM_FAILS:-}" in
                 timeout)
                     local at="2026-11-28 10:05:00.123 | INFO     |" task=1c6e55aa-9d2f-4f4e-8b1a-3b2a9f0e7c11
@@ -349,6 +350,15 @@ osism() {
                 echo "2026-11-28 10:00:00.000 | ERROR    | No Ansible Vault password is available. Run 'osism set vault password' on the manager, or add environments/.vault_pass to the configuration repository for unattended operation." >&2
                 exit 1
             fi
+            # The fact cache in Redis, one generation per runtime (python-osism's commands/sync.py):
+            # `apply facts` fills osism-ansible's; `sync facts` that and, where the manager runs
+            # kolla-ansible, kolla's.
+            case "$*" in
+                "apply facts") touch "$state/redis/facts.osism-ansible" ;;
+                "sync facts")
+                    touch "$state/redis/facts.osism-ansible"
+                    grep -q '^kolla-ansible ' "$state/mounts" && touch "$state/redis/facts.kolla-ansible" ;;
+            esac
             echo "osism $*: task finished" ;;
         *) echo "osism $*: task finished" ;;
     esac
