@@ -46,12 +46,13 @@ pub fn load(file: &Utf8Path) -> Result<(Utf8PathBuf, SavedPlan), Failure> {
         )));
     }
     let ours = env!("CARGO_PKG_VERSION");
-    let version = header.get("tool_version").and_then(serde_json::Value::as_str).unwrap_or("unknown");
-    if version != ours {
-        return Err(refused(anyhow!(
-            "{file} was saved by osism-manager-reset {version}, and this is {ours}, which may plan otherwise: \
-             {again}"
-        )));
+    let version = header.get("tool_version").and_then(serde_json::Value::as_str);
+    if version != Some(ours) {
+        let by = version.map_or_else(
+            || "does not say which version of osism-manager-reset saved it".to_owned(),
+            |version| format!("was saved by osism-manager-reset {version}"),
+        );
+        return Err(refused(anyhow!("{file} {by}, and this is {ours}, which may plan otherwise: {again}")));
     }
     let saved: SavedPlan = serde_json::from_value(header)
         .map_err(|error| refused(anyhow!("{file} is not a saved plan ({error}): {again}")))?;

@@ -340,7 +340,12 @@ impl<'a> Host<'a> {
 
     /// Whether `systemctl is-active` or `is-enabled` affirms `unit` (exit 0).
     pub fn unit_is(&self, verb: &str, unit: &str) -> Result<bool> {
-        Ok(self.runner.read(&["systemctl", verb, "--quiet", unit])?.success)
+        Ok(self.unit_answer(verb, unit)?.success)
+    }
+
+    /// `systemctl VERB --quiet UNIT` as it answered, for what it says besides its exit code.
+    pub fn unit_answer(&self, verb: &str, unit: &str) -> Result<crate::host::exec::Captured> {
+        self.runner.read(&["systemctl", verb, "--quiet", unit])
     }
 
     /// `docker compose ps --all --format json`, as printed.

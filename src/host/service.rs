@@ -19,18 +19,43 @@ pub struct UnitState {
     pub enabled: bool,
 }
 
+/// How systemctl begins to say that systemd does not run, or that it cannot reach it.
+const NO_SYSTEMD: [&str; 2] = ["not been booted with systemd", "Failed to connect to bus"];
+
+/// What systemctl says where systemd does not run (a container, a chroot): it cannot stop or
+/// start any unit then.
+pub struct SystemdDown(pub String);
+
 /// The unit the operator named, or the detected one, and whether it is active (`None` without
-/// systemctl).
-pub fn resolve(given: Option<&str>, host: &Host, systemctl_found: bool) -> (Service, Option<bool>) {
-    let is_active = |unit| host.unit_is("is-active", unit).unwrap_or(false);
-    if let Some(unit) = given {
-        let active = systemctl_found.then(|| is_active(unit));
-        return (Service { unit: unit.to_owned(), reason: crate::plan::SERVICE_GIVEN.into() }, active);
-    }
+/// systemctl); `Err` where systemctl answers that systemd is not running.
+pub fn resolve(
+    given: Option<&str>,
+    host: &Host,
+    systemctl_found: bool,
+) -> Result<(Service, Option<bool>), SystemdDown> {
+    let ask = |unit: &str| host.unit_is("is-active", unit).unwrap_or(false);
     if !systemctl_found {
-        let service =
-            Service { unit: RUNBOOK_UNIT.into(), reason: "no systemctl to ask: the runbook's".into() };
-        return (service, None);
+        let service = match given {
+            Some(unit) => Service { unit: unit.to_owned(), reason: crate::plan::SERVICE_GIVEN.into() },
+            None => {
+                Service { unit: RUNBOOK_UNIT.into(), reason: "no systemctl to ask: the runbook's".into() }
+            }
+        };
+        return Ok((service, None));
+    }
+    // The first question also tells whether systemd runs at all.
+    let first = given.unwrap_or(RUNBOOK_UNIT);
+    let first_active = match host.unit_answer("is-active", first) {
+        Ok(answer) if !answer.success && NO_SYSTEMD.iter().any(|s| answer.stderr.contains(s)) => {
+            return Err(SystemdDown(crate::host::exec::first_line(&answer.stderr).to_owned()));
+        }
+        Ok(answer) => answer.success,
+        Err(_) => false,
+    };
+    let is_active = |unit: &str| if unit == first { first_active } else { ask(unit) };
+    if let Some(unit) = given {
+        let active = Some(first_active);
+        return Ok((Service { unit: unit.to_owned(), reason: crate::plan::SERVICE_GIVEN.into() }, active));
     }
     let state = |unit| UnitState {
         active: is_active(unit),
@@ -39,7 +64,7 @@ pub fn resolve(given: Option<&str>, host: &Host, systemctl_found: bool) -> (Serv
     let (runbook, current) = (state(RUNBOOK_UNIT), state(CURRENT_UNIT));
     let service = choose(runbook, current);
     let active = if service.unit == RUNBOOK_UNIT { runbook.active } else { current.active };
-    (service, Some(active))
+    Ok((service, Some(active)))
 }
 
 /// Active beats enabled; when the two units cannot be told apart, the runbook's unit stays.

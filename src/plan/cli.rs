@@ -5,7 +5,6 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::builder::BoolishValueParser;
 use clap::error::ContextKind;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
@@ -40,7 +39,7 @@ pub struct Args {
 
     /// Run without asking for confirmation (needed when there is no terminal). The environment
     /// variable takes 1/0, true/false, yes/no, on/off.
-    #[arg(long, short = 'y', env = "OSISM_MANAGER_RESET_YES", value_parser = BoolishValueParser::new())]
+    #[arg(long, short = 'y', env = "OSISM_MANAGER_RESET_YES", value_parser = boolish)]
     pub yes: bool,
 
     /// Continue this manager's unfinished reset, found from any directory: same plan, same date,
@@ -108,7 +107,7 @@ pub struct Args {
         long,
         value_name = "SECONDS",
         default_value_t = DEFAULT_HEALTH_TIMEOUT_S,
-        value_parser = clap::value_parser!(u64).range(1..),
+        value_parser = seconds,
         env = "OSISM_MANAGER_RESET_HEALTH_TIMEOUT"
     )]
     pub health_timeout: u64,
@@ -123,7 +122,7 @@ pub struct Args {
     /// Agree that `down -v` deletes HashiCorp Vault's storage (OSISM's vault service, with
     /// enable_vault), which the runbook does not back up and OSISM does not initialise again.
     /// The environment variable takes 1/0, true/false, yes/no, on/off.
-    #[arg(long, env = "OSISM_MANAGER_RESET_DELETE_VAULT_DATA", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "OSISM_MANAGER_RESET_DELETE_VAULT_DATA", value_parser = boolish)]
     pub delete_vault_data: bool,
 
     /// The manager's configuration repository: where osism's Ansible runs find
@@ -159,6 +158,24 @@ pub struct Args {
     /// Print the man page or a shell completion script, made from these very options, and exit.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub generate: Option<Generate>,
+}
+
+/// A switch's value from its environment variable, as systemd and most tools read one.
+fn boolish(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "y" | "on" => Ok(true),
+        "0" | "false" | "no" | "n" | "off" | "" => Ok(false),
+        _ => Err("give one of 1/0, true/false, yes/no, on/off".into()),
+    }
+}
+
+/// A number of seconds to wait, one at the least: the started manager needs time.
+fn seconds(value: &str) -> Result<u64, String> {
+    match value.trim().parse::<u64>() {
+        Ok(0) => Err("give at least 1 second (a fresh manager takes about a minute)".into()),
+        Ok(seconds) => Ok(seconds),
+        Err(_) => Err("give a whole number of seconds, such as 1000".into()),
+    }
 }
 
 /// Which options took their value from their environment variable, so that a message about

@@ -15,13 +15,12 @@ use time::Date;
 use crate::host::exec::Runner;
 use crate::host::inspect::{Host, Project};
 use crate::host::service;
-use crate::host::sudo::Sudo;
 use crate::host::vault;
 use crate::plan::config::Config;
 use crate::plan::{self, Facts, Inputs, Service, ShareSize, Vault, VaultState, Volumes};
 use crate::run::problems::{
     check_backup_dir, check_unfinished, free_bytes, not_a_directory, share_volume_problem, strangers,
-    vault_problems,
+    sudo_for_unit, sudo_problems, vault_problems,
 };
 use crate::view::confirm;
 use crate::view::outcome::{Code, Failure};
@@ -110,6 +109,13 @@ pub fn inspect(
         let units = scope.spawn(|| {
             let systemctl = which::which("systemctl").is_ok();
             let service = service::resolve(config.service.as_deref(), host, systemctl);
+            let (service, systemd_down) = match service {
+                Ok(service) => (service, None),
+                Err(down) => {
+                    let unit = config.service.clone().unwrap_or_else(|| service::RUNBOOK_UNIT.into());
+                    ((Service { unit, reason: "systemd is not running here".into() }, None), Some(down.0))
+                }
+            };
             let vault = if which::which("osism").is_ok() {
                 host.vault()
             } else {
@@ -117,13 +123,19 @@ pub fn inspect(
             };
             let sudo =
                 (euid != 0 && which::which("sudo").is_ok()).then(|| sudo_for_unit(host, &service.0.unit));
-            (service, vault, sudo)
+            (service, vault, sudo, systemd_down)
         });
         let docker = check_programs(euid, host, &mut problems);
         let compose = compose_findings(config, docker, host, &mut problems);
         let _ = mounts_share
             .send(compose.project.as_ref().is_some_and(|p| share_volume_problem(config, p).is_none()));
-        let (service, vault, sudo) = joined(units);
+        let (service, vault, sudo, systemd_down) = joined(units);
+        if let Some(said) = systemd_down {
+            problems.push(format!(
+                "systemd is not running on this host (systemctl: {said}), so the manager's unit can be neither \
+                 stopped nor started: run the reset on the manager host itself, not in a container"
+            ));
+        }
         (docker, compose, joined(share), service, vault, sudo)
     });
     let sudo_asks = match sudo {
@@ -137,10 +149,14 @@ pub fn inspect(
     // First, as it explains others: a reset halfway has deleted the share volume, say.
     let unfinished = check_unfinished(config, euid, resuming, &mut problems);
     let vault = vault.unwrap_or_else(|cannot| {
-        problems.push(format!(
-            "{cannot}: step 7 runs osism, and would fail after `down -v`; install OSISM's wrapper \
-             (`osism update manager`) or put the osism the plugin dispatcher chains to on PATH"
-        ));
+        // OSISM's wrapper runs osism in a container: without Docker it cannot, which is said.
+        if docker {
+            problems.push(format!(
+                "{cannot}: the inventory and facts are rebuilt with osism after `down -v`, which would fail; put \
+                 OSISM's wrapper back at /usr/local/bin/osism (the manager role of osism.services writes it), \
+                 or the osism the plugin dispatcher chains to on PATH"
+            ));
+        }
         Vault::new(VaultState::Unknown, cannot)
     });
     let vault = Vault { vault_pass: vault::vault_pass(&config.configuration_directory).exists(), ..vault };
@@ -227,59 +243,6 @@ pub fn inspect(
         kolla_ansible,
         problems,
     }
-}
-
-/// What sudo says of the unit's stop and start, each with its command line.
-fn sudo_for_unit(host: &Host, unit: &str) -> Result<Vec<(String, Sudo)>> {
-    ["stop", "start"]
-        .into_iter()
-        .map(|verb| Ok((format!("systemctl {verb} {unit}"), host.sudo(&["systemctl", verb, unit])?)))
-        .collect()
-}
-
-/// What keeps sudo from running the unit's commands in the middle of the reset: a command it
-/// does not permit, or a password with no terminal to type it on. Returns whether it asks for
-/// a password that the terminal can give (the run asks it right after consent).
-fn sudo_problems(answers: &[(String, Sudo)], euid: u32, terminal: bool, problems: &mut Vec<String>) -> bool {
-    let user = crate::run::registry::user_of(euid).unwrap_or_else(|| format!("uid {euid}"));
-    let systemctl =
-        which::which("systemctl").map_or_else(|_| "/usr/bin/systemctl".into(), |p| p.display().to_string());
-    let sudoers = format!(
-        "`{user} ALL=(root) NOPASSWD: {}`",
-        answers
-            .iter()
-            .map(|(line, _)| line.replacen("systemctl", &systemctl, 1))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let quoted =
-        |lines: Vec<&String>| lines.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(" and ");
-    let password: Vec<&String> =
-        answers.iter().filter(|(_, a)| *a == Sudo::Password).map(|(l, _)| l).collect();
-    let denied: Vec<&String> =
-        answers.iter().filter(|(_, a)| matches!(a, Sudo::Denied(_))).map(|(l, _)| l).collect();
-    let said = answers.iter().find_map(|(_, a)| match a {
-        Sudo::Denied(said) => Some(said.as_str()),
-        _ => None,
-    });
-    if !denied.is_empty() {
-        problems.push(format!(
-            "sudo does not let {user} run {} ({}): allow it (a sudoers line such as {sudoers}), or run the \
-             reset as root",
-            quoted(denied),
-            said.unwrap_or_default()
-        ));
-    }
-    if !password.is_empty() && !terminal {
-        problems.push(format!(
-            "sudo asks {user} for a password to run {}, and there is no terminal to type it on: let {user} run \
-             the unit's stop and start without one (a sudoers line such as {sudoers}), or run the reset at a \
-             terminal or as root",
-            quoted(password)
-        ));
-        return false;
-    }
-    !password.is_empty()
 }
 
 /// What a thread of preflight's found; its panic, if it had one, goes on in the caller.

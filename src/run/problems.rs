@@ -1,12 +1,13 @@
 //! What preflight finds wrong, area by area, from what the host answered: an unfinished reset of
-//! this manager, the backup directory, the share volume the options name, the vault password's
-//! way back. Each problem says what is wrong and how to fix it.
+//! this manager, the backup directory, the share volume the options name, containers outside
+//! the project on its volumes, sudo, the vault password's way back. Each problem says what is wrong and how to fix it.
 
 use anyhow::Result;
 use camino::Utf8Path;
 use rustix::fs::{Access, access, statvfs};
 
-use crate::host::inspect::{Project, ShareMount};
+use crate::host::inspect::{Host, Project, ShareMount};
+use crate::host::sudo::Sudo;
 use crate::host::vault;
 use crate::host::volumes::VolumeUser;
 use crate::plan::config::Config;
@@ -120,10 +121,21 @@ pub fn share_volume_problem(config: &Config, project: &Project) -> Option<String
             project.name
         )),
         [one] if &one.volume == given => None,
+        [one] if !config.sources.given("share-volume") => Some(format!(
+            "the manager mounts {} at /share, not the runbook's {given} (its compose project is named {:?}): \
+             name it with `--share-volume {}`",
+            mounted(one),
+            project.name,
+            one.volume
+        )),
         [one] => Some(format!(
-            "{option} {given} is not the volume the manager mounts at /share: that is {}; drop the option \
-             or name that volume",
-            mounted(one)
+            "{option} {given} is not the volume the manager mounts at /share: that is {}; {}",
+            mounted(one),
+            if one.volume == crate::plan::cli::DEFAULT_SHARE_VOLUME {
+                "drop the option".to_owned()
+            } else {
+                format!("name it with `--share-volume {}`", one.volume)
+            }
         )),
         many if many.iter().any(|m| &m.volume == given) => None,
         many => Some(format!(
@@ -165,6 +177,64 @@ pub fn strangers(config: &Config, project: &str, volumes: &Volumes, users: &[Vol
             )
         })
         .collect()
+}
+
+/// What sudo says of the unit's stop and start, each with its command line.
+pub fn sudo_for_unit(host: &Host, unit: &str) -> Result<Vec<(String, Sudo)>> {
+    ["stop", "start"]
+        .into_iter()
+        .map(|verb| Ok((format!("systemctl {verb} {unit}"), host.sudo(&["systemctl", verb, unit])?)))
+        .collect()
+}
+
+/// What keeps sudo from running the unit's commands in the middle of the reset: a command it
+/// does not permit, or a password with no terminal to type it on. Returns whether it asks for
+/// a password that the terminal can give (the run asks it right after consent).
+pub fn sudo_problems(
+    answers: &[(String, Sudo)],
+    euid: u32,
+    terminal: bool,
+    problems: &mut Vec<String>,
+) -> bool {
+    let user = crate::run::registry::user_of(euid).unwrap_or_else(|| format!("uid {euid}"));
+    let systemctl =
+        which::which("systemctl").map_or_else(|_| "/usr/bin/systemctl".into(), |p| p.display().to_string());
+    let sudoers = format!(
+        "`{user} ALL=(root) NOPASSWD: {}`",
+        answers
+            .iter()
+            .map(|(line, _)| line.replacen("systemctl", &systemctl, 1))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let quoted =
+        |lines: Vec<&String>| lines.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(" and ");
+    let password: Vec<&String> =
+        answers.iter().filter(|(_, a)| *a == Sudo::Password).map(|(l, _)| l).collect();
+    let denied: Vec<&String> =
+        answers.iter().filter(|(_, a)| matches!(a, Sudo::Denied(_))).map(|(l, _)| l).collect();
+    let said = answers.iter().find_map(|(_, a)| match a {
+        Sudo::Denied(said) => Some(said.as_str()),
+        _ => None,
+    });
+    if !denied.is_empty() {
+        problems.push(format!(
+            "sudo does not let {user} run {} ({}): allow it (a sudoers line such as {sudoers}), or run the \
+             reset as root",
+            quoted(denied),
+            said.unwrap_or_default()
+        ));
+    }
+    if !password.is_empty() && !terminal {
+        problems.push(format!(
+            "sudo asks {user} for a password to run {}, and there is no terminal to type it on: let {user} run \
+             the unit's stop and start without one (a sudoers line such as {sudoers}), or run the reset at a \
+             terminal or as root",
+            quoted(password)
+        ));
+        return false;
+    }
+    !password.is_empty()
 }
 
 /// What is wrong with `dir` as a directory, if anything.

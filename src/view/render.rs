@@ -201,7 +201,8 @@ fn vault_state(state: VaultState) -> &'static str {
 /// the project's volumes it keeps.
 pub fn volumes(plan: &Plan) -> String {
     let Some(volumes) = &plan.volumes else {
-        return "    deletes every volume of the project (not listed: Docker could not be asked)\n".into();
+        return "    deletes every volume of the project (not listed: Compose could not name them; see the problems)\n"
+            .into();
     };
     let mut out = String::new();
     let deleted: Vec<String> = volumes

@@ -56,7 +56,10 @@ fn bad_input_is_refused_with_exit_2_and_nothing_runs() {
         (vec!["--yes", "--output", "yaml"], "invalid value 'yaml'"),
         (vec!["--yes", "--image", "busybox;id"], "is not a docker image reference"),
         (vec!["--yes", "--service=-.service"], "starts with '-'"),
-        (vec!["--yes", "--health-timeout", "0"], "invalid value '0' for '--health-timeout <SECONDS>'"),
+        (
+            vec!["--yes", "--health-timeout", "0"],
+            "invalid value '0' for '--health-timeout <SECONDS>': give at least 1 second",
+        ),
     ] {
         let out = world.run(&args, &[]);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
@@ -262,4 +265,24 @@ fn help_and_version_are_plain_in_a_pipe_and_under_no_color() {
     let forced =
         world.command(&["--help"]).env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1").output().unwrap();
     assert!(stdout(&forced).contains('\x1b'), "CLICOLOR_FORCE=1 gave no colour: {}", stdout(&forced));
+}
+
+/// A switch set through its environment variable to a word it does not take says which it takes.
+#[test]
+fn a_wrong_boolean_in_the_environment_lists_the_accepted_values() {
+    let world = World::new();
+    for (variable, value) in
+        [("OSISM_MANAGER_RESET_YES", "maybe"), ("OSISM_MANAGER_RESET_DELETE_VAULT_DATA", "sure")]
+    {
+        let out = world.run(&["--dry-run"], &[(variable, value)]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{variable}: {err}");
+        assert!(err.contains(&format!("(set by the environment variable {variable})")), "{err}");
+        assert!(err.contains("give one of 1/0, true/false, yes/no, on/off"), "{err}");
+        assert!(world.calls().is_empty());
+    }
+    for value in ["1", "yes", "on", "TRUE"] {
+        let out = world.run(&["--dry-run"], &[("OSISM_MANAGER_RESET_YES", value)]);
+        assert_eq!(out.status.code(), Some(0), "{value}: {}", stderr(&out));
+    }
 }

@@ -16,6 +16,7 @@ mod faults;
 mod image;
 mod journal;
 mod manager;
+mod messages;
 mod operator;
 mod pipelines;
 mod plan;

@@ -88,7 +88,7 @@ fn a_plan_that_is_not_the_one_made_now_is_refused_with_what_differs() {
                 w.set_state("mounts", "mariadb mariadb /var/lib/mysql\nosism-ansible mariadb /share\n");
                 vec![]
             },
-            "manager_share is not the volume the manager mounts at /share",
+            "the manager mounts manager_mariadb (mounted by osism-ansible) at /share, not the runbook's manager_share",
         ),
     ];
     for (name, drift, needle) in drifts {

@@ -56,6 +56,9 @@
 #   FAKE_SUDO=password|denied  sudo asks this user for a password (until `sudo -v` at a terminal
 #                       takes "sudo secret" and caches it in sudo.cached), or does not let it
 #                       run the unit's commands at all
+#   FAKE_PROJECT_NAME   the compose project's name (a top-level `name:`), manager by default; the
+#                       volumes in `declared` carry it as their prefix
+#   FAKE_NO_SYSTEMD     systemctl answers as it does where systemd is not running
 #   FAKE_TRACE=FILE     each call appends "begin PID NAME ARGS" when it starts and "end PID" when
 #                       it ends, however it ends short of SIGKILL
 set -u
@@ -196,8 +199,8 @@ volume_users() {
     if [ -e "$state/up" ] || [ -e "$state/redis" ]; then
         while read -r service source target; do
             [ -n "$service" ] && [ "$source" != - ] || continue
-            real=$(grep -m1 -xF "manager_$source" "$state/declared" 2>/dev/null) || continue
-            is_wanted "$real" && printf 'c0ffee%02d\tmanager-%s-1\tbusybox\t%s\tmanager\t\t%s\n' $((n++)) "$service" "$word" "$real"
+            real=$(grep -m1 -xF "${FAKE_PROJECT_NAME:-manager}_$source" "$state/declared" 2>/dev/null) || continue
+            is_wanted "$real" && printf 'c0ffee%02d\tmanager-%s-1\tbusybox\t%s\t%s\t\t%s\n' $((n++)) "$service" "$word" "${FAKE_PROJECT_NAME:-manager}" "$real"
         done < "$state/mounts"
     fi
     local file label volume
@@ -236,7 +239,8 @@ next_ps() {
 }
 
 config_json() {
-    printf '{"name":"manager","services":{'
+    local project=${FAKE_PROJECT_NAME:-manager}
+    printf '{"name":"%s","services":{' "$project"
     local service source target sep="" last=""
     while read -r service source target; do
         [ -n "$service" ] || continue
@@ -256,7 +260,7 @@ config_json() {
     local volume
     sep=""
     while read -r volume; do
-        [ -n "$volume" ] && printf '%s"%s":{"name":"%s"}' "$sep" "${volume#manager_}" "$volume" && sep=,
+        [ -n "$volume" ] && printf '%s"%s":{"name":"%s"}' "$sep" "${volume#"${project}"_}" "$volume" && sep=,
     done < "$state/declared"
     printf '}}\n'
 }
@@ -293,8 +297,9 @@ volume_inspect_format() {
 # Redis (kept beside the key it was stored with), every Ansible run needing a password.
 osism() {
     local keyfile=$state/share/ansible_vault_password.key stored=$state/redis/ansible_vault_password
-    # The wrapper warns root on every call.
+    # The wrapper warns root on every call, and runs osism with `docker exec`.
     [ "$(id -u)" = 0 ] && printf 'WARNING: OSISM CLI should not be used as root user\n\n' >&2
+    command -v docker >/dev/null || { echo "/usr/local/bin/osism: line 36: docker: command not found" >&2; exit 127; }
     # Its `docker exec` into an osismclient that is not running (until the reset starts it).
     if [ -n "${FAKE_CLIENT_DOWN:-}" ] && [ ! -e "$state/started" ]; then
         echo "Error response from daemon: container 5b1d0e3f9a7c is not running" >&2; exit 1
@@ -395,6 +400,11 @@ case "$name" in
     osism) osism "$@" ;;
     osism-*) echo "$name $*: ran on the host" ;;
     systemctl)
+        if [ -n "${FAKE_NO_SYSTEMD:-}" ]; then
+            echo "System has not been booted with systemd as init system (PID 1). Can't operate." >&2
+            echo "Failed to connect to bus: Host is down" >&2
+            exit 1
+        fi
         case "$1" in
             is-active) [ -e "$state/up" ] && [[ " ${FAKE_ACTIVE-docker-compose@manager.service} " == *" $3 "* ]] ;;
             is-enabled) [[ " ${FAKE_ENABLED:-} " == *" $3 "* ]] ;;
