@@ -171,6 +171,9 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     runner.record_into(Transcript::open(&plan.log_path()).or_exit(Code::Refused)?);
     // Preflight's queries ran before there was a log to keep; what they found goes in it.
     runner.note(&format!("preflight passed:\n{}{}", render::summary(&plan), render::volumes(&plan)));
+    for note in registry::take_set_aside() {
+        runner.note(&note);
+    }
     let mut journal = Journal::create(inputs).or_exit(Code::Refused)?;
     if let Err(error) = registry::record(&journal, preflight::euid()) {
         journal.abandon();

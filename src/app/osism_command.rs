@@ -153,7 +153,7 @@ fn default_operator() -> Option<String> {
     if uid == 0 {
         return None;
     }
-    crate::run::registry::user_of(uid)
+    crate::host::users::user_of(uid)
 }
 
 #[cfg(test)]

@@ -29,8 +29,11 @@ pub fn write_with_mode(path: &Utf8Path, contents: &[u8], mode: u32) -> Result<()
         .permissions(Permissions::from_mode(mode))
         .tempfile_in(dir)
         .with_context(|| format!("cannot write a temporary file in {dir}"))?;
-    // Root resuming the operator's reset leaves the operator's files theirs.
-    if let Ok(old) = std::fs::symlink_metadata(path) {
+    // Root resuming the operator's reset leaves the operator's files theirs; a symlink's owner
+    // is whoever planted it, and is never given the file.
+    if let Ok(old) = std::fs::symlink_metadata(path)
+        && old.file_type().is_file()
+    {
         use std::os::unix::fs::MetadataExt;
         let _ = std::os::unix::fs::fchown(temporary.as_file(), Some(old.uid()), Some(old.gid()));
     }
@@ -115,5 +118,23 @@ mod tests {
             (meta.uid(), meta.gid(), fs::read_to_string(&file).unwrap().as_str()),
             (owner, owner, "new")
         );
+    }
+
+    /// A symlink planted at the path, owned by whoever planted it, gives the new file no owner:
+    /// it is replaced by a file of this user's.
+    #[test]
+    fn a_planted_symlink_gives_the_replacement_no_owner() {
+        if !rustix::process::geteuid().is_root() {
+            return; // only root can make a symlink owned by another user
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        let file = dir.join("journal.json");
+        std::os::unix::fs::symlink("/etc/hostname", &file).unwrap();
+        std::os::unix::fs::lchown(&file, Some(65534), Some(65534)).unwrap();
+        write(&file, b"new").unwrap();
+        let meta = fs::symlink_metadata(&file).unwrap();
+        assert!(meta.file_type().is_file());
+        assert_eq!((meta.uid(), meta.gid()), (0, 0), "the planter owns the keys now");
     }
 }

@@ -6,7 +6,7 @@
 //!   `volumes`; `control`: the only state changes besides the plan's own commands (stopping
 //!   containers left behind);
 //! - what programs answer, read: `containers` (Compose's `ps`), `service` (the systemd unit),
-//!   `sudo` (whether it runs the unit's stop and start without a prompt),
+//!   `sudo` (whether it runs the unit's stop and start without a prompt), `users` (names of uids),
 //!   `vault` (the vault password and `osism vault check`), `osism` (why a task command failed).
 //!
 //! Uses only `plan`.
@@ -21,5 +21,6 @@ pub mod service;
 pub mod signals;
 pub mod sudo;
 pub mod transcript;
+pub mod users;
 pub mod vault;
 pub mod volumes;

@@ -8,7 +8,7 @@
 //!   reset stops before `down -v`;
 //! - `verify` and `compare`: the archive read back and compared with /share entry by entry;
 //! - `journal`: each step's state, for `resume`; `registry`: where any run finds an unfinished
-//!   reset; `lock`: one reset per manager.
+//!   reset; `lock`: one reset per manager; `trust`: whose files the reset takes for its own.
 //!
 //! Uses `plan`, `host` and `view`.
 
@@ -24,4 +24,5 @@ pub mod registry;
 pub mod reset;
 pub mod resume;
 pub mod rollback;
+pub mod trust;
 pub mod verify;

@@ -60,6 +60,11 @@ pub fn check_backup_dir(
              another --backup-dir"
         ));
     }
+    problems.extend(crate::run::trust::backup_dir_problem(
+        dir,
+        &config.project_directory,
+        rustix::process::geteuid().as_raw(),
+    ));
     if access(dir.as_std_path(), Access::WRITE_OK).is_err() {
         problems
             .push(format!("the backup directory {dir} is not writable: choose another with --backup-dir"));
@@ -196,7 +201,7 @@ pub fn sudo_problems(
     terminal: bool,
     problems: &mut Vec<String>,
 ) -> bool {
-    let user = crate::run::registry::user_of(euid).unwrap_or_else(|| format!("uid {euid}"));
+    let user = crate::host::users::user_of(euid).unwrap_or_else(|| format!("uid {euid}"));
     let systemctl =
         which::which("systemctl").map_or_else(|_| "/usr/bin/systemctl".into(), |p| p.display().to_string());
     let sudoers = format!(

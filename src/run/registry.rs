@@ -182,22 +182,54 @@ fn closed(path: &Utf8Path) -> Option<bool> {
     }
 }
 
-/// The records of `project`, every user's, that can be read.
+/// The records of `project` that can be read and count: each a file owned by the user it names,
+/// one the reset trusts (root, this user, the manager's operator). The state directory is every
+/// user's to write, so any other is a plant: set aside, and said so in the log.
 fn records(project: &Utf8Path) -> Vec<(Utf8PathBuf, Record)> {
+    use std::os::unix::fs::MetadataExt;
     let dir = state_dir();
     let prefix = format!("{}.", project_key(project));
     let Ok(entries) = dir.read_dir_utf8() else { return Vec::new() };
+    let trusted = crate::run::trust::writers(project, rustix::process::geteuid().as_raw());
     let mut records: Vec<(Utf8PathBuf, Record)> = entries
         .filter_map(|entry| entry.ok())
         .filter(|entry| entry.file_name().starts_with(&prefix) && entry.file_name().ends_with(".json"))
         .filter_map(|entry| {
+            let owner = fs::symlink_metadata(entry.path()).ok().filter(|m| m.is_file())?.uid();
             let text = fs::read_to_string(entry.path()).ok()?;
             let record: Record = serde_json::from_str(&text).ok()?;
-            (record.project_directory == project).then(|| (entry.into_path(), record))
+            if record.project_directory != project {
+                return None;
+            }
+            if owner != record.uid || !trusted.contains(&owner) {
+                set_aside(format!(
+                    "the record {} names uid {} but belongs to uid {owner}, or to a user this reset does not \
+                     trust: ignored",
+                    entry.path(),
+                    record.uid
+                ));
+                return None;
+            }
+            Some((entry.into_path(), record))
         })
         .collect();
     records.sort_by(|a, b| a.0.cmp(&b.0));
     records
+}
+
+/// What the records' readers set aside, for the log once there is one.
+static SET_ASIDE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn set_aside(note: String) {
+    let mut notes = SET_ASIDE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !notes.contains(&note) {
+        notes.push(note);
+    }
+}
+
+/// The records set aside so far (each once), for the log.
+pub fn take_set_aside() -> Vec<String> {
+    std::mem::take(&mut *SET_ASIDE.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
 }
 
 /// A record's name: the project directory's hash (any path fits), and the user's uid.
@@ -242,15 +274,5 @@ fn ensure_state_dir(dir: &Utf8Path) -> Result<()> {
 
 /// The user's name, from the password database, for messages.
 fn user_name(uid: u32) -> String {
-    user_of(uid).unwrap_or_else(|| format!("uid {uid}"))
-}
-
-/// The name the password database gives `uid`, if it names it.
-pub fn user_of(uid: u32) -> Option<String> {
-    let passwd = fs::read_to_string("/etc/passwd").ok()?;
-    passwd
-        .lines()
-        .map(|line| line.split(':').collect::<Vec<_>>())
-        .find(|fields| fields.get(2).and_then(|u| u.parse::<u32>().ok()) == Some(uid))
-        .and_then(|fields| fields.first().map(|name| name.to_string()))
+    crate::host::users::user_of(uid).unwrap_or_else(|| format!("uid {uid}"))
 }

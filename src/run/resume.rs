@@ -18,6 +18,7 @@ use crate::run::lock;
 use crate::run::preflight;
 use crate::run::registry;
 use crate::run::reset;
+use crate::run::trust;
 use crate::run::verify;
 use crate::view::confirm;
 use crate::view::out;
@@ -63,6 +64,13 @@ pub fn resume(config: &Config, sources: &Sources, mut runner: Runner, dry_run: b
     if !unfinished.journal_exists || (unfinished.other_user.is_some() && !is_readable(path)) {
         return Err(refused(anyhow!("{}", unfinished.describe(euid, None))));
     }
+    if !trust::written_by_trusted(path, &config.project_directory, euid) {
+        return Err(refused(anyhow!(
+            "the journal {path} was not written by you, root or the manager's operator, so it is not taken for a \
+             reset of this manager: look at it, and remove it (`rm {}`) if it is no one's you know",
+            crate::plan::quote::join(&[path.to_string()])
+        )));
+    }
     let mut journal = Journal::load(path).map_err(|error| untrusted_journal(path, error))?;
     let project = &journal.plan.project_directory;
     if *project != config.project_directory {
@@ -87,6 +95,9 @@ pub fn resume(config: &Config, sources: &Sources, mut runner: Runner, dry_run: b
         .or_exit(Code::Refused)?;
     signals::install().or_exit(Code::Refused)?;
     runner.record_into(Transcript::open(&journal.plan.log_path()).or_exit(Code::Refused)?);
+    for note in registry::take_set_aside() {
+        runner.note(&note);
+    }
     // This user's record as well: the reset may have been started by another user.
     registry::record(&journal, euid).or_exit(Code::Refused)?;
     if !changed.is_empty() {

@@ -29,4 +29,5 @@ mod saved_plan;
 mod signals;
 mod stand_ins;
 mod tidy;
+mod trust;
 mod waiting;
