@@ -306,7 +306,8 @@ Examples (`osism manager reset` is the same, where the plugin dispatcher is enab
 
 Exit codes:
   0    the reset finished (or the dry run was shown)
-  1    a step failed; the archive is kept, resume with --resume (--enable-osism-command:
+  1    a step failed; the archive is kept, resume with --resume; before down -v, the
+       manager was started again and nothing changed: run again (--enable-osism-command:
        a user's osism does not find the dispatcher yet; the message says what to change)
   2    refused before changing anything (bad input, failed preflight, no confirmation,
        an unfinished reset to resume first, a journal not as the tool wrote it, options
@@ -314,8 +315,10 @@ Exit codes:
        saved --plan that is not the plan made now; with --detailed-exitcode, a dry run
        whose real run would refuse)
   3    another reset of this manager is running
-  130  stopped by Ctrl-C (SIGINT) between commands; resume with --resume
-  143  stopped by SIGTERM between commands; resume with --resume
+  130  stopped by Ctrl-C (SIGINT) between commands; resume with --resume (before down -v:
+       the manager was started again; run again)
+  143  stopped by SIGTERM; as 130
 
-Signals: a hang-up (SIGHUP) does not stop a reset. The first Ctrl-C or SIGTERM lets the running
-command finish and stops before the next; a second one stops the running command at once.";
+Signals: a hang-up (SIGHUP) does not stop a reset. The first Ctrl-C lets the running command
+finish and stops before the next; the first SIGTERM gives it five seconds; a second one stops
+it at once. Stopped before down -v, the reset starts the manager again.";
