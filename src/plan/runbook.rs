@@ -139,6 +139,11 @@ impl Stdin {
 }
 
 impl Command {
+    /// Whether this is sudo's own command (`sudo -v`), not one that runs through sudo.
+    pub fn is_sudo_password(&self) -> bool {
+        self.argv.iter().map(String::as_str).eq(["sudo", "-v"])
+    }
+
     fn new<S: Into<String>>(argv: impl IntoIterator<Item = S>) -> Command {
         Command::with_stdin(argv, Stdin::Null)
     }

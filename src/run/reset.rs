@@ -158,9 +158,9 @@ impl<'a> Reset<'a> {
         Ok(())
     }
 
-    /// Runs what comes before step 1 (sudo's password, the image's pull). One that fails, or a stop asked for
-    /// meanwhile, ends the reset with nothing changed: its journal and record go, as nothing is
-    /// left to resume.
+    /// Runs what comes before step 1 (sudo's password, the image's pull). One that fails, or a
+    /// stop asked for meanwhile, ends the reset with nothing changed: its journal and record go,
+    /// as nothing is left to resume.
     fn prepare(&self, plan: &Plan, journal: &Journal) -> Result<(), Failure> {
         for command in &plan.prepare {
             self.ui.say(&format!("\nBefore step 1 {}", render::not_in_runbook()));
@@ -186,7 +186,7 @@ impl<'a> Reset<'a> {
                 let _ = std::fs::remove_file(journal.path());
                 let how = if code != Code::Refused {
                     String::new()
-                } else if command.argv.first().is_some_and(|p| p == "sudo") {
+                } else if command.is_sudo_password() {
                     "; sudo did not take the password: run the reset again and type the password sudo asks \
                      for, or run it as root"
                         .to_owned()

@@ -15,7 +15,7 @@ pub fn plan(plan: &Plan) -> String {
         let _ = writeln!(out, "\nBefore step 1, once you agreed {}", not_in_runbook());
         for command in &plan.prepare {
             let _ = writeln!(out, "{}", command_line(command));
-            let why = if command.argv.first().is_some_and(|p| p == "sudo") {
+            let why = if command.is_sudo_password() {
                 "sudo asks for your password once, here, not in the middle of step 1".to_owned()
             } else {
                 format!(
