@@ -143,6 +143,7 @@ impl<'a> Reset<'a> {
         cx.began = SystemTime::now();
         for command in &step.commands {
             signals::check()?;
+            self.sudo_still_cached(plan, command)?;
             self.ui.command(step, command);
             let result = self.command(step, command);
             if signals::cut_short() && is_container_run(command) {
@@ -202,6 +203,28 @@ impl<'a> Reset<'a> {
                 return Err(Failure::new(code, anyhow::anyhow!("{why}: nothing was changed{how}")));
             }
         }
+        Ok(())
+    }
+
+    /// Where sudo asked for the password before step 1, makes sure it still has it before a
+    /// command runs through sudo: its cache lasts minutes (`timestamp_timeout`), a backup may
+    /// last longer, and a sudo that asks from a command's own process group, not the terminal's
+    /// foreground, would hang. Asked again, it asks here, in the foreground.
+    fn sudo_still_cached(&self, plan: &Plan, command: &Command) -> Result<()> {
+        let Some(ask) = plan.prepare.iter().find(|c| c.is_sudo_password()) else { return Ok(()) };
+        if command.argv.first().is_none_or(|p| p != "sudo")
+            || self.runner.read(&["sudo", "-n", "-v"])?.success
+        {
+            return Ok(());
+        }
+        self.ui.say("    sudo no longer has your password (its cache ran out): it asks again");
+        self.ui.say(&render::command_line(ask));
+        let status = self.runner.run(ask, |_, _| {}, || {})?;
+        ensure!(
+            status.success(),
+            "`{}` {status}: sudo did not take the password; type it when you resume",
+            ask.display
+        );
         Ok(())
     }
 

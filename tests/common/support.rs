@@ -214,6 +214,7 @@ pub fn is_query(argv: &[String]) -> bool {
         }
         ["osism", "vault", "check", "--format", "script"] => true,
         ["sudo", "-n", "-l", "systemctl", "stop" | "start", _] => true,
+        ["sudo", "-n", "-v"] => true,
         _ => false,
     }
 }

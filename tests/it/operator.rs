@@ -178,3 +178,25 @@ fn at_a_terminal_sudo_asks_once_before_step_1_and_a_wrong_password_changes_nothi
     assert_eq!(calls[0], "sudo -v");
     assert_eq!(calls[1], "sudo systemctl stop docker-compose@manager.service");
 }
+
+/// sudo's cache may run out during a long backup: before step 4's `sudo systemctl start`, sudo
+/// asks again, in the foreground, instead of hanging in the command's own process group.
+#[test]
+fn sudo_asks_again_in_the_foreground_when_its_cache_ran_out() {
+    let world = World::new();
+    world.hand_to_operator();
+    let env = [("FAKE_SUDO", "password"), ("FAKE_SUDO_EXPIRES", "1")];
+    let out =
+        crate::support::at_terminal_as_operator(&world, &[], "manager\nsudo secret\nsudo secret\n", &env);
+    let screen = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    assert!(
+        screen.contains("sudo no longer has your password (its cache ran out): it asks again"),
+        "{screen}"
+    );
+    let calls = world.runbook_calls();
+    let start =
+        calls.iter().position(|c| c.ends_with("systemctl start docker-compose@manager.service")).unwrap();
+    assert_eq!(calls[start - 1], "sudo -v", "{calls:?}");
+    assert_eq!(calls.iter().filter(|c| *c == "sudo -v").count(), 2, "{calls:?}");
+}

@@ -55,7 +55,8 @@
 #                       (image.pulled); FAKE_PULL_FAILS: its registry cannot be reached
 #   FAKE_SUDO=password|denied  sudo asks this user for a password (until `sudo -v` at a terminal
 #                       takes "sudo secret" and caches it in sudo.cached), or does not let it
-#                       run the unit's commands at all
+#                       run the unit's commands at all; FAKE_SUDO_EXPIRES: the cache runs out
+#                       during the backup
 #   FAKE_PROJECT_NAME   the compose project's name (a top-level `name:`), manager by default; the
 #                       volumes in `declared` carry it as their prefix
 #   FAKE_NO_SYSTEMD     systemctl answers as it does where systemd is not running
@@ -150,7 +151,9 @@ docker_run() {
                 echo "tar: write error" >&2
                 exit 1
             fi
-            if [ "${FAKE_CORRUPT:-}" = truncate ]; then truncate -s -64 "$archive"; fi ;;
+            if [ "${FAKE_CORRUPT:-}" = truncate ]; then truncate -s -64 "$archive"; fi
+            # A backup that outlasts sudo's password cache (timestamp_timeout).
+            if [ -n "${FAKE_SUDO_EXPIRES:-}" ]; then rm -f "$state/sudo.cached"; fi ;;
         "tar -xzvf")
             tar -xzvf "$backup/${3#/backup/}" -C "$state" || exit 1
             case "${FAKE_RESTORE:-}" in
@@ -375,6 +378,11 @@ case "$name" in
         cached() { [ -e "$state/sudo.cached" ]; }
         case "$1" in
             -n)
+                if [ "$2" = -v ]; then
+                    # Refreshes a cached password without a prompt, if there is one to refresh.
+                    [ "${FAKE_SUDO:-}" = password ] && ! cached && { echo "sudo: a password is required" >&2; exit 1; }
+                    exit 0
+                fi
                 shift 2 # -n -l: what the policy says of the command, without a prompt
                 case "${FAKE_SUDO:-}" in
                     denied) echo "Sorry, user $user is not allowed to execute '/usr/bin/$*' as root on manager." >&2; exit 1 ;;
