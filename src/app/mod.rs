@@ -72,7 +72,7 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 /// Ends the run where parsing stopped it: help and version on stdout (exit 0), a usage error on
 /// stderr (exit 2), followed by a `failed` event when JSON output was asked for.
-fn stopped(stop: &cli::Stop, json: bool) -> ExitCode {
+fn stopped(stop: &cli::Ended, json: bool) -> ExitCode {
     // console's verdict: a terminal (or CLICOLOR_FORCE), and not NO_COLOR.
     if stop.exit_code == 0 {
         out::text(if console::colors_enabled() { &stop.styled } else { &stop.text });

@@ -56,14 +56,6 @@ impl Stop {
             Stop::Terminate => "SIGTERM",
         }
     }
-
-    /// The shell's convention: 128 plus the signal's number.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Stop::Interrupt => 130,
-            Stop::Terminate => 143,
-        }
-    }
 }
 
 /// The error a step ends with when a stop was asked for.

@@ -205,7 +205,7 @@ impl Sources {
 
 /// Why parsing ended the run: help or version (exit 0), or a usage error (exit 2).
 #[derive(Debug)]
-pub struct Stop {
+pub struct Ended {
     pub exit_code: i32,
     /// What clap prints, with an environment variable named where one caused the error.
     pub text: String,
@@ -214,7 +214,7 @@ pub struct Stop {
 }
 
 /// Parses argv and the environment into flags, noting which came from the environment.
-pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<(Args, Sources), Stop> {
+pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<(Args, Sources), Ended> {
     let argv: Vec<OsString> = argv.into_iter().collect();
     let stop = |error: clap::Error| {
         let (text, styled) = match env_cause(&error, &argv) {
@@ -225,7 +225,7 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<(Args, Sources)
             }
             None => (error.render().to_string(), error.render().ansi().to_string()),
         };
-        Stop { exit_code: error.exit_code(), text, styled }
+        Ended { exit_code: error.exit_code(), text, styled }
     };
     let mut matches = Args::command().try_get_matches_from(&argv).map_err(stop)?;
     // Asked before the values are taken out of `matches`, which forgets their sources then.

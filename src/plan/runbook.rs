@@ -173,7 +173,12 @@ pub fn date_stamp(date: Date) -> String {
 
 /// Where `$(pwd)/manager-share-$(date +%Y%m%d).tar.gz` lands, `$(pwd)` being `backup_dir`.
 pub fn archive_path(backup_dir: &Utf8Path, date: Date) -> Utf8PathBuf {
-    backup_dir.join(format!("manager-share-{}.tar.gz", date_stamp(date)))
+    backup_dir.join(archive_name(&date_stamp(date)))
+}
+
+/// The runbook's archive name for the date `stamp` (`YYYYMMDD`).
+pub fn archive_name(stamp: &str) -> String {
+    format!("manager-share-{stamp}.tar.gz")
 }
 
 pub fn build(inputs: &Inputs) -> Plan {
@@ -338,11 +343,6 @@ impl Plan {
             Stdin::File(path) => Some(path),
             Stdin::Null | Stdin::Terminal => None,
         })
-    }
-
-    /// Every display line, in the order they run.
-    pub fn display_lines(&self) -> impl Iterator<Item = &str> {
-        self.steps.iter().flat_map(|s| &s.commands).map(|c| c.display.as_str())
     }
 
     /// HashiCorp Vault's storage among what `down -v` deletes.

@@ -145,7 +145,7 @@ impl Journal {
     /// journal that cannot be read.
     pub fn archive_beside(path: &Utf8Path) -> Option<Utf8PathBuf> {
         let date = path.file_name()?.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
-        Some(path.with_file_name(format!("manager-share-{date}.tar.gz")))
+        Some(path.with_file_name(plan::archive_name(date)))
     }
 
     /// Journals in `dir` that are not closed (or cannot be read), oldest date first.

@@ -100,6 +100,11 @@ pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
     plan::build(&Inputs { options: (&config).into(), facts })
 }
 
+/// Every display line of `plan`, in the order they run.
+pub fn display_lines(plan: &Plan) -> impl Iterator<Item = &str> {
+    plan.steps.iter().flat_map(|s| &s.commands).map(|c| c.display.as_str())
+}
+
 /// The anonymous volume the fake redis container holds at /data.
 pub const REDIS_DATA: &str = "0f9e8d7c6b5a49382716059483726150f9e8d7c6b5a49382716059483726150a";
 

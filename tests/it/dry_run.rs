@@ -215,12 +215,15 @@ fn snapshot_dry_runs(who: &str, args: &[&str], name: &str) {
 fn dry_run_as_root() {
     let plan = crate::support::plan_for(&[], 0, "/root");
     assert!(
-        plan.display_lines().all(|line| !line.starts_with("sudo ")),
+        crate::support::display_lines(&plan).all(|line| !line.starts_with("sudo ")),
         "{:?}",
-        plan.display_lines().collect::<Vec<_>>()
+        crate::support::display_lines(&plan).collect::<Vec<_>>()
     );
     let user = crate::support::plan_for(&[], 45_000, "/home/dragon");
-    assert_eq!(user.display_lines().filter(|line| line.starts_with("sudo systemctl ")).count(), 2);
+    assert_eq!(
+        crate::support::display_lines(&user).filter(|line| line.starts_with("sudo systemctl ")).count(),
+        2
+    );
     if is_root() {
         snapshot_dry_runs("root", &[], "root");
     }

@@ -16,7 +16,7 @@ osism apply facts";
 #[test]
 fn default_plan_is_the_runbook_word_for_word() {
     let plan = plan_for(&[], 1000, "/home/dragon");
-    assert_eq!(plan.display_lines().collect::<Vec<_>>().join("\n"), RUNBOOK_LINES);
+    assert_eq!(crate::support::display_lines(&plan).collect::<Vec<_>>().join("\n"), RUNBOOK_LINES);
     assert_eq!(plan.backup_file, "/home/dragon/manager-share-20240506.tar.gz");
 }
 
@@ -32,7 +32,7 @@ fn seven_steps_and_only_down_destroys() {
 #[test]
 fn root_runs_without_sudo() {
     let plan = plan_for(&[], 0, "/root");
-    assert!(plan.display_lines().all(|line| !line.contains("sudo")));
+    assert!(crate::support::display_lines(&plan).all(|line| !line.contains("sudo")));
     assert_eq!(plan.steps[0].commands[0].argv, ["systemctl", "stop", "docker-compose@manager.service"]);
 }
 
