@@ -10,6 +10,7 @@ pub mod plugin;
 pub mod saved;
 
 use std::ffi::OsString;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
@@ -22,6 +23,7 @@ use crate::host::signals;
 use crate::host::transcript::Transcript;
 use crate::plan::cli::{self, Args, Output, Sources};
 use crate::plan::config::Config;
+use crate::plan::mode::Mode;
 use crate::plan::{self, Plan};
 use crate::run::journal::Journal;
 use crate::run::lock;
@@ -93,36 +95,72 @@ fn stopped(stop: &cli::Ended, json: bool) -> ExitCode {
 }
 
 fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
-    if args.plugin_metadata {
-        out::line(&plugin::metadata_json().or_exit(Code::Refused)?);
-        return Ok(());
-    }
-    if let Some(what) = args.generate {
-        return generate::write(what, &mut std::io::stdout().lock()).or_exit(Code::Refused);
-    }
-    if args.disable_osism_command {
-        return osism_command::disable().or_exit(Code::Refused);
-    }
-    if args.enable_osism_command {
-        let runner = Runner::new().or_exit(Code::Refused)?;
-        let all = osism_command::enable(&runner, args.operator.as_deref()).or_exit(Code::Refused)?;
-        return if all {
+    let mode = Mode::of(&args).map_err(|error| Failure::new(Code::Refused, anyhow!(error)))?;
+    match mode {
+        Mode::PluginMetadata => {
+            out::line(&plugin::metadata_json().or_exit(Code::Refused)?);
             Ok(())
-        } else {
-            Err(Failure::new(Code::StepFailed, anyhow!("`osism` does not run the dispatcher for every user")))
-        };
+        }
+        Mode::Generate(what) => generate::write(what, &mut std::io::stdout().lock()).or_exit(Code::Refused),
+        Mode::DisableOsismCommand => osism_command::disable().or_exit(Code::Refused),
+        Mode::EnableOsismCommand { operator } => {
+            let runner = Runner::new().or_exit(Code::Refused)?;
+            let all = osism_command::enable(&runner, operator.as_deref()).or_exit(Code::Refused)?;
+            if all {
+                Ok(())
+            } else {
+                Err(Failure::new(
+                    Code::StepFailed,
+                    anyhow!("`osism` does not run the dispatcher for every user"),
+                ))
+            }
+        }
+        Mode::Plan { save, detailed_exitcode } => {
+            let config = checked_config(args, sources).or_exit(Code::Refused)?;
+            dry_run(today, &config, save.as_deref(), detailed_exitcode)
+        }
+        Mode::Apply { saved } => {
+            let config = checked_config(args, sources).or_exit(Code::Refused)?;
+            apply(today, config, sources, saved.as_deref())
+        }
+        Mode::Resume { look_only } => {
+            let config = checked_config(args, sources).or_exit(Code::Refused)?;
+            let runner = Runner::new().or_exit(Code::Refused)?;
+            if look_only {
+                resume::look(&config, sources, runner)
+            } else {
+                resume::resume(&config, sources, runner)
+            }
+        }
     }
-    let dry_run = args.dry_run || args.save_plan.is_some();
-    let (resume, detailed, save_plan, saved_file) =
-        (args.resume, args.detailed_exitcode, args.save_plan.clone(), args.plan.clone());
-    if detailed && !dry_run {
-        return Err(Failure::new(
-            Code::Refused,
-            anyhow!("--detailed-exitcode is for the dry run: add --dry-run (or --save-plan FILE)"),
-        ));
+}
+
+/// The dry run: the plan and what preflight finds, saved to `save` where asked; nothing changes.
+fn dry_run(
+    today: Date,
+    config: &Config,
+    save: Option<&Path>,
+    detailed_exitcode: bool,
+) -> Result<(), Failure> {
+    let runner = Runner::new().or_exit(Code::Refused)?;
+    let (inputs, problems) = preflight::survey(config, today, &runner, None);
+    let plan = plan::build(&inputs);
+    if let Some(file) = save {
+        saved::save(&saved::path(file)?, inputs.clone(), &plan)?;
     }
-    let config = checked_config(args, sources).or_exit(Code::Refused)?;
-    let saved = match &saved_file {
+    show(&plan, &problems, config.output);
+    if detailed_exitcode && !problems.is_empty() {
+        let error =
+            anyhow!("a real run would refuse to start: preflight found {} problem(s)", problems.len());
+        return Err(Failure::new(Code::Refused, error).without_event());
+    }
+    Ok(())
+}
+
+/// The real run: preflight again under the lock, the plan approved (and, from a saved plan,
+/// found to be the one saved), then run.
+fn apply(today: Date, config: Config, sources: &Sources, saved_file: Option<&Path>) -> Result<(), Failure> {
+    let saved = match saved_file {
         Some(file) => Some(saved::load(&saved::path(file)?)?),
         None => None,
     };
@@ -135,23 +173,6 @@ fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
         None => config,
     };
     let mut runner = Runner::new().or_exit(Code::Refused)?;
-    if resume {
-        return resume::resume(&config, sources, runner, dry_run);
-    }
-    if dry_run {
-        let (inputs, problems) = preflight::survey(&config, today, &runner, None);
-        let plan = plan::build(&inputs);
-        if let Some(file) = &save_plan {
-            saved::save(&saved::path(file)?, inputs.clone(), &plan)?;
-        }
-        show(&plan, &problems, config.output);
-        if detailed && !problems.is_empty() {
-            let error =
-                anyhow!("a real run would refuse to start: preflight found {} problem(s)", problems.len());
-            return Err(Failure::new(Code::Refused, error).without_event());
-        }
-        return Ok(());
-    }
     let _lock = lock::acquire(&config.project_directory)?;
     let ui = Ui::new(config.output == Output::Json);
     ui.say("Checking the manager before anything changes ...");

@@ -3,6 +3,7 @@
 //!
 //! - `cli`: the flags, each defined once with its environment variable and help;
 //! - `config`: flags checked into a `Config` (exit 2 on bad input, before anything runs);
+//!   `mode`: what the flags ask the tool to do, decided once;
 //! - the planner (`runbook`, re-exported here): `build` turns the options and facts it reads
 //!   (`facts`, re-exported too) into the plan, every step with its argv, display line and checks;
 //! - `quote`: copy-paste-safe command lines; `advice`: the commands the operator is told to
@@ -14,6 +15,7 @@ mod advice;
 pub mod cli;
 pub mod config;
 mod facts;
+pub mod mode;
 pub mod quote;
 mod runbook;
 pub mod saved;

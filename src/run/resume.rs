@@ -28,14 +28,51 @@ use crate::view::ui::Ui;
 
 /// Continues the unfinished reset of this manager, found wherever it was started (the registry)
 /// or in the backup directory, with its own plan.
-/// With `dry_run`, it only shows what a resume would do: the plan, from which step, with which
-/// checks, and what would refuse it; nothing is locked or changed.
-pub fn resume(config: &Config, sources: &Sources, mut runner: Runner, dry_run: bool) -> Result<(), Failure> {
+pub fn resume(config: &Config, sources: &Sources, mut runner: Runner) -> Result<(), Failure> {
+    // Before any journal is read: a reset of this manager running now may be writing one.
+    let _lock = lock::acquire(&config.project_directory)?;
+    let mut journal = find(config, sources)?;
+    let ui = Ui::new(config.output == Output::Json);
+    let changed = config.changed_from(&journal.inputs, sources);
+    let path = journal.path().to_owned();
+    let (what, problems) = decide(config, sources, &runner, &ui, &mut journal, &path, &changed);
+    ui.say(&render::plan(&journal.plan));
+    ui.say(&format!("\n{what}."));
+    let heading = format!("the resume found {} problem(s), nothing was changed", problems.len());
+    preflight::refuse_on(&problems, &heading)?;
+    confirm::confirm(&journal.plan.project, journal.plan.vault_storage(), config.yes)
+        .or_exit(Code::Refused)?;
+    signals::install().or_exit(Code::Refused)?;
+    runner.record_into(Transcript::open(&journal.plan.log_path()).or_exit(Code::Refused)?);
+    for note in registry::take_set_aside() {
+        runner.note(&note);
+    }
+    // This user's record as well: the reset may have been started by another user.
+    registry::record(&journal, preflight::euid()).or_exit(Code::Refused)?;
+    if !changed.is_empty() {
+        journal.save().or_exit(Code::Refused)?;
+        runner.note(&format!("planned again before anything was deleted: {}", changed.join("; ")));
+    }
+    reset::execute(&runner, &ui, &mut journal, config.yes)
+}
+
+/// `--resume --dry-run`: what a resume would do (the plan, from which step, with which checks)
+/// and what would refuse it; nothing is locked or changed. A journal is replaced whole, never
+/// half written, so reading one without the lock is safe.
+pub fn look(config: &Config, sources: &Sources, runner: Runner) -> Result<(), Failure> {
+    let mut journal = find(config, sources)?;
+    let ui = Ui::new(config.output == Output::Json);
+    let changed = config.changed_from(&journal.inputs, sources);
+    let path = journal.path().to_owned();
+    let (what, problems) = decide(config, sources, &runner, &ui, &mut journal, &path, &changed);
+    show(config.output, &journal.plan, &what, &problems)
+}
+
+/// The journal of this manager's one unfinished reset, found and checked: as the tool wrote it,
+/// by a user the reset trusts, of this manager.
+fn find(config: &Config, sources: &Sources) -> Result<Journal, Failure> {
     let euid = preflight::euid();
     let refused = |error: anyhow::Error| Failure::new(Code::Refused, error);
-    // Before any journal is read: a reset of this manager running now may be writing one. A
-    // look changes nothing, and a journal is replaced whole, never half written.
-    let _lock = if dry_run { None } else { Some(lock::acquire(&config.project_directory)?) };
     let mut found =
         registry::unfinished(&config.project_directory, &config.backup_dir, euid).map_err(refused)?;
     if sources.given("backup-dir") {
@@ -71,7 +108,7 @@ pub fn resume(config: &Config, sources: &Sources, mut runner: Runner, dry_run: b
             crate::plan::quote::join(&[path.to_string()])
         )));
     }
-    let mut journal = Journal::load(path).map_err(|error| untrusted_journal(path, error))?;
+    let journal = Journal::load(path).map_err(|error| untrusted_journal(path, error))?;
     let project = &journal.plan.project_directory;
     if *project != config.project_directory {
         return Err(refused(anyhow!(
@@ -80,31 +117,7 @@ pub fn resume(config: &Config, sources: &Sources, mut runner: Runner, dry_run: b
             crate::plan::resume_command(unfinished.backup_dir(), project)
         )));
     }
-    let ui = Ui::new(config.output == Output::Json);
-    let changed = config.changed_from(&journal.inputs, sources);
-    let (what, problems) = decide(config, sources, &runner, &ui, &mut journal, path, &changed);
-    if dry_run {
-        show(config.output, &journal.plan, &what, &problems)?;
-        return Ok(());
-    }
-    ui.say(&render::plan(&journal.plan));
-    ui.say(&format!("\n{what}."));
-    let heading = format!("the resume found {} problem(s), nothing was changed", problems.len());
-    preflight::refuse_on(&problems, &heading)?;
-    confirm::confirm(&journal.plan.project, journal.plan.vault_storage(), config.yes)
-        .or_exit(Code::Refused)?;
-    signals::install().or_exit(Code::Refused)?;
-    runner.record_into(Transcript::open(&journal.plan.log_path()).or_exit(Code::Refused)?);
-    for note in registry::take_set_aside() {
-        runner.note(&note);
-    }
-    // This user's record as well: the reset may have been started by another user.
-    registry::record(&journal, euid).or_exit(Code::Refused)?;
-    if !changed.is_empty() {
-        journal.save().or_exit(Code::Refused)?;
-        runner.note(&format!("planned again before anything was deleted: {}", changed.join("; ")));
-    }
-    reset::execute(&runner, &ui, &mut journal, config.yes)
+    Ok(journal)
 }
 
 /// Refuses a journal that is not as the tool wrote it, saying how to finish by hand.
