@@ -1,8 +1,9 @@
 //! The run from argv to exit code: parse, check, plan, then show the plan, run it, or resume it.
 //!
-//! The mode is decided here once. The dry run and the real run build the plan the same way and
-//! print it through the same renderer; only the real run takes the lock, refuses on preflight
-//! problems, asks for consent, and hands the plan to the executor.
+//! The mode is decided once (`plan::mode`), and `run` is one `match` over it. The dry run and
+//! the real run build the plan the same way and print it through the same renderer; only the
+//! real run takes the lock, and ends as a resume does (`run::approval`): refused on problems,
+//! agreed to, handed to the executor.
 
 pub mod generate;
 pub mod osism_command;
@@ -15,26 +16,24 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use camino::Utf8PathBuf;
-use serde::Serialize;
 use time::Date;
 
 use crate::host::exec::Runner;
 use crate::host::signals;
-use crate::host::transcript::Transcript;
+use crate::plan;
 use crate::plan::cli::{self, Args, Output, Sources};
 use crate::plan::config::Config;
 use crate::plan::mode::Mode;
-use crate::plan::{self, Plan};
+use crate::run::approval::{self, Proposal};
 use crate::run::journal::Journal;
 use crate::run::lock;
 use crate::run::preflight;
 use crate::run::registry;
-use crate::run::reset;
 use crate::run::resume;
-use crate::view::confirm;
 use crate::view::out;
 use crate::view::outcome::{Code, Failure, OrExit};
 use crate::view::render;
+use crate::view::shown;
 use crate::view::ui::{Event, Ui};
 
 /// Runs the tool. `today` is read by `main` before any thread exists (see `main.rs`).
@@ -148,7 +147,7 @@ fn dry_run(
     if let Some(file) = save {
         saved::save(&saved::path(file)?, inputs.clone(), &plan)?;
     }
-    show(&plan, &problems, config.output);
+    shown::plan(&plan, None, &problems, config.output);
     if detailed_exitcode && !problems.is_empty() {
         let error =
             anyhow!("a real run would refuse to start: preflight found {} problem(s)", problems.len());
@@ -172,7 +171,7 @@ fn apply(today: Date, config: Config, sources: &Sources, saved_file: Option<&Pat
         }
         None => config,
     };
-    let mut runner = Runner::new().or_exit(Code::Refused)?;
+    let runner = Runner::new().or_exit(Code::Refused)?;
     let _lock = lock::acquire(&config.project_directory)?;
     let ui = Ui::new(config.output == Output::Json);
     ui.say("Checking the manager before anything changes ...");
@@ -181,36 +180,26 @@ fn apply(today: Date, config: Config, sources: &Sources, saved_file: Option<&Pat
     if let Some((file, saved)) = &saved {
         saved::matches(file, saved, &plan)?;
     }
-    // The operator approves the whole plan, commands and checks, as the dry run shows it.
-    ui.say(&render::plan(&plan));
     let heading = format!("preflight found {} problem(s), nothing was changed", problems.len());
-    preflight::refuse_on(&problems, &heading)?;
-    confirm::confirm(&plan.project, plan.vault_storage(), config.yes).or_exit(Code::Refused)?;
-    // From consent on, a signal stops the reset where it can be stopped cleanly.
-    signals::install().or_exit(Code::Refused)?;
-    // The log opens first: a journal without a log would block the next reset for nothing.
-    runner.record_into(Transcript::open(&plan.log_path()).or_exit(Code::Refused)?);
-    // Preflight's queries ran before there was a log to keep; what they found goes in it.
-    runner.note(&format!("preflight passed:\n{}{}", render::summary(&plan), render::volumes(&plan)));
-    for note in registry::take_set_aside() {
-        runner.note(&note);
-    }
-    let mut journal = Journal::create(inputs).or_exit(Code::Refused)?;
-    if let Err(error) = registry::record(&journal, preflight::euid()) {
-        journal.abandon();
-        return Err(Failure::new(Code::Refused, error.context("nothing was changed")));
-    }
-    // Stopped before step 1 began: nothing to resume, and a journal would block the next reset.
-    if let Some(stop) = signals::requested() {
-        runner.note(&format!("stopped by {} before step 1: nothing was changed", stop.name()));
-        registry::forget(&journal.plan.project_directory, journal.path());
-        journal.abandon();
-        return Err(Failure::new(
-            Code::from(stop),
-            anyhow!("stopped by {} before step 1: nothing was changed", stop.name()),
-        ));
-    }
-    reset::execute(&runner, &ui, &mut journal, config.yes)
+    let proposal = Proposal { plan: &plan, resume: None, problems: &problems, heading };
+    approval::approve_and_run(runner, &ui, &config, proposal, |runner| {
+        // Preflight's queries ran before there was a log to keep; what they found goes in it.
+        runner.note(&format!("preflight passed:\n{}{}", render::summary(&plan), render::volumes(&plan)));
+        let journal = Journal::create(inputs).or_exit(Code::Refused)?;
+        if let Err(error) = registry::record(&journal, preflight::euid()) {
+            journal.abandon();
+            return Err(Failure::new(Code::Refused, error.context("nothing was changed")));
+        }
+        // Stopped before step 1 began: nothing to resume, and a journal would block the next reset.
+        if let Some(stop) = signals::requested() {
+            let stopped = format!("stopped by {} before step 1: nothing was changed", stop.name());
+            runner.note(&stopped);
+            registry::forget(&journal.plan.project_directory, journal.path());
+            journal.abandon();
+            return Err(Failure::new(Code::from(stop), anyhow!("{stopped}")));
+        }
+        Ok(journal)
+    })
 }
 
 fn checked_config(args: Args, sources: &Sources) -> anyhow::Result<Config> {
@@ -218,29 +207,4 @@ fn checked_config(args: Args, sources: &Sources) -> anyhow::Result<Config> {
     let cwd = Utf8PathBuf::from_path_buf(cwd)
         .map_err(|cwd| anyhow!("current directory {} is not valid UTF-8", cwd.display()))?;
     Config::new(args, &cwd, sources)
-}
-
-fn show(plan: &Plan, problems: &[String], output: Output) {
-    #[derive(Serialize)]
-    struct DryRun<'a> {
-        #[serde(flatten)]
-        plan: &'a Plan,
-        problems: &'a [String],
-    }
-    match output {
-        Output::Text => {
-            out::text(&render::plan(plan));
-            if !problems.is_empty() {
-                out::line(&format!(
-                    "\nA real run would refuse to start:\n{}",
-                    render::problems(problems).trim_end()
-                ));
-            }
-        }
-        Output::Json => {
-            let json =
-                serde_json::to_string_pretty(&DryRun { plan, problems }).expect("a plan always serializes");
-            out::line(&json);
-        }
-    }
 }

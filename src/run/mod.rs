@@ -2,7 +2,8 @@
 //!
 //! - `preflight`: every check before anything changes, and the facts the plan needs; `problems`:
 //!   what it finds wrong, area by area;
-//! - `reset`: the step loop; `checks`: one function per safeguard around the steps (what guards
+//! - `approval`: the end every real run shares, the plan approved and run; `reset`: the step
+//!   loop; `checks`: one function per safeguard around the steps (what guards
 //!   `down -v` is in one place); `health`: step 6's wait; `failure`: what a failed or
 //!   interrupted step tells the operator to do; `rollback`: the manager started again when a
 //!   reset stops before `down -v`;
@@ -12,6 +13,7 @@
 //!
 //! Uses `plan`, `host` and `view`.
 
+pub mod approval;
 pub mod checks;
 pub mod compare;
 pub mod failure;

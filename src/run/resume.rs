@@ -9,26 +9,22 @@ use camino::Utf8Path;
 
 use crate::host::exec::Runner;
 use crate::host::inspect::Host;
-use crate::host::signals;
-use crate::host::transcript::Transcript;
 use crate::plan::cli::{Output, Sources};
 use crate::plan::config::Config;
+use crate::run::approval::{self, Proposal};
 use crate::run::journal::Journal;
 use crate::run::lock;
 use crate::run::preflight;
 use crate::run::registry;
-use crate::run::reset;
 use crate::run::trust;
 use crate::run::verify;
-use crate::view::confirm;
-use crate::view::out;
 use crate::view::outcome::{Code, Failure, OrExit};
-use crate::view::render;
+use crate::view::shown;
 use crate::view::ui::Ui;
 
 /// Continues the unfinished reset of this manager, found wherever it was started (the registry)
 /// or in the backup directory, with its own plan.
-pub fn resume(config: &Config, sources: &Sources, mut runner: Runner) -> Result<(), Failure> {
+pub fn resume(config: &Config, sources: &Sources, runner: Runner) -> Result<(), Failure> {
     // Before any journal is read: a reset of this manager running now may be writing one.
     let _lock = lock::acquire(&config.project_directory)?;
     let mut journal = find(config, sources)?;
@@ -36,24 +32,18 @@ pub fn resume(config: &Config, sources: &Sources, mut runner: Runner) -> Result<
     let changed = config.changed_from(&journal.inputs, sources);
     let path = journal.path().to_owned();
     let (what, problems) = decide(config, sources, &runner, &ui, &mut journal, &path, &changed);
-    ui.say(&render::plan(&journal.plan));
-    ui.say(&format!("\n{what}."));
     let heading = format!("the resume found {} problem(s), nothing was changed", problems.len());
-    preflight::refuse_on(&problems, &heading)?;
-    confirm::confirm(&journal.plan.project, journal.plan.vault_storage(), config.yes)
-        .or_exit(Code::Refused)?;
-    signals::install().or_exit(Code::Refused)?;
-    runner.record_into(Transcript::open(&journal.plan.log_path()).or_exit(Code::Refused)?);
-    for note in registry::take_set_aside() {
-        runner.note(&note);
-    }
-    // This user's record as well: the reset may have been started by another user.
-    registry::record(&journal, preflight::euid()).or_exit(Code::Refused)?;
-    if !changed.is_empty() {
-        journal.save().or_exit(Code::Refused)?;
-        runner.note(&format!("planned again before anything was deleted: {}", changed.join("; ")));
-    }
-    reset::execute(&runner, &ui, &mut journal, config.yes)
+    let plan = journal.plan.clone();
+    let proposal = Proposal { plan: &plan, resume: Some(&what), problems: &problems, heading };
+    approval::approve_and_run(runner, &ui, config, proposal, |runner| {
+        // This user's record as well: the reset may have been started by another user.
+        registry::record(&journal, preflight::euid()).or_exit(Code::Refused)?;
+        if !changed.is_empty() {
+            journal.save().or_exit(Code::Refused)?;
+            runner.note(&format!("planned again before anything was deleted: {}", changed.join("; ")));
+        }
+        Ok(journal)
+    })
 }
 
 /// `--resume --dry-run`: what a resume would do (the plan, from which step, with which checks)
@@ -65,7 +55,8 @@ pub fn look(config: &Config, sources: &Sources, runner: Runner) -> Result<(), Fa
     let changed = config.changed_from(&journal.inputs, sources);
     let path = journal.path().to_owned();
     let (what, problems) = decide(config, sources, &runner, &ui, &mut journal, &path, &changed);
-    show(config.output, &journal.plan, &what, &problems)
+    shown::plan(&journal.plan, Some(&what), &problems, config.output);
+    Ok(())
 }
 
 /// The journal of this manager's one unfinished reset, found and checked: as the tool wrote it,
@@ -182,35 +173,6 @@ fn decide(
         changed.join("; ").replace(" is not the recorded ", " instead of ")
     );
     (what, found)
-}
-
-/// `--resume --dry-run`: what a resume would do, shown as the dry run shows a plan, and what
-/// would refuse it; nothing is changed.
-fn show(output: Output, plan: &crate::plan::Plan, what: &str, problems: &[String]) -> Result<(), Failure> {
-    match output {
-        Output::Text => {
-            out::text(&render::plan(plan));
-            out::line(&format!("\n{what}."));
-            if !problems.is_empty() {
-                out::line(&format!(
-                    "A resume would refuse to start:\n{}",
-                    render::problems(problems).trim_end()
-                ));
-            }
-        }
-        Output::Json => {
-            #[derive(serde::Serialize)]
-            struct Look<'a> {
-                #[serde(flatten)]
-                plan: &'a crate::plan::Plan,
-                resume: &'a str,
-                problems: &'a [String],
-            }
-            let look = Look { plan, resume: what, problems };
-            out::line(&serde_json::to_string_pretty(&look).map_err(|e| Failure::new(Code::Refused, e))?);
-        }
-    }
-    Ok(())
 }
 
 /// Whether this user may read `path`.

@@ -1,6 +1,7 @@
 //! Layer 3, the operator's view: what is printed, asked and returned.
 //!
-//! - `render`: the plan's text, one renderer for the dry run and the real run;
+//! - `render`: the plan's text, one renderer for the dry run and the real run; `shown`: a plan
+//!   shown and nothing run (the dry run, a look at a resume);
 //! - `ui`: step headers, echoed commands, progress, JSON events; `out`: writes a closed pipe
 //!   cannot turn into a panic; `confirm`: the operator's consent; `outcome`: exit codes.
 //!
@@ -10,4 +11,5 @@ pub mod confirm;
 pub mod out;
 pub mod outcome;
 pub mod render;
+pub mod shown;
 pub mod ui;

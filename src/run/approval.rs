@@ -1,0 +1,54 @@
+//! The end every real run shares, fresh or resumed: the plan shown (with what a resume does),
+//! refused on any problem, agreed to, signals taken over, the log opened, the journal made
+//! ready, then the reset run and closed. What differs between the two is only how the journal
+//! comes to be, which the caller hands in.
+
+use crate::host::exec::Runner;
+use crate::host::signals;
+use crate::host::transcript::Transcript;
+use crate::plan::Plan;
+use crate::plan::config::Config;
+use crate::run::journal::Journal;
+use crate::run::{preflight, registry, reset};
+use crate::view::confirm;
+use crate::view::outcome::{Code, Failure, OrExit};
+use crate::view::render;
+use crate::view::ui::Ui;
+
+/// What the operator approves and what refuses it.
+pub struct Proposal<'a> {
+    pub plan: &'a Plan,
+    /// What a resume does with the plan, said after it.
+    pub resume: Option<&'a str>,
+    pub problems: &'a [String],
+    /// How the refusal begins, where there are problems.
+    pub heading: String,
+}
+
+/// Shows the proposal, refuses on its problems, asks for consent, then runs the reset with the
+/// journal `ready` makes once the log is open (the log first: a journal without a log would
+/// block the next reset for nothing).
+pub fn approve_and_run(
+    mut runner: Runner,
+    ui: &Ui,
+    config: &Config,
+    proposal: Proposal,
+    ready: impl FnOnce(&Runner) -> Result<Journal, Failure>,
+) -> Result<(), Failure> {
+    let plan = proposal.plan;
+    // The operator approves the whole plan, commands and checks, as the dry run shows it.
+    ui.say(&render::plan(plan));
+    if let Some(what) = proposal.resume {
+        ui.say(&format!("\n{what}."));
+    }
+    preflight::refuse_on(proposal.problems, &proposal.heading)?;
+    confirm::confirm(&plan.project, plan.vault_storage(), config.yes).or_exit(Code::Refused)?;
+    // From consent on, a signal stops the reset where it can be stopped cleanly.
+    signals::install().or_exit(Code::Refused)?;
+    runner.record_into(Transcript::open(&plan.log_path()).or_exit(Code::Refused)?);
+    for note in registry::take_set_aside() {
+        runner.note(&note);
+    }
+    let mut journal = ready(&runner)?;
+    reset::execute(&runner, ui, &mut journal, config.yes)
+}
