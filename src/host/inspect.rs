@@ -46,6 +46,39 @@ pub struct ShareMount {
     pub services: Vec<String>,
 }
 
+/// `docker compose config --format json`, as much of it as the reset reads.
+#[derive(Deserialize)]
+struct Model {
+    name: String,
+    #[serde(default)]
+    services: BTreeMap<String, ComposeService>,
+    #[serde(default)]
+    volumes: BTreeMap<String, ComposeVolume>,
+}
+
+#[derive(Deserialize)]
+struct ComposeService {
+    #[serde(default)]
+    volumes: Vec<ComposeMount>,
+}
+
+#[derive(Deserialize)]
+struct ComposeMount {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    target: String,
+}
+
+#[derive(Deserialize)]
+struct ComposeVolume {
+    name: Option<String>,
+    #[serde(default)]
+    external: serde_json::Value,
+}
+
 pub struct Host<'a> {
     pub(super) runner: &'a Runner,
 }
@@ -64,34 +97,6 @@ impl<'a> Host<'a> {
     /// The compose project as Compose itself resolves it (`name:`, `.env`, directory): its name
     /// and the real names of the named volumes it declares, external ones left out.
     pub fn project(&self, dir: &Utf8Path) -> Result<Project> {
-        #[derive(Deserialize)]
-        struct Model {
-            name: String,
-            #[serde(default)]
-            services: BTreeMap<String, Service>,
-            #[serde(default)]
-            volumes: BTreeMap<String, Volume>,
-        }
-        #[derive(Deserialize)]
-        struct Service {
-            #[serde(default)]
-            volumes: Vec<Mount>,
-        }
-        #[derive(Deserialize)]
-        struct Mount {
-            #[serde(rename = "type", default)]
-            kind: String,
-            #[serde(default)]
-            source: String,
-            #[serde(default)]
-            target: String,
-        }
-        #[derive(Deserialize)]
-        struct Volume {
-            name: Option<String>,
-            #[serde(default)]
-            external: serde_json::Value,
-        }
         let out = self.runner.read(&[
             "docker",
             "compose",
@@ -105,7 +110,7 @@ impl<'a> Host<'a> {
         let model: Model =
             serde_json::from_str(&out.stdout).context("`docker compose config` printed no project name")?;
         let real_name =
-            |key: &str, v: &Volume| v.name.clone().unwrap_or_else(|| format!("{}_{key}", model.name));
+            |key: &str, v: &ComposeVolume| v.name.clone().unwrap_or_else(|| format!("{}_{key}", model.name));
         let mut volumes: Vec<String> = model
             .volumes
             .iter()

@@ -181,52 +181,15 @@ pub fn archive_name(stamp: &str) -> String {
     format!("manager-share-{stamp}.tar.gz")
 }
 
+/// A step before it is numbered and given its checks: what it does, its title, its commands.
+type Planned = (StepKind, &'static str, Vec<Command>);
+
 pub fn build(inputs: &Inputs) -> Plan {
     let (config, facts) = (&inputs.options, &inputs.facts);
     let date = date_stamp(facts.date);
     let backup_file = archive_path(&config.backup_dir, facts.date);
-    let archive = backup_file.file_name().unwrap_or_default();
-    let in_container = format!("/backup/{archive}");
-    let project = config.project_directory.as_str();
-    let unit = facts.service.unit.as_str();
-
-    let systemctl = |verb: &str| {
-        let sudo = (facts.euid != 0).then_some("sudo");
-        Command::new(sudo.into_iter().chain(["systemctl", verb, unit]))
-    };
-    let tar_in_container = |tar_args: &[&str]| {
-        let mount = format!("source={},target=/share", config.share_volume);
-        let volume = format!("{}:/backup", config.backup_dir);
-        let head = ["docker", "run", "--rm", "--mount", &mount, "--volume", &volume];
-        Command::new(head.into_iter().chain([config.image.as_str(), "tar"]).chain(tar_args.iter().copied()))
-    };
-    let compose = |verb: &[&str]| {
-        Command::new(
-            ["docker", "compose", "--project-directory", project].into_iter().chain(verb.iter().copied()),
-        )
-    };
-
     let timeout_s = config.health_timeout_s;
-    let mut steps = vec![
-        (StepKind::StopService, "Stop the manager service", vec![systemctl("stop")]),
-        (
-            StepKind::BackupShare,
-            "Back up the /share volume",
-            vec![tar_in_container(&["-czvf", &in_container, "/share"])],
-        ),
-        (
-            StepKind::RemoveProject,
-            "Delete the manager service and its volumes",
-            vec![compose(&["down", "-v"])],
-        ),
-        (StepKind::StartService, "Start the manager service", vec![systemctl("start")]),
-        (
-            StepKind::RestoreShare,
-            "Restore the /share volume",
-            vec![tar_in_container(&["-xzvf", &in_container, "-C", "/"])],
-        ),
-        (StepKind::CheckHealth, "Check that the manager service is healthy", vec![compose(&["ps"])]),
-    ];
+    let mut steps = runbook_steps(config, facts, &backup_file);
     let mut warnings = Vec::new();
     if let Some(stdin) = vault_stdin(config, facts) {
         steps.push((
@@ -289,6 +252,50 @@ pub fn build(inputs: &Inputs) -> Plan {
             })
             .collect(),
     }
+}
+
+/// The runbook's six steps before its last, each with the runbook's command lines, `$(pwd)` and
+/// `$(date +%Y%m%d)` resolved.
+fn runbook_steps(config: &Options, facts: &Facts, backup_file: &Utf8Path) -> Vec<Planned> {
+    let archive = backup_file.file_name().unwrap_or_default();
+    let in_container = format!("/backup/{archive}");
+    let project = config.project_directory.as_str();
+    let unit = facts.service.unit.as_str();
+    let systemctl = |verb: &str| {
+        let sudo = (facts.euid != 0).then_some("sudo");
+        Command::new(sudo.into_iter().chain(["systemctl", verb, unit]))
+    };
+    let tar_in_container = |tar_args: &[&str]| {
+        let mount = format!("source={},target=/share", config.share_volume);
+        let volume = format!("{}:/backup", config.backup_dir);
+        let head = ["docker", "run", "--rm", "--mount", &mount, "--volume", &volume];
+        Command::new(head.into_iter().chain([config.image.as_str(), "tar"]).chain(tar_args.iter().copied()))
+    };
+    let compose = |verb: &[&str]| {
+        Command::new(
+            ["docker", "compose", "--project-directory", project].into_iter().chain(verb.iter().copied()),
+        )
+    };
+    vec![
+        (StepKind::StopService, "Stop the manager service", vec![systemctl("stop")]),
+        (
+            StepKind::BackupShare,
+            "Back up the /share volume",
+            vec![tar_in_container(&["-czvf", &in_container, "/share"])],
+        ),
+        (
+            StepKind::RemoveProject,
+            "Delete the manager service and its volumes",
+            vec![compose(&["down", "-v"])],
+        ),
+        (StepKind::StartService, "Start the manager service", vec![systemctl("start")]),
+        (
+            StepKind::RestoreShare,
+            "Restore the /share volume",
+            vec![tar_in_container(&["-xzvf", &in_container, "-C", "/"])],
+        ),
+        (StepKind::CheckHealth, "Check that the manager service is healthy", vec![compose(&["ps"])]),
+    ]
 }
 
 /// The checks before and after a step of `kind`: what makes the runbook safe for /share.

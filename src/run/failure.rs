@@ -77,13 +77,39 @@ pub fn rolled_back(
 }
 
 pub fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {
+    // Until `down -v` begins, a resume may take corrected options and plan again.
+    let correctable = !journal.destruction_began();
+    let (what, next) = where_share_is_and_next(plan, step, journal, &error);
+    let hint = if correctable && error.downcast_ref::<WrongUnit>().is_none() {
+        "; until step 3 begins, --resume also takes corrected options (such as --service or --image) and \
+         plans the reset again from step 1"
+    } else {
+        ""
+    };
+    let cause =
+        error.downcast_ref::<osism::Failed>().map(|f| (f.cause.kind(), f.cause.follow().map(String::from)));
+    let failure = Failure::new(
+        Code::StepFailed,
+        anyhow!("step {} ({}) failed: {error:#}; {what}; {next}{hint}", step.number, step.title),
+    );
+    match cause {
+        Some((kind, follow)) => failure.with_cause(kind, follow),
+        None => failure,
+    }
+}
+
+/// Where /share stands after `step` failed with `error`, and what to type next.
+fn where_share_is_and_next(
+    plan: &Plan,
+    step: &Step,
+    journal: &Journal,
+    error: &anyhow::Error,
+) -> (String, String) {
     let archive = &plan.backup_file;
     let checksum = verify::checksum_path(archive);
     let resume = format!("resume with `{}`", plan.resume_command());
     let command = plan.resume_command();
-    // Until `down -v` begins, a resume may take corrected options and plan again.
-    let correctable = !journal.destruction_began();
-    let (what, next) = match (&journal.archive, step.kind) {
+    match (&journal.archive, step.kind) {
         _ if let Some(wrong) = error.downcast_ref::<WrongUnit>() => (
             "/share is untouched".to_owned(),
             match &wrong.running {
@@ -151,22 +177,6 @@ pub fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error
             resume,
         ),
         (None, _) => (format!("/share is untouched ({archive} is not verified)"), resume),
-    };
-    let hint = if correctable && error.downcast_ref::<WrongUnit>().is_none() {
-        "; until step 3 begins, --resume also takes corrected options (such as --service or --image) and \
-         plans the reset again from step 1"
-    } else {
-        ""
-    };
-    let cause =
-        error.downcast_ref::<osism::Failed>().map(|f| (f.cause.kind(), f.cause.follow().map(String::from)));
-    let failure = Failure::new(
-        Code::StepFailed,
-        anyhow!("step {} ({}) failed: {error:#}; {what}; {next}{hint}", step.number, step.title),
-    );
-    match cause {
-        Some((kind, follow)) => failure.with_cause(kind, follow),
-        None => failure,
     }
 }
 

@@ -15,12 +15,13 @@ use time::Date;
 use crate::host::exec::Runner;
 use crate::host::inspect::{Host, Project};
 use crate::host::service;
+use crate::host::sudo::Sudo;
 use crate::host::vault;
 use crate::plan::config::Config;
 use crate::plan::{self, Facts, Inputs, Service, ShareSize, Vault, VaultState, Volumes};
 use crate::run::problems::{
-    check_backup_dir, check_unfinished, free_bytes, not_a_directory, share_volume_problem, strangers,
-    sudo_for_unit, sudo_problems, vault_problems,
+    check_backup_dir, check_unfinished, free_bytes, judge_share, judge_volumes, not_a_directory,
+    share_volume_problem, sudo_for_unit, sudo_problems, vault_problems,
 };
 use crate::view::confirm;
 use crate::view::outcome::{Code, Failure};
@@ -80,11 +81,20 @@ pub fn check_programs(euid: u32, host: &Host, problems: &mut Vec<String>) -> boo
     }
 }
 
+/// What the host answered, before it is judged.
+struct Answers {
+    /// Docker and its Compose plugin answer.
+    docker: bool,
+    compose: Compose,
+    image: Result<bool>,
+    share: Option<Result<Option<ShareSize>>>,
+    service: Service,
+    active: Option<bool>,
+    vault: Result<Vault, String>,
+    sudo: Option<Result<Vec<(String, Sudo)>>>,
+}
+
 /// Runs every check; `terminal` tells whether osism's prompt could ask for the vault password.
-///
-/// Three groups of questions do not depend on each other and are asked at once, since the
-/// operator waits for them all before the plan shows: Compose's (version, configuration,
-/// containers, volumes), the share volume's size (a container), and systemd's and osism's.
 pub fn inspect(
     config: &Config,
     euid: u32,
@@ -94,50 +104,8 @@ pub fn inspect(
     host: &Host,
 ) -> Findings {
     let mut problems = Vec::new();
-    // The share volume is measured only once Compose has said its services mount it: another
-    // volume's figures would mislead, and the image only once it is known to be here.
-    let (mounts_share, mounted) = mpsc::channel::<bool>();
-    let (docker, compose, (image, share), (service, active), vault, sudo) = thread::scope(|scope| {
-        let share = scope.spawn(move || {
-            if which::which("docker").is_err() {
-                return (Ok(true), None);
-            }
-            let image = host.image_present(&config.image);
-            let measure = mounted.recv().unwrap_or(false) && image.as_ref().is_ok_and(|&present| present);
-            (image, measure.then(|| host.measure_share(&config.share_volume, &config.image)))
-        });
-        let units = scope.spawn(|| {
-            let systemctl = which::which("systemctl").is_ok();
-            let service = service::resolve(config.service.as_deref(), host, systemctl);
-            let (service, systemd_down) = match service {
-                Ok(service) => (service, None),
-                Err(down) => {
-                    let unit = config.service.clone().unwrap_or_else(|| service::RUNBOOK_UNIT.into());
-                    ((Service { unit, reason: "systemd is not running here".into() }, None), Some(down.0))
-                }
-            };
-            let vault = if which::which("osism").is_ok() {
-                host.vault()
-            } else {
-                Ok(Vault::new(VaultState::Unknown, "osism is not on PATH".into()))
-            };
-            let sudo =
-                (euid != 0 && which::which("sudo").is_ok()).then(|| sudo_for_unit(host, &service.0.unit));
-            (service, vault, sudo, systemd_down)
-        });
-        let docker = check_programs(euid, host, &mut problems);
-        let compose = compose_findings(config, docker, host, &mut problems);
-        let _ = mounts_share
-            .send(compose.project.as_ref().is_some_and(|p| share_volume_problem(config, p).is_none()));
-        let (service, vault, sudo, systemd_down) = joined(units);
-        if let Some(said) = systemd_down {
-            problems.push(format!(
-                "systemd is not running on this host (systemctl: {said}), so the manager's unit can be neither \
-                 stopped nor started: run the reset on the manager host itself, not in a container"
-            ));
-        }
-        (docker, compose, joined(share), service, vault, sudo)
-    });
+    let Answers { docker, compose, image, share, service, active, vault, sudo } =
+        ask(config, euid, host, &mut problems);
     let sudo_asks = match sudo {
         Some(Ok(answers)) => sudo_problems(&answers, euid, terminal, &mut problems),
         Some(Err(error)) => {
@@ -163,62 +131,12 @@ pub fn inspect(
     let Compose { project, volumes } = compose;
     let name =
         project.as_ref().map_or_else(|| default_project_name(&config.project_directory), |p| p.name.clone());
-    let volumes = match volumes {
-        Some(Ok((volumes, up))) => {
-            if active == Some(false) && !up.is_empty() {
-                problems.push(format!(
-                    "the unit {} is not active, yet the project's containers run ({}): stopping it would \
-                     not stop the manager; name the unit that runs it with --service",
-                    service.unit,
-                    up.join(", ")
-                ));
-            }
-            match host.volume_users(volumes.deleted()) {
-                Ok(users) => problems.extend(strangers(config, &name, &volumes, &users)),
-                Err(error) => {
-                    problems.push(format!("{error:#}: cannot tell what uses the volumes `down -v` deletes"))
-                }
-            }
-            if !volumes.vault.is_empty() && !config.delete_vault_data {
-                problems.push(format!(
-                    "the manager runs HashiCorp Vault, and `down -v` deletes its storage ({}) for good: the \
-                     runbook does not back it up and OSISM does not initialise Vault again; keep what you need \
-                     of it, then agree with {}",
-                    volumes.vault.join(", "),
-                    config.sources.name("delete-vault-data")
-                ));
-            }
-            Some(volumes)
-        }
-        Some(Err(error)) => {
-            problems.push(format!("{error:#}"));
-            None
-        }
-        None => None,
-    };
+    let volumes = volumes
+        .and_then(|found| judge_volumes(config, host, &name, (&service, active), found, &mut problems));
     if let Some(project) = &project {
         problems.extend(share_volume_problem(config, project));
     }
-    // Without a working Compose the engine is likely not answering either: that problem is
-    // listed already, and a failed measurement would only repeat it.
-    let share = match share.filter(|_| docker) {
-        Some(Ok(Some(size))) => Some(size),
-        // An unfinished reset deleted it: its resume, named above, is the way on.
-        Some(Ok(None)) if unfinished => None,
-        Some(Ok(None)) => {
-            problems.push(format!(
-                "the share volume {} does not exist: name the manager's volume with --share-volume \
-                 (see docker volume ls)",
-                config.share_volume
-            ));
-            None
-        }
-        Some(Err(error)) => {
-            problems.push(format!("{error:#}"));
-            None
-        }
-        None => None,
-    };
+    let share = judge_share(config, docker, unfinished, share, &mut problems);
     let image_missing = match image {
         Ok(present) => !present,
         Err(error) if docker => {
@@ -243,6 +161,70 @@ pub fn inspect(
         kolla_ansible,
         problems,
     }
+}
+
+/// Asks the host everything preflight needs. Three groups of questions do not depend on each
+/// other and are asked at once, since the operator waits for them all before the plan shows:
+/// Compose's (version, configuration, containers, volumes), the image's and the share volume's
+/// size (a container), and systemd's, osism's and sudo's. The share volume is measured only once
+/// Compose has said its services mount it: another volume's figures would mislead.
+fn ask(config: &Config, euid: u32, host: &Host, problems: &mut Vec<String>) -> Answers {
+    let (mounts_share, mounted) = mpsc::channel::<bool>();
+    thread::scope(|scope| {
+        let share = scope.spawn(move || {
+            if which::which("docker").is_err() {
+                return (Ok(true), None);
+            }
+            let image = host.image_present(&config.image);
+            let measure = mounted.recv().unwrap_or(false) && image.as_ref().is_ok_and(|&present| present);
+            (image, measure.then(|| host.measure_share(&config.share_volume, &config.image)))
+        });
+        let units = scope.spawn(|| ask_units(config, euid, host));
+        let docker = check_programs(euid, host, problems);
+        let compose = compose_findings(config, docker, host, problems);
+        let _ = mounts_share
+            .send(compose.project.as_ref().is_some_and(|p| share_volume_problem(config, p).is_none()));
+        let Units { service, active, vault, sudo, systemd_down } = joined(units);
+        if let Some(said) = systemd_down {
+            problems.push(format!(
+                "systemd is not running on this host (systemctl: {said}), so the manager's unit can be neither \
+                 stopped nor started: run the reset on the manager host itself, not in a container"
+            ));
+        }
+        let (image, share) = joined(share);
+        Answers { docker, compose, image, share, service, active, vault, sudo }
+    })
+}
+
+/// systemd's, osism's and sudo's answers.
+struct Units {
+    service: Service,
+    active: Option<bool>,
+    vault: Result<Vault, String>,
+    sudo: Option<Result<Vec<(String, Sudo)>>>,
+    /// What systemctl said where systemd does not run.
+    systemd_down: Option<String>,
+}
+
+/// Asks systemd which unit runs the manager and whether it is active, osism about the vault
+/// password, and sudo whether it runs the unit's commands.
+fn ask_units(config: &Config, euid: u32, host: &Host) -> Units {
+    let systemctl = which::which("systemctl").is_ok();
+    let ((service, active), systemd_down) = match service::resolve(config.service.as_deref(), host, systemctl)
+    {
+        Ok(service) => (service, None),
+        Err(down) => {
+            let unit = config.service.clone().unwrap_or_else(|| service::RUNBOOK_UNIT.into());
+            ((Service { unit, reason: "systemd is not running here".into() }, None), Some(down.0))
+        }
+    };
+    let vault = if which::which("osism").is_ok() {
+        host.vault()
+    } else {
+        Ok(Vault::new(VaultState::Unknown, "osism is not on PATH".into()))
+    };
+    let sudo = (euid != 0 && which::which("sudo").is_ok()).then(|| sudo_for_unit(host, &service.unit));
+    Units { service, active, vault, sudo, systemd_down }
 }
 
 /// What a thread of preflight's found; its panic, if it had one, goes on in the caller.

@@ -11,7 +11,7 @@ use crate::host::sudo::Sudo;
 use crate::host::vault;
 use crate::host::volumes::VolumeUser;
 use crate::plan::config::Config;
-use crate::plan::{ShareSize, Vault, VaultState, Volumes};
+use crate::plan::{Service, ShareSize, Vault, VaultState, Volumes};
 use crate::run::{lock, registry};
 use crate::view::render;
 
@@ -147,6 +147,78 @@ pub fn share_volume_problem(config: &Config, project: &Project) -> Option<String
             "{option} {given} is not a volume the manager mounts at /share: those are {}",
             many.iter().map(mounted).collect::<Vec<_>>().join("; ")
         )),
+    }
+}
+
+/// The volumes `down -v` deletes, judged: a unit that is not active while the project's
+/// containers run, containers outside the project on them, Vault's storage not agreed to.
+pub fn judge_volumes(
+    config: &Config,
+    host: &Host,
+    project: &str,
+    (service, active): (&Service, Option<bool>),
+    found: Result<(Volumes, Vec<String>)>,
+    problems: &mut Vec<String>,
+) -> Option<Volumes> {
+    let (volumes, up) = match found {
+        Ok(found) => found,
+        Err(error) => {
+            problems.push(format!("{error:#}"));
+            return None;
+        }
+    };
+    if active == Some(false) && !up.is_empty() {
+        problems.push(format!(
+            "the unit {} is not active, yet the project's containers run ({}): stopping it would not stop the \
+             manager; name the unit that runs it with --service",
+            service.unit,
+            up.join(", ")
+        ));
+    }
+    match host.volume_users(volumes.deleted()) {
+        Ok(users) => problems.extend(strangers(config, project, &volumes, &users)),
+        Err(error) => {
+            problems.push(format!("{error:#}: cannot tell what uses the volumes `down -v` deletes"))
+        }
+    }
+    if !volumes.vault.is_empty() && !config.delete_vault_data {
+        problems.push(format!(
+            "the manager runs HashiCorp Vault, and `down -v` deletes its storage ({}) for good: the runbook \
+             does not back it up and OSISM does not initialise Vault again; keep what you need of it, then \
+             agree with {}",
+            volumes.vault.join(", "),
+            config.sources.name("delete-vault-data")
+        ));
+    }
+    Some(volumes)
+}
+
+/// What /share holds, where it was measured; a share volume that does not exist is a problem
+/// unless an unfinished reset deleted it (its resume, named already, is the way on).
+pub fn judge_share(
+    config: &Config,
+    docker: bool,
+    unfinished: bool,
+    share: Option<Result<Option<ShareSize>>>,
+    problems: &mut Vec<String>,
+) -> Option<ShareSize> {
+    // Without a working Compose the engine is likely not answering either: that problem is
+    // listed already, and a failed measurement would only repeat it.
+    match share.filter(|_| docker)? {
+        Ok(Some(size)) => Some(size),
+        Ok(None) if unfinished => None,
+        Ok(None) => {
+            problems.push(format!(
+                "the share volume {} does not exist: name the manager's volume with --share-volume (see \
+                 docker volume ls)",
+                config.share_volume
+            ));
+            None
+        }
+        Err(error) => {
+            problems.push(format!("{error:#}"));
+            None
+        }
     }
 }
 

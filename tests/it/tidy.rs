@@ -98,6 +98,87 @@ fn every_module_says_what_it_owns_and_none_passes_400_lines() {
     }
 }
 
+/// A function longer than this does more than one thing a name could say.
+const FUNCTION_LINES: usize = 80;
+
+#[test]
+fn no_function_passes_80_lines() {
+    for (file, text) in sources() {
+        for (name, first, lines) in functions(&text) {
+            assert!(
+                lines <= FUNCTION_LINES,
+                "src/{file}:{first}: fn {name} has {lines} lines: split it where a name explains the part"
+            );
+        }
+    }
+}
+
+/// Each `fn` in `text` with a body: its name, first line (from 1) and length in lines, from its
+/// signature to its closing brace. Braces are counted outside strings, chars and comments.
+fn functions(text: &str) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < lines.len() {
+        let Some(name) = fn_name(lines[at]) else {
+            at += 1;
+            continue;
+        };
+        let (mut depth, mut opened, mut end) = (0i32, false, None);
+        for (i, line) in lines.iter().enumerate().skip(at) {
+            for brace in code_braces(line) {
+                depth += if brace == '{' { 1 } else { -1 };
+                opened = true;
+            }
+            if (opened && depth == 0) || (!opened && line.trim_end().ends_with(';')) {
+                end = Some(i);
+                break;
+            }
+        }
+        let end = end.unwrap_or(lines.len() - 1);
+        if opened {
+            found.push((name, at + 1, end - at + 1));
+        }
+        at = end + 1;
+    }
+    found
+}
+
+/// The name of the function `line` declares, if it declares one.
+fn fn_name(line: &str) -> Option<String> {
+    let mut words = line
+        .split_whitespace()
+        .skip_while(|w| w.starts_with("pub") || ["const", "async", "unsafe", "extern"].contains(w));
+    (words.next()? == "fn")
+        .then(|| words.next().map(|w| w.split(['(', '<']).next().unwrap_or(w).to_owned()))?
+}
+
+/// The braces of `line` that are code: not in a string, a char or a `//` comment.
+fn code_braces(line: &str) -> Vec<char> {
+    let (mut braces, mut in_string, mut chars) = (Vec::new(), false, line.chars().peekable());
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if in_string => {
+                chars.next();
+            }
+            '"' => in_string = !in_string,
+            '\'' if !in_string => {
+                // A char literal ('{', '\'') or a lifetime ('a): skip what a literal holds.
+                let rest: String = chars.clone().take(3).collect();
+                if rest.starts_with('\\') {
+                    chars.nth(2);
+                } else if rest.chars().nth(1) == Some('\'') {
+                    chars.nth(1);
+                }
+            }
+            '/' if !in_string && chars.peek() == Some(&'/') => break,
+            '{' | '}' if !in_string => braces.push(c),
+            _ => {}
+        }
+    }
+    braces
+}
+
 /// The modules of `crate::...` paths in `text`, resolved to the module that defines an item a
 /// layer's mod.rs re-exports (the plan's types).
 fn uses(text: &str, items: &std::collections::BTreeMap<String, String>) -> Vec<String> {
