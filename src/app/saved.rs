@@ -9,7 +9,7 @@ use crate::host::atomic;
 use crate::plan::cli::Sources;
 use crate::plan::config::Config;
 use crate::plan::saved::{self, FORMAT, SavedPlan};
-use crate::plan::{Inputs, Options, Plan, SERVICE_GIVEN, quote};
+use crate::plan::{Inputs, Plan};
 use crate::view::outcome::{Code, Failure};
 
 fn refused(error: anyhow::Error) -> Failure {
@@ -90,40 +90,7 @@ pub fn matches(file: &Utf8Path, saved: &SavedPlan, plan: &Plan) -> Result<(), Fa
         "the plan saved in {file} is not the plan for this manager as it is now, so nothing was changed:\n{}{stale}\
          save it again, review it and apply that: `{}`",
         listed.join("\n"),
-        replan_command(file, &saved.inputs)
+        crate::plan::save_again_command(file, &saved.inputs)
     ))
     .with_differences(differences))
-}
-
-/// The command that saves the plan again, with the options it was saved with.
-fn replan_command(file: &Utf8Path, inputs: &Inputs) -> String {
-    let Options {
-        project_directory,
-        share_volume,
-        image,
-        backup_dir,
-        vault_password_file,
-        health_timeout_s,
-        configuration_directory,
-        delete_vault_data,
-    } = &inputs.options;
-    let mut argv: Vec<String> = vec!["osism-manager-reset".into(), "--save-plan".into(), file.to_string()];
-    let mut option = |name: &str, value: &str| argv.extend([format!("--{name}"), value.to_owned()]);
-    option("project-directory", project_directory.as_str());
-    option("backup-dir", backup_dir.as_str());
-    let service = &inputs.facts.service;
-    if service.reason == SERVICE_GIVEN {
-        option("service", &service.unit);
-    }
-    option("share-volume", share_volume);
-    option("image", image);
-    option("health-timeout", &health_timeout_s.to_string());
-    option("configuration-directory", configuration_directory.as_str());
-    if let Some(file) = vault_password_file {
-        option("vault-password-file", file.as_str());
-    }
-    if *delete_vault_data {
-        argv.push("--delete-vault-data".into());
-    }
-    quote::join(&argv)
 }

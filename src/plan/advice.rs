@@ -21,35 +21,17 @@ pub fn resume_command(backup_dir: &Utf8Path, project: &Utf8Path) -> String {
 /// The command that plans and runs a reset anew with the options `inputs` hold, typed anywhere:
 /// each option that is not its default, the backup directory always (the runbook's `$(pwd)`).
 pub fn again_command(inputs: &Inputs, yes: bool) -> String {
-    use crate::plan::cli::{
-        DEFAULT_CONFIGURATION_DIRECTORY, DEFAULT_HEALTH_TIMEOUT_S, DEFAULT_IMAGE, DEFAULT_PROJECT_DIRECTORY,
-        DEFAULT_SHARE_VOLUME,
-    };
-    let (options, service) = (&inputs.options, &inputs.facts.service);
-    let mut argv: Vec<String> = vec!["osism-manager-reset".into()];
-    let mut option = |long: &str, value: String, default: &str| {
-        if value != default {
-            argv.extend([format!("--{long}"), value]);
-        }
-    };
-    option("project-directory", options.project_directory.to_string(), DEFAULT_PROJECT_DIRECTORY);
-    option("backup-dir", options.backup_dir.to_string(), "");
-    if service.reason == crate::plan::SERVICE_GIVEN {
-        option("service", service.unit.clone(), "");
-    }
-    option("share-volume", options.share_volume.clone(), DEFAULT_SHARE_VOLUME);
-    option("image", options.image.clone(), DEFAULT_IMAGE);
-    option("health-timeout", options.health_timeout_s.to_string(), &DEFAULT_HEALTH_TIMEOUT_S.to_string());
-    if let Some(file) = &options.vault_password_file {
-        option("vault-password-file", file.to_string(), "");
-    }
-    option(
-        "configuration-directory",
-        options.configuration_directory.to_string(),
-        DEFAULT_CONFIGURATION_DIRECTORY,
-    );
-    argv.extend(options.delete_vault_data.then(|| "--delete-vault-data".to_owned()));
+    let mut argv = vec!["osism-manager-reset".to_owned()];
+    argv.extend(crate::plan::options::typed(inputs, false));
     argv.extend(yes.then(|| "--yes".to_owned()));
+    quote::join(&argv)
+}
+
+/// The command that saves the plan `inputs` make again into `file`, every option named, so that
+/// it does not depend on the environment it is typed in.
+pub fn save_again_command(file: &Utf8Path, inputs: &Inputs) -> String {
+    let mut argv: Vec<String> = vec!["osism-manager-reset".into(), "--save-plan".into(), file.to_string()];
+    argv.extend(crate::plan::options::typed(inputs, true));
     quote::join(&argv)
 }
 

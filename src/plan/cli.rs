@@ -15,8 +15,8 @@ pub const DEFAULT_PROJECT_DIRECTORY: &str = "/opt/manager";
 pub const DEFAULT_SHARE_VOLUME: &str = "manager_share";
 pub const DEFAULT_IMAGE: &str = "busybox";
 pub const DEFAULT_CONFIGURATION_DIRECTORY: &str = "/opt/configuration";
-/// As long as OSISM's own role waits for a fresh manager.
-pub const DEFAULT_HEALTH_TIMEOUT_S: u64 = 1000;
+/// As long as OSISM's own role waits for a fresh manager, in seconds.
+pub const DEFAULT_HEALTH_TIMEOUT: &str = "1000";
 
 /// Reset a broken OSISM manager the runbook's way, without ever losing /share.
 #[derive(Debug, Parser)]
@@ -106,7 +106,7 @@ pub struct Args {
     #[arg(
         long,
         value_name = "SECONDS",
-        default_value_t = DEFAULT_HEALTH_TIMEOUT_S,
+        default_value = DEFAULT_HEALTH_TIMEOUT,
         value_parser = seconds,
         env = "OSISM_MANAGER_RESET_HEALTH_TIMEOUT"
     )]

@@ -12,8 +12,8 @@ use anyhow::{Context, Result, ensure};
 use camino::{Utf8Path, Utf8PathBuf};
 use regex::Regex;
 
+use crate::plan::Options;
 use crate::plan::cli::{Args, Output, Sources};
-use crate::plan::{Inputs, Options};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -89,94 +89,6 @@ impl From<&Config> for Options {
             health_timeout_s: config.health_timeout.as_secs(),
             configuration_directory: config.configuration_directory.clone(),
             delete_vault_data: config.delete_vault_data,
-        }
-    }
-}
-
-impl Config {
-    /// The options the operator gave (on the command line or in the environment) whose values
-    /// are not the ones a recorded plan (a journal's, a saved one's) was made from: taking them
-    /// silently would show a value the reset does not use.
-    pub fn changed_from(&self, inputs: &Inputs, sources: &Sources) -> Vec<String> {
-        let (config, recorded) = (self, &inputs.options);
-        let file =
-            |f: &Option<Utf8PathBuf>| f.as_ref().map_or_else(|| "none".to_owned(), ToString::to_string);
-        [
-            (
-                "project-directory",
-                config.project_directory.to_string(),
-                recorded.project_directory.to_string(),
-            ),
-            ("backup-dir", config.backup_dir.to_string(), recorded.backup_dir.to_string()),
-            ("service", config.service.clone().unwrap_or_default(), inputs.facts.service.unit.clone()),
-            ("share-volume", config.share_volume.clone(), recorded.share_volume.clone()),
-            ("image", config.image.clone(), recorded.image.clone()),
-            (
-                "health-timeout",
-                config.health_timeout.as_secs().to_string(),
-                recorded.health_timeout_s.to_string(),
-            ),
-            ("vault-password-file", file(&config.vault_password_file), file(&recorded.vault_password_file)),
-            (
-                "configuration-directory",
-                config.configuration_directory.to_string(),
-                recorded.configuration_directory.to_string(),
-            ),
-            (
-                "delete-vault-data",
-                config.delete_vault_data.to_string(),
-                recorded.delete_vault_data.to_string(),
-            ),
-        ]
-        .into_iter()
-        .filter(|(long, given, recorded)| sources.given(long) && given != recorded)
-        .map(|(long, given, recorded)| {
-            format!("{} {given} is not the recorded {recorded}", sources.name(long))
-        })
-        .collect()
-    }
-
-    /// This run's options where the operator gave them, the recorded ones where not: the
-    /// options a reset planned again with corrections goes on with. The directories locate the
-    /// reset, and so are always the recorded ones.
-    pub fn with_recorded(&self, recorded: &Inputs, sources: &Sources) -> Config {
-        let (options, given) = (&recorded.options, |long: &str| sources.given(long));
-        let service = &recorded.facts.service;
-        Config {
-            project_directory: options.project_directory.clone(),
-            backup_dir: options.backup_dir.clone(),
-            service: if given("service") {
-                self.service.clone()
-            } else {
-                (service.reason == crate::plan::SERVICE_GIVEN).then(|| service.unit.clone())
-            },
-            share_volume: if given("share-volume") {
-                self.share_volume.clone()
-            } else {
-                options.share_volume.clone()
-            },
-            image: if given("image") { self.image.clone() } else { options.image.clone() },
-            health_timeout: if given("health-timeout") {
-                self.health_timeout
-            } else {
-                Duration::from_secs(options.health_timeout_s)
-            },
-            vault_password_file: if given("vault-password-file") {
-                self.vault_password_file.clone()
-            } else {
-                options.vault_password_file.clone()
-            },
-            delete_vault_data: if given("delete-vault-data") {
-                self.delete_vault_data
-            } else {
-                options.delete_vault_data
-            },
-            configuration_directory: if given("configuration-directory") {
-                self.configuration_directory.clone()
-            } else {
-                options.configuration_directory.clone()
-            },
-            ..self.clone()
         }
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! - `cli`: the flags, each defined once with its environment variable and help;
 //! - `config`: flags checked into a `Config` (exit 2 on bad input, before anything runs);
-//!   `mode`: what the flags ask the tool to do, decided once;
+//!   `mode`: what the flags ask the tool to do, decided once; `options`: the options that shape
+//!   the plan, each defined once, and how they are compared, taken and typed again;
 //! - the planner (`runbook`, re-exported here): `build` turns the options and facts it reads
 //!   (`facts`, re-exported too) into the plan, every step with its argv, display line and checks;
 //! - `quote`: copy-paste-safe command lines; `advice`: the commands the operator is told to
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod config;
 mod facts;
 pub mod mode;
+pub mod options;
 pub mod quote;
 mod runbook;
 pub mod saved;

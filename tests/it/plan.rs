@@ -57,3 +57,52 @@ fn odd_names_stay_one_argv_element_and_display_round_trips() {
         assert_eq!(shlex::split(&command.display).as_ref(), Some(&command.argv), "{}", command.display);
     }
 }
+
+/// Every option of `--help` that shapes the plan is defined once, in the table the comparisons,
+/// the plan made again and the typed commands loop over; README's options and the man page
+/// name each.
+#[test]
+fn every_plan_shaping_option_is_in_the_one_table_the_readme_and_the_man_page() {
+    use clap::CommandFactory;
+    use osism_manager_reset::plan::options::PLAN_OPTIONS;
+    // What decides the mode or the output, not the plan.
+    const NOT_THE_PLAN: [&str; 14] = [
+        "dry-run",
+        "yes",
+        "resume",
+        "save-plan",
+        "plan",
+        "detailed-exitcode",
+        "output",
+        "plugin-metadata",
+        "enable-osism-command",
+        "disable-osism-command",
+        "operator",
+        "generate",
+        "help",
+        "version",
+    ];
+    let command = osism_manager_reset::plan::cli::Args::command();
+    let mut shaping: Vec<&str> =
+        command.get_arguments().filter_map(|a| a.get_long()).filter(|l| !NOT_THE_PLAN.contains(l)).collect();
+    shaping.sort_unstable();
+    let mut table: Vec<&str> = PLAN_OPTIONS.iter().map(|o| o.long).collect();
+    table.sort_unstable();
+    assert_eq!(
+        shaping, table,
+        "an option shapes the plan but is not in PLAN_OPTIONS, or the other way round"
+    );
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let options = &readme[readme.find("## Options").unwrap()..];
+    let man = crate::support::stdout(
+        &crate::clean_command::clean_command(env!("CARGO_BIN_EXE_osism-manager-reset"))
+            .args(["--generate", "man"])
+            .output()
+            .unwrap(),
+    );
+    for long in table {
+        assert!(options.contains(&format!("`--{long}")), "README's options do not name --{long}");
+        let in_man = format!("\\-\\-{}", long.replace('-', "\\-"));
+        assert!(man.contains(&in_man), "the man page does not name --{long}");
+    }
+}
