@@ -57,7 +57,7 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
             if json && failure.event {
                 let error = failure.to_string();
                 let (cause, follow) =
-                    failure.cause.as_ref().map_or((None, None), |(k, f)| (Some(*k), f.as_deref()));
+                    failure.cause.as_ref().map_or((None, None), |cause| (Some(cause.kind()), cause.follow()));
                 Ui::new(json).event(&Event::Failed {
                     exit_code: failure.code as u8,
                     error: &error,

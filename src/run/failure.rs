@@ -3,15 +3,13 @@
 
 use anyhow::anyhow;
 
-use crate::host::osism;
-use crate::host::service::UnitFailed;
 use crate::host::signals::Stop;
 use crate::plan::{Plan, Step, StepKind};
-use crate::run::checks::{Outdated, WrongUnit};
+use crate::run::ended::{StepError, Why};
 use crate::run::journal::Journal;
 use crate::run::rollback::Rollback;
-use crate::run::verify::{self, Untrusted};
-use crate::view::outcome::{Code, Failure};
+use crate::run::verify;
+use crate::view::outcome::{Cause, Code, Failure};
 
 pub fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> Failure {
     let archive = match &journal.archive {
@@ -41,11 +39,11 @@ pub fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> F
 pub fn rolled_back(
     journal: &Journal,
     step: &Step,
-    error: &anyhow::Error,
-    stop: Option<Stop>,
+    ended: &StepError,
     outcome: Rollback,
     again: &str,
 ) -> Failure {
+    let (error, stop) = (&ended.error, if let Why::Stopped(stop) = ended.why { Some(stop) } else { None });
     let (code, what) = match stop {
         Some(stop) => (
             Code::from(stop),
@@ -73,44 +71,38 @@ pub fn rolled_back(
         ),
     };
     let failure = Failure::new(code, anyhow!("{message}"));
-    if restarted { failure.with_cause("rolled-back", None) } else { failure }
+    if restarted { failure.with_cause(Cause::RolledBack) } else { failure }
 }
 
-pub fn failure(plan: &Plan, step: &Step, journal: &Journal, error: anyhow::Error) -> Failure {
+pub fn failure(plan: &Plan, step: &Step, journal: &Journal, ended: StepError) -> Failure {
     // Until `down -v` begins, a resume may take corrected options and plan again.
     let correctable = !journal.destruction_began();
-    let (what, next) = where_share_is_and_next(plan, step, journal, &error);
-    let hint = if correctable && error.downcast_ref::<WrongUnit>().is_none() {
+    let (what, next) = where_share_is_and_next(plan, step, journal, &ended.why);
+    let hint = if correctable && !matches!(ended.why, Why::WrongUnit(_)) {
         "; until step 3 begins, --resume also takes corrected options (such as --service or --image) and \
          plans the reset again from step 1"
     } else {
         ""
     };
-    let cause =
-        error.downcast_ref::<osism::Failed>().map(|f| (f.cause.kind(), f.cause.follow().map(String::from)));
+    let error = &ended.error;
     let failure = Failure::new(
         Code::StepFailed,
         anyhow!("step {} ({}) failed: {error:#}; {what}; {next}{hint}", step.number, step.title),
     );
-    match cause {
-        Some((kind, follow)) => failure.with_cause(kind, follow),
-        None => failure,
+    match ended.why {
+        Why::Osism(cause) => failure.with_cause(Cause::Osism(cause)),
+        _ => failure,
     }
 }
 
 /// Where /share stands after `step` failed with `error`, and what to type next.
-fn where_share_is_and_next(
-    plan: &Plan,
-    step: &Step,
-    journal: &Journal,
-    error: &anyhow::Error,
-) -> (String, String) {
+fn where_share_is_and_next(plan: &Plan, step: &Step, journal: &Journal, why: &Why) -> (String, String) {
     let archive = &plan.backup_file;
     let checksum = verify::checksum_path(archive);
     let resume = format!("resume with `{}`", plan.resume_command());
     let command = plan.resume_command();
     match (&journal.archive, step.kind) {
-        _ if let Some(wrong) = error.downcast_ref::<WrongUnit>() => (
+        _ if let Why::WrongUnit(wrong) = why => (
             "/share is untouched".to_owned(),
             match &wrong.running {
                 Some(unit) => {
@@ -122,7 +114,7 @@ fn where_share_is_and_next(
                 ),
             },
         ),
-        (verified, _) if error.downcast_ref::<UnitFailed>().is_some() => (
+        (verified, _) if matches!(why, Why::UnitFailed) => (
             match (journal.restored, verified) {
                 (Some(_), _) => format!("/share is restored; its archive is {archive}"),
                 (None, Some(verified)) => format!(
@@ -136,13 +128,13 @@ fn where_share_is_and_next(
                 plan.resume_command()
             ),
         ),
-        _ if error.downcast_ref::<Outdated>().is_some() => (
+        _ if matches!(why, Why::Outdated) => (
             "/share is untouched (`down -v` did not run); the reset goes back to step 1 to stop the manager \
              and back /share up anew"
                 .to_owned(),
             resume,
         ),
-        (_, StepKind::RemoveProject) if error.downcast_ref::<Untrusted>().is_some() => (
+        (_, StepKind::RemoveProject) if matches!(why, Why::Untrusted) => (
             format!(
                 "/share is untouched (`down -v` did not run), but the archive {archive} is not what was verified"
             ),
@@ -151,7 +143,7 @@ fn where_share_is_and_next(
                 journal.path()
             ),
         ),
-        (_, _) if error.downcast_ref::<Untrusted>().is_some() => (
+        (_, _) if matches!(why, Why::Untrusted) => (
             format!(
                 "the only copy of /share, the archive {archive}, is damaged: it no longer matches {checksum}, \
                  and `down -v` has deleted the share volume"

@@ -4,7 +4,8 @@
 //!   what it finds wrong, area by area;
 //! - `approval`: the end every real run shares, the plan approved and run; `reset`: the step
 //!   loop; `checks`: one function per safeguard around the steps (what guards
-//!   `down -v` is in one place); `health`: step 6's wait; `failure`: what a failed or
+//!   `down -v` is in one place); `health`: step 6's wait; `ended`: what ended a step, told apart
+//!   once; `failure`: what a failed or
 //!   interrupted step tells the operator to do; `rollback`: the manager started again when a
 //!   reset stops before `down -v`;
 //! - `verify` and `compare`: the archive read back and compared with /share entry by entry;
@@ -16,6 +17,7 @@
 pub mod approval;
 pub mod checks;
 pub mod compare;
+pub mod ended;
 pub mod failure;
 pub mod health;
 pub mod journal;

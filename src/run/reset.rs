@@ -17,17 +17,16 @@ use crate::host::control::Control;
 use crate::host::exec::Runner;
 use crate::host::inspect::Host;
 use crate::host::osism;
-use crate::host::service::UnitFailed;
-use crate::host::signals::{self, Stopped};
+use crate::host::signals;
 use crate::host::transcript::Stream;
 use crate::plan;
 use crate::plan::{Command, Plan, Step, StepKind};
-use crate::run::checks::{self, Outdated, WrongUnit};
+use crate::run::checks;
+use crate::run::ended::{StepError, Why};
 use crate::run::failure::{failure, interrupted, rolled_back};
 use crate::run::journal::Journal;
 use crate::run::registry;
 use crate::run::rollback;
-use crate::run::verify::Untrusted;
 use crate::view::outcome::{Code, Failure};
 use crate::view::render;
 use crate::view::ui::{Event, Ui};
@@ -54,7 +53,7 @@ impl<'a> Reset<'a> {
         if let Some(first) = plan.steps.get(from) {
             let resumed = journal.steps.iter().any(|s| s.state != crate::run::journal::State::Pending);
             self.stop_leftovers(&Host::new(self.runner), &plan, resumed)
-                .map_err(|error| failure(&plan, first, journal, error))?;
+                .map_err(|error| failure(&plan, first, journal, StepError::of(error)))?;
         }
         if journal.steps.iter().all(|s| s.started_at.is_none()) {
             self.prepare(&plan, journal)?;
@@ -75,45 +74,56 @@ impl<'a> Reset<'a> {
             let duration_s = started.elapsed().as_secs_f64();
             self.ui.event(&Event::StepFinished { step: step.number, status, duration_s });
             if let Err(error) = result {
-                let stop = error.downcast_ref::<Stopped>().map(|&Stopped(stop)| stop);
-                if let Some(stop) = stop {
-                    let _ = journal.interrupted(index, stop.name());
-                    self.runner.note(&format!("interrupted at step {} by {}", step.number, stop.name()));
-                } else {
-                    let _ = journal.failed(index, &format!("{error:#}"));
-                    self.runner.note(&format!("step {} failed: {error:#}", step.number));
-                }
-                // A stop before `down -v` leaves the manager running, as it was found; a unit that
-                // did not stop it (`WrongUnit`) left it running already.
-                if rollback::needed(journal) && error.downcast_ref::<WrongUnit>().is_none() {
-                    let verified = if error.downcast_ref::<Untrusted>().is_some() {
-                        "changed since it was verified"
-                    } else if error.downcast_ref::<Outdated>().is_some() {
-                        "verified, but /share has changed since"
-                    } else {
-                        "verified"
-                    };
-                    let outcome = rollback::start_again(self.runner, self.ui, journal, step, verified);
-                    let again = plan::again_command(&journal.inputs, self.yes);
-                    return Err(rolled_back(journal, step, &error, stop, outcome, &again));
-                }
-                if let Some(stop) = stop {
-                    return Err(interrupted(&plan, step, journal, stop));
-                }
-                if error.downcast_ref::<Outdated>().is_some() {
-                    // The backup does not hold /share: steps 1 and 2 are to be done again.
-                    let _ = journal.undo(0..index, true);
-                }
-                if error.downcast_ref::<UnitFailed>().is_some() {
-                    // The manager did not start: the resume starts it again, from step 4.
-                    let start = plan.steps.iter().position(|s| s.kind == StepKind::StartService);
-                    let _ = journal.undo(start.unwrap_or(index)..index, false);
-                }
-                return Err(failure(&plan, step, journal, error));
+                return Err(self.ended(&plan, index, step, journal, StepError::of(error)));
             }
         }
         self.runner.note("reset finished");
         Ok(())
+    }
+
+    /// Records how `step` ended and says what to do next. A stop before `down -v` leaves the
+    /// manager running, as it was found (a unit that did not stop it left it running already);
+    /// later, a failure that undoes earlier steps' work marks them to do again.
+    fn ended(
+        &self,
+        plan: &Plan,
+        index: usize,
+        step: &Step,
+        journal: &mut Journal,
+        error: StepError,
+    ) -> Failure {
+        let detail = &error.error;
+        if let Why::Stopped(stop) = error.why {
+            let _ = journal.interrupted(index, stop.name());
+            self.runner.note(&format!("interrupted at step {} by {}", step.number, stop.name()));
+        } else {
+            let _ = journal.failed(index, &format!("{detail:#}"));
+            self.runner.note(&format!("step {} failed: {detail:#}", step.number));
+        }
+        if rollback::needed(journal) && !matches!(error.why, Why::WrongUnit(_)) {
+            let verified = match error.why {
+                Why::Untrusted => "changed since it was verified",
+                Why::Outdated => "verified, but /share has changed since",
+                _ => "verified",
+            };
+            let outcome = rollback::start_again(self.runner, self.ui, journal, step, verified);
+            let again = plan::again_command(&journal.inputs, self.yes);
+            return rolled_back(journal, step, &error, outcome, &again);
+        }
+        match error.why {
+            Why::Stopped(stop) => return interrupted(plan, step, journal, stop),
+            // The backup does not hold /share: steps 1 and 2 are to be done again.
+            Why::Outdated => {
+                let _ = journal.undo(0..index, true);
+            }
+            // The manager did not start: the resume starts it again, from step 4.
+            Why::UnitFailed => {
+                let start = plan.steps.iter().position(|s| s.kind == StepKind::StartService);
+                let _ = journal.undo(start.unwrap_or(index)..index, false);
+            }
+            _ => {}
+        }
+        failure(plan, step, journal, error)
     }
 
     fn step(&self, plan: &Plan, index: usize, step: &Step, journal: &mut Journal) -> Result<()> {

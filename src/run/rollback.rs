@@ -14,10 +14,10 @@ use anyhow::{Context, Result, anyhow, ensure};
 
 use crate::host::exec::Runner;
 use crate::host::inspect::Host;
-use crate::host::service::UnitFailed;
 use crate::host::signals;
 use crate::plan::{Plan, Step, StepKind};
 use crate::run::checks;
+use crate::run::ended::{StepError, Why};
 use crate::run::health;
 use crate::run::journal::Journal;
 use crate::run::registry;
@@ -89,13 +89,12 @@ fn start(runner: &Runner, ui: &Ui, host: &Host, plan: &Plan, step: &Step) -> Res
     let (unit, dir) = (&plan.service.unit, &plan.project_directory);
     let timeout = Duration::from_secs(plan.health_timeout_s);
     let rules = health::Rules { stop: signals::check_forced, started: Some(started) };
-    match health::wait(host, unit, dir, timeout, ui, step.number, rules) {
-        Ok(()) => Ok(None),
-        Err(error) if error.downcast_ref::<UnitFailed>().is_some() => Err(error),
-        Err(error) if error.downcast_ref::<signals::Stopped>().is_some() => {
-            Ok(Some("a second stop request ended the wait for its health".to_owned()))
-        }
-        Err(error) => Ok(Some(format!("{error:#}"))),
+    let Err(error) = health::wait(host, unit, dir, timeout, ui, step.number, rules) else { return Ok(None) };
+    let ended = StepError::of(error);
+    match ended.why {
+        Why::UnitFailed => Err(ended.error),
+        Why::Stopped(_) => Ok(Some("a second stop request ended the wait for its health".to_owned())),
+        _ => Ok(Some(format!("{:#}", ended.error))),
     }
 }
 

@@ -27,14 +27,40 @@ impl From<crate::host::signals::Stop> for Code {
     }
 }
 
+/// What failed, as a pipeline is told it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// An osism command failed, and osism said why.
+    Osism(crate::host::osism::Cause),
+    /// The reset stopped before `down -v`, and the manager was started again.
+    RolledBack,
+}
+
+impl Cause {
+    /// The kind, for the JSON `failed` event.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Cause::Osism(cause) => cause.kind(),
+            Cause::RolledBack => "rolled-back",
+        }
+    }
+
+    /// The command that follows up a task osism stopped waiting for.
+    pub fn follow(&self) -> Option<&str> {
+        match self {
+            Cause::Osism(cause) => cause.follow(),
+            Cause::RolledBack => None,
+        }
+    }
+}
+
 /// An error with the exit code it ends the run with.
 #[derive(Debug)]
 pub struct Failure {
     pub code: Code,
     pub error: anyhow::Error,
-    /// What failed, for a pipeline (the JSON `failed` event): a kind, and the command that
-    /// follows it up, where the tool can tell.
-    pub cause: Option<(&'static str, Option<String>)>,
+    /// What failed, for a pipeline (the JSON `failed` event), where the tool can tell.
+    pub cause: Option<Cause>,
     /// Where a saved plan is not the one made now: each difference, for the JSON event.
     pub differences: Vec<crate::plan::saved::Difference>,
     /// Whether a JSON `failed` event reports it; not where stdout holds one document already.
@@ -55,8 +81,8 @@ impl Failure {
         Failure { event: false, ..self }
     }
 
-    pub fn with_cause(self, kind: &'static str, follow: Option<String>) -> Failure {
-        Failure { cause: Some((kind, follow)), ..self }
+    pub fn with_cause(self, cause: Cause) -> Failure {
+        Failure { cause: Some(cause), ..self }
     }
 
     pub fn exit_code(&self) -> ExitCode {

@@ -98,6 +98,19 @@ fn every_module_says_what_it_owns_and_none_passes_400_lines() {
     }
 }
 
+/// What ended a step is told apart in one place, `run/ended.rs`; elsewhere the code matches on
+/// its `Why`, never on an error's type.
+#[test]
+fn errors_are_told_apart_in_one_place() {
+    for (file, text) in sources() {
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        assert!(
+            file == "run/ended.rs" || !code.contains("downcast_ref"),
+            "src/{file} tells an error apart by its type: add its kind to run::ended::Why"
+        );
+    }
+}
+
 /// A function longer than this does more than one thing a name could say.
 const FUNCTION_LINES: usize = 80;
 

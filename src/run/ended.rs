@@ -1,0 +1,57 @@
+//! What ended a step, told apart once. The executor's and the checks' errors are `anyhow`
+//! chains; the few kinds the run decides on (a stop asked for, a unit that does not run the
+//! manager, one that failed, a backup that no longer holds /share, an archive changed, osism's
+//! own reasons) are found in them here, and nowhere else.
+
+use crate::host::osism;
+use crate::host::service::UnitFailed;
+use crate::host::signals::{Stop, Stopped};
+use crate::run::checks::{Outdated, WrongUnit};
+use crate::run::verify::Untrusted;
+
+/// What ended a step, where the run decides on it.
+#[derive(Debug, Clone)]
+pub enum Why {
+    /// A stop the operator (or the system) asked for.
+    Stopped(Stop),
+    /// Step 1 stopped a unit that does not run the manager.
+    WrongUnit(WrongUnit),
+    /// The unit failed after it was started.
+    UnitFailed,
+    /// The archive, though unchanged, no longer holds what /share holds.
+    Outdated,
+    /// The archive is not what was verified.
+    Untrusted,
+    /// An osism command failed, and osism said why.
+    Osism(osism::Cause),
+    /// Anything else: the message says what.
+    Other,
+}
+
+/// A step's error, with what ended it told apart.
+#[derive(Debug)]
+pub struct StepError {
+    pub why: Why,
+    pub error: anyhow::Error,
+}
+
+impl StepError {
+    pub fn of(error: anyhow::Error) -> StepError {
+        let why = if let Some(&Stopped(stop)) = error.downcast_ref::<Stopped>() {
+            Why::Stopped(stop)
+        } else if let Some(wrong) = error.downcast_ref::<WrongUnit>() {
+            Why::WrongUnit(wrong.clone())
+        } else if error.downcast_ref::<UnitFailed>().is_some() {
+            Why::UnitFailed
+        } else if error.downcast_ref::<Outdated>().is_some() {
+            Why::Outdated
+        } else if error.downcast_ref::<Untrusted>().is_some() {
+            Why::Untrusted
+        } else if let Some(failed) = error.downcast_ref::<osism::Failed>() {
+            Why::Osism(failed.cause.clone())
+        } else {
+            Why::Other
+        };
+        StepError { why, error }
+    }
+}
