@@ -31,21 +31,32 @@ use crate::view::ui::Ui;
 /// inspect` answers in about 10 ms, and Compose creates the volume within a second of its start.
 const SHARE_VOLUME_POLL: Duration = Duration::from_millis(100);
 
-/// What a check sees of the step it guards.
+/// What a check sees of the step it guards: whom it asks and tells, which step it guards, and
+/// what the run holds that the checks share.
 pub struct Guarded<'c, 'r> {
-    pub runner: &'r Runner,
-    pub ui: &'c Ui,
-    pub host: &'c Host<'r>,
-    pub plan: &'c Plan,
-    pub step: &'c Step,
+    pub with: With<'c, 'r>,
+    pub at: At<'c>,
+    /// Where each step's state and the verified archive are kept.
     pub journal: &'c mut Journal,
-    /// When the step's commands began.
-    pub began: SystemTime,
     /// The read-back of /share started with the commands, for the checks that compare it.
     pub share_read: Option<FifoRead<'r>>,
     /// Whether this process compared the archive with /share after step 2: a journal's word
     /// that it was done is not enough to run `down -v` on.
     pub compared: &'c Cell<bool>,
+}
+
+/// Whom a check asks and tells: the executor (and its log), the host's questions, the operator.
+pub struct With<'c, 'r> {
+    pub runner: &'r Runner,
+    pub host: &'c Host<'r>,
+    pub ui: &'c Ui,
+}
+
+/// The step a check guards, in its plan, and when the step's commands began.
+pub struct At<'c> {
+    pub plan: &'c Plan,
+    pub step: &'c Step,
+    pub began: SystemTime,
 }
 
 /// Whether `check` compares /share, read back through a container started with the commands.
@@ -59,7 +70,7 @@ pub fn run(check: Check, cx: &mut Guarded) -> Result<()> {
         Check::ProjectStopped => project_stopped(cx),
         Check::ArchivePrivate => archive_private(cx),
         Check::ArchiveMatchesShare => archive_matches_share(cx),
-        Check::ArchiveUnchanged => archive_unchanged(cx.plan, cx.journal),
+        Check::ArchiveUnchanged => archive_unchanged(cx.at.plan, cx.journal),
         Check::ShareStillMatchesArchive => share_still_matches_archive(cx),
         Check::VolumesGone => volumes_gone(cx),
         Check::ShareVolumeCreated { timeout_s } => share_volume_created(cx, Duration::from_secs(timeout_s)),
@@ -77,7 +88,7 @@ fn share_read<'r>(cx: &mut Guarded<'_, 'r>) -> Result<FifoRead<'r>> {
 /// whose stop leaves them running does not run this manager (the other of OSISM's two is named,
 /// when it is active).
 fn project_stopped(cx: &mut Guarded) -> Result<()> {
-    let (host, plan) = (cx.host, cx.plan);
+    let (host, plan) = (cx.with.host, cx.at.plan);
     let up = crate::host::containers::up(&host.containers(&plan.project_directory)?);
     if up.is_empty() {
         return Ok(());
@@ -93,10 +104,10 @@ fn project_stopped(cx: &mut Guarded) -> Result<()> {
 /// The archive file exists, private, before tar writes into it; one already there is kept aside,
 /// never overwritten.
 fn archive_private(cx: &mut Guarded) -> Result<()> {
-    let archive = &cx.plan.backup_file;
+    let archive = &cx.at.plan.backup_file;
     if let Some(kept) = keep_aside(archive)? {
         let line = format!("an archive is never overwritten: the one there is kept as {kept}");
-        cx.ui.tell(cx.runner, &line);
+        cx.with.ui.tell(cx.with.runner, &line);
     }
     atomic::private_placeholder(archive)
 }
@@ -106,8 +117,8 @@ fn archive_private(cx: &mut Guarded) -> Result<()> {
 fn archive_matches_share(cx: &mut Guarded) -> Result<()> {
     let read = share_read(cx)?;
     let archive = compare_with_share(cx, read, "after the backup")?;
-    let checksum = verify::write_checksum(&cx.plan.backup_file, &archive.sha256)?;
-    cx.ui.say(&format!(
+    let checksum = verify::write_checksum(&cx.at.plan.backup_file, &archive.sha256)?;
+    cx.with.ui.say(&format!(
         "    verified all {} entries against /share, one by one; sha256 in {checksum}",
         archive.entries
     ));
@@ -128,27 +139,27 @@ fn archive_unchanged(plan: &Plan, journal: &Journal) -> Result<()> {
 /// Before `down -v`, while /share exists: unless this run compared them itself, /share is
 /// compared with the archive again, as a journal that says step 2 was done may be edited.
 fn share_still_matches_archive(cx: &mut Guarded) -> Result<()> {
-    let plan = cx.plan;
+    let plan = cx.at.plan;
     if cx.compared.get() {
         return Ok(());
     }
-    if !cx.host.volume_exists(&plan.share_volume)? {
+    if !cx.with.host.volume_exists(&plan.share_volume)? {
         // `down -v` ran before this resume: the archive is all there is of /share.
-        cx.runner.note("the share volume is gone, `down -v` ran before: nothing to compare");
+        cx.with.runner.note("the share volume is gone, `down -v` ran before: nothing to compare");
         return Ok(());
     }
-    let read = cx.host.start_share_read(&plan.share_volume, &plan.image, &plan.backup_dir)?;
+    let read = cx.with.host.start_share_read(&plan.share_volume, &plan.image, &plan.backup_dir)?;
     compare_with_share(cx, read, "again, as this run did not make it").context(Outdated)?;
     cx.compared.set(true);
-    cx.ui.say("    /share still holds exactly what the archive holds");
+    cx.with.ui.say("    /share still holds exactly what the archive holds");
     Ok(())
 }
 
 /// None of the volumes `down -v` was to delete is left: it exits 0 even when one it could not
 /// remove is still there.
 fn volumes_gone(cx: &mut Guarded) -> Result<()> {
-    let planned = cx.plan.volumes.as_ref().context("the plan does not list the volumes to delete")?;
-    let left = cx.host.existing_volumes(planned.deleted())?;
+    let planned = cx.at.plan.volumes.as_ref().context("the plan does not list the volumes to delete")?;
+    let left = cx.with.host.existing_volumes(planned.deleted())?;
     ensure!(
         left.is_empty(),
         "`down -v` left the volumes {}: stop what still uses them (docker ps --all --filter volume=NAME), \
@@ -167,38 +178,39 @@ fn share_matches_archive(cx: &mut Guarded) -> Result<()> {
 
 /// Every container runs and is healthy, within the timeout, the unit not failed.
 fn healthy(cx: &mut Guarded, timeout: Duration) -> Result<()> {
-    let plan = cx.plan;
+    let plan = cx.at.plan;
     let (unit, dir) = (&plan.service.unit, &plan.project_directory);
     // A container stopped before the unit's start (by hand, before a resume) is Compose's to
     // start again, not a failure.
     let start = plan.steps.iter().position(|s| s.kind == StepKind::StartService);
     let started = start.and_then(|i| cx.journal.steps[i].started_at.as_deref()).and_then(transcript::parse);
     let rules = health::Rules { stop: signals::check, started };
-    health::wait(cx.host, unit, dir, timeout, cx.ui, cx.step.number, rules)?;
+    health::wait(cx.with.host, unit, dir, timeout, cx.with.ui, cx.at.step.number, rules)?;
     cx.journal.healthy_at = Some(transcript::now());
     cx.journal.save()
 }
 
 /// `osism vault check` passes after `osism set vault password`.
 fn vault_passes(cx: &mut Guarded) -> Result<()> {
-    let vault = cx.host.vault().map_err(|cannot| anyhow!("after `osism set vault password`, {cannot}"))?;
+    let vault =
+        cx.with.host.vault().map_err(|cannot| anyhow!("after `osism set vault password`, {cannot}"))?;
     ensure!(
         vault.state == VaultState::Set,
         "after `osism set vault password`, {}: check the password{}, then resume",
         vault.detail,
-        cx.plan.vault_password_file().map(|f| format!(" in {f}")).unwrap_or_default()
+        cx.at.plan.vault_password_file().map(|f| format!(" in {f}")).unwrap_or_default()
     );
-    cx.ui.say(&format!("    {}", vault.detail));
+    cx.with.ui.say(&format!("    {}", vault.detail));
     Ok(())
 }
 
 /// Reads the archive back whole and compares it with /share, read back by `share_read`: with
 /// the manager stopped, nothing may differ either way. Returns what the archive holds.
 fn compare_with_share(cx: &Guarded, share_read: FifoRead, when: &str) -> Result<Archive> {
-    let plan = cx.plan;
+    let plan = cx.at.plan;
     let reading = Instant::now();
     let (archive, comparison) = share_read.finish(|share| verify::read_back(&plan.backup_file, share))?;
-    cx.runner.note(&format!(
+    cx.with.runner.note(&format!(
         "compared the archive with /share {when} in {:.3}s (read back, entry by entry): {} entries, \
          sha256 {}",
         reading.elapsed().as_secs_f64(),
@@ -219,7 +231,7 @@ fn compare_with_share(cx: &Guarded, share_read: FifoRead, when: &str) -> Result<
 /// the restore began, and what it added, is its own.
 /// Returns how many archived entries /share holds as archived.
 fn check_restore(cx: &Guarded, share_read: FifoRead) -> Result<u64> {
-    let (plan, began) = (cx.plan, cx.began);
+    let (plan, began) = (cx.at.plan, cx.at.began);
     let checking = Instant::now();
     // Tar headers hold whole seconds: a write in the second the restore began counts.
     let since = began.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()).saturating_sub(1);
@@ -236,18 +248,18 @@ fn check_restore(cx: &Guarded, share_read: FifoRead) -> Result<u64> {
             wrong.join("; ")
         );
     }
-    cx.runner.note(&format!(
+    cx.with.runner.note(&format!(
         "checked /share after the restore in {:.3}s (compared with the archive entry by entry)",
         checking.elapsed().as_secs_f64()
     ));
-    cx.ui.say(&format!("    /share holds all {archived} archived entries as archived"));
+    cx.with.ui.say(&format!("    /share holds all {archived} archived entries as archived"));
     debug_assert_eq!(identical + changed_since.count as u64, archived);
     for (names, what) in
         [(&changed_since, "changed since the restore began"), (&extra, "added, not from the archive")]
     {
         if !names.is_empty() {
             let line = format!("the running manager's own: {} entries {what} ({names})", names.count);
-            cx.ui.tell(cx.runner, &line);
+            cx.with.ui.tell(cx.with.runner, &line);
         }
     }
     Ok(identical)
@@ -257,9 +269,9 @@ fn check_restore(cx: &Guarded, share_read: FifoRead) -> Result<u64> {
 /// returns before `docker compose up` has (Type=simple), and the restore's `docker run`
 /// would otherwise create the volume itself, without the labels that make it the project's.
 fn share_volume_created(cx: &mut Guarded, timeout: Duration) -> Result<()> {
-    let (host, plan) = (cx.host, cx.plan);
+    let (host, plan) = (cx.with.host, cx.at.plan);
     let started = Instant::now();
-    let mut progress = cx.ui.progress();
+    let mut progress = cx.with.ui.progress();
     let volume = &plan.share_volume;
     let unit = &plan.service.unit;
     loop {

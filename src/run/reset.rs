@@ -129,13 +129,9 @@ impl<'a> Reset<'a> {
     fn step(&self, plan: &Plan, index: usize, step: &Step, journal: &mut Journal) -> Result<()> {
         let host = Host::new(self.runner);
         let mut cx = checks::Guarded {
-            runner: self.runner,
-            ui: self.ui,
-            host: &host,
-            plan,
-            step,
+            with: checks::With { runner: self.runner, host: &host, ui: self.ui },
+            at: checks::At { plan, step, began: SystemTime::now() },
             journal,
-            began: SystemTime::now(),
             share_read: None,
             compared: &self.compared,
         };
@@ -150,7 +146,7 @@ impl<'a> Reset<'a> {
         if step.after.iter().any(|c| checks::reads_share(*c)) {
             cx.share_read = Some(host.start_share_read(&plan.share_volume, &plan.image, &plan.backup_dir)?);
         }
-        cx.began = SystemTime::now();
+        cx.at.began = SystemTime::now();
         for command in &step.commands {
             signals::check()?;
             self.sudo_still_cached(plan, command)?;
