@@ -94,8 +94,7 @@ fn stopped(stop: &cli::Ended, json: bool) -> ExitCode {
 }
 
 fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
-    let mode = Mode::of(&args).map_err(|error| Failure::new(Code::Refused, anyhow!(error)))?;
-    match mode {
+    match Mode::of(&args) {
         Mode::PluginMetadata => {
             out::line(&plugin::metadata_json().or_exit(Code::Refused)?);
             Ok(())

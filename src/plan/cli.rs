@@ -22,6 +22,7 @@ pub const DEFAULT_HEALTH_TIMEOUT: &str = "1000";
 #[derive(Debug, Parser)]
 #[command(
     name = "osism-manager-reset",
+    group = clap::ArgGroup::new("dry_runs").args(["dry_run", "save_plan"]).multiple(true),
     version,
     about = "Reset a broken OSISM manager the runbook's way, without ever losing /share",
     long_about = "Reset a broken OSISM manager by the runbook's eight commands: stop the \
@@ -61,7 +62,7 @@ pub struct Args {
 
     /// With the dry run: exit 2 when a real run would refuse to start, 0 when it would start (for
     /// a pipeline's plan stage, as terraform plan -detailed-exitcode).
-    #[arg(long)]
+    #[arg(long, requires = "dry_runs")]
     pub detailed_exitcode: bool,
 
     /// Output format: text, or JSON (the dry run's plan as one document; a run's events, one

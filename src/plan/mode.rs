@@ -32,31 +32,28 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// The mode `args` ask for; the one combination clap cannot refuse by itself is refused here.
-    pub fn of(args: &Args) -> Result<Mode, String> {
+    /// The mode `args` ask for; clap has refused the combinations that make none.
+    pub fn of(args: &Args) -> Mode {
         if args.plugin_metadata {
-            return Ok(Mode::PluginMetadata);
+            return Mode::PluginMetadata;
         }
         if let Some(what) = args.generate {
-            return Ok(Mode::Generate(what));
+            return Mode::Generate(what);
         }
         if args.disable_osism_command {
-            return Ok(Mode::DisableOsismCommand);
+            return Mode::DisableOsismCommand;
         }
         if args.enable_osism_command {
-            return Ok(Mode::EnableOsismCommand { operator: args.operator.clone() });
+            return Mode::EnableOsismCommand { operator: args.operator.clone() };
         }
         let dry_run = args.dry_run || args.save_plan.is_some();
-        if args.detailed_exitcode && !dry_run {
-            return Err("--detailed-exitcode is for the dry run: add --dry-run (or --save-plan FILE)".into());
-        }
-        Ok(if args.resume {
+        if args.resume {
             Mode::Resume { look_only: dry_run }
         } else if dry_run {
             Mode::Plan { save: args.save_plan.clone(), detailed_exitcode: args.detailed_exitcode }
         } else {
             Mode::Apply { saved: args.plan.clone() }
-        })
+        }
     }
 }
 
@@ -68,7 +65,7 @@ mod tests {
     fn mode(argv: &[&str]) -> Result<Mode, String> {
         let args = Args::try_parse_from(std::iter::once("osism-manager-reset").chain(argv.iter().copied()))
             .map_err(|e| e.to_string())?;
-        Mode::of(&args)
+        Ok(Mode::of(&args))
     }
 
     #[test]
@@ -95,7 +92,7 @@ mod tests {
         ] {
             assert_eq!(mode(argv), Ok(expected), "{argv:?}");
         }
-        assert!(mode(&["--detailed-exitcode"]).unwrap_err().contains("is for the dry run"));
+        assert!(mode(&["--detailed-exitcode"]).unwrap_err().contains("<--dry-run|--save-plan <FILE>>"));
         assert!(mode(&["--resume", "--save-plan", "p"]).unwrap_err().contains("cannot be used with"));
     }
 }

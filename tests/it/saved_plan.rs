@@ -178,7 +178,7 @@ fn a_dry_run_tells_by_its_exit_code_whether_a_run_would_refuse() {
     let _: Value = serde_json::from_str(&stdout(&out)).expect("still one JSON document");
     let out = world.run(&["--yes", "--detailed-exitcode"], &[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--detailed-exitcode is for the dry run"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("<--dry-run|--save-plan <FILE>>"), "{}", stderr(&out));
 }
 
 /// `--resume --dry-run` shows what a resume would do, and does nothing.
