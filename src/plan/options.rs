@@ -22,8 +22,9 @@ pub struct PlanOption {
     pub switch: bool,
     /// Its value in the plan made from `inputs`, for comparing.
     pub recorded: fn(&Inputs) -> Option<String>,
-    /// What the operator typed for it to be planned so: `None` where nothing (a unit detected).
-    pub typed: fn(&Inputs) -> Option<String>,
+    /// What the operator typed for it to be planned so, where that is not simply `recorded`:
+    /// a detected unit, say, was typed as nothing.
+    pub typed: Option<fn(&Inputs) -> Option<String>>,
     /// Its value in this run's config.
     pub given: fn(&Config) -> Option<String>,
     /// Gives `config` the recorded value.
@@ -44,7 +45,7 @@ pub const PLAN_OPTIONS: [PlanOption; 9] = [
         long: "project-directory",
         switch: false,
         recorded: |i| path_of(&i.options.project_directory),
-        typed: |i| path_of(&i.options.project_directory),
+        typed: None,
         given: |c| path_of(&c.project_directory),
         take: |c, i| c.project_directory = i.options.project_directory.clone(),
         default: Some(DEFAULT_PROJECT_DIRECTORY),
@@ -54,7 +55,7 @@ pub const PLAN_OPTIONS: [PlanOption; 9] = [
         long: "backup-dir",
         switch: false,
         recorded: |i| path_of(&i.options.backup_dir),
-        typed: |i| path_of(&i.options.backup_dir),
+        typed: None,
         given: |c| path_of(&c.backup_dir),
         take: |c, i| c.backup_dir = i.options.backup_dir.clone(),
         default: None,
@@ -64,7 +65,7 @@ pub const PLAN_OPTIONS: [PlanOption; 9] = [
         long: "service",
         switch: false,
         recorded: |i| Some(i.facts.service.unit.clone()),
-        typed: |i| (i.facts.service.reason == SERVICE_GIVEN).then(|| i.facts.service.unit.clone()),
+        typed: Some(|i| (i.facts.service.reason == SERVICE_GIVEN).then(|| i.facts.service.unit.clone())),
         given: |c| c.service.clone(),
         take: |c, i| {
             let service = &i.facts.service;
@@ -77,7 +78,7 @@ pub const PLAN_OPTIONS: [PlanOption; 9] = [
         long: "share-volume",
         switch: false,
         recorded: |i| Some(i.options.share_volume.clone()),
-        typed: |i| Some(i.options.share_volume.clone()),
+        typed: None,
         given: |c| Some(c.share_volume.clone()),
         take: |c, i| c.share_volume = i.options.share_volume.clone(),
         default: Some(DEFAULT_SHARE_VOLUME),
@@ -87,7 +88,7 @@ pub const PLAN_OPTIONS: [PlanOption; 9] = [
         long: "image",
         switch: false,
         recorded: |i| Some(i.options.image.clone()),
-        typed: |i| Some(i.options.image.clone()),
+        typed: None,
         given: |c| Some(c.image.clone()),
         take: |c, i| c.image = i.options.image.clone(),
         default: Some(DEFAULT_IMAGE),
@@ -97,7 +98,7 @@ pub const PLAN_OPTIONS: [PlanOption; 9] = [
         long: "health-timeout",
         switch: false,
         recorded: |i| Some(i.options.health_timeout_s.to_string()),
-        typed: |i| Some(i.options.health_timeout_s.to_string()),
+        typed: None,
         given: |c| Some(c.health_timeout.as_secs().to_string()),
         take: |c, i| c.health_timeout = Duration::from_secs(i.options.health_timeout_s),
         default: Some(DEFAULT_HEALTH_TIMEOUT),
@@ -107,7 +108,7 @@ pub const PLAN_OPTIONS: [PlanOption; 9] = [
         long: "configuration-directory",
         switch: false,
         recorded: |i| path_of(&i.options.configuration_directory),
-        typed: |i| path_of(&i.options.configuration_directory),
+        typed: None,
         given: |c| path_of(&c.configuration_directory),
         take: |c, i| c.configuration_directory = i.options.configuration_directory.clone(),
         default: Some(DEFAULT_CONFIGURATION_DIRECTORY),
@@ -117,7 +118,7 @@ pub const PLAN_OPTIONS: [PlanOption; 9] = [
         long: "vault-password-file",
         switch: false,
         recorded: |i| i.options.vault_password_file.as_deref().and_then(path_of),
-        typed: |i| i.options.vault_password_file.as_deref().and_then(path_of),
+        typed: None,
         given: |c| c.vault_password_file.as_deref().and_then(path_of),
         take: |c, i| c.vault_password_file = i.options.vault_password_file.clone(),
         default: None,
@@ -127,7 +128,7 @@ pub const PLAN_OPTIONS: [PlanOption; 9] = [
         long: "delete-vault-data",
         switch: true,
         recorded: |i| Some(i.options.delete_vault_data.to_string()),
-        typed: |i| Some(i.options.delete_vault_data.to_string()),
+        typed: None,
         given: |c| Some(c.delete_vault_data.to_string()),
         take: |c, i| c.delete_vault_data = i.options.delete_vault_data,
         default: Some("false"),
@@ -140,7 +141,7 @@ pub const PLAN_OPTIONS: [PlanOption; 9] = [
 pub fn typed(inputs: &Inputs, defaults: bool) -> Vec<String> {
     let mut argv = Vec::new();
     for option in &PLAN_OPTIONS {
-        let Some(value) = (option.typed)(inputs) else { continue };
+        let Some(value) = option.typed.unwrap_or(option.recorded)(inputs) else { continue };
         let is_default = option.default == Some(value.as_str());
         if option.switch {
             if value == "true" {
