@@ -22,6 +22,11 @@ pub(super) const PROJECT_LABEL: &str = "com.docker.compose.project";
 pub(super) const READ_BACK_LABEL: &str = "org.osism.manager-reset.read-back";
 const SERVICE_LABEL: &str = "com.docker.compose.service";
 
+/// What /share holds, in busybox's sh: its entries, its KiB, and the files a fresh manager does
+/// not write itself (`plan::FRESH_MANAGER_FILES`), which tell a /share of value from a new one.
+const MEASURE_SHARE: &str = "find /share | wc -l && du -sk /share && \
+find /share ! -type d ! -path /share/known_hosts ! -path /share/ansible-execution-history.json | wc -l";
+
 /// The compose project as its configuration declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Project {
@@ -270,13 +275,13 @@ impl<'a> Host<'a> {
         if !self.volume_exists(volume)? {
             return Ok(None);
         }
-        let out = self
-            .runner
-            .read(&read_only_share(volume, &[image, "sh", "-c", "find /share | wc -l && du -sk /share"]))?;
+        let out = self.runner.read(&read_only_share(volume, &[image, "sh", "-c", MEASURE_SHARE]))?;
         ensure!(out.success, "cannot measure the share volume {volume}: {}", first_line(&out.stderr));
         let mut numbers = out.stdout.split_whitespace().filter_map(|w| w.parse::<u64>().ok());
-        match (numbers.next(), numbers.next()) {
-            (Some(entries), Some(kib)) => Ok(Some(ShareSize { entries, kib })),
+        match (numbers.next(), numbers.next(), numbers.next()) {
+            (Some(entries), Some(kib), files_of_value) => {
+                Ok(Some(ShareSize { entries, kib, files_of_value }))
+            }
             _ => bail!("cannot read the size of the share volume {volume} from {:?}", out.stdout.trim()),
         }
     }

@@ -126,6 +126,17 @@ pub struct Args {
     #[arg(long, env = "OSISM_MANAGER_RESET_DELETE_VAULT_DATA", value_parser = boolish)]
     pub delete_vault_data: bool,
 
+    /// Restore /share from ARCHIVE (a .tar.gz of /share, such as an earlier day's
+    /// manager-share-YYYYMMDD.tar.gz) in step 5, instead of today's archive, which step 2 still
+    /// makes. ARCHIVE is read whole first; one that could write outside /share is refused.
+    #[arg(long, value_name = "ARCHIVE", env = "OSISM_MANAGER_RESET_RESTORE_FROM")]
+    pub restore_from: Option<PathBuf>,
+
+    /// The sha256 that ARCHIVE must have. Needed with --yes when no ARCHIVE.sha256 is beside it,
+    /// so that a pipeline restores exactly the file a person approved.
+    #[arg(long, value_name = "HEX", requires = "restore_from", env = "OSISM_MANAGER_RESET_RESTORE_SHA256")]
+    pub restore_sha256: Option<String>,
+
     /// The manager's configuration repository: where osism's Ansible runs find
     /// environments/.vault_pass, which spares the reset setting the vault password again.
     #[arg(

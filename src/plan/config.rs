@@ -32,6 +32,9 @@ pub struct Config {
     pub configuration_directory: Utf8PathBuf,
     /// The operator agreed that `down -v` deletes Vault's storage.
     pub delete_vault_data: bool,
+    /// The archive step 5 restores instead of today's, and the sha256 it must have.
+    pub restore_from: Option<Utf8PathBuf>,
+    pub restore_sha256: Option<String>,
     /// Which options the environment set, for naming them in messages.
     pub sources: Sources,
 }
@@ -73,6 +76,15 @@ impl Config {
                 &name("configuration-directory"),
             )?,
             delete_vault_data: args.delete_vault_data,
+            restore_from: args
+                .restore_from
+                .as_deref()
+                .map(|file| check_restore_from(file, cwd, &name("restore-from")))
+                .transpose()?,
+            restore_sha256: args
+                .restore_sha256
+                .map(|hex| check_sha256(&hex, &name("restore-sha256")))
+                .transpose()?,
             sources: sources.clone(),
         })
     }
@@ -89,8 +101,45 @@ impl From<&Config> for Options {
             health_timeout_s: config.health_timeout.as_secs(),
             configuration_directory: config.configuration_directory.clone(),
             delete_vault_data: config.delete_vault_data,
+            restore_from: config.restore_from.clone(),
+            restore_sha256: config.restore_sha256.clone(),
         }
     }
+}
+
+/// The archive to restore, absolute: its directory is mounted like the backup directory.
+fn check_restore_from(file: &Path, cwd: &Utf8Path, flag: &str) -> Result<Utf8PathBuf> {
+    // Cleaned by its words, so that today's archive is known under any spelling of its path.
+    let mut file = absolute(file, cwd, flag)?.components().fold(Utf8PathBuf::new(), |mut clean, part| {
+        match part {
+            camino::Utf8Component::ParentDir => drop(clean.pop()),
+            camino::Utf8Component::CurDir => {}
+            other => clean.push(other),
+        }
+        clean
+    });
+    if file.as_str().is_empty() {
+        file.push("/");
+    }
+    ensure!(
+        file.file_name().is_some_and(|name| name.ends_with(".tar.gz") || name.ends_with(".tgz")),
+        "{flag} {file} is not a .tar.gz: give the gzip-compressed tar archive of /share"
+    );
+    ensure!(
+        !file.as_str().contains(':'),
+        "{flag} {file} contains ':', which docker --volume cannot mount: move it to a path without one"
+    );
+    Ok(file)
+}
+
+/// A sha256 as `sha256sum` prints it: 64 hexadecimal digits, taken in lower case.
+fn check_sha256(hex: &str, flag: &str) -> Result<String> {
+    let hex = hex.trim().to_ascii_lowercase();
+    ensure!(
+        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{flag} {hex:?} is not a sha256: give the 64 hexadecimal digits `sha256sum ARCHIVE` prints"
+    );
+    Ok(hex)
 }
 
 fn absolute(path: &Path, cwd: &Utf8Path, flag: &str) -> Result<Utf8PathBuf> {

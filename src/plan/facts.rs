@@ -31,6 +31,12 @@ pub struct Options {
     /// `--delete-vault-data`: the operator agreed that `down -v` deletes Vault's storage.
     #[serde(default)]
     pub delete_vault_data: bool,
+    /// `--restore-from`: the archive step 5 restores instead of today's.
+    #[serde(default)]
+    pub restore_from: Option<Utf8PathBuf>,
+    /// `--restore-sha256`: the sha256 that archive must have.
+    #[serde(default)]
+    pub restore_sha256: Option<String>,
 }
 
 /// What the share volume holds, counted inside a container.
@@ -40,7 +46,14 @@ pub struct ShareSize {
     /// Paths under /share, /share itself included: the entries tar writes.
     pub entries: u64,
     pub kib: u64,
+    /// Files a fresh manager does not write itself (all but directories, `known_hosts` and
+    /// `ansible-execution-history.json`): none means /share holds nothing of its own yet.
+    #[serde(default)]
+    pub files_of_value: Option<u64>,
 }
+
+/// The files a fresh manager's osism commands write into an empty /share from the start.
+pub const FRESH_MANAGER_FILES: [&str; 2] = ["known_hosts", "ansible-execution-history.json"];
 
 /// What the planner needs to know about the world besides the options.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +90,12 @@ pub struct Facts {
     /// empties and `osism apply facts` does not fill.
     #[serde(default)]
     pub kolla_ansible: bool,
+    /// The share volume does not exist (a `down -v` by hand, say): there is no /share to back up.
+    #[serde(default)]
+    pub share_missing: bool,
+    /// The archive `--restore-from` names, read whole.
+    #[serde(default)]
+    pub restore: Option<crate::plan::RestoreSource>,
 }
 
 /// The reason of a unit the operator named, rather than one detected.

@@ -7,21 +7,26 @@
 //!   the plan, each defined once, and how they are compared, taken and typed again;
 //! - the planner (`runbook`, re-exported here): `build` turns the options and facts it reads
 //!   (`facts`, re-exported too) into the plan, every step with its argv, display line and checks;
-//! - `quote`: copy-paste-safe command lines; `advice`: the commands the operator is told to
+//! - `restore`: the archive `--restore-from` names, as preflight read it, for step 5;
+//! - `command`: a command of the plan, argv, display line and input; `quote`: copy-paste-safe command lines; `advice`: the commands the operator is told to
 //!   type next; `saved`: a plan saved for a later run, and what differs when it is made again.
 //!
 //! Uses nothing of the other layers.
 
 mod advice;
 pub mod cli;
+pub mod command;
 pub mod config;
 mod facts;
 pub mod mode;
 pub mod options;
 pub mod quote;
+mod restore;
 mod runbook;
 pub mod saved;
 
 pub use advice::*;
+pub use command::{Command, Stdin};
 pub use facts::*;
+pub use restore::*;
 pub use runbook::*;

@@ -40,7 +40,7 @@ fn path_of(path: &camino::Utf8Path) -> Option<String> {
 }
 
 /// Every option that shapes the plan, in the order commands name them.
-pub const PLAN_OPTIONS: [PlanOption; 9] = [
+pub const PLAN_OPTIONS: [PlanOption; 11] = [
     PlanOption {
         long: "project-directory",
         switch: false,
@@ -132,6 +132,26 @@ pub const PLAN_OPTIONS: [PlanOption; 9] = [
         given: |c| Some(c.delete_vault_data.to_string()),
         take: |c, i| c.delete_vault_data = i.options.delete_vault_data,
         default: Some("false"),
+        locates: false,
+    },
+    PlanOption {
+        long: "restore-from",
+        switch: false,
+        recorded: |i| i.options.restore_from.as_deref().and_then(path_of),
+        typed: None,
+        given: |c| c.restore_from.as_deref().and_then(path_of),
+        take: |c, i| c.restore_from = i.options.restore_from.clone(),
+        default: None,
+        locates: false,
+    },
+    PlanOption {
+        long: "restore-sha256",
+        switch: false,
+        recorded: |i| i.options.restore_sha256.clone(),
+        typed: None,
+        given: |c| c.restore_sha256.clone(),
+        take: |c, i| c.restore_sha256 = i.options.restore_sha256.clone(),
+        default: None,
         locates: false,
     },
 ];

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use time::macros::format_description;
 
+use crate::plan::command::{Command, Stdin};
 use crate::plan::facts::{Facts, Inputs, Options, Service, ShareSize, Vault, VaultState, Volumes};
-use crate::plan::quote;
+use crate::plan::restore::RestoreSource;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +42,9 @@ pub struct Plan {
     /// refuses the reset, nothing changed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prepare: Vec<Command>,
+    /// The archive step 5 restores in place of today's (`--restore-from`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreSource>,
     /// What the operator should know before approving that is not a step.
     pub warnings: Vec<String>,
     pub steps: Vec<Step>,
@@ -76,6 +80,8 @@ pub enum Check {
     ArchiveMatchesShare,
     /// The archive still matches the checksum it was verified with.
     ArchiveUnchanged,
+    /// The archive `--restore-from` names still has the sha256 the plan was approved with.
+    RestoreSourceUnchanged,
     /// /share still holds what the archive holds, compared again entry by entry unless this
     /// run compared them itself after step 2: a resumed run takes no journal's word for it.
     ShareStillMatchesArchive,
@@ -109,55 +115,6 @@ pub enum StepKind {
     RefreshKollaFacts,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Command {
-    pub argv: Vec<String>,
-    /// `argv` shell-quoted, with its redirection: pasted into a shell, it runs the same command.
-    pub display: String,
-    #[serde(default, skip_serializing_if = "Stdin::is_null")]
-    pub stdin: Stdin,
-}
-
-/// Where a command's standard input comes from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "from", content = "path")]
-pub enum Stdin {
-    /// Nothing: no command of the runbook reads its input.
-    #[default]
-    Null,
-    /// A file, opened by the tool and handed over; the tool never reads it.
-    File(Utf8PathBuf),
-    /// The operator's terminal, for a prompt of the command's own.
-    Terminal,
-}
-
-impl Stdin {
-    fn is_null(&self) -> bool {
-        *self == Stdin::Null
-    }
-}
-
-impl Command {
-    /// Whether this is sudo's own command (`sudo -v`), not one that runs through sudo.
-    pub fn is_sudo_password(&self) -> bool {
-        self.argv.iter().map(String::as_str).eq(["sudo", "-v"])
-    }
-
-    fn new<S: Into<String>>(argv: impl IntoIterator<Item = S>) -> Command {
-        Command::with_stdin(argv, Stdin::Null)
-    }
-
-    fn with_stdin<S: Into<String>>(argv: impl IntoIterator<Item = S>, stdin: Stdin) -> Command {
-        let argv: Vec<String> = argv.into_iter().map(Into::into).collect();
-        let mut display = quote::join(&argv);
-        if let Stdin::File(path) = &stdin {
-            display = format!("{display} < {}", quote::join(&[path.to_string()]));
-        }
-        Command { display, argv, stdin }
-    }
-}
-
 /// How a journal's name begins and ends, the date between.
 pub const JOURNAL_PREFIX: &str = "manager-reset-";
 pub const JOURNAL_SUFFIX: &str = ".journal.json";
@@ -188,7 +145,11 @@ pub fn build(inputs: &Inputs) -> Plan {
     let (config, facts) = (&inputs.options, &inputs.facts);
     let date = date_stamp(facts.date);
     let backup_file = archive_path(&config.backup_dir, facts.date);
-    let timeout_s = config.health_timeout_s;
+    let guards = Guards {
+        timeout_s: config.health_timeout_s,
+        backup: !backs_up_nothing(facts),
+        restore: facts.restore.is_some(),
+    };
     let mut steps = runbook_steps(config, facts, &backup_file);
     let mut warnings = Vec::new();
     if let Some(stdin) = vault_stdin(config, facts) {
@@ -233,12 +194,13 @@ pub fn build(inputs: &Inputs) -> Plan {
         .into_iter()
         .flatten()
         .collect(),
+        restore: facts.restore.clone(),
         warnings,
         steps: steps
             .into_iter()
             .enumerate()
             .map(|(i, (kind, title, commands))| {
-                let (before, after) = checks(kind, timeout_s);
+                let (before, after) = checks(kind, guards);
                 Step {
                     number: i + 1,
                     kind,
@@ -259,15 +221,20 @@ pub fn build(inputs: &Inputs) -> Plan {
 fn runbook_steps(config: &Options, facts: &Facts, backup_file: &Utf8Path) -> Vec<Planned> {
     let archive = backup_file.file_name().unwrap_or_default();
     let in_container = format!("/backup/{archive}");
+    // Step 5 restores the named archive with the runbook's command shape: its directory at
+    // /backup, its name after it.
+    let restored = facts.restore.as_ref().map_or(backup_file, RestoreSource::file);
+    let restored_dir = restored.parent().unwrap_or(&config.backup_dir);
+    let restored_in_container = format!("/backup/{}", restored.file_name().unwrap_or_default());
     let project = config.project_directory.as_str();
     let unit = facts.service.unit.as_str();
     let systemctl = |verb: &str| {
         let sudo = (facts.euid != 0).then_some("sudo");
         Command::new(sudo.into_iter().chain(["systemctl", verb, unit]))
     };
-    let tar_in_container = |tar_args: &[&str]| {
+    let tar_in_container = |dir: &Utf8Path, tar_args: &[&str]| {
         let mount = format!("source={},target=/share", config.share_volume);
-        let volume = format!("{}:/backup", config.backup_dir);
+        let volume = format!("{dir}:/backup");
         let head = ["docker", "run", "--rm", "--mount", &mount, "--volume", &volume];
         Command::new(head.into_iter().chain([config.image.as_str(), "tar"]).chain(tar_args.iter().copied()))
     };
@@ -276,13 +243,14 @@ fn runbook_steps(config: &Options, facts: &Facts, backup_file: &Utf8Path) -> Vec
             ["docker", "compose", "--project-directory", project].into_iter().chain(verb.iter().copied()),
         )
     };
-    vec![
-        (StepKind::StopService, "Stop the manager service", vec![systemctl("stop")]),
-        (
-            StepKind::BackupShare,
-            "Back up the /share volume",
-            vec![tar_in_container(&["-czvf", &in_container, "/share"])],
-        ),
+    let backup = (
+        StepKind::BackupShare,
+        "Back up the /share volume",
+        vec![tar_in_container(&config.backup_dir, &["-czvf", &in_container, "/share"])],
+    );
+    let mut steps = vec![(StepKind::StopService, "Stop the manager service", vec![systemctl("stop")])];
+    steps.extend((!backs_up_nothing(facts)).then_some(backup));
+    steps.extend([
         (
             StepKind::RemoveProject,
             "Delete the manager service and its volumes",
@@ -292,21 +260,49 @@ fn runbook_steps(config: &Options, facts: &Facts, backup_file: &Utf8Path) -> Vec
         (
             StepKind::RestoreShare,
             "Restore the /share volume",
-            vec![tar_in_container(&["-xzvf", &in_container, "-C", "/"])],
+            vec![tar_in_container(restored_dir, &["-xzvf", &restored_in_container, "-C", "/"])],
         ),
         (StepKind::CheckHealth, "Check that the manager service is healthy", vec![compose(&["ps"])]),
-    ]
+    ]);
+    steps
+}
+
+/// There is no /share to back up, and the plan restores a named archive: the runbook's step 2
+/// is left out, as its `docker run --mount` would create an empty share volume without the
+/// project's labels.
+fn backs_up_nothing(facts: &Facts) -> bool {
+    facts.share_missing && facts.restore.is_some()
+}
+
+/// What decides a step's checks besides its kind.
+#[derive(Debug, Clone, Copy)]
+struct Guards {
+    timeout_s: u64,
+    /// Step 2 backs /share up.
+    backup: bool,
+    /// Step 5 restores a named archive.
+    restore: bool,
 }
 
 /// The checks before and after a step of `kind`: what makes the runbook safe for /share.
-fn checks(kind: StepKind, timeout_s: u64) -> (Vec<Check>, Vec<Check>) {
+fn checks(kind: StepKind, guards: Guards) -> (Vec<Check>, Vec<Check>) {
     use Check::*;
+    let Guards { timeout_s, backup, restore } = guards;
+    // The named archive is checked before `down -v` too: after it, a changed one would leave
+    // /share unrestored until it is put back.
+    let named = || restore.then_some(RestoreSourceUnchanged);
     match kind {
         StepKind::StopService => (vec![], vec![ProjectStopped]),
         StepKind::BackupShare => (vec![ArchivePrivate], vec![ArchiveMatchesShare]),
-        StepKind::RemoveProject => (vec![ArchiveUnchanged, ShareStillMatchesArchive], vec![VolumesGone]),
+        StepKind::RemoveProject => {
+            let archive = backup.then_some([ArchiveUnchanged, ShareStillMatchesArchive]);
+            (archive.into_iter().flatten().chain(named()).collect(), vec![VolumesGone])
+        }
         StepKind::StartService => (vec![], vec![ShareVolumeCreated { timeout_s }]),
-        StepKind::RestoreShare => (vec![ArchiveUnchanged], vec![ShareMatchesArchive]),
+        StepKind::RestoreShare => (
+            backup.then_some(ArchiveUnchanged).into_iter().chain(named()).collect(),
+            vec![ShareMatchesArchive],
+        ),
         StepKind::CheckHealth => (vec![Healthy { timeout_s }], vec![]),
         StepKind::SetVaultPassword => (vec![], vec![VaultPasses]),
         StepKind::RebuildInventory | StepKind::RefreshKollaFacts => (vec![], vec![]),
@@ -350,6 +346,11 @@ impl Plan {
             Stdin::File(path) => Some(path),
             Stdin::Null | Stdin::Terminal => None,
         })
+    }
+
+    /// The archive step 5 restores: the one named with `--restore-from`, or today's.
+    pub fn restored_file(&self) -> &Utf8Path {
+        self.restore.as_ref().map_or(&self.backup_file, RestoreSource::file)
     }
 
     /// HashiCorp Vault's storage among what `down -v` deletes.

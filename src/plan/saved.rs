@@ -2,7 +2,8 @@
 //! plan a person reviewed and applies it after approval: the document, and what differs between
 //! the saved plan and the one made again before the run.
 //!
-//! Only what decides what runs is compared: the date (and so the archive), the unit, the share
+//! Only what decides what runs is compared: the date (and so the archive), the archive restored
+//! and its sha256, the unit, the share
 //! volume, the image, the directories, the volumes `down -v` deletes and keeps, Vault's storage,
 //! the vault password's source and state, and every step's commands, their input and checks.
 //! What is only measured (the size of /share, the free space, osism's wording) may move.
@@ -54,6 +55,12 @@ pub fn differences(saved: &Plan, now: &Plan) -> Vec<Difference> {
         }
     };
     compare("date (the archive's name)", saved.date.clone(), now.date.clone());
+    let restored = |plan: &Plan| {
+        plan.restore
+            .as_ref()
+            .map_or_else(|| "today's".to_owned(), |r| format!("{} (sha256 {})", r.path, r.sha256))
+    };
+    compare("archive restored", restored(saved), restored(now));
     compare("archive", saved.backup_file.to_string(), now.backup_file.to_string());
     compare("project directory", saved.project_directory.to_string(), now.project_directory.to_string());
     compare("compose project", saved.project.clone(), now.project.clone());

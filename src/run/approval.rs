@@ -6,8 +6,8 @@
 use crate::host::exec::Runner;
 use crate::host::signals;
 use crate::host::transcript::Transcript;
-use crate::plan::Plan;
 use crate::plan::config::Config;
+use crate::plan::{Plan, Vouched};
 use crate::run::journal::Journal;
 use crate::run::{preflight, registry, reset};
 use crate::view::confirm;
@@ -42,7 +42,9 @@ pub fn approve_and_run(
         ui.say(&format!("\n{what}."));
     }
     preflight::refuse_on(proposal.problems, &proposal.heading)?;
-    confirm::confirm(&plan.project, plan.vault_storage(), config.yes).or_exit(Code::Refused)?;
+    let unvouched = plan.restore.as_ref().filter(|r| r.vouched == Vouched::Nobody);
+    let name = unvouched.and_then(|r| r.path.file_name());
+    confirm::confirm(&plan.project, plan.vault_storage(), name, config.yes).or_exit(Code::Refused)?;
     // From consent on, a signal stops the reset where it can be stopped cleanly.
     signals::install().or_exit(Code::Refused)?;
     runner.record_into(Transcript::open(&plan.log_path()).or_exit(Code::Refused)?);

@@ -15,12 +15,12 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
-use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::host::exec::{FifoRead, Runner};
 use crate::host::inspect::Host;
 use crate::host::{atomic, service, signals, transcript};
 use crate::plan::{Check, Plan, Step, StepKind, VaultState};
+use crate::run::aside;
 use crate::run::compare::{self, Comparison, Names};
 use crate::run::health;
 use crate::run::journal::Journal;
@@ -71,6 +71,7 @@ pub fn run(check: Check, cx: &mut Guarded) -> Result<()> {
         Check::ArchivePrivate => archive_private(cx),
         Check::ArchiveMatchesShare => archive_matches_share(cx),
         Check::ArchiveUnchanged => archive_unchanged(cx.at.plan, cx.journal),
+        Check::RestoreSourceUnchanged => restore_source_unchanged(cx.at.plan),
         Check::ShareStillMatchesArchive => share_still_matches_archive(cx),
         Check::VolumesGone => volumes_gone(cx),
         Check::ShareVolumeCreated { timeout_s } => share_volume_created(cx, Duration::from_secs(timeout_s)),
@@ -105,9 +106,17 @@ fn project_stopped(cx: &mut Guarded) -> Result<()> {
 /// never overwritten.
 fn archive_private(cx: &mut Guarded) -> Result<()> {
     let archive = &cx.at.plan.backup_file;
-    if let Some(kept) = keep_aside(archive)? {
+    if let Some(kept) = aside::keep_aside(archive)? {
         let line = format!("an archive is never overwritten: the one there is kept as {kept}");
         cx.with.ui.tell(cx.with.runner, &line);
+    }
+    // The archive the operator named bears today's name: step 5 restores it from where the plan
+    // said it would be kept.
+    if let Some(kept) = cx.at.plan.restore.as_ref().and_then(|r| r.kept_as.as_ref()) {
+        ensure!(
+            kept.exists(),
+            "the archive to restore was to be kept as {kept}, which is not there: run the reset again"
+        );
     }
     atomic::private_placeholder(archive)
 }
@@ -134,6 +143,20 @@ fn archive_unchanged(plan: &Plan, journal: &Journal) -> Result<()> {
         .as_ref()
         .ok_or_else(|| anyhow!("the archive {} was never verified: refusing to go on", plan.backup_file))?;
     verify::check(&plan.backup_file, &archive.sha256)
+}
+
+/// The archive `--restore-from` named still has the sha256 the plan was approved with.
+fn restore_source_unchanged(plan: &Plan) -> Result<()> {
+    let restore = plan.restore.as_ref().context("the plan names no archive to restore")?;
+    let file = restore.file();
+    let actual = verify::sha256_of(file)?;
+    ensure!(
+        actual == restore.sha256,
+        "the archive to restore, {file}, changed since the plan was approved (sha256 {actual}, approved {}): \
+         put the approved archive back there, then resume",
+        restore.sha256
+    );
+    Ok(())
 }
 
 /// Before `down -v`, while /share exists: unless this run compared them itself, /share is
@@ -236,7 +259,7 @@ fn check_restore(cx: &Guarded, share_read: FifoRead) -> Result<u64> {
     // Tar headers hold whole seconds: a write in the second the restore began counts.
     let since = began.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()).saturating_sub(1);
     let comparison = share_read
-        .finish(|share| compare::compare(verify::entries(&plan.backup_file)?, share, Some(since)))?;
+        .finish(|share| compare::compare(verify::entries(plan.restored_file())?, share, Some(since)))?;
     let Comparison { archived, missing, differing, changed_since, extra, identical } = comparison;
     let mut wrong = Vec::new();
     mismatch(&mut wrong, &missing, "archived entries are missing");
@@ -244,7 +267,7 @@ fn check_restore(cx: &Guarded, share_read: FifoRead) -> Result<u64> {
     if !wrong.is_empty() {
         bail!(
             "/share does not hold the archive {} after the restore: {}",
-            plan.backup_file,
+            plan.restored_file(),
             wrong.join("; ")
         );
     }
@@ -319,25 +342,6 @@ fn mismatch(wrong: &mut Vec<String>, names: &Names, what: &str) {
     if !names.is_empty() {
         wrong.push(format!("{} {what} ({names})", names.count));
     }
-}
-
-/// Renames an archive that is there already (from an earlier attempt of this step, or of a reset
-/// planned again) to the first free `.previous-N`, with a checksum file that `sha256sum -c` still
-/// accepts; returns the new name.
-pub fn keep_aside(archive: &Utf8Path) -> Result<Option<Utf8PathBuf>> {
-    if !archive.exists() || archive.metadata().is_ok_and(|m| m.len() == 0) {
-        return Ok(None);
-    }
-    let free = (1..).map(|n| Utf8PathBuf::from(format!("{archive}.previous-{n}"))).find(|p| !p.exists());
-    let kept = free.context("no free name to keep the archive under")?;
-    std::fs::rename(archive, &kept).with_context(|| format!("cannot keep {archive} as {kept}"))?;
-    let checksum = verify::checksum_path(archive);
-    if let Ok(line) = std::fs::read_to_string(&checksum) {
-        let sha256 = line.split_whitespace().next().unwrap_or_default();
-        verify::write_checksum(&kept, sha256)?;
-        std::fs::remove_file(&checksum).with_context(|| format!("cannot remove {checksum}"))?;
-    }
-    Ok(Some(kept))
 }
 
 /// Step 1 stopped a unit, yet the project's containers run on: that unit does not run this

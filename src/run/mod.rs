@@ -9,22 +9,28 @@
 //!   interrupted step tells the operator to do; `rollback`: the manager started again when a
 //!   reset stops before `down -v`;
 //! - `verify` and `compare`: the archive read back and compared with /share entry by entry;
+//!   `aside`: an archive in the way kept aside, never overwritten; `rescue`: the archive
+//!   `--restore-from` names, read whole and judged before anything changes; `found`: archives
+//!   of this manager offered where /share is missing or empty;
 //! - `journal`: each step's state, for `resume`; `registry`: where any run finds an unfinished
 //!   reset; `lock`: one reset per manager; `trust`: whose files the reset takes for its own.
 //!
 //! Uses `plan`, `host` and `view`.
 
 pub mod approval;
+pub mod aside;
 pub mod checks;
 pub mod compare;
 pub mod ended;
 pub mod failure;
+pub mod found;
 pub mod health;
 pub mod journal;
 pub mod lock;
 pub mod preflight;
 pub mod problems;
 pub mod registry;
+pub mod rescue;
 pub mod reset;
 pub mod resume;
 pub mod rollback;

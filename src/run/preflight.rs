@@ -18,10 +18,11 @@ use crate::host::service;
 use crate::host::sudo::Sudo;
 use crate::host::vault;
 use crate::plan::config::Config;
-use crate::plan::{self, Facts, Inputs, Service, ShareSize, Vault, VaultState, Volumes};
+use crate::plan::{self, Facts, Inputs, RestoreSource, Service, ShareSize, Vault, VaultState, Volumes};
+use crate::run::found;
 use crate::run::problems::{
-    check_backup_dir, check_unfinished, free_bytes, judge_share, judge_volumes, not_a_directory,
-    share_volume_problem, sudo_for_unit, sudo_problems, vault_problems,
+    check_backup_dir, check_unfinished, free_bytes, judge_share, judge_volumes, missing_share,
+    not_a_directory, share_volume_problem, sudo_for_unit, sudo_problems, vault_problems,
 };
 use crate::view::confirm;
 use crate::view::outcome::{Code, Failure};
@@ -49,6 +50,13 @@ pub struct Findings {
     pub sudo_asks: bool,
     /// The project runs OSISM's kolla-ansible service.
     pub kolla_ansible: bool,
+    /// The share volume does not exist.
+    pub share_missing: bool,
+    /// The archive `--restore-from` names, read whole.
+    pub restore: Option<RestoreSource>,
+    /// Archives of /share offered where it is missing or empty, and how many more there are:
+    /// the problem that names them needs the plan's inputs.
+    pub found: Option<(Vec<found::Found>, usize)>,
     /// Each says what is wrong and how to fix it.
     pub problems: Vec<String>,
 }
@@ -136,7 +144,13 @@ pub fn inspect(
     if let Some(project) = &project {
         problems.extend(share_volume_problem(config, project));
     }
-    let share = judge_share(config, docker, unfinished, share, &mut problems);
+    let Shared { share, share_missing, restore, found } = judge_shared(
+        config,
+        (euid, host),
+        (archive, unfinished),
+        docker.then_some(share).flatten(),
+        &mut problems,
+    );
     let image_missing = match image {
         Ok(present) => !present,
         Err(error) if docker => {
@@ -147,7 +161,8 @@ pub fn inspect(
     };
     problems.extend(vault_problems(config, &vault, terminal));
     let free_kib = free_bytes(&config.backup_dir).ok().map(|bytes| bytes / 1024);
-    check_backup_dir(config, unfinished, archive, share, free_kib, &mut problems);
+    // An archive found is today's, maybe: the offer to restore it says what to do, not "move it".
+    check_backup_dir(config, unfinished || found.is_some(), archive, share, free_kib, &mut problems);
     let kolla_ansible = project.as_ref().is_some_and(|p| p.services.iter().any(|s| s == KOLLA_ANSIBLE));
     Findings {
         project: name,
@@ -159,8 +174,47 @@ pub fn inspect(
         image_missing,
         sudo_asks,
         kolla_ansible,
+        share_missing,
+        restore,
+        found,
         problems,
     }
+}
+
+/// What /share holds, the archive `--restore-from` names, and the archives offered instead of a
+/// /share that is missing or holds nothing of its own.
+struct Shared {
+    share: Option<ShareSize>,
+    share_missing: bool,
+    restore: Option<RestoreSource>,
+    found: Option<(Vec<found::Found>, usize)>,
+}
+
+/// Judges /share as measured (`None` where Docker could not be asked), reads the archive to
+/// restore, and looks for archives where /share is missing or empty; `archive` is today's, and
+/// `unfinished` an unfinished reset's resume, which is the way on where there is one.
+fn judge_shared(
+    config: &Config,
+    (euid, host): (u32, &Host),
+    (archive, unfinished): (&Utf8Path, bool),
+    share: Option<Result<Option<ShareSize>>>,
+    problems: &mut Vec<String>,
+) -> Shared {
+    let (share, share_missing) = judge_share(share, problems);
+    let measured = (share.is_some(), share_missing);
+    let restore = crate::run::rescue::inspect(config, (euid, host), archive, measured, problems);
+    // Nothing of /share's own to back up: archives of it, if any are here, are offered instead.
+    let empty = share_missing || share.is_some_and(|s| s.files_of_value == Some(0));
+    let offered = empty && !unfinished && config.restore_from.is_none();
+    let (found, more) = if offered {
+        found::archives(&config.backup_dir, &config.project_directory, euid)
+    } else {
+        (Vec::new(), 0)
+    };
+    if share_missing && !unfinished && config.restore_from.is_none() && found.is_empty() {
+        problems.push(missing_share(config));
+    }
+    Shared { share, share_missing, restore, found: (!found.is_empty()).then_some((found, more)) }
 }
 
 /// Asks the host everything preflight needs. Three groups of questions do not depend on each
@@ -319,8 +373,15 @@ pub fn survey(
         image_missing: findings.image_missing,
         sudo_asks: findings.sudo_asks,
         kolla_ansible: findings.kolla_ansible,
+        share_missing: findings.share_missing,
+        restore: findings.restore,
     };
-    (Inputs { options: config.into(), facts }, findings.problems)
+    let inputs = Inputs { options: config.into(), facts };
+    let mut problems = findings.problems;
+    if let Some((found, more)) = &findings.found {
+        problems.push(found::problem(found, *more, &inputs, config.yes));
+    }
+    (inputs, problems)
 }
 
 /// The tool's effective user: root plans without sudo, and records are kept per user.

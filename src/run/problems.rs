@@ -13,7 +13,7 @@ use crate::host::volumes::VolumeUser;
 use crate::plan::config::Config;
 use crate::plan::{Service, ShareSize, Vault, VaultState, Volumes};
 use crate::run::{lock, registry};
-use crate::view::render;
+use crate::view::amount;
 
 /// Checks that no reset of this manager is unfinished, wherever and by whomever it was started:
 /// a new one would archive what is left of a half-restored /share. Returns whether one is.
@@ -54,7 +54,7 @@ pub fn check_backup_dir(
         problems.push(problem);
         return;
     }
-    if !unfinished && archive.exists() {
+    if !unfinished && archive.exists() && !restores_it(config, archive) {
         problems.push(format!(
             "the archive {archive} exists already and is never overwritten: move it away or choose \
              another --backup-dir"
@@ -74,10 +74,15 @@ pub fn check_backup_dir(
     {
         problems.push(format!(
             "{dir} has {} free but /share holds {}: free some space or choose another --backup-dir",
-            render::size(free),
-            render::size(share.kib)
+            amount::size(free),
+            amount::size(share.kib)
         ));
     }
+}
+
+/// The operator named today's archive to restore: step 2 keeps it aside, it is not in the way.
+fn restores_it(config: &Config, archive: &Utf8Path) -> bool {
+    config.restore_from.as_deref() == Some(archive)
 }
 
 /// What keeps the vault step from setting the password again after `down -v`: a password file
@@ -193,33 +198,34 @@ pub fn judge_volumes(
     Some(volumes)
 }
 
-/// What /share holds, where it was measured; a share volume that does not exist is a problem
-/// unless an unfinished reset deleted it (its resume, named already, is the way on).
+/// What /share holds, where it was measured, and whether the share volume is missing; a
+/// measurement that failed is a problem (the caller judges a missing volume). Without a working
+/// Compose the engine is likely not answering either: the caller passes no measurement then,
+/// as a failed one would only repeat that problem.
 pub fn judge_share(
-    config: &Config,
-    docker: bool,
-    unfinished: bool,
     share: Option<Result<Option<ShareSize>>>,
     problems: &mut Vec<String>,
-) -> Option<ShareSize> {
-    // Without a working Compose the engine is likely not answering either: that problem is
-    // listed already, and a failed measurement would only repeat it.
-    match share.filter(|_| docker)? {
-        Ok(Some(size)) => Some(size),
-        Ok(None) if unfinished => None,
-        Ok(None) => {
-            problems.push(format!(
-                "the share volume {} does not exist: name the manager's volume with --share-volume (see \
-                 docker volume ls)",
-                config.share_volume
-            ));
-            None
-        }
-        Err(error) => {
+) -> (Option<ShareSize>, bool) {
+    match share {
+        Some(Ok(Some(size))) => (Some(size), false),
+        Some(Ok(None)) => (None, true),
+        Some(Err(error)) => {
             problems.push(format!("{error:#}"));
-            None
+            (None, false)
         }
+        None => (None, false),
     }
+}
+
+/// The share volume does not exist, and no archive of it is here to restore: unless an
+/// unfinished reset deleted it (its resume, named already, is the way on), the options name
+/// the wrong volume.
+pub fn missing_share(config: &Config) -> String {
+    format!(
+        "the share volume {} does not exist: name the manager's volume with --share-volume (see docker volume \
+         ls)",
+        config.share_volume
+    )
 }
 
 /// Containers outside the compose project that use a volume `down -v` is to delete: `down -v`

@@ -9,6 +9,7 @@ use camino::Utf8Path;
 
 use crate::host::exec::Runner;
 use crate::host::inspect::Host;
+use crate::plan::StepKind;
 use crate::plan::cli::{Output, Sources};
 use crate::plan::config::Config;
 use crate::run::approval::{self, Proposal};
@@ -144,6 +145,7 @@ fn decide(
     if changed.is_empty() {
         preflight::check_programs(preflight::euid(), &Host::new(runner), &mut problems);
         let from = journal.first_unfinished().unwrap_or(journal.plan.steps.len());
+        problems.extend(restore_source_changed(journal, from));
         let steps = &journal.plan.steps[from..];
         let what = match (steps.first(), steps.last()) {
             (Some(first), Some(last)) => format!(
@@ -173,6 +175,27 @@ fn decide(
         changed.join("; ").replace(" is not the recorded ", " instead of ")
     );
     (what, found)
+}
+
+/// The archive `--restore-from` named no longer has the sha256 the plan was approved with, and
+/// step 5 has yet to restore it: the resume would restore another file than was approved.
+fn restore_source_changed(journal: &Journal, from: usize) -> Option<String> {
+    let plan = &journal.plan;
+    let restore = plan.restore.as_ref()?;
+    let restore_step = plan.steps.iter().position(|s| s.kind == StepKind::RestoreShare)?;
+    if from > restore_step {
+        return None;
+    }
+    let file = restore.on_disk();
+    match verify::sha256_of(file) {
+        Ok(sha256) if sha256 == restore.sha256 => None,
+        Ok(sha256) => Some(format!(
+            "the archive to restore, {file}, changed since the reset was approved (sha256 {sha256}, approved {}): \
+             put the approved archive back there, then resume",
+            restore.sha256
+        )),
+        Err(error) => Some(format!("{error:#}: the archive to restore must be there for the resume")),
+    }
 }
 
 /// Whether this user may read `path`.

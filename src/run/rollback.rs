@@ -2,7 +2,8 @@
 //! manager as it found it: running. The unit is started again (the plan's own start command),
 //! the manager waited for by step 6's health rules, and the archive this run left is removed when
 //! it was never verified (a partial one takes the space the next run needs) or kept aside when it
-//! was. The journal then says rolled back, which closes the reset: nothing was changed, so the
+//! was; an archive the operator named that step 2 kept aside goes back under its name. The
+//! journal then says rolled back, which closes the reset: nothing was changed, so the
 //! next run starts afresh. A start that fails leaves the reset open, every step to do again, for
 //! the resume to start over from step 1.
 //!
@@ -16,7 +17,6 @@ use crate::host::exec::Runner;
 use crate::host::inspect::Host;
 use crate::host::signals;
 use crate::plan::{Plan, Step, StepKind};
-use crate::run::checks;
 use crate::run::ended::{StepError, Why};
 use crate::run::health;
 use crate::run::journal::Journal;
@@ -47,7 +47,9 @@ pub fn start_again(runner: &Runner, ui: &Ui, journal: &mut Journal, step: &Step,
     signals::rearm();
     ui.say("\nNothing was deleted: starting the manager again, as it was before the reset");
     runner.note("the reset stopped before `down -v`: starting the manager again");
-    let archive = set_archive_aside(&plan, journal, verified).unwrap_or_else(|error| format!("{error:#}"));
+    let mut archive =
+        set_archive_aside(&plan, journal, verified).unwrap_or_else(|error| format!("{error:#}"));
+    archive.push_str(&put_back_named(&plan));
     runner.note(&archive);
     let host = Host::new(runner);
     match start(runner, ui, &host, &plan, step) {
@@ -98,6 +100,19 @@ fn start(runner: &Runner, ui: &Ui, host: &Host, plan: &Plan, step: &Step) -> Res
     }
 }
 
+/// The archive `--restore-from` named, which step 2 kept aside as it bore today's name, goes
+/// back under that name: the run again names it so. Says so, where it was.
+fn put_back_named(plan: &Plan) -> String {
+    let Some((kept, path)) = plan.restore.as_ref().and_then(|r| Some((r.kept_as.as_ref()?, &r.path))) else {
+        return String::new();
+    };
+    match crate::run::aside::put_back(kept, path) {
+        Ok(true) => format!("; the archive you named is back as {path}"),
+        Ok(false) => String::new(),
+        Err(error) => format!("; the archive you named stays {kept} ({error:#})"),
+    }
+}
+
 /// Clears the way for the next run, which never overwrites an archive: one this reset verified
 /// is kept aside (it is a good copy of /share), one it never verified is removed (partial, or
 /// damaged). Returns what became of it, for the operator.
@@ -112,7 +127,8 @@ fn set_archive_aside(plan: &Plan, journal: &Journal, verified: &str) -> Result<S
         return Ok(format!("no archive was written ({archive} is not there)"));
     }
     if journal.archive.is_some() {
-        let kept = checks::keep_aside(archive)?.ok_or_else(|| anyhow!("{archive} went missing"))?;
+        let kept =
+            crate::run::aside::keep_aside(archive)?.ok_or_else(|| anyhow!("{archive} went missing"))?;
         return Ok(format!("the archive {archive} ({verified}) was kept as {kept}"));
     }
     std::fs::remove_file(archive).with_context(|| format!("cannot remove the partial archive {archive}"))?;

@@ -30,13 +30,13 @@ pub struct Archive {
 pub fn read_back(path: &Utf8Path, share: impl Read) -> Result<(Archive, Comparison)> {
     crate::host::atomic::sync(path)?;
     let file = File::open(path).with_context(|| format!("cannot open the archive {path}"))?;
-    let mut hashed = HashingReader { inner: BufReader::with_capacity(1 << 16, file), hasher: Sha256::new() };
+    let mut hashed = HashingReader::new(BufReader::with_capacity(1 << 16, file));
     let comparison = compare::compare(GzDecoder::new(&mut hashed), share, None)
         .with_context(|| format!("the archive {path} is damaged"))?;
     ensure!(comparison.archived > 0, "the archive {path} is damaged: it holds no entry");
     // Whatever follows the gzip stream still belongs to the file the checksum names.
     io::copy(&mut hashed, &mut io::sink()).with_context(|| format!("cannot read the archive {path}"))?;
-    let archive = Archive { entries: comparison.archived, sha256: format!("{:x}", hashed.hasher.finalize()) };
+    let archive = Archive { entries: comparison.archived, sha256: hashed.finish() };
     Ok((archive, comparison))
 }
 
@@ -91,9 +91,21 @@ fn matches_checksum(archive: &Utf8Path, recorded: &str) -> Result<()> {
     Ok(())
 }
 
-struct HashingReader<R> {
+/// A reader that hashes what passes through it.
+pub struct HashingReader<R> {
     inner: R,
     hasher: Sha256,
+}
+
+impl<R> HashingReader<R> {
+    pub fn new(inner: R) -> HashingReader<R> {
+        HashingReader { inner, hasher: Sha256::new() }
+    }
+
+    /// The sha256 of what was read, as `sha256sum` prints it.
+    pub fn finish(self) -> String {
+        format!("{:x}", self.hasher.finalize())
+    }
 }
 
 impl<R: Read> Read for HashingReader<R> {

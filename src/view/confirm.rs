@@ -12,9 +12,10 @@ pub fn at_terminal() -> bool {
 /// What the operator agrees to lose with the reset, asked after the project's name.
 const VAULT_WORDS: &str = "delete vault data";
 
-/// Asks the operator to type `word` (the compose project's name) before anything changes, and,
-/// where `down -v` deletes HashiCorp Vault's storage (`vault`), to type that they agree.
-pub fn confirm(word: &str, vault: &[String], yes: bool) -> Result<()> {
+/// Asks the operator to type `word` (the compose project's name) before anything changes; where
+/// `down -v` deletes HashiCorp Vault's storage (`vault`), to type that they agree; and where an
+/// archive no checksum vouches for is to be restored, to type its file name (`unvouched`).
+pub fn confirm(word: &str, vault: &[String], unvouched: Option<&str>, yes: bool) -> Result<()> {
     if yes {
         return Ok(());
     }
@@ -34,6 +35,13 @@ pub fn confirm(word: &str, vault: &[String], yes: bool) -> Result<()> {
             vault.join(", ")
         );
         ask(&question, VAULT_WORDS)?;
+    }
+    if let Some(name) = unvouched {
+        let question = format!(
+            "Step 5 restores /share from {name}, which no checksum vouches for; you read what it holds above. \
+             Type its file name, {name:?}, to go on: "
+        );
+        ask(&question, name)?;
     }
     Ok(())
 }

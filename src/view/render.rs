@@ -8,6 +8,7 @@ use std::fmt::Write;
 use console::style;
 
 use crate::plan::{Check, Command, Plan, Stdin, Step, StepKind, VaultState};
+use crate::view::amount;
 
 pub fn plan(plan: &Plan) -> String {
     let mut out = summary(plan);
@@ -70,7 +71,7 @@ fn guide(plan: &Plan) -> String {
             out,
             "Should this tool not run at all: check the archive with `{}`, and once Compose has created {} \
              (the service started), restore /share with step 5's command: `{}`",
-            crate::plan::check_command(&plan.backup_file),
+            crate::plan::check_command(plan.restored_file()),
             plan.share_volume,
             restore.display
         );
@@ -92,29 +93,26 @@ fn one_line(plan: &Plan) -> String {
         },
     );
     let share = plan.share.map_or_else(|| "/share".to_owned(), |s| format!("/share ({})", share_size(s)));
+    let archived = match plan.step(StepKind::BackupShare) {
+        Some(_) => format!("{share} goes to {}", plan.backup_file),
+        None => "there is no /share to back up".to_owned(),
+    };
+    let restored =
+        plan.restore.as_ref().map_or_else(String::new, |r| format!(", and comes back from {}", r.path));
+    let healthy = plan.step(StepKind::CheckHealth).map_or(0, |s| s.number);
     format!(
-        "Plan: {}{} steps{}, {commands} commands; `down -v` deletes {deleted}; {share} goes to {}; the manager is \
-         down from step 1 until step 6 finds it healthy (a fresh manager takes about a minute; its start may take \
-         up to {} s)",
+        "Plan: {}{} steps{}, {commands} commands; `down -v` deletes {deleted}; {archived}{restored}; the manager is \
+         down from step 1 until step {healthy} finds it healthy (a fresh manager takes about a minute; its start \
+         may take up to {} s)",
         if plan.prepare.is_empty() { String::new() } else { format!("pull {} first, then ", plan.image) },
         plan.steps.len(),
         if extra > 0 { format!(" ({extra} not in the runbook)") } else { String::new() },
-        plan.backup_file,
         plan.health_timeout_s
     )
 }
 
 fn share_size(share: crate::plan::ShareSize) -> String {
-    format!("{} entries, {}", share.entries, size(share.kib))
-}
-
-/// An amount of KiB as the operator reads it: MiB, or GiB from one on.
-pub fn size(kib: u64) -> String {
-    if kib >= 1024 * 1024 {
-        format!("{:.1} GiB", kib as f64 / (1024.0 * 1024.0))
-    } else {
-        format!("{:.1} MiB", kib as f64 / 1024.0)
-    }
+    format!("{} entries, {}", share.entries, amount::size(share.kib))
 }
 
 /// The mark of what the tool does that the runbook does not.
@@ -134,6 +132,9 @@ pub fn check_line(check: Check, plan: &Plan) -> String {
             crate::plan::checksum_path(archive)
         ),
         Check::ArchiveUnchanged => "the archive still matches its recorded sha256".into(),
+        Check::RestoreSourceUnchanged => {
+            format!("the archive to restore, {}, still has the sha256 approved", plan.restored_file())
+        }
         Check::ShareStillMatchesArchive => {
             "/share, while it exists, still holds what the archive holds (compared again, entry by \
              entry, when this run did not make the archive: a resumed one)"
@@ -145,10 +146,16 @@ pub fn check_line(check: Check, plan: &Plan) -> String {
              returns before); a failed unit ends the wait",
             plan.share_volume
         ),
-        Check::ShareMatchesArchive => {
-            "every archived entry is in /share as archived (the running manager's own writes are listed)"
-                .into()
-        }
+        Check::ShareMatchesArchive => match &plan.restore {
+            None => {
+                "every archived entry is in /share as archived (the running manager's own writes are listed)"
+                    .into()
+            }
+            Some(restore) => format!(
+                "every entry of {} is in /share as archived (the running manager's own writes are listed)",
+                restore.path.file_name().unwrap_or_default()
+            ),
+        },
         Check::Healthy { timeout_s } => {
             format!(
                 "wait up to {timeout_s}s until every container runs and is healthy; a failed unit ends the wait"
@@ -170,8 +177,13 @@ pub fn summary(plan: &Plan) -> String {
         None => format!(", not measured (the image {} is not here yet)", plan.image),
     };
     let _ = writeln!(out, "  share volume: {}{held}", plan.share_volume);
-    let free = plan.free_kib.map_or_else(String::new, |kib| format!(" ({} free there)", size(kib)));
-    let _ = writeln!(out, "  backup file:  {}{free}", plan.backup_file);
+    let free = plan.free_kib.map_or_else(String::new, |kib| format!(" ({} free there)", amount::size(kib)));
+    let backup = match plan.step(StepKind::BackupShare) {
+        Some(_) => format!("{}{free}", plan.backup_file),
+        None => "none: there is no share volume to back up (the runbook's step 2 is left out)".to_owned(),
+    };
+    let _ = writeln!(out, "  backup file:  {backup}");
+    out.push_str(&crate::view::rescue::summary(plan));
     let _ = writeln!(out, "  journal, log: {}, {}", plan.journal_path(), plan.log_path());
     let served = if plan.vault.vault_pass {
         "; environments/.vault_pass serves osism's runs, no step needed"

@@ -61,6 +61,11 @@ macro_rules! calls_snapshot {
 
 /// The plan for `argv`, run by `euid` in `cwd` on 2024-05-06.
 pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
+    plan_with(argv, euid, cwd, |_| {})
+}
+
+/// The plan for `argv`, run by `euid` in `cwd` on 2024-05-06, from the facts `edit` leaves.
+pub fn plan_with(argv: &[&str], euid: u32, cwd: &str, edit: impl FnOnce(&mut Facts)) -> Plan {
     let args = Args::try_parse_from(std::iter::once("osism-manager-reset").chain(argv.iter().copied()))
         .expect("test arguments parse");
     let config =
@@ -78,7 +83,7 @@ pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
         vault: Vec::new(),
         bind_mounts: vec!["/opt/configuration".into(), "/opt/state/ara-server".into()],
     };
-    let facts = Facts {
+    let mut facts = Facts {
         date: date!(2024 - 05 - 06),
         euid,
         project: "manager".into(),
@@ -91,12 +96,15 @@ pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
             vault_pass: true,
         },
         terminal: false,
-        share: Some(ShareSize { entries: 10_118, kib: 20_700 }),
+        share: Some(ShareSize { entries: 10_118, kib: 20_700, files_of_value: Some(10_000) }),
         free_kib: Some(41_943_040),
         image_missing: false,
         sudo_asks: false,
         kolla_ansible: false,
+        share_missing: false,
+        restore: None,
     };
+    edit(&mut facts);
     plan::build(&Inputs { options: (&config).into(), facts })
 }
 
@@ -148,6 +156,10 @@ const SYSTEM_TOOLS: [&str; 30] = [
     "wc",
 ];
 
+/// Preflight's measurement of /share, the one script a read-only container may run.
+pub const MEASURE_SHARE: &str = "find /share | wc -l && du -sk /share && find /share ! -type d ! -path \
+/share/known_hosts ! -path /share/ansible-execution-history.json | wc -l";
+
 /// Calls that only ask and change nothing, in the exact shapes the tool asks them: anything
 /// else (`docker volume rm`, `docker kill`, a `docker run` that mounts /share writable) is a
 /// change, and "nothing ran" assertions see it.
@@ -193,7 +205,7 @@ pub fn is_query(argv: &[String]) -> bool {
             "sh",
             "-c",
             script,
-        ] => read_only_share(mount) && *script == "find /share | wc -l && du -sk /share",
+        ] => read_only_share(mount) && *script == MEASURE_SHARE,
         [
             "docker",
             "run",

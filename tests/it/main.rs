@@ -23,6 +23,7 @@ mod plan;
 mod plugin;
 mod preflight;
 mod refusals;
+mod rescue;
 mod rollback;
 mod run;
 mod saved_plan;
