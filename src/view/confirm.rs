@@ -12,20 +12,30 @@ pub fn at_terminal() -> bool {
 /// What the operator agrees to lose with the reset, asked after the project's name.
 const VAULT_WORDS: &str = "delete vault data";
 
+/// The archive step 5 restores in place of today's, for the confirmation to name.
+pub struct Restoring<'a> {
+    pub path: &'a str,
+    /// No checksum vouches for it: its file name is typed too.
+    pub unvouched: bool,
+}
+
 /// Asks the operator to type `word` (the compose project's name) before anything changes; where
 /// `down -v` deletes HashiCorp Vault's storage (`vault`), to type that they agree; and where an
-/// archive no checksum vouches for is to be restored, to type its file name (`unvouched`).
-pub fn confirm(word: &str, vault: &[String], unvouched: Option<&str>, yes: bool) -> Result<()> {
+/// archive no checksum vouches for is to be restored, to type its file name.
+pub fn confirm(word: &str, vault: &[String], restoring: Option<Restoring>, yes: bool) -> Result<()> {
     if yes {
         return Ok(());
     }
     if !at_terminal() {
         bail!("no terminal to confirm the reset on: pass --yes to run without confirmation");
     }
+    let restored = restoring.as_ref().map_or_else(String::new, |r| {
+        format!(" /share comes back from {}, not from today's archive.", r.path)
+    });
     ask(
         &format!(
             "This deletes the manager's containers and volumes; queued and running osism tasks are lost with \
-             Redis. Type {word:?} to go on: "
+             Redis.{restored} Type {word:?} to go on: "
         ),
         word,
     )?;
@@ -36,7 +46,7 @@ pub fn confirm(word: &str, vault: &[String], unvouched: Option<&str>, yes: bool)
         );
         ask(&question, VAULT_WORDS)?;
     }
-    if let Some(name) = unvouched {
+    if let Some(name) = restoring.filter(|r| r.unvouched).and_then(|r| r.path.rsplit('/').next()) {
         let question = format!(
             "Step 5 restores /share from {name}, which no checksum vouches for; you read what it holds above. \
              Type its file name, {name:?}, to go on: "

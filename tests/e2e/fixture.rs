@@ -21,6 +21,11 @@ use clean_command::clean_command;
 
 static ENGINE: Mutex<()> = Mutex::new(());
 
+/// Every entry under `root`, as `listing` describes it.
+pub fn listing_of(root: &Path) -> BTreeMap<String, String> {
+    listing(root)
+}
+
 /// What /share holds besides the awkward handful of files.
 #[derive(Debug, Clone, Copy)]
 pub struct Share {
@@ -189,15 +194,31 @@ impl Fixture {
     /// through the environment, so that `args` can still choose others.
     pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut command = clean_command(env!("CARGO_BIN_EXE_osism-manager-reset"));
+        command.args(args);
+        self.in_fixture(&mut command, env);
         command
-            .args(args)
+    }
+
+    /// `line`, a command the tool printed for the operator, typed into a shell in `dir` with the
+    /// binary and the stand-ins first on PATH: none of the tool's variables but the state
+    /// directory, which keeps the suite's records apart, so that the line must name the rest.
+    pub fn type_line(&self, line: &str, dir: &Path) -> Output {
+        let binary = Path::new(env!("CARGO_BIN_EXE_osism-manager-reset"));
+        let mut shell = clean_command("/bin/sh");
+        shell.args(["-c", line]).current_dir(dir).envs(self.stand_in_env());
+        shell.env("OSISM_MANAGER_RESET_STATE_DIR", self.path().join("records"));
+        let path = format!("{}:{}", binary.parent().unwrap().display(), self.stand_in_env()[0].1);
+        shell.env("PATH", path).output().expect("sh starts")
+    }
+
+    fn in_fixture(&self, command: &mut Command, env: &[(&str, &str)]) {
+        command
             .env("OSISM_MANAGER_RESET_PROJECT_DIRECTORY", self.project())
             .env("OSISM_MANAGER_RESET_BACKUP_DIR", self.backup_dir())
             .env("OSISM_MANAGER_RESET_STATE_DIR", self.path().join("records"))
             .env("OSISM_MANAGER_RESET_CONFIGURATION_DIRECTORY", self.configuration())
             .envs(self.stand_in_env())
             .envs(env.iter().copied());
-        command
     }
 
     /// The environment the stand-ins need: PATH, and the unit they model.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up a real Docker engine for the end-to-end suite, idempotently, as root:
 # docker.io and busybox-static from Debian, the Compose v2 CLI plugin from Debian trixie's
-# docker-compose package, a running dockerd without networking, and a local busybox:latest image.
+# docker-compose package, a running dockerd without networking, a local busybox:latest image, and
+# python3 for the hostile archives.
 set -euo pipefail
 
 say() { printf 'e2e-setup: %s\n' "$*" >&2; }
@@ -12,6 +13,12 @@ if ! command -v dockerd >/dev/null || ! command -v busybox >/dev/null; then
     say "installing docker.io and busybox-static"
     apt-get update -q
     apt-get install -y -q --no-install-recommends docker.io busybox-static >/dev/null
+fi
+# The hostile archives of the rescue tests are made with Python's tarfile.
+if ! command -v python3 >/dev/null; then
+    say "installing python3"
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends python3 >/dev/null
 fi
 
 plugin_dir=/usr/libexec/docker/cli-plugins

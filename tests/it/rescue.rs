@@ -255,3 +255,57 @@ fn a_resume_refuses_an_archive_to_restore_that_changed_since() {
     assert_eq!(finished.status.code(), Some(0), "{}", stderr(&finished));
     assert_eq!(world.share_listing(), listing_of(&archive, &world));
 }
+
+/// A pipeline's saved plan carries the archive and its sha256: applied, it restores that file
+/// or nothing, even where the archive was swapped together with its checksum file.
+#[test]
+fn a_saved_plan_restores_the_archive_it_was_saved_with_or_nothing() {
+    let world = World::new();
+    let archive = earlier_archive(&world, &world.path().join("kept"), true, as_it_was);
+    let restore = archive.to_str().unwrap();
+    let saved = world.run(&["--save-plan", "plan.json", "--restore-from", restore], &[]);
+    assert_eq!(saved.status.code(), Some(0), "{}", stderr(&saved));
+    let file = world.backup_dir().join("plan.json");
+    let plan: serde_json::Value = serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(plan["plan"]["restore"]["sha256"], sha256(&archive));
+    assert_eq!(plan["inputs"]["options"]["restore_from"], restore);
+
+    let approved = sha256(&archive);
+    earlier_archive(&world, &world.path().join("kept"), true, |share| {
+        fs::write(share.join("planted"), "not what was approved\n").unwrap();
+    });
+    let swapped = world.run(&["--plan", file.to_str().unwrap(), "--yes"], &[]);
+    assert_eq!(swapped.status.code(), Some(2), "{}", stderr(&swapped));
+    let said = stderr(&swapped);
+    assert!(
+        said.contains(&format!("archive restored: saved {restore} (sha256 {approved}), now {restore}")),
+        "{said}"
+    );
+    assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
+}
+
+/// Stopped before `down -v`, a reset that kept the named archive aside (it bore today's name)
+/// puts it back under that name, and the run-again command it prints finishes the reset.
+#[test]
+fn a_rolled_back_reset_puts_the_named_archive_back_and_runs_again_as_printed() {
+    let world = World::new();
+    let dry = world.run(&["--dry-run", "--output", "json"], &[]);
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&dry)).unwrap();
+    let today = PathBuf::from(plan["backup_file"].as_str().unwrap());
+    let made = earlier_archive(&world, &world.backup_dir(), false, as_it_was);
+    fs::rename(&made, &today).unwrap();
+    let hex = sha256(&today);
+    let expected = listing_of(&today, &world);
+
+    let args = ["--yes", "--restore-from", today.to_str().unwrap(), "--restore-sha256", &hex];
+    let out = world.run(&args, &[("FAKE_CORRUPT", "truncate")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(said.contains("the archive you named is back as"), "{said}");
+    assert_eq!(sha256(&today), hex, "the named archive is not back under its name");
+
+    let again = crate::support::advice("run the reset again with ", &said);
+    let typed = world.type_line(&again, world.path(), &[]);
+    assert_eq!(typed.status.code(), Some(0), "{again}: {}", stderr(&typed));
+    assert_eq!(world.share_listing(), expected);
+}
