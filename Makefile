@@ -70,10 +70,13 @@ install: build
 # dispatcher finds OSISM's own wrapper in $(PREFIX)/bin after it.
 install-wrapper:
 	install -D -m 0755 wrapper/osism $(DESTDIR)$(PREFIX)/sbin/osism
+	install -D -m 0644 packaging/completion/osism.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/osism
+	install -D -m 0644 packaging/completion/_osism $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_osism
 
 INSTALLED := bin/$(BIN) share/osism/plugins/manager-reset.toml share/man/man1/$(BIN).1 \
 	share/bash-completion/completions/$(BIN) share/zsh/site-functions/_$(BIN) \
-	share/fish/vendor_completions.d/$(BIN).fish sbin/osism
+	share/fish/vendor_completions.d/$(BIN).fish sbin/osism share/bash-completion/completions/osism \
+	share/zsh/site-functions/_osism
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
@@ -105,6 +108,7 @@ deb: build
 		"osism-manager-reset developers <osism-manager-reset@osism.tech>" "$$date" \
 		| gzip -9n > $(GENERATED)/changelog.gz
 	$(CARGO_DEB) --no-build --locked
+	@cd target/debian && sha256sum $(BIN)_*.deb
 
 # The package's round trip, as an operator would have it (root; see tests/deb/roundtrip.sh).
 deb-test: deb

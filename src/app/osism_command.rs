@@ -90,9 +90,11 @@ pub fn enable(runner: &Runner, operator: Option<&str>) -> Result<bool> {
         );
     } else {
         out::line(&format!(
-            "where `osism` does not run the dispatcher, put {} before /usr/local/bin on that user's PATH (in \
-             ~/.profile: `export PATH=/usr/local/sbin:$PATH`), or type `osism-manager-reset` instead of `osism \
-             manager reset`; undo with `osism-manager-reset --disable-osism-command`",
+            "where `osism` does not run the dispatcher, put {} before /usr/local/bin on that user's PATH (the \
+             package's /etc/profile.d/osism-manager-reset.sh does so for login shells, unless a dotfile sets \
+             PATH after it: there, in ~/.profile: `export PATH=/usr/local/sbin:$PATH`), or type \
+             `osism-manager-reset` instead of `osism manager reset`; undo with `osism-manager-reset \
+             --disable-osism-command`",
             Utf8Path::new(LINK).parent().unwrap_or(Utf8Path::new("/"))
         ));
     }

@@ -31,7 +31,7 @@ manager service, back up the /share volume, `docker compose down -v`, start the 
 is set, one step the runbook lacks sets it again before the facts are rebuilt. Every archived \
 entry of /share is checked after the backup and after the restore. Run it on the manager host \
 (not in the osismclient container, which step 1 stops).",
-    after_help = AFTER_HELP
+    after_help = after_help()
 )]
 pub struct Args {
     /// Show the plan (every step and command) and what preflight finds; change nothing.
@@ -302,6 +302,12 @@ pub enum Output {
     Json,
 }
 
+/// The examples, the exit codes (`manual`'s) and how signals stop a reset, after the options.
+fn after_help() -> String {
+    let (examples, signals) = AFTER_HELP.split_once("\n\n").expect("examples, then signals");
+    format!("{examples}\n\n{}\n{signals}", crate::plan::manual::exit_codes_help())
+}
+
 const AFTER_HELP: &str = "\
 Examples (`osism manager reset` is the same, where the plugin dispatcher is enabled):
   By hand, on the manager host:
@@ -315,21 +321,8 @@ Examples (`osism manager reset` is the same, where the plugin dispatcher is enab
   A pipeline: plan, approve, apply (docs/pipelines.md):
     osism-manager-reset --save-plan FILE --detailed-exitcode --output json
     osism-manager-reset --plan FILE --yes --output json
-
-Exit codes:
-  0    the reset finished (or the dry run was shown)
-  1    a step failed; the archive is kept, resume with --resume; before down -v, the
-       manager was started again and nothing changed: run again (--enable-osism-command:
-       a user's osism does not find the dispatcher yet; the message says what to change)
-  2    refused before changing anything (bad input, failed preflight, no confirmation,
-       an unfinished reset to resume first, a journal not as the tool wrote it, options
-       given with --resume that are not the recorded ones once down -v has begun, a
-       saved --plan that is not the plan made now; with --detailed-exitcode, a dry run
-       whose real run would refuse)
-  3    another reset of this manager is running
-  130  stopped by Ctrl-C (SIGINT) between commands; resume with --resume (before down -v:
-       the manager was started again; run again)
-  143  stopped by SIGTERM; as 130
+  /share back from an earlier archive (see the README's Rescue):
+    osism-manager-reset --restore-from ARCHIVE --dry-run
 
 Signals: a hang-up (SIGHUP) does not stop a reset. The first Ctrl-C lets the running command
 finish and stops before the next; the first SIGTERM gives it five seconds; a second one stops

@@ -1,7 +1,8 @@
 //! Layer 1, the plan: what the operator asked for, checked, and the runbook as data. Pure: no
 //! process, file or terminal is touched here, so nothing here can fail at run time.
 //!
-//! - `cli`: the flags, each defined once with its environment variable and help;
+//! - `cli`: the flags, each defined once with its environment variable and help; `manual`: the
+//!   exit codes, files and references that `--help`, the man page and the README share;
 //! - `config`: flags checked into a `Config` (exit 2 on bad input, before anything runs);
 //!   `mode`: what the flags ask the tool to do, decided once; `options`: the options that shape
 //!   the plan, each defined once, and how they are compared, taken and typed again;
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod command;
 pub mod config;
 mod facts;
+pub mod manual;
 pub mod mode;
 pub mod options;
 pub mod quote;

@@ -9,7 +9,12 @@ use std::borrow::Cow;
 
 /// Joins argv into one line that a POSIX shell splits back into exactly the same argv.
 pub fn join(argv: &[String]) -> String {
-    argv.iter().enumerate().map(|(i, word)| quote(word, i == 0)).collect::<Vec<_>>().join(" ")
+    words(argv).join(" ")
+}
+
+/// Each word of argv quoted for its place in the line (the first as the program's name).
+pub fn words(argv: &[String]) -> Vec<String> {
+    argv.iter().enumerate().map(|(i, word)| quote(word, i == 0).into_owned()).collect()
 }
 
 fn quote(word: &str, first: bool) -> Cow<'_, str> {

@@ -12,8 +12,8 @@ use crate::run::journal::Journal;
 use crate::run::{preflight, registry, reset};
 use crate::view::confirm;
 use crate::view::outcome::{Code, Failure, OrExit};
-use crate::view::render;
 use crate::view::ui::Ui;
+use crate::view::{out, render};
 
 /// What the operator approves and what refuses it.
 pub struct Proposal<'a> {
@@ -36,15 +36,30 @@ pub fn approve_and_run(
     ready: impl FnOnce(&Runner) -> Result<Journal, Failure>,
 ) -> Result<(), Failure> {
     let plan = proposal.plan;
+    let refused = !proposal.problems.is_empty();
+    // What refuses the run first, on stderr with the refusal itself, as the dry run shows it.
+    if refused {
+        let what = if proposal.resume.is_some() { "A resume" } else { "This run" };
+        out::line_err(&render::refusal(what, proposal.problems));
+    }
     // The operator approves the whole plan, commands and checks, as the dry run shows it.
     ui.say(&render::plan(plan));
     if let Some(what) = proposal.resume {
         ui.say(&format!("\n{what}."));
     }
+    if refused && !ui.json() {
+        // Listed once, at the top; a JSON event carries the list whole.
+        return Err(Failure::new(
+            Code::Refused,
+            anyhow::anyhow!("{} (listed above the plan)", proposal.heading),
+        ));
+    }
     preflight::refuse_on(proposal.problems, &proposal.heading)?;
-    let unvouched = plan.restore.as_ref().filter(|r| r.vouched == Vouched::Nobody);
-    let name = unvouched.and_then(|r| r.path.file_name());
-    confirm::confirm(&plan.project, plan.vault_storage(), name, config.yes).or_exit(Code::Refused)?;
+    let restoring = plan
+        .restore
+        .as_ref()
+        .map(|r| confirm::Restoring { path: r.path.as_str(), unvouched: r.vouched == Vouched::Nobody });
+    confirm::confirm(&plan.project, plan.vault_storage(), restoring, config.yes).or_exit(Code::Refused)?;
     // From consent on, a signal stops the reset where it can be stopped cleanly.
     signals::install().or_exit(Code::Refused)?;
     runner.record_into(Transcript::open(&plan.log_path()).or_exit(Code::Refused)?);

@@ -101,19 +101,19 @@ fn where_share_is_and_next(plan: &Plan, step: &Step, journal: &Journal, why: &Wh
     let checksum = verify::checksum_path(archive);
     let resume = format!("resume with `{}`", plan.resume_command());
     let command = plan.resume_command();
+    if let Why::WrongUnit(wrong) = why {
+        let next = match &wrong.running {
+            Some(unit) => {
+                format!("resume with `{command} --service {unit}`, which plans the reset again with it")
+            }
+            None => format!(
+                "name the unit that runs the manager (see `systemctl list-units`) and resume with `{command} \
+                 --service UNIT`, which plans the reset again with it"
+            ),
+        };
+        return ("/share is untouched".to_owned(), next);
+    }
     match (&journal.archive, step.kind) {
-        _ if let Why::WrongUnit(wrong) = why => (
-            "/share is untouched".to_owned(),
-            match &wrong.running {
-                Some(unit) => {
-                    format!("resume with `{command} --service {unit}`, which plans the reset again with it")
-                }
-                None => format!(
-                    "name the unit that runs the manager (see `systemctl list-units`) and resume with \
-                     `{command} --service UNIT`, which plans the reset again with it"
-                ),
-            },
-        ),
         (verified, _) if matches!(why, Why::UnitFailed) => (
             match (journal.restored, verified) {
                 (Some(_), _) => format!("/share is restored; its archive is {archive}"),

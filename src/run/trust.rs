@@ -24,10 +24,8 @@ pub fn backup_dir_problem(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> Opti
     let mode = meta.mode() & 0o7777;
     let owner = crate::host::users::user_of(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
     let why = if meta.mode() & 0o022 != 0 {
-        format!(
-            "its {} may write it (mode {mode:04o})",
-            if meta.mode() & 0o002 != 0 { "every user" } else { "group" }
-        )
+        let who = if meta.mode() & 0o002 != 0 { "every user" } else { "its group" };
+        format!("{who} may write it (mode {mode:04o})")
     } else if !writers(project, euid).contains(&meta.uid()) {
         format!("it belongs to {owner}, who may write it")
     } else {

@@ -5,7 +5,7 @@
 //!   the archive `--restore-from` names;
 //! - `ui`: step headers, echoed commands, progress, JSON events; `out`: writes a closed pipe
 //!   cannot turn into a panic; `confirm`: the operator's consent; `outcome`: exit codes;
-//!   `amount`: sizes as the operator reads them.
+//!   `amount`: sizes as the operator reads them; `wrap`: command lines broken for the terminal.
 //!
 //! Uses `plan` and `host`.
 
@@ -17,3 +17,4 @@ pub mod render;
 pub mod rescue;
 pub mod shown;
 pub mod ui;
+pub mod wrap;

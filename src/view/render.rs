@@ -277,6 +277,25 @@ pub fn volumes(plan: &Plan) -> String {
     out
 }
 
+/// What would refuse the run, `what` being "A real run" or "A resume": shown before the plan.
+pub fn refusal(what: &str, problems: &[String]) -> String {
+    let heading = format!("{what} would refuse to start, for {}:", counted(problems.len()));
+    format!("{}\n{}", style(heading).red().bold(), self::problems(problems).trim_end())
+}
+
+/// The refusal in one line, after the plan.
+pub fn refusal_line(what: &str, count: usize) -> String {
+    style(format!("{what} would refuse to start: {}, listed above the plan.", counted(count)))
+        .red()
+        .bold()
+        .to_string()
+}
+
+fn counted(count: usize) -> String {
+    if count == 1 { "1 problem".to_owned() } else { format!("{count} problems") }
+}
+
+/// The problems, one a line.
 pub fn problems(problems: &[String]) -> String {
     let mut out = String::new();
     for problem in problems {
@@ -296,15 +315,12 @@ pub fn step_header(step: &Step, total: usize) -> String {
     header
 }
 
+/// `  $ command`, broken for the terminal's width.
 pub fn command_line(command: &Command) -> String {
+    let line = crate::view::wrap::command_line("  $ ", command, crate::view::wrap::width());
     match command.stdin {
-        Stdin::Terminal => {
-            format!(
-                "  $ {}    (it asks at your terminal; the tool never sees what you type)",
-                command.display
-            )
-        }
-        Stdin::Null | Stdin::File(_) => format!("  $ {}", command.display),
+        Stdin::Terminal => format!("{line}    (it asks at your terminal; the tool never sees what you type)"),
+        Stdin::Null | Stdin::File(_) => line,
     }
 }
 

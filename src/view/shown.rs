@@ -1,6 +1,6 @@
 //! A plan shown and nothing run: the dry run, and `--resume --dry-run`'s look at a resume. One
 //! function for both, in text or as one JSON document; what a real run (or the resume) would
-//! refuse on comes last.
+//! refuse on comes first, and again in one line at the end.
 
 use serde::Serialize;
 
@@ -22,19 +22,17 @@ pub fn plan(plan: &Plan, resume: Option<&str>, problems: &[String], output: Outp
     }
     match output {
         Output::Text => {
-            out::text(&render::plan(plan));
-            let what = match resume {
-                Some(what) => {
-                    out::line(&format!("\n{what}."));
-                    "A resume"
-                }
-                None => "\nA real run",
-            };
+            let what = if resume.is_some() { "A resume" } else { "A real run" };
+            // Problems first, as `terraform plan` puts its errors: they decide what to do next.
             if !problems.is_empty() {
-                out::line(&format!(
-                    "{what} would refuse to start:\n{}",
-                    render::problems(problems).trim_end()
-                ));
+                out::line(&render::refusal(what, problems));
+            }
+            out::text(&render::plan(plan));
+            if let Some(what) = resume {
+                out::line(&format!("\n{what}."));
+            }
+            if !problems.is_empty() {
+                out::line(&render::refusal_line(what, problems.len()));
             }
         }
         Output::Json => {

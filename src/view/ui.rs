@@ -89,6 +89,11 @@ impl Ui {
         Ui { spinner: std::io::stderr().is_terminal(), json }
     }
 
+    /// Events go to stdout as JSON, and human text to stderr.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
     pub fn say(&self, text: &str) {
         if self.json {
             out::line_err(text);

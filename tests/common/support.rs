@@ -123,7 +123,7 @@ pub struct World {
 }
 
 /// What the fakes themselves need from the host.
-const SYSTEM_TOOLS: [&str; 30] = [
+const SYSTEM_TOOLS: [&str; 31] = [
     "base64",
     "bash",
     "basename",
@@ -136,6 +136,7 @@ const SYSTEM_TOOLS: [&str; 30] = [
     "grep",
     "gzip",
     "head",
+    "install",
     "id",
     "jq",
     "kill",

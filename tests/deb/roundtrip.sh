@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The Debian package's round trip, as an operator would have it, as root on a machine without
 # OSISM (`make deb-test` builds the package first): lintian, the glibc it needs, install, the man
-# page and completions, `osism manager reset` enabled for root, an operator and sudo (following
-# the tool's own advice where the operator's PATH lacks /usr/local/sbin), `osism plugin list`
+# page and completions, `osism manager reset` enabled for root, an operator and sudo by one
+# command (the package's /etc/profile.d snippet gives login shells /usr/local/sbin), `osism plugin list`
 # and a dry run through the dispatcher, other commands still reaching OSISM's wrapper (a
-# stand-in, tests/it/fakes/osism-wrapper.sh), then disable and purge: no file of the package
-# left, and `osism` is OSISM's wrapper again. Whatever happens, the machine is left as it was.
+# stand-in, tests/it/fakes/osism-wrapper.sh), removed without disabling (the link goes, a foreign
+# one stays), then disable and purge: no file of the package left, and `osism` is OSISM's
+# wrapper again. Whatever happens, the machine is left as it was.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 say() { printf 'deb-test: %s\n' "$*" >&2; }
@@ -67,16 +68,24 @@ for completion in /usr/share/bash-completion/completions/osism-manager-reset \
     grep -q -- --enable-osism-command "$completion" || fail "$completion does not complete the options"
 done
 [ -e "$link" ] && fail "the package itself put something at $link"
+for completion in /usr/share/bash-completion/completions/osism /usr/share/zsh/vendor-completions/_osism; do
+    grep -q 'manager reset' "$completion" || fail "$completion does not complete osism manager reset"
+done
 
-say "enable, following the tool's advice where it gives some"
-if ! osism-manager-reset --enable-osism-command --operator "$operator" > "$scratch/enable" 2>&1; then
-    cat "$scratch/enable" >&2
-    grep -q "$operator's login shell: .*found before $link" "$scratch/enable" || fail "no reason given"
-    grep -q 'in ~/.profile: `export PATH=/usr/local/sbin:$PATH`' "$scratch/enable" || fail "no advice given"
-    echo 'export PATH=/usr/local/sbin:$PATH' >> "/home/$operator/.profile"
-    osism-manager-reset --enable-osism-command --operator "$operator" > "$scratch/enable" 2>&1 ||
-        { cat "$scratch/enable" >&2; fail "the advice, followed, did not enable it"; }
-fi
+say "before enabling, the login shells' osism is OSISM's wrapper: the profile.d snippet waits"
+[ -f /etc/profile.d/osism-manager-reset.sh ] || fail "no /etc/profile.d/osism-manager-reset.sh"
+as "$operator" 'type -a osism' | head -n 1 | grep -q "osism is $wrapper" ||
+    fail "before --enable-osism-command: $(as "$operator" 'type -a osism' 2>&1)"
+
+say "enable: one command as root, no dotfile edited, and the operator's next login shell has it"
+osism-manager-reset --enable-osism-command --operator "$operator" > "$scratch/enable" 2>&1 ||
+    { cat "$scratch/enable" >&2; fail "--enable-osism-command did not pass every check"; }
+grep -q /usr/local/sbin "/home/$operator/.profile" && fail "a dotfile was edited"
+# Each finds the dispatcher once, then OSISM's wrapper: the snippet adds nothing where PATH has it.
+for who in "root's login shell" "$operator's login shell"; do
+    grep -q "$who: \`osism\` runs the dispatcher, which chains to $wrapper" "$scratch/enable" ||
+        fail "$who does not chain to $wrapper: $(cat "$scratch/enable")"
+done
 cat "$scratch/enable" >&2
 for who in "root's login shell" "$operator's login shell" "sudo (its secure_path)"; do
     grep -q "$who: \`osism\` runs the dispatcher" "$scratch/enable" || fail "not checked for $who"
@@ -93,9 +102,27 @@ grep -q '^Reset plan for the OSISM manager' "$scratch/dry-run" || fail "no plan:
 as "$operator" 'osism apply facts' >/dev/null 2>&1 || true
 grep -q $'^argv\x1fapply\x1ffacts ' "$log" || fail "osism apply facts did not reach OSISM's wrapper: $(cat "$log")"
 
-say "disable and purge: nothing of the package is left"
+say "removed without --disable-osism-command: the link goes, the snippet is inert"
+dpkg --remove osism-manager-reset >/dev/null
+[ -e "$link" ] || [ -L "$link" ] && fail "$link is left dangling after dpkg --remove"
+: > "$log"
+as "$operator" 'osism apply facts' >/dev/null 2>&1 || true
+grep -q $'^argv\x1fapply\x1ffacts ' "$log" || fail "after the removal, osism is not OSISM's wrapper: $(cat "$log")"
+
+say "a /usr/local/sbin/osism that is not the package's survives the package's removal"
+dpkg -i "$deb" >/dev/null
+ln -s "$wrapper" "$link"
+dpkg --remove osism-manager-reset >/dev/null
+[ "$(readlink "$link")" = "$wrapper" ] || fail "the removal took a link that was not its own"
+rm -f "$link"
+
+say "install again, enable, disable and purge: nothing of the package is left"
+dpkg -i "$deb" >/dev/null
+osism-manager-reset --enable-osism-command --operator "$operator" >/dev/null 2>&1 || fail "enable again"
 osism-manager-reset --disable-osism-command
 [ -e "$link" ] && fail "$link is still there"
+as "$operator" 'type -a osism' | head -n 1 | grep -q "osism is $wrapper" ||
+    fail "after --disable-osism-command the snippet still acts: $(as "$operator" 'type -a osism' 2>&1)"
 dpkg --purge osism-manager-reset >/dev/null
 while IFS= read -r path; do
     [ -d "$path" ] && continue
@@ -104,6 +131,7 @@ done < "$scratch/files"
 for dir in /usr/lib/osism-manager-reset /usr/share/doc/osism-manager-reset; do
     [ -e "$dir" ] && fail "$dir is left"
 done
+[ -e /etc/profile.d/osism-manager-reset.sh ] && fail "the purge left /etc/profile.d/osism-manager-reset.sh"
 : > "$log"
 as "$operator" 'osism apply facts' >/dev/null 2>&1 || true
 grep -q $'^argv\x1fapply\x1ffacts ' "$log" || fail "osism is not OSISM's wrapper again: $(cat "$log")"

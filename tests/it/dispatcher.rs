@@ -246,10 +246,12 @@ fn make_install_and_uninstall_leave_no_file_behind() {
         "usr/local/sbin/osism",
         "usr/local/share/osism/plugins/manager-reset.toml",
         "usr/local/share/man/man1/osism-manager-reset.1",
+        "usr/local/share/bash-completion/completions/osism",
+        "usr/local/share/zsh/site-functions/_osism",
     ] {
         assert!(installed.iter().any(|f| f.ends_with(file)), "{file} not in {installed:?}");
     }
-    assert_eq!(installed.len(), 7, "{installed:?}");
+    assert_eq!(installed.len(), 9, "{installed:?}");
     make(&["uninstall"]);
     assert_eq!(files(&destdir), Vec::<String>::new());
 }
@@ -287,4 +289,44 @@ fn without_an_osism_after_the_dispatcher_the_reset_refuses_before_anything_chang
     assert!(err.contains("no osism on PATH besides the plugin dispatcher"), "{err}");
     assert!(world.runbook_calls().is_empty(), "ran {:?}", world.runbook_calls());
     assert_eq!(world.share_listing(), before);
+}
+
+/// `osism manager reset <TAB>` in bash, through the completion the package installs for
+/// `osism`: this tool's options where `osism` is the dispatcher, nothing of them where it is
+/// not, and every other word left to the completion `osism` had before.
+#[test]
+fn osism_manager_reset_tab_completes_this_tools_options_and_leaves_the_rest_to_osism() {
+    let world = world(true);
+    let complete = |path: &Path, line: &str| -> Vec<String> {
+        let script = format!(
+            "source <(osism-manager-reset --generate bash)\n\
+             before() {{ COMPREPLY=(apply sync); }}\ncomplete -F before osism\n\
+             source '{}'\n\
+             COMP_LINE={line:?}; read -r -a COMP_WORDS <<< \"$COMP_LINE\"\n\
+             [ \"${{COMP_LINE: -1}}\" = ' ' ] && COMP_WORDS+=('')\n\
+             COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))\n\
+             _osism_plugin_complete osism \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD - 1]}}\"\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+            root().join("packaging/completion/osism.bash").display()
+        );
+        let mut bash = world.in_world("/bin/bash");
+        bash.args(["-c", &script])
+            .env("PATH", format!("{}:{}:/usr/bin:/bin", path.display(), world.bin_dir().display()));
+        let out = bash.output().unwrap();
+        assert!(out.status.success(), "{line}: {}", stderr(&out));
+        stdout(&out).lines().filter(|l| !l.is_empty()).map(String::from).collect()
+    };
+    let sbin = world.path().join("sbin");
+    assert_eq!(complete(&sbin, "osism manager reset --dry"), ["--dry-run"]);
+    assert_eq!(complete(&sbin, "osism manager reset --restore-"), ["--restore-from", "--restore-sha256"]);
+    assert_eq!(complete(&sbin, "osism manager re"), ["apply", "sync", "reset"]);
+    assert_eq!(
+        complete(&sbin, "osism ap"),
+        ["apply", "sync"],
+        "OSISM's own words are not OSISM's completion's"
+    );
+    // OSISM's wrapper first on PATH: the plugin is not there to complete.
+    assert_eq!(complete(&world.path().join("local/bin"), "osism manager reset --dry"), ["apply", "sync"]);
+    let zsh = root().join("packaging/completion/_osism");
+    assert!(fs::read_to_string(zsh).unwrap().starts_with("#compdef osism\n"));
 }

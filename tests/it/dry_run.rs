@@ -176,7 +176,7 @@ fn help_lists_every_option_with_its_environment_variable_and_the_exit_codes() {
         }
     }
     assert!(help.contains("130  stopped by Ctrl-C"), "{help}");
-    assert!(help.contains("an unfinished reset to resume first"), "{help}");
+    assert!(help.contains("unfinished reset to resume first"), "{help}");
     assert!(help.contains("Exit codes:"), "{help}");
 }
 
@@ -287,5 +287,48 @@ fn a_wrong_boolean_in_the_environment_lists_the_accepted_values() {
     for value in ["1", "yes", "on", "TRUE"] {
         let out = world.run(&["--dry-run"], &[("OSISM_MANAGER_RESET_YES", value)]);
         assert_eq!(out.status.code(), Some(0), "{value}: {}", stderr(&out));
+    }
+}
+
+/// Broken for a narrow terminal (`COLUMNS`), as the runbook breaks its `docker run`, every
+/// command line of the plan parses in a shell (`sh -n`) and, pasted, gives the plan's argv.
+#[test]
+fn command_lines_broken_for_the_terminal_paste_back_into_the_plans_argv() {
+    let world = World::new();
+    let json = world.run(&["--dry-run", "--output", "json"], &[]);
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let argvs: Vec<Vec<String>> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["commands"].as_array().unwrap().iter())
+        .map(|c| c["argv"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_owned()).collect())
+        .collect();
+    let text = stdout(&world.run(&["--dry-run"], &[("COLUMNS", "60")]));
+    let mut pasted: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in text.lines() {
+        if open {
+            let last = pasted.last_mut().unwrap();
+            last.push('\n');
+            last.push_str(line);
+        } else if let Some(command) = line.strip_prefix("  $ ") {
+            pasted.push(command.to_owned());
+        } else {
+            continue;
+        }
+        open = line.ends_with(" \\");
+    }
+    assert!(pasted.iter().any(|p| p.contains(" \\\n")), "nothing was broken at 60 columns:\n{text}");
+    assert_eq!(pasted.len(), argvs.len(), "{pasted:#?}");
+    for (line, argv) in pasted.iter().zip(&argvs) {
+        assert!(line.lines().all(|l| l.chars().count() <= 60 || !l.trim().contains(' ')), "too wide: {line}");
+        let parses = world.in_world("/bin/sh").args(["-n", "-c", line]).output().unwrap();
+        assert!(parses.status.success(), "{line}: {}", stderr(&parses));
+        let script = format!("set -- {line}\nfor word; do printf '%s\\0' \"$word\"; done");
+        let words = world.in_world("/bin/sh").args(["-c", &script]).output().unwrap();
+        let words: Vec<String> =
+            String::from_utf8(words.stdout).unwrap().split_terminator('\0').map(String::from).collect();
+        assert_eq!(&words, argv, "{line}");
     }
 }

@@ -73,7 +73,14 @@ fn the_dry_run_lists_problems_and_still_exits_0() {
     fs::remove_file(world.project().join("compose.yaml")).unwrap();
     let out = world.run(&["--dry-run"], &[]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(stdout(&out).contains("A real run would refuse to start:\n  - "), "{}", stdout(&out));
+    let text = stdout(&out);
+    // First, as terraform puts its errors, and once more in one line at the end.
+    assert!(text.starts_with("A real run would refuse to start, for 1 problem:\n  - "), "{text}");
+    assert_eq!(text.matches("holds no compose file").count(), 1, "{text}");
+    assert!(
+        text.trim_end().ends_with("A real run would refuse to start: 1 problem, listed above the plan."),
+        "{text}"
+    );
 }
 
 #[test]

@@ -53,7 +53,10 @@ fn readme_and_man_page_name_every_environment_variable() {
     let variables: Vec<String> = osism_manager_reset::plan::cli::Args::command()
         .get_arguments()
         .filter_map(|a| Some(a.get_env()?.to_string_lossy().into_owned()))
-        .chain(["OSISM_MANAGER_RESET_STATE_DIR", "NO_COLOR", "CLICOLOR_FORCE", "TZ"].map(String::from))
+        .chain(
+            ["OSISM_MANAGER_RESET_STATE_DIR", "NO_COLOR", "CLICOLOR_FORCE", "TZ", "COLUMNS"]
+                .map(String::from),
+        )
         .collect();
     assert!(variables.len() >= 12, "{variables:?}");
     for variable in variables {
@@ -274,4 +277,127 @@ fn a_layer_uses_only_the_layers_below_it_and_no_module_cycles() {
         walk(module, &edges, &mut Vec::new(), &mut done);
     }
     assert!(edges.len() > 20, "the walk saw too few modules to mean anything: {edges:?}");
+}
+
+/// The fenced code blocks of `markdown` that hold a command (not the runbook's sample output),
+/// their lines trimmed.
+fn command_blocks(markdown: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut inside = false;
+    for line in markdown.lines() {
+        let line = line.trim();
+        if line.starts_with("```") {
+            inside = !inside;
+        } else if inside && !line.is_empty() && !line.starts_with("NAME ") && !line.contains(" ago ") {
+            lines.push(line.to_owned());
+        }
+    }
+    lines
+}
+
+/// README's copy of the runbook's eight commands is the runbook's, word for word, so that the
+/// README stands alone. The runbook is read from the checkout's sibling `shared/`, where the
+/// project keeps it; a clone without it has only the README's copy to go by.
+#[test]
+fn the_readme_holds_the_runbooks_eight_commands_as_the_runbook_prints_them() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = &readme[readme.find("## The runbook").unwrap()..];
+    let copied = command_blocks(&section[..section.find("\n## ").unwrap()]);
+    let runbook = root().join("../shared/runbook/manager-reset.md");
+    // The checkout CI tests always has it beside; a lone clone has only the README's copy.
+    let Ok(runbook) = std::fs::read_to_string(&runbook) else { return };
+    assert_eq!(copied, command_blocks(&runbook));
+    assert!(!readme.contains("shared/"), "README names a file outside the repository");
+}
+
+/// Cargo.toml's `rust-version` is what the README tells operators to have, and no dependency
+/// asks for a newer Rust than it says.
+#[test]
+fn the_rust_version_the_readme_names_is_cargos_and_covers_every_dependency() {
+    let manifest: toml::Table =
+        toml::from_str(&std::fs::read_to_string(root().join("Cargo.toml")).unwrap()).unwrap();
+    let ours = manifest["package"]["rust-version"].as_str().unwrap().to_owned();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(readme.contains(&format!("with Rust {ours} or newer")), "README does not name Rust {ours}");
+    let version = |v: &str| v.split('.').map(|n| n.parse::<u32>().unwrap()).collect::<Vec<_>>();
+    #[allow(clippy::disallowed_methods)] // cargo is a tool of the test
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline", "--locked"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for package in metadata["packages"].as_array().unwrap() {
+        let Some(needs) = package["rust_version"].as_str() else { continue };
+        assert!(
+            version(needs) <= version(&ours),
+            "{} {} needs Rust {needs}, newer than the rust-version {ours}",
+            package["name"],
+            package["version"]
+        );
+    }
+}
+
+/// The rows of the Markdown table under `heading` in `text`, cells trimmed, the header left out.
+fn table_rows(text: &str, heading: &str) -> Vec<Vec<String>> {
+    let section = &text[text.find(heading).unwrap_or_else(|| panic!("no {heading}"))..];
+    section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|l| l.trim_matches('|').split(" | ").map(|c| c.trim().to_owned()).collect())
+        .collect()
+}
+
+/// README's exit codes and files are `plan::manual`'s, which `--help` and the man page are made
+/// from: the three say the same.
+#[test]
+fn readme_help_and_man_page_tell_the_same_exit_codes_and_files() {
+    use osism_manager_reset::plan::manual::{EXIT_CODES, FILES, SEE_ALSO, plain};
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let codes: Vec<Vec<String>> =
+        EXIT_CODES.iter().map(|(c, m)| vec![c.to_string(), m.to_string()]).collect();
+    let files: Vec<Vec<String>> = FILES.iter().map(|(f, w)| vec![format!("`{f}`"), w.to_string()]).collect();
+    let table =
+        |rows: &[Vec<String>]| rows.iter().map(|r| format!("| {} |", r.join(" | "))).collect::<Vec<_>>();
+    assert_eq!(
+        table_rows(&readme, "## Exit codes"),
+        codes,
+        "README's exit codes, as they should be:\n{}",
+        table(&codes).join("\n")
+    );
+    assert_eq!(
+        table_rows(&readme, "## Files"),
+        files,
+        "README's files, as they should be:\n{}",
+        table(&files).join("\n")
+    );
+    let mut man = Vec::new();
+    osism_manager_reset::app::generate::write(osism_manager_reset::plan::cli::Generate::Man, &mut man)
+        .unwrap();
+    let man = String::from_utf8(man).unwrap().replace("\\-", "-").replace("\\*(Aq", "'");
+    for section in ["EXIT STATUS", "FILES", "SEE ALSO", "ENVIRONMENT", "SYNOPSIS"] {
+        assert!(
+            man.contains(&format!(".SH \"{section}\"")) || man.contains(&format!(".SH {section}\n")),
+            "no {section}"
+        );
+    }
+    for (code, meaning) in EXIT_CODES {
+        assert!(
+            man.contains(&format!("\\fB{code}\\fR\n{}", plain(meaning))),
+            "the man page lacks exit code {code}"
+        );
+    }
+    for (file, _) in FILES {
+        assert!(man.contains(&format!("\\fB{file}\\fR")), "the man page lacks {file}");
+    }
+    assert!(man.contains(&SEE_ALSO.join(", ")));
+    assert!(man.contains("[\\fB--save-plan\\fR \\fIFILE\\fR]"), "the synopsis shows no arguments");
+    use clap::CommandFactory;
+    let help = osism_manager_reset::plan::cli::Args::command().render_long_help().to_string();
+    for (code, _) in EXIT_CODES {
+        assert!(help.contains(&format!("\n  {code:<4} ")), "--help lacks exit code {code}");
+    }
 }
