@@ -330,3 +330,25 @@ fn osism_manager_reset_tab_completes_this_tools_options_and_leaves_the_rest_to_o
     let zsh = root().join("packaging/completion/_osism");
     assert!(fs::read_to_string(zsh).unwrap().starts_with("#compdef osism\n"));
 }
+
+/// The zsh completion for `osism` hands `manager reset`'s words to this tool's completion,
+/// shifted as if `osism-manager-reset` had been typed, and leaves the rest to zsh's defaults.
+/// Run with the completion system's functions stood in for, which only a terminal can drive;
+/// CI installs zsh (`.ci/run`).
+#[test]
+fn osism_manager_reset_tab_in_zsh_is_this_tools_completion() {
+    let Ok(zsh) = which::which("zsh") else { return };
+    let script = "_osism-manager-reset() { print -r -- \"ours: ${(j: :)words} CURRENT=$CURRENT\" }\n\
+                  _default() { print -r -- default }\ncompadd() { print -r -- \"compadd $*\" }\n\
+                  words=(osism manager reset --dry); CURRENT=4; source \"$1\"\n\
+                  words=(osism manager re); CURRENT=3; source \"$1\"\n\
+                  words=(osism ap); CURRENT=2; source \"$1\"\n";
+    let file = root().join("packaging/completion/_osism");
+    let out = World::new().in_world(zsh).args(["-f", "-c", script, "zsh"]).arg(&file).output().unwrap();
+    assert_eq!(
+        stdout(&out),
+        "ours: osism-manager-reset --dry CURRENT=2\ncompadd reset\ndefault\n",
+        "{}",
+        stderr(&out)
+    );
+}
