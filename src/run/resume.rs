@@ -167,6 +167,9 @@ fn decide(
     }
     // Nothing is lost yet: plan again with the corrected options, preflight and all.
     ui.say("Checking the manager again before anything changes ...");
+    if let Some(note) = put_named_archive_back(journal) {
+        runner.note(&note);
+    }
     let config = config.with_recorded(&journal.inputs, sources);
     let (inputs, found) = preflight::survey(&config, journal.inputs.facts.date, runner, Some(path));
     journal.replan(inputs);
@@ -175,6 +178,32 @@ fn decide(
         changed.join("; ").replace(" is not the recorded ", " instead of ")
     );
     (what, found)
+}
+
+/// Planned again, the reset starts over from step 1: the archive the operator named, which step
+/// 2 kept aside as it bore today's name, goes back under that name, and what step 2 left there
+/// is cleared as a rollback clears it (kept aside when verified, else removed), so that the
+/// plan made again reads the archive that was named. Says what it did.
+fn put_named_archive_back(journal: &Journal) -> Option<String> {
+    let restore = journal.plan.restore.as_ref()?;
+    let kept = restore.kept_as.as_ref().filter(|k| k.exists())?;
+    let path = &restore.path;
+    let cleared = if !path.exists() {
+        Ok(String::new())
+    } else if journal.archive.is_some() {
+        crate::run::aside::keep_aside(path)
+            .map(|k| format!("; today's archive is kept as {}", k.unwrap_or_default()))
+    } else {
+        std::fs::remove_file(path)
+            .map(|()| drop(std::fs::remove_file(verify::checksum_path(path))))
+            .map(|()| "; step 2's partial archive, never verified, was removed".to_owned())
+            .map_err(anyhow::Error::from)
+    };
+    let done = cleared.and_then(|cleared| crate::run::aside::put_back(kept, path).map(|_| cleared));
+    Some(match done {
+        Ok(cleared) => format!("the archive you named is back as {path}{cleared}"),
+        Err(error) => format!("the archive you named stays {kept}: {error:#}"),
+    })
 }
 
 /// The archive `--restore-from` named no longer has the sha256 the plan was approved with, and

@@ -309,3 +309,24 @@ fn a_rolled_back_reset_puts_the_named_archive_back_and_runs_again_as_printed() {
     assert_eq!(typed.status.code(), Some(0), "{again}: {}", stderr(&typed));
     assert_eq!(world.share_listing(), expected);
 }
+
+/// Killed after step 2 kept the named archive aside (it bore today's name), a resume that plans
+/// again with a corrected option finds the archive where it was named, and finishes.
+#[test]
+fn a_resume_planned_again_after_the_named_archive_was_kept_aside_finds_it() {
+    let world = World::new();
+    let dry = world.run(&["--dry-run", "--output", "json"], &[]);
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&dry)).unwrap();
+    let today = PathBuf::from(plan["backup_file"].as_str().unwrap());
+    let made = earlier_archive(&world, &world.backup_dir(), false, as_it_was);
+    fs::rename(&made, &today).unwrap();
+    let hex = sha256(&today);
+    let expected = listing_of(&today, &world);
+    let args = ["--yes", "--restore-from", today.to_str().unwrap(), "--restore-sha256", &hex];
+    let out = world.run(&args, &[("FAKE_KILL", "docker run * tar -czvf *")]);
+    assert_eq!(out.status.code(), None, "not killed: {}", stderr(&out));
+
+    let resumed = world.run(&["--resume", "--yes", "--health-timeout", "999"], &[]);
+    assert_eq!(resumed.status.code(), Some(0), "{}{}", stdout(&resumed), stderr(&resumed));
+    assert_eq!(world.share_listing(), expected);
+}
