@@ -207,23 +207,28 @@ fn a_missing_share_volume_is_restored_from_the_archive_found_without_a_backup_st
     assert_eq!(world.share_listing(), listing_of(&archive, &world));
 }
 
+/// An earlier archive put where step 2 writes today's, as a by-hand reset of today leaves one,
+/// with a `.sha256` beside it naming it where `checksum`; returns its path.
+fn under_todays_name(world: &World, checksum: bool) -> PathBuf {
+    let dry = world.run(&["--dry-run", "--output", "json"], &[]);
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&dry)).unwrap();
+    let today = PathBuf::from(plan["backup_file"].as_str().unwrap());
+    let made = earlier_archive(world, &world.backup_dir(), false, as_it_was);
+    fs::rename(&made, &today).unwrap();
+    if checksum {
+        let name = today.file_name().unwrap();
+        let sum = Command::new("sha256sum").arg(name).current_dir(world.backup_dir()).output().unwrap();
+        fs::write(format!("{}.sha256", today.display()), sum.stdout).unwrap();
+    }
+    today
+}
+
 /// The archive the operator names bears today's name, in the backup directory: step 2 keeps it
 /// aside, never overwritten, and step 5 restores it from there.
 #[test]
 fn todays_archive_named_to_restore_is_kept_aside_and_restored() {
     let world = World::new();
-    let dry = world.run(&["--dry-run", "--output", "json"], &[]);
-    let plan: serde_json::Value = serde_json::from_str(&stdout(&dry)).unwrap();
-    let today = PathBuf::from(plan["backup_file"].as_str().unwrap());
-    let made = earlier_archive(&world, &world.backup_dir(), true, as_it_was);
-    fs::rename(&made, &today).unwrap();
-    let sum = Command::new("sha256sum")
-        .arg(today.file_name().unwrap())
-        .current_dir(world.backup_dir())
-        .output()
-        .unwrap();
-    fs::write(format!("{}.sha256", today.display()), sum.stdout).unwrap();
-    fs::remove_file(world.backup_dir().join("manager-share-20261125.tar.gz.sha256")).unwrap();
+    let today = under_todays_name(&world, true);
     let expected = listing_of(&today, &world);
 
     let out = world.run(&["--yes", "--restore-from", today.to_str().unwrap()], &[]);
@@ -290,11 +295,7 @@ fn a_saved_plan_restores_the_archive_it_was_saved_with_or_nothing() {
 #[test]
 fn a_rolled_back_reset_puts_the_named_archive_back_and_runs_again_as_printed() {
     let world = World::new();
-    let dry = world.run(&["--dry-run", "--output", "json"], &[]);
-    let plan: serde_json::Value = serde_json::from_str(&stdout(&dry)).unwrap();
-    let today = PathBuf::from(plan["backup_file"].as_str().unwrap());
-    let made = earlier_archive(&world, &world.backup_dir(), false, as_it_was);
-    fs::rename(&made, &today).unwrap();
+    let today = under_todays_name(&world, false);
     let hex = sha256(&today);
     let expected = listing_of(&today, &world);
 
@@ -316,11 +317,7 @@ fn a_rolled_back_reset_puts_the_named_archive_back_and_runs_again_as_printed() {
 #[test]
 fn a_resume_planned_again_after_the_named_archive_was_kept_aside_finds_it() {
     let world = World::new();
-    let dry = world.run(&["--dry-run", "--output", "json"], &[]);
-    let plan: serde_json::Value = serde_json::from_str(&stdout(&dry)).unwrap();
-    let today = PathBuf::from(plan["backup_file"].as_str().unwrap());
-    let made = earlier_archive(&world, &world.backup_dir(), false, as_it_was);
-    fs::rename(&made, &today).unwrap();
+    let today = under_todays_name(&world, false);
     let hex = sha256(&today);
     let expected = listing_of(&today, &world);
     let args = ["--yes", "--restore-from", today.to_str().unwrap(), "--restore-sha256", &hex];
