@@ -148,15 +148,7 @@ fn archive_unchanged(plan: &Plan, journal: &Journal) -> Result<()> {
 /// The archive `--restore-from` named still has the sha256 the plan was approved with.
 fn restore_source_unchanged(plan: &Plan) -> Result<()> {
     let restore = plan.restore.as_ref().context("the plan names no archive to restore")?;
-    let file = restore.file();
-    let actual = verify::sha256_of(file)?;
-    ensure!(
-        actual == restore.sha256,
-        "the archive to restore, {file}, changed since the plan was approved (sha256 {actual}, approved {}): \
-         put the approved archive back there, then resume",
-        restore.sha256
-    );
-    Ok(())
+    crate::run::rescue::still_approved(restore, restore.file())
 }
 
 /// Before `down -v`, while /share exists: unless this run compared them itself, /share is

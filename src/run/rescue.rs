@@ -112,6 +112,19 @@ pub fn vouch(path: &Utf8Path, sha256: &str, given: Option<&str>) -> Result<Vouch
     }
 }
 
+/// `file`, where the archive `restore` names is now, still has the sha256 the reset was approved
+/// with: the step that restores it and a resume both ask.
+pub fn still_approved(restore: &RestoreSource, file: &Utf8Path) -> Result<()> {
+    let actual = verify::sha256_of(file)?;
+    ensure!(
+        actual == restore.sha256,
+        "the archive to restore, {file}, changed since the reset was approved (sha256 {actual}, approved {}): \
+         put the approved archive back there, then resume",
+        restore.sha256
+    );
+    Ok(())
+}
+
 /// How the archive's entries compare with /share's, by path, as the plan shows it.
 fn difference(comparison: &Comparison) -> Difference {
     let listed = |names: &Names| Listed { count: names.count as u64, first: names.first.clone() };

@@ -167,8 +167,10 @@ fn decide(
     }
     // Nothing is lost yet: plan again with the corrected options, preflight and all.
     ui.say("Checking the manager again before anything changes ...");
-    if let Some(note) = put_named_archive_back(journal) {
-        runner.note(&note);
+    // The archive the operator named, kept aside by step 2 as it bore today's name, goes back
+    // under that name, so that the plan made again reads the archive that was named.
+    if journal.plan.restore.as_ref().and_then(|r| r.kept_as.as_ref()).is_some_and(|kept| kept.exists()) {
+        runner.note(&crate::run::rollback::clear_the_way(&journal.plan, journal, "verified"));
     }
     let config = config.with_recorded(&journal.inputs, sources);
     let (inputs, found) = preflight::survey(&config, journal.inputs.facts.date, runner, Some(path));
@@ -180,32 +182,6 @@ fn decide(
     (what, found)
 }
 
-/// Planned again, the reset starts over from step 1: the archive the operator named, which step
-/// 2 kept aside as it bore today's name, goes back under that name, and what step 2 left there
-/// is cleared as a rollback clears it (kept aside when verified, else removed), so that the
-/// plan made again reads the archive that was named. Says what it did.
-fn put_named_archive_back(journal: &Journal) -> Option<String> {
-    let restore = journal.plan.restore.as_ref()?;
-    let kept = restore.kept_as.as_ref().filter(|k| k.exists())?;
-    let path = &restore.path;
-    let cleared = if !path.exists() {
-        Ok(String::new())
-    } else if journal.archive.is_some() {
-        crate::run::aside::keep_aside(path)
-            .map(|k| format!("; today's archive is kept as {}", k.unwrap_or_default()))
-    } else {
-        std::fs::remove_file(path)
-            .map(|()| drop(std::fs::remove_file(verify::checksum_path(path))))
-            .map(|()| "; step 2's partial archive, never verified, was removed".to_owned())
-            .map_err(anyhow::Error::from)
-    };
-    let done = cleared.and_then(|cleared| crate::run::aside::put_back(kept, path).map(|_| cleared));
-    Some(match done {
-        Ok(cleared) => format!("the archive you named is back as {path}{cleared}"),
-        Err(error) => format!("the archive you named stays {kept}: {error:#}"),
-    })
-}
-
 /// The archive `--restore-from` named no longer has the sha256 the plan was approved with, and
 /// step 5 has yet to restore it: the resume would restore another file than was approved.
 fn restore_source_changed(journal: &Journal, from: usize) -> Option<String> {
@@ -215,16 +191,7 @@ fn restore_source_changed(journal: &Journal, from: usize) -> Option<String> {
     if from > restore_step {
         return None;
     }
-    let file = restore.on_disk();
-    match verify::sha256_of(file) {
-        Ok(sha256) if sha256 == restore.sha256 => None,
-        Ok(sha256) => Some(format!(
-            "the archive to restore, {file}, changed since the reset was approved (sha256 {sha256}, approved {}): \
-             put the approved archive back there, then resume",
-            restore.sha256
-        )),
-        Err(error) => Some(format!("{error:#}: the archive to restore must be there for the resume")),
-    }
+    crate::run::rescue::still_approved(restore, restore.on_disk()).err().map(|error| format!("{error:#}"))
 }
 
 /// Whether this user may read `path`.

@@ -47,9 +47,7 @@ pub fn start_again(runner: &Runner, ui: &Ui, journal: &mut Journal, step: &Step,
     signals::rearm();
     ui.say("\nNothing was deleted: starting the manager again, as it was before the reset");
     runner.note("the reset stopped before `down -v`: starting the manager again");
-    let mut archive =
-        set_archive_aside(&plan, journal, verified).unwrap_or_else(|error| format!("{error:#}"));
-    archive.push_str(&put_back_named(&plan));
+    let archive = clear_the_way(&plan, journal, verified);
     runner.note(&archive);
     let host = Host::new(runner);
     match start(runner, ui, &host, &plan, step) {
@@ -98,6 +96,15 @@ fn start(runner: &Runner, ui: &Ui, host: &Host, plan: &Plan, step: &Step) -> Res
         Why::Stopped(_) => Ok(Some("a second stop request ended the wait for its health".to_owned())),
         _ => Ok(Some(format!("{:#}", ended.error))),
     }
+}
+
+/// What step 2 left where the next run archives /share is cleared (`set_archive_aside`) and the
+/// archive the operator named goes back under its name (`put_back_named`): for a rollback, and
+/// for a resume that plans again from step 1. Says what became of both.
+pub fn clear_the_way(plan: &Plan, journal: &Journal, verified: &str) -> String {
+    let mut archive = set_archive_aside(plan, journal, verified).unwrap_or_else(|error| format!("{error:#}"));
+    archive.push_str(&put_back_named(plan));
+    archive
 }
 
 /// The archive `--restore-from` named, which step 2 kept aside as it bore today's name, goes
