@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::plan::{Inputs, Vouched, quote};
+use crate::plan::{Inputs, Vouched};
 use crate::run::{rescue, trust};
 
 /// How many archives the message describes, newest first; each is read whole.
@@ -104,19 +104,14 @@ fn describe(found: &Found) -> String {
     }
 }
 
-/// `osism-manager-reset --restore-from ARCHIVE` with the run's options; with `--yes`, the
-/// sha256 given where no checksum file vouches for it.
+/// The run's command again with `--restore-from ARCHIVE`; with `--yes`, the sha256 given where
+/// no checksum file vouches for it.
 fn command(found: &Found, inputs: &Inputs, yes: bool) -> String {
-    let mut argv =
-        vec!["osism-manager-reset".to_owned(), "--restore-from".to_owned(), found.path.to_string()];
-    argv.extend(crate::plan::options::typed(inputs, false));
-    if yes {
-        if let (false, Ok(whole)) = (found.verified, &found.read) {
-            argv.extend(["--restore-sha256".to_owned(), whole.sha256.clone()]);
-        }
-        argv.push("--yes".to_owned());
-    }
-    quote::join(&argv)
+    let mut restoring = inputs.clone();
+    restoring.options.restore_from = Some(found.path.clone());
+    restoring.options.restore_sha256 =
+        found.read.as_ref().ok().filter(|_| yes && !found.verified).map(|whole| whole.sha256.clone());
+    crate::plan::again_command(&restoring, yes)
 }
 
 #[cfg(test)]
