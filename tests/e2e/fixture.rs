@@ -167,15 +167,25 @@ impl Fixture {
         fs::set_permissions(share.join("private"), fs::Permissions::from_mode(0o600)).unwrap();
         chown(share.join("private"), Some(1000), Some(1000)).unwrap();
         symlink("ceph/ceph.client.admin.keyring", share.join("keyring link")).unwrap();
-        let mut big = vec![0u8; share_size.big_file_bytes];
-        let mut state = 0x2545F4914F6CDD1Du64;
-        for chunk in big.chunks_mut(8) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
+        // Incompressible, as images and keys are, and written a mebibyte at a time: the
+        // benchmarks' /share holds gigabytes.
+        let big = share.join("images/big.bin");
+        fs::create_dir_all(big.parent().unwrap()).unwrap();
+        let mut file = std::io::BufWriter::new(fs::File::create(big).unwrap());
+        let (mut state, mut left) = (0x2545F4914F6CDD1Du64, share_size.big_file_bytes);
+        let mut buffer = vec![0u8; 1 << 20];
+        while left > 0 {
+            let chunk = &mut buffer[..left.min(1 << 20)];
+            for word in chunk.chunks_mut(8) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                word.copy_from_slice(&state.to_le_bytes()[..word.len()]);
+            }
+            file.write_all(chunk).unwrap();
+            left -= chunk.len();
         }
-        write("images/big.bin", &big);
+        file.flush().unwrap();
         for i in 0..share_size.small_files {
             write(&format!("many/{:02}/file-{i}.txt", i % 100), format!("small file {i}\n").as_bytes());
         }
