@@ -288,8 +288,7 @@ struct Pending {
 
 impl FifoRead<'_> {
     /// Reads the stream (never held whole) into `consume`, then waits for the command; its
-    /// standard error goes into the message if it failed. Recorded from here: until now the
-    /// command only waited.
+    /// standard error goes into the message if it failed. Recorded once it ended.
     pub fn finish<T>(mut self, consume: impl FnOnce(&mut dyn Read) -> Result<T>) -> Result<T> {
         let pending = self.pending.take().context("the read was finished already")?;
         self.runner.finish(pending, consume)
@@ -310,10 +309,6 @@ impl Runner {
     fn finish<T>(&self, pending: Pending, consume: impl FnOnce(&mut dyn Read) -> Result<T>) -> Result<T> {
         let Pending { display, watcher, errors, opened, _running: running, removed } = pending;
         let started = Instant::now();
-        self.record(|t| {
-            t.note("started beside the step's command, the read-back below read nothing until now:");
-            t.command(&display);
-        });
         let fifo = &removed.0;
         let consumed =
             File::open(fifo).with_context(|| format!("cannot open the pipe {fifo}")).and_then(|reader| {
@@ -325,7 +320,11 @@ impl Runner {
         let status = watcher.join().map_err(|_| lost())?.map_err(|_| lost())?;
         drop((running, removed));
         let errors = errors.join().unwrap_or_default();
+        // Recorded whole once read, so that it does not split the lines of the command it ran
+        // beside (step 2's archive is read while tar writes it).
         self.record(|t| {
+            t.note("the read-back below, started beside the step's command, ended here:");
+            t.command(&display);
             for line in errors.lines() {
                 t.line(Stream::Stderr, line);
             }

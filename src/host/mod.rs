@@ -1,7 +1,8 @@
 //! Layer 2, the host: everything that talks to programs, files and signals.
 //!
 //! - `exec`: the only place that starts processes; `transcript`: the log of every command;
-//!   `atomic`: crash-safe, private file writes; `signals`: what Ctrl-C, SIGTERM and a hang-up do;
+//!   `atomic`: crash-safe, private file writes; `growing`: a file read while it is written;
+//!   `signals`: what Ctrl-C, SIGTERM and a hang-up do;
 //! - `inspect`: read-only questions (Docker, Compose, systemd, osism), those of volumes in
 //!   `volumes`; `control`: the only state changes besides the plan's own commands (stopping
 //!   containers left behind);
@@ -15,6 +16,7 @@ pub mod atomic;
 pub mod containers;
 pub mod control;
 pub mod exec;
+pub mod growing;
 pub mod inspect;
 pub mod osism;
 pub mod service;

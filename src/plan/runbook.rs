@@ -75,8 +75,8 @@ pub enum Check {
     ProjectStopped,
     /// The archive file exists, mode 0600, before tar writes into it.
     ArchivePrivate,
-    /// The archive is synced to disk, read back whole and equal to /share entry by entry; its
-    /// checksum is recorded.
+    /// The archive, read back whole while tar writes it, is equal to /share entry by entry;
+    /// synced to disk, the finished file has the sha256 read; its checksum is recorded.
     ArchiveMatchesShare,
     /// The archive still matches the checksum it was verified with.
     ArchiveUnchanged,
@@ -366,6 +366,12 @@ impl Plan {
     /// The journal beside the archive, named after the same date.
     pub fn journal_path(&self) -> Utf8PathBuf {
         self.backup_dir.join(format!("{JOURNAL_PREFIX}{}{JOURNAL_SUFFIX}", self.date))
+    }
+
+    /// The records of the archive's entries, kept by its verification for the check after the
+    /// restore, beside the journal.
+    pub fn records_path(&self) -> Utf8PathBuf {
+        self.backup_dir.join(format!("manager-reset-{}.records", self.date))
     }
 
     /// The transcript beside the archive, named after the same date.

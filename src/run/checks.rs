@@ -3,15 +3,17 @@
 //! - after step 1, `project_stopped`: no container of the project runs (a live /share is never
 //!   backed up; a unit that stopped nothing is named);
 //! - before step 2, `archive_private`: the archive file is created 0600, an older one kept aside;
-//! - after step 2, `archive_matches_share`: the archive is synced, read back whole and equal to
-//!   /share entry by entry both ways; its checksum is recorded;
-//! - before steps 3 and 5, `archive_unchanged`; before step 3 also `share_still_matches_archive`
-//!   (a resumed run compares again); after step 3, `volumes_gone`;
+//! - after step 2, `archive_matches_share`: the archive, read back whole while tar wrote it
+//!   (`follow`), is equal to /share entry by entry both ways, synced, and the finished file
+//!   has the sha256 that was read; its checksum is recorded;
+//! - before steps 3 and 5, `archive_unchanged` (hashed on a thread ahead of the check, for the
+//!   file as it still is); before step 3 also `share_still_matches_archive` (a resumed run
+//!   compares again); after step 3, `volumes_gone`;
 //! - after step 4, `share_volume_created` (watching the unit); after step 5,
-//!   `share_matches_archive`; before step 6, `healthy`; after the vault step, `vault_passes`.
+//!   `share_matches_archive` (against the records step 2's read kept, or the archive); before
+//!   step 6, `healthy`; after the vault step, `vault_passes`.
 
-use std::cell::Cell;
-use std::thread;
+use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
@@ -22,14 +24,12 @@ use crate::host::{atomic, service, signals, transcript};
 use crate::plan::{Check, Plan, Step, StepKind, VaultState};
 use crate::run::aside;
 use crate::run::compare::{self, Comparison, Names};
+use crate::run::follow::Followed;
 use crate::run::health;
 use crate::run::journal::Journal;
-use crate::run::verify::{self, Archive};
+use crate::run::records;
+use crate::run::verify::{self, Archive, Hashing};
 use crate::view::ui::Ui;
-
-/// How often step 4's check asks whether Compose has created the share volume: `docker volume
-/// inspect` answers in about 10 ms, and Compose creates the volume within a second of its start.
-const SHARE_VOLUME_POLL: Duration = Duration::from_millis(100);
 
 /// What a check sees of the step it guards: whom it asks and tells, which step it guards, and
 /// what the run holds that the checks share.
@@ -40,9 +40,19 @@ pub struct Guarded<'c, 'r> {
     pub journal: &'c mut Journal,
     /// The read-back of /share started with the commands, for the checks that compare it.
     pub share_read: Option<FifoRead<'r>>,
+    /// What reading the archive while step 2's tar wrote it found.
+    pub followed: Option<Result<Followed>>,
+    pub this_run: &'c ThisRun,
+}
+
+/// What this process knows of the archive beyond the journal's word.
+#[derive(Default)]
+pub struct ThisRun {
     /// Whether this process compared the archive with /share after step 2: a journal's word
     /// that it was done is not enough to run `down -v` on.
-    pub compared: &'c Cell<bool>,
+    pub compared: Cell<bool>,
+    /// The archive's sha256, worked out ahead of the next check that needs it.
+    pub hashing: RefCell<Option<Hashing>>,
 }
 
 /// Whom a check asks and tells: the executor (and its log), the host's questions, the operator.
@@ -70,7 +80,7 @@ pub fn run(check: Check, cx: &mut Guarded) -> Result<()> {
         Check::ProjectStopped => project_stopped(cx),
         Check::ArchivePrivate => archive_private(cx),
         Check::ArchiveMatchesShare => archive_matches_share(cx),
-        Check::ArchiveUnchanged => archive_unchanged(cx.at.plan, cx.journal),
+        Check::ArchiveUnchanged => archive_unchanged(cx),
         Check::RestoreSourceUnchanged => restore_source_unchanged(cx.at.plan),
         Check::ShareStillMatchesArchive => share_still_matches_archive(cx),
         Check::VolumesGone => volumes_gone(cx),
@@ -121,28 +131,55 @@ fn archive_private(cx: &mut Guarded) -> Result<()> {
     atomic::private_placeholder(archive)
 }
 
-/// The archive, synced and read back whole, holds exactly what /share holds; its checksum goes
-/// beside it and into the journal.
+/// The archive, read back whole while tar wrote it, holds exactly what /share holds; synced, the
+/// finished file is what was read. Its checksum goes beside it and into the journal.
 fn archive_matches_share(cx: &mut Guarded) -> Result<()> {
-    let read = share_read(cx)?;
-    let archive = compare_with_share(cx, read, "after the backup")?;
-    let checksum = verify::write_checksum(&cx.at.plan.backup_file, &archive.sha256)?;
+    let path = &cx.at.plan.backup_file;
+    let Followed { archive, comparison, tar_ended, hashing } =
+        cx.followed.take().context("the archive was not read back with the step")??;
+    atomic::sync(path)?;
+    let hashed = hashing.finish()?;
+    ensure!(
+        hashed.sha256 == archive.sha256,
+        "the archive {path} is damaged: it is not what tar wrote (read back as sha256 {} while tar wrote \
+         it, {} now)",
+        archive.sha256,
+        hashed.sha256
+    );
+    cx.with.runner.note(&format!(
+        "compared the archive with /share after the backup in {:.3}s after tar ended (read back while tar \
+         wrote it, entry by entry; synced; hashed again once finished): {} entries, sha256 {}",
+        tar_ended.elapsed().as_secs_f64(),
+        archive.entries,
+        archive.sha256
+    ));
+    judge(path, &comparison)?;
+    let checksum = verify::write_checksum(path, &archive.sha256)?;
     cx.with.ui.say(&format!(
         "    verified all {} entries against /share, one by one; sha256 in {checksum}",
         archive.entries
     ));
+    cx.this_run.hashing.replace(Some(Hashing::done(hashed)));
     cx.journal.archive = Some(archive);
-    cx.compared.set(true);
+    cx.this_run.compared.set(true);
     cx.journal.save()
 }
 
-/// The archive was verified after step 2 and still matches its checksum.
-fn archive_unchanged(plan: &Plan, journal: &Journal) -> Result<()> {
-    let archive = journal
-        .archive
-        .as_ref()
-        .ok_or_else(|| anyhow!("the archive {} was never verified: refusing to go on", plan.backup_file))?;
-    verify::check(&plan.backup_file, &archive.sha256)
+/// The archive was verified after step 2 and still matches its checksum. The next check of it
+/// finds its sha256 worked out meanwhile, on a thread, while the steps between run.
+fn archive_unchanged(cx: &mut Guarded) -> Result<()> {
+    let plan = cx.at.plan;
+    let archive =
+        cx.journal.archive.as_ref().ok_or_else(|| {
+            anyhow!("the archive {} was never verified: refusing to go on", plan.backup_file)
+        })?;
+    let hashed = cx.this_run.hashing.take().and_then(|h| h.finish().ok());
+    verify::check(&plan.backup_file, &archive.sha256, hashed)?;
+    let later = plan.steps.iter().filter(|s| s.number > cx.at.step.number);
+    if later.flat_map(|s| &s.before).any(|c| *c == Check::ArchiveUnchanged) {
+        cx.this_run.hashing.replace(Some(verify::start_hashing(&plan.backup_file)));
+    }
+    Ok(())
 }
 
 /// The archive `--restore-from` named still has the sha256 the plan was approved with.
@@ -155,7 +192,7 @@ fn restore_source_unchanged(plan: &Plan) -> Result<()> {
 /// compared with the archive again, as a journal that says step 2 was done may be edited.
 fn share_still_matches_archive(cx: &mut Guarded) -> Result<()> {
     let plan = cx.at.plan;
-    if cx.compared.get() {
+    if cx.this_run.compared.get() {
         return Ok(());
     }
     if !cx.with.host.volume_exists(&plan.share_volume)? {
@@ -165,7 +202,7 @@ fn share_still_matches_archive(cx: &mut Guarded) -> Result<()> {
     }
     let read = cx.with.host.start_share_read(&plan.share_volume, &plan.image, &plan.backup_dir)?;
     compare_with_share(cx, read, "again, as this run did not make it").context(Outdated)?;
-    cx.compared.set(true);
+    cx.this_run.compared.set(true);
     cx.with.ui.say("    /share still holds exactly what the archive holds");
     Ok(())
 }
@@ -232,14 +269,20 @@ fn compare_with_share(cx: &Guarded, share_read: FifoRead, when: &str) -> Result<
         archive.entries,
         archive.sha256
     ));
+    judge(&plan.backup_file, &comparison)?;
+    Ok(archive)
+}
+
+/// With the manager stopped, nothing may differ either way between `archive` and /share.
+fn judge(archive: &camino::Utf8Path, comparison: &Comparison) -> Result<()> {
     let mut wrong = Vec::new();
     mismatch(&mut wrong, &comparison.extra, "entries of /share are not in the archive");
     mismatch(&mut wrong, &comparison.missing, "archived entries are not in /share");
     mismatch(&mut wrong, &comparison.differing, "archived entries differ from /share");
     if !wrong.is_empty() {
-        bail!("the archive {} does not match /share: {}", plan.backup_file, wrong.join("; "));
+        bail!("the archive {archive} does not match /share: {}", wrong.join("; "));
     }
-    Ok(archive)
+    Ok(())
 }
 
 /// Every archived entry must be in /share as archived; what the running manager wrote since
@@ -250,8 +293,12 @@ fn check_restore(cx: &Guarded, share_read: FifoRead) -> Result<u64> {
     let checking = Instant::now();
     // Tar headers hold whole seconds: a write in the second the restore began counts.
     let since = began.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()).saturating_sub(1);
-    let comparison = share_read
-        .finish(|share| compare::compare(verify::entries(plan.restored_file())?, share, Some(since)))?;
+    let records = restored_records(cx);
+    let against = if records.is_some() { "the archive's records" } else { "the archive" };
+    let comparison = share_read.finish(|share| match records {
+        Some(mut records) => compare::compare_with_records(|| records.next_record(), share, Some(since)),
+        None => compare::compare(verify::entries(plan.restored_file())?, share, Some(since)),
+    })?;
     let Comparison { archived, missing, differing, changed_since, extra, identical } = comparison;
     let mut wrong = Vec::new();
     mismatch(&mut wrong, &missing, "archived entries are missing");
@@ -264,7 +311,7 @@ fn check_restore(cx: &Guarded, share_read: FifoRead) -> Result<u64> {
         );
     }
     cx.with.runner.note(&format!(
-        "checked /share after the restore in {:.3}s (compared with the archive entry by entry)",
+        "checked /share after the restore in {:.3}s (compared with {against} entry by entry)",
         checking.elapsed().as_secs_f64()
     ));
     cx.with.ui.say(&format!("    /share holds all {archived} archived entries as archived"));
@@ -280,53 +327,24 @@ fn check_restore(cx: &Guarded, share_read: FifoRead) -> Result<u64> {
     Ok(identical)
 }
 
-/// Waits until Compose has created the share volume for this project. The unit's start
-/// returns before `docker compose up` has (Type=simple), and the restore's `docker run`
-/// would otherwise create the volume itself, without the labels that make it the project's.
+/// The records step 2's read kept of the archive step 5 restores, where they stand for it: its
+/// sha256 was checked before the restore, and the records are what was written. Otherwise the
+/// archive is read instead, and the log says why.
+fn restored_records(cx: &Guarded) -> Option<records::Reader> {
+    let plan = cx.at.plan;
+    let checked =
+        plan.restored_file() == plan.backup_file && cx.at.step.before.contains(&Check::ArchiveUnchanged);
+    let stored = cx.journal.archive.as_ref().and_then(|a| a.records.as_ref()).filter(|_| checked)?;
+    records::open(&plan.records_path(), stored)
+        .inspect_err(|why| {
+            cx.with.runner.note(&format!("the archive itself is read instead of its records: {why:#}"))
+        })
+        .ok()
+}
+
+/// Compose has created the share volume for this project (see `health::share_volume`).
 fn share_volume_created(cx: &mut Guarded, timeout: Duration) -> Result<()> {
-    let (host, plan) = (cx.with.host, cx.at.plan);
-    let started = Instant::now();
-    let mut progress = cx.with.ui.progress();
-    let volume = &plan.share_volume;
-    let unit = &plan.service.unit;
-    loop {
-        let created = host.volume_project(volume).and_then(|project| match project {
-            Some(project) if project == plan.project => Ok(true),
-            Some(other) => {
-                let stop = plan.step(StepKind::StopService).map_or("", |s| s.commands[0].display.as_str());
-                bail!(
-                    "the share volume {volume} exists but Compose did not create it for the project {:?} \
-                     (its label: {other:?}), so the restore would go where the manager does not look: stop \
-                     the manager (`{stop}`), make sure {volume} holds nothing of value and remove it (`docker \
-                     volume rm {volume}`); the resume starts the manager again",
-                    plan.project
-                )
-            }
-            None => {
-                service::check_not_failed(host, unit, &plan.project_directory)?;
-                ensure!(
-                    started.elapsed() < timeout,
-                    "Compose did not create the share volume {volume} within {}s of starting {unit} \
-                     (--health-timeout), though the unit has not failed: see `journalctl --unit {unit}`",
-                    timeout.as_secs()
-                );
-                Ok(false)
-            }
-        });
-        match created {
-            Ok(true) => {
-                progress.finish(&format!("Compose created the share volume {volume}"));
-                return Ok(());
-            }
-            Ok(false) => progress.update(|| format!("waiting for Compose to create {volume}")),
-            Err(error) => {
-                progress.finish("stopped waiting");
-                return Err(error);
-            }
-        }
-        signals::check()?;
-        thread::sleep(SHARE_VOLUME_POLL);
-    }
+    health::share_volume(cx.with.host, cx.at.plan, timeout, cx.with.ui)
 }
 
 /// Adds "N `what` (the first names)" to `wrong` if there are any.

@@ -18,9 +18,10 @@ pub const NAMED: usize = 5;
 
 /// One entry: what it is (hashed) and when it was last written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Record {
-    what: [u8; 16],
-    mtime: u64,
+pub struct Record {
+    /// Type, mode, owner, size, link target and the SHA-256 of the contents, hashed.
+    pub what: [u8; 16],
+    pub mtime: u64,
 }
 
 /// Paths, counted, the first few kept for messages.
@@ -91,54 +92,100 @@ impl Comparison {
 /// its mtime in `share` is that late and not the archived one (tar restores mtimes, so a
 /// restored entry has the archive's); `None` counts every difference as differing.
 pub fn compare(archive: impl Read, share: impl Read, changed_since: Option<u64>) -> Result<Comparison> {
+    compare_recording(archive, share, changed_since, |_, _| Ok(()))
+}
+
+/// `compare`, handing each archived entry's path and record to `keep` as it goes by.
+pub fn compare_recording(
+    archive: impl Read,
+    share: impl Read,
+    changed_since: Option<u64>,
+    mut keep: impl FnMut(&str, &Record) -> Result<()>,
+) -> Result<Comparison> {
     let mut archive = tar::Archive::new(archive);
     let mut share = tar::Archive::new(share);
-    let mut comparison = Comparison::default();
-    {
+    let comparison = {
         let mut archived = archive.entries().context("cannot read the archive")?;
         let mut found = share.entries().context("cannot read /share")?;
-        // Entries met out of order, waiting for their twin from the other stream.
-        let mut waiting_archived: HashMap<String, Record> = HashMap::new();
-        let mut waiting_found: HashMap<String, Record> = HashMap::new();
-        loop {
-            let a = next(&mut archived).context("cannot read the archive")?;
-            let s = next(&mut found).context("cannot read /share")?;
-            comparison.archived += u64::from(a.is_some());
-            match (a, s) {
-                (None, None) => break,
-                (Some((ap, ar)), Some((sp, sr))) if ap == sp => comparison.judge(&ap, ar, sr, changed_since),
-                (a, s) => {
-                    if let Some((path, record)) = a {
-                        match waiting_found.remove(&path) {
-                            Some(twin) => comparison.judge(&path, record, twin, changed_since),
-                            None => drop(waiting_archived.insert(path, record)),
-                        }
-                    }
-                    if let Some((path, record)) = s {
-                        match waiting_archived.remove(&path) {
-                            Some(twin) => comparison.judge(&path, twin, record, changed_since),
-                            None => drop(waiting_found.insert(path, record)),
-                        }
-                    }
-                }
+        let archived = || {
+            let entry = next(&mut archived).context("cannot read the archive")?;
+            if let Some((path, record)) = &entry {
+                keep(path, record)?;
             }
-        }
-        let sorted = |waiting: HashMap<String, Record>, names: &mut Names| {
-            let mut paths: Vec<String> = waiting.into_keys().collect();
-            paths.sort();
-            paths.iter().for_each(|p| names.add(p));
+            Ok(entry)
         };
-        sorted(waiting_archived, &mut comparison.missing);
-        sorted(waiting_found, &mut comparison.extra);
-    }
+        lockstep(archived, || next(&mut found).context("cannot read /share"), changed_since)?
+    };
     // The end blocks and whatever follows: a compressed stream checks its trailer, a pipe drains.
     io::copy(&mut archive.into_inner(), &mut io::sink()).context("cannot read the archive")?;
     io::copy(&mut share.into_inner(), &mut io::sink()).context("cannot read /share")?;
     Ok(comparison)
 }
 
+/// `compare`, the archive's entries given as the records `archived` yields: those its
+/// verification kept (`records`), which describe it as reading it would.
+pub fn compare_with_records(
+    archived: impl FnMut() -> Result<Option<(String, Record)>>,
+    share: impl Read,
+    changed_since: Option<u64>,
+) -> Result<Comparison> {
+    let mut share = tar::Archive::new(share);
+    let comparison = {
+        let mut found = share.entries().context("cannot read /share")?;
+        lockstep(archived, || next(&mut found).context("cannot read /share"), changed_since)?
+    };
+    io::copy(&mut share.into_inner(), &mut io::sink()).context("cannot read /share")?;
+    Ok(comparison)
+}
+
+/// An entry: its normalized path and record.
+type Entry = Option<(String, Record)>;
+
+/// Reads both sides' entries in lockstep and judges each archived entry against its twin.
+fn lockstep(
+    mut archived: impl FnMut() -> Result<Entry>,
+    mut found: impl FnMut() -> Result<Entry>,
+    changed_since: Option<u64>,
+) -> Result<Comparison> {
+    let mut comparison = Comparison::default();
+    // Entries met out of order, waiting for their twin from the other stream.
+    let mut waiting_archived: HashMap<String, Record> = HashMap::new();
+    let mut waiting_found: HashMap<String, Record> = HashMap::new();
+    loop {
+        let a = archived()?;
+        let s = found()?;
+        comparison.archived += u64::from(a.is_some());
+        match (a, s) {
+            (None, None) => break,
+            (Some((ap, ar)), Some((sp, sr))) if ap == sp => comparison.judge(&ap, ar, sr, changed_since),
+            (a, s) => {
+                if let Some((path, record)) = a {
+                    match waiting_found.remove(&path) {
+                        Some(twin) => comparison.judge(&path, record, twin, changed_since),
+                        None => drop(waiting_archived.insert(path, record)),
+                    }
+                }
+                if let Some((path, record)) = s {
+                    match waiting_archived.remove(&path) {
+                        Some(twin) => comparison.judge(&path, twin, record, changed_since),
+                        None => drop(waiting_found.insert(path, record)),
+                    }
+                }
+            }
+        }
+    }
+    let sorted = |waiting: HashMap<String, Record>, names: &mut Names| {
+        let mut paths: Vec<String> = waiting.into_keys().collect();
+        paths.sort();
+        paths.iter().for_each(|p| names.add(p));
+    };
+    sorted(waiting_archived, &mut comparison.missing);
+    sorted(waiting_found, &mut comparison.extra);
+    Ok(comparison)
+}
+
 /// The next entry's normalized path and record, its contents hashed on the way.
-fn next<R: Read>(entries: &mut tar::Entries<'_, R>) -> Result<Option<(String, Record)>> {
+fn next<R: Read>(entries: &mut tar::Entries<'_, R>) -> Result<Entry> {
     let Some(entry) = entries.next() else { return Ok(None) };
     let mut entry = entry.context("cannot read a tar entry")?;
     let header = entry.header();

@@ -1,17 +1,24 @@
-//! Step 6's wait: poll the project's containers until every one is healthy, an exited one
-//! fails the step at once, the unit fails, or the timeout ends it.
+//! The waits on what the unit's start makes, as it returns before Compose has made anything
+//! (Type=simple): step 4's for the share volume, and step 6's, which polls the project's
+//! containers until every one is healthy, an exited one fails the step at once, the unit
+//! fails, or the timeout ends it.
 
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use anyhow::{Result, bail};
+use anyhow::{Result, bail, ensure};
 use camino::Utf8Path;
 
 use crate::host::containers::{self, Container, Verdict};
 use crate::host::inspect::Host;
+use crate::plan::{Plan, StepKind};
 use crate::view::ui::{Event, Ui};
 
 pub const POLL_EVERY: Duration = Duration::from_secs(1);
+
+/// How often step 4's check asks whether Compose has created the share volume: `docker volume
+/// inspect` answers in about 10 ms, and Compose creates the volume within a second of its start.
+const SHARE_VOLUME_POLL: Duration = Duration::from_millis(100);
 
 /// How a wait ends early: on a stop requested (`stop` fails), and whether containers that
 /// exited before `started` are still to come back (the manager was stopped, not removed, and
@@ -95,4 +102,52 @@ fn not_back_yet(host: &Host, found: &[Container], started: SystemTime) -> Option
         .iter()
         .all(|c| !c.id.is_empty() && before(c))
         .then(|| exited.iter().map(|c| format!("{} (stopped, to be started again)", c.label())).collect())
+}
+
+/// Waits until Compose has created the share volume for this project. The unit's start
+/// returns before `docker compose up` has (Type=simple), and the restore's `docker run`
+/// would otherwise create the volume itself, without the labels that make it the project's.
+pub fn share_volume(host: &Host, plan: &Plan, timeout: Duration, ui: &Ui) -> Result<()> {
+    let started = Instant::now();
+    let mut progress = ui.progress();
+    let volume = &plan.share_volume;
+    let unit = &plan.service.unit;
+    loop {
+        let created = host.volume_project(volume).and_then(|project| match project {
+            Some(project) if project == plan.project => Ok(true),
+            Some(other) => {
+                let stop = plan.step(StepKind::StopService).map_or("", |s| s.commands[0].display.as_str());
+                bail!(
+                    "the share volume {volume} exists but Compose did not create it for the project {:?} \
+                     (its label: {other:?}), so the restore would go where the manager does not look: stop \
+                     the manager (`{stop}`), make sure {volume} holds nothing of value and remove it (`docker \
+                     volume rm {volume}`); the resume starts the manager again",
+                    plan.project
+                )
+            }
+            None => {
+                crate::host::service::check_not_failed(host, unit, &plan.project_directory)?;
+                ensure!(
+                    started.elapsed() < timeout,
+                    "Compose did not create the share volume {volume} within {}s of starting {unit} \
+                     (--health-timeout), though the unit has not failed: see `journalctl --unit {unit}`",
+                    timeout.as_secs()
+                );
+                Ok(false)
+            }
+        });
+        match created {
+            Ok(true) => {
+                progress.finish(&format!("Compose created the share volume {volume}"));
+                return Ok(());
+            }
+            Ok(false) => progress.update(|| format!("waiting for Compose to create {volume}")),
+            Err(error) => {
+                progress.finish("stopped waiting");
+                return Err(error);
+            }
+        }
+        crate::host::signals::check()?;
+        thread::sleep(SHARE_VOLUME_POLL);
+    }
 }

@@ -8,7 +8,9 @@
 //!   once; `failure`: what a failed or
 //!   interrupted step tells the operator to do; `rollback`: the manager started again when a
 //!   reset stops before `down -v`;
-//! - `verify` and `compare`: the archive read back and compared with /share entry by entry;
+//! - `verify` and `compare`: the archive read back and compared with /share entry by entry,
+//!   `follow` while tar writes it; `records`: what that read learnt of each entry, for the
+//!   check after the restore;
 //!   `aside`: an archive in the way kept aside, never overwritten; `rescue`: the archive
 //!   `--restore-from` names, read whole and judged before anything changes; `found`: archives
 //!   of this manager offered where /share is missing or empty;
@@ -23,12 +25,14 @@ pub mod checks;
 pub mod compare;
 pub mod ended;
 pub mod failure;
+pub mod follow;
 pub mod found;
 pub mod health;
 pub mod journal;
 pub mod lock;
 pub mod preflight;
 pub mod problems;
+pub mod records;
 pub mod registry;
 pub mod rescue;
 pub mod reset;

@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 
 use crate::host::control::Control;
 use crate::host::exec::Runner;
@@ -20,10 +20,11 @@ use crate::host::osism;
 use crate::host::signals;
 use crate::host::transcript::Stream;
 use crate::plan;
-use crate::plan::{Command, Plan, Step, StepKind};
+use crate::plan::{Check, Command, Plan, Step, StepKind};
 use crate::run::checks;
 use crate::run::ended::{StepError, Why};
 use crate::run::failure::{failure, interrupted, rolled_back};
+use crate::run::follow;
 use crate::run::journal::Journal;
 use crate::run::registry;
 use crate::run::rollback;
@@ -34,16 +35,15 @@ use crate::view::ui::{Event, Ui};
 pub struct Reset<'a> {
     runner: &'a Runner,
     ui: &'a Ui,
-    /// Whether this process compared the archive with /share after step 2: a journal's word
-    /// that it was done is not enough to run `down -v` on.
-    compared: Cell<bool>,
+    /// What this process knows of the archive beyond the journal's word.
+    this_run: checks::ThisRun,
     /// Whether the operator agreed with `--yes`: the command that runs the reset again does too.
     yes: bool,
 }
 
 impl<'a> Reset<'a> {
     pub fn new(runner: &'a Runner, ui: &'a Ui, yes: bool) -> Reset<'a> {
-        Reset { runner, ui, compared: Cell::new(false), yes }
+        Reset { runner, ui, this_run: checks::ThisRun::default(), yes }
     }
 
     /// Runs the journal's plan from its first unfinished step to the end.
@@ -133,7 +133,8 @@ impl<'a> Reset<'a> {
             at: checks::At { plan, step, began: SystemTime::now() },
             journal,
             share_read: None,
-            compared: &self.compared,
+            followed: None,
+            this_run: &self.this_run,
         };
         for check in &step.before {
             checks::run(*check, &mut cx)?;
@@ -147,6 +148,24 @@ impl<'a> Reset<'a> {
             cx.share_read = Some(host.start_share_read(&plan.share_volume, &plan.image, &plan.backup_dir)?);
         }
         cx.at.began = SystemTime::now();
+        let commands = || self.commands(plan, step, &host);
+        if step.after.contains(&Check::ArchiveMatchesShare) {
+            // Step 2's archive is read back while tar writes it.
+            let share_read = cx.share_read.take().context("the read-back of /share was not started")?;
+            let (ran, followed) = follow::during(self.runner, plan, share_read, commands);
+            cx.followed = Some(followed);
+            ran?;
+        } else {
+            commands()?;
+        }
+        for check in &step.after {
+            checks::run(*check, &mut cx)?;
+        }
+        Ok(())
+    }
+
+    /// Runs the step's commands, one after the other.
+    fn commands(&self, plan: &Plan, step: &Step, host: &Host) -> Result<()> {
         for command in &step.commands {
             signals::check()?;
             self.sudo_still_cached(plan, command)?;
@@ -154,13 +173,10 @@ impl<'a> Reset<'a> {
             let result = self.command(step, command);
             if signals::cut_short() && is_container_run(command) {
                 // The CLI is gone, its container is not: a `docker run` keeps running without it.
-                self.stop_containers(&host, plan)?;
+                self.stop_containers(host, plan)?;
             }
             signals::check()?;
             result?;
-        }
-        for check in &step.after {
-            checks::run(*check, &mut cx)?;
         }
         Ok(())
     }

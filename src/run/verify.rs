@@ -3,12 +3,17 @@
 //! Every byte is decompressed and every tar header parsed in-process (flate2 and tar), each
 //! entry is compared with /share's as it goes by (`compare`), the compressed file is hashed in
 //! the same single pass, and `<archive>.sha256` is written in `sha256sum` format so
-//! that `sha256sum -c` checks it too. Contents are streamed through, never held.
+//! that `sha256sum -c` checks it too. Contents are streamed through, never held. Step 2 reads
+//! the archive while tar still writes it (`follow`); `Hashing` hashes the finished file on a
+//! thread of its own, for the checks that prove it is still what was read.
 
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io::{self, BufReader, Read};
+use std::os::unix::fs::MetadataExt;
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, anyhow, bail, ensure};
 use camino::{Utf8Path, Utf8PathBuf};
 use flate2::read::GzDecoder;
 use serde::{Deserialize, Serialize};
@@ -22,6 +27,9 @@ use crate::run::compare::{self, Comparison};
 pub struct Archive {
     pub entries: u64,
     pub sha256: String,
+    /// Each entry as the verification read it, for the check after the restore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<crate::run::records::Stored>,
 }
 
 /// Reads the whole archive (gzip stream to its CRC, every tar entry to its end) and compares it
@@ -36,7 +44,7 @@ pub fn read_back(path: &Utf8Path, share: impl Read) -> Result<(Archive, Comparis
     ensure!(comparison.archived > 0, "the archive {path} is damaged: it holds no entry");
     // Whatever follows the gzip stream still belongs to the file the checksum names.
     io::copy(&mut hashed, &mut io::sink()).with_context(|| format!("cannot read the archive {path}"))?;
-    let archive = Archive { entries: comparison.archived, sha256: hashed.finish() };
+    let archive = Archive { entries: comparison.archived, sha256: hashed.finish(), records: None };
     Ok((archive, comparison))
 }
 
@@ -47,10 +55,96 @@ pub fn entries(path: &Utf8Path) -> Result<impl Read + use<>> {
 }
 
 pub fn sha256_of(path: &Utf8Path) -> Result<String> {
-    let mut file = File::open(path).with_context(|| format!("cannot open {path}"))?;
+    let file = File::open(path).with_context(|| format!("cannot open {path}"))?;
     let mut hasher = Sha256::new();
-    io::copy(&mut file, &mut hasher).with_context(|| format!("cannot read {path}"))?;
+    io::copy(&mut BufReader::with_capacity(1 << 16, file), &mut hasher)
+        .with_context(|| format!("cannot read {path}"))?;
     Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// The archive's sha256, worked out on a thread of its own once nothing writes it any more, so
+/// that the check that needs it finds it done.
+pub struct Hashing(Worked);
+
+enum Worked {
+    Out(Hashed),
+    Running(thread::JoinHandle<Result<Hashed>>),
+}
+
+/// A file's sha256, and the file as it was while it was read.
+#[derive(Debug, Clone)]
+pub struct Hashed {
+    pub sha256: String,
+    identity: Identity,
+}
+
+/// What changes whenever a file is written or replaced: the kernel sets ctime on every write,
+/// and no one but root can set it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Identity {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Identity {
+    fn of(meta: &Metadata) -> Identity {
+        Identity {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+}
+
+/// Longer than a tick of the coarse clock the kernel stamps ctime from (up to 10 ms).
+const CLOCK_TICK: Duration = Duration::from_millis(20);
+
+/// Starts hashing `path` on a thread.
+pub fn start_hashing(path: &Utf8Path) -> Hashing {
+    let path = path.to_owned();
+    Hashing(Worked::Running(thread::spawn(move || {
+        let file = File::open(&path).with_context(|| format!("cannot open {path}"))?;
+        let before = Identity::of(&file.metadata()?);
+        // A write in the same tick as the last one could leave ctime as it was: the hash
+        // begins once that tick is past, so that any later write shows.
+        let (secs, nanos) = before.ctime;
+        let written = UNIX_EPOCH + Duration::new(secs.max(0) as u64, nanos.clamp(0, 999_999_999) as u32);
+        if let Ok(wait) = (written + CLOCK_TICK).duration_since(SystemTime::now()) {
+            thread::sleep(wait);
+        }
+        let mut file = BufReader::with_capacity(1 << 16, file);
+        let mut hasher = Sha256::new();
+        io::copy(&mut file, &mut hasher).with_context(|| format!("cannot read {path}"))?;
+        let identity = Identity::of(&file.get_ref().metadata()?);
+        ensure!(identity == before, "{path} was written while it was hashed");
+        Ok(Hashed { sha256: format!("{:x}", hasher.finalize()), identity })
+    })))
+}
+
+impl Hashing {
+    /// A hash worked out already, for the next check to take.
+    pub fn done(hashed: Hashed) -> Hashing {
+        Hashing(Worked::Out(hashed))
+    }
+
+    pub fn finish(self) -> Result<Hashed> {
+        match self.0 {
+            Worked::Out(hashed) => Ok(hashed),
+            Worked::Running(thread) => thread.join().map_err(|_| anyhow!("hashing the archive failed"))?,
+        }
+    }
+}
+
+impl Hashed {
+    /// Whether `path` is still the very file hashed, not written since.
+    pub fn still_at(&self, path: &Utf8Path) -> bool {
+        std::fs::metadata(path).is_ok_and(|meta| Identity::of(&meta) == self.identity)
+    }
 }
 
 pub use crate::plan::{check_command, checksum_path};
@@ -74,17 +168,21 @@ impl std::fmt::Display for Untrusted {
 }
 
 /// Checks the archive against its `.sha256` file and the checksum recorded at verification;
-/// any failure is `Untrusted`.
-pub fn check(archive: &Utf8Path, recorded: &str) -> Result<()> {
-    matches_checksum(archive, recorded).context(Untrusted)
+/// any failure is `Untrusted`. `hashed`, the file's sha256 worked out earlier, stands for
+/// hashing it again only while the file is the one it was worked out from, unwritten since.
+pub fn check(archive: &Utf8Path, recorded: &str, hashed: Option<Hashed>) -> Result<()> {
+    matches_checksum(archive, recorded, hashed).context(Untrusted)
 }
 
-fn matches_checksum(archive: &Utf8Path, recorded: &str) -> Result<()> {
+fn matches_checksum(archive: &Utf8Path, recorded: &str, hashed: Option<Hashed>) -> Result<()> {
     let path = checksum_path(archive);
     let line = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
     let written = line.split_whitespace().next().unwrap_or_default();
     ensure!(written == recorded, "{path} says {written}, the journal says {recorded}");
-    let actual = sha256_of(archive)?;
+    let actual = match hashed.filter(|h| h.still_at(archive)) {
+        Some(hashed) => hashed.sha256,
+        None => sha256_of(archive)?,
+    };
     if actual != recorded {
         bail!("the archive {archive} changed since it was verified (sha256 {actual}, expected {recorded})");
     }
@@ -156,7 +254,7 @@ mod tests {
         assert_eq!(comparison.identical, 3);
         assert_eq!(read.sha256, sha256_of(&path).unwrap());
         write_checksum(&path, &read.sha256).unwrap();
-        check(&path, &read.sha256).unwrap();
+        check(&path, &read.sha256, None).unwrap();
     }
 
     #[test]
@@ -183,9 +281,25 @@ mod tests {
         let path = archive(&dir, 1);
         let (read, _) = read_back(&path, entries(&path).unwrap()).unwrap();
         write_checksum(&path, &read.sha256).unwrap();
+        let hashed = start_hashing(&path).finish().unwrap();
+        check(&path, &read.sha256, Some(hashed.clone())).unwrap();
         archive(&dir, 2);
-        let err = check(&path, &read.sha256).unwrap_err();
-        assert!(err.downcast_ref::<Untrusted>().is_some());
-        assert!(format!("{err:#}").contains("changed since it was verified"), "{err:#}");
+        for hashed in [None, Some(hashed)] {
+            let err = check(&path, &read.sha256, hashed).unwrap_err();
+            assert!(err.downcast_ref::<Untrusted>().is_some());
+            assert!(format!("{err:#}").contains("changed since it was verified"), "{err:#}");
+        }
+    }
+
+    #[test]
+    fn a_hash_stands_only_for_the_file_it_was_made_from_unwritten_since() {
+        let (_guard, dir) = scratch();
+        let path = archive(&dir, 1);
+        let hashed = start_hashing(&path).finish().unwrap();
+        assert_eq!(hashed.sha256, sha256_of(&path).unwrap());
+        assert!(hashed.still_at(&path));
+        // The same bytes written again: a write is a write.
+        std::fs::write(&path, std::fs::read(&path).unwrap()).unwrap();
+        assert!(!hashed.still_at(&path));
     }
 }

@@ -127,8 +127,8 @@ pub fn check_line(check: Check, plan: &Plan) -> String {
         Check::ProjectStopped => "no container of the compose project may still run".into(),
         Check::ArchivePrivate => format!("{archive} is created mode 0600, for tar to write into"),
         Check::ArchiveMatchesShare => format!(
-            "the archive is synced to disk, read back whole and compared with /share entry by entry; its \
-             sha256 goes to {}",
+            "the archive is read back whole while tar writes it and compared with /share entry by entry; \
+             once tar ends it is synced to disk and hashed again, to be what was read; its sha256 goes to {}",
             crate::plan::checksum_path(archive)
         ),
         Check::ArchiveUnchanged => "the archive still matches its recorded sha256".into(),
@@ -147,10 +147,9 @@ pub fn check_line(check: Check, plan: &Plan) -> String {
             plan.share_volume
         ),
         Check::ShareMatchesArchive => match &plan.restore {
-            None => {
-                "every archived entry is in /share as archived (the running manager's own writes are listed)"
-                    .into()
-            }
+            None => "every archived entry is in /share as archived, compared with what the read-back after \
+                     step 2 recorded of each (the running manager's own writes are listed)"
+                .into(),
             Some(restore) => format!(
                 "every entry of {} is in /share as archived (the running manager's own writes are listed)",
                 restore.path.file_name().unwrap_or_default()

@@ -123,7 +123,7 @@ pub struct World {
 }
 
 /// What the fakes themselves need from the host.
-const SYSTEM_TOOLS: [&str; 31] = [
+const SYSTEM_TOOLS: [&str; 34] = [
     "base64",
     "bash",
     "basename",
@@ -131,6 +131,7 @@ const SYSTEM_TOOLS: [&str; 31] = [
     "cp",
     "cut",
     "date",
+    "dd",
     "du",
     "find",
     "grep",
@@ -143,12 +144,14 @@ const SYSTEM_TOOLS: [&str; 31] = [
     "ls",
     "mkdir",
     "mv",
+    "od",
     "readlink",
     "rm",
     "sed",
     "sha256sum",
     "sleep",
     "sort",
+    "stat",
     "tail",
     "tar",
     "touch",

@@ -79,6 +79,69 @@ fn a_truncated_archive_stops_the_run_before_down() {
     assert_eq!(world.journal_states(), "1:done 2:failed 3:pending 4:pending 5:pending 6:pending 7:pending");
 }
 
+/// The archive is read while tar writes it; a byte of what was read changing before tar ends
+/// (the size kept) is caught by hashing the finished file again, before `down -v`.
+#[test]
+fn an_archive_changed_behind_its_read_back_stops_the_run_before_down() {
+    let world = World::new();
+    let before = world.share_listing();
+    let out = world.run(&["--yes"], &[("FAKE_CORRUPT", "rewrite-behind")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is damaged: it is not what tar wrote (read back as sha256 "),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!world.ran("down -v"));
+    assert!(world.ran("systemctl start"), "the manager was not started again");
+    assert_eq!(world.share_listing(), before);
+    assert_eq!(world.journal_states(), "1:done 2:failed 3:pending 4:pending 5:pending 6:pending 7:pending");
+}
+
+/// Before the restore the archive's sha256 is ready, worked out while `down -v` ran; a write to
+/// the archive after that (here while the manager starts) still stops the restore.
+#[test]
+fn an_archive_changed_after_its_sha256_was_worked_out_ahead_is_not_restored() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[("FAKE_TAMPER_AT_START", world.backup_dir().to_str().unwrap())]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("changed since it was verified"), "{}", stderr(&out));
+    assert!(world.ran("down -v"));
+    assert!(!world.ran("tar -xzvf"), "a changed archive was restored");
+    assert!(world.journal_states().contains("5:failed"), "{}", world.journal_states());
+}
+
+/// After the restore /share is compared with the records the verification kept of each entry;
+/// records missing or not as written are not used: the archive itself is read, and a bad
+/// restore is still caught.
+#[test]
+fn the_check_after_the_restore_reads_the_archive_when_its_records_are_missing_or_changed() {
+    for (spoil, why) in [("remove", "cannot open"), ("change", "is not what was written")] {
+        let world = World::new();
+        let out = world.run(&["--yes"], &[("FAKE_FAIL", "systemctl start *")]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let records = world.backup_file(".records");
+        match spoil {
+            "remove" => std::fs::remove_file(&records).unwrap(),
+            _ => {
+                let mut bytes = std::fs::read(&records).unwrap();
+                *bytes.last_mut().unwrap() ^= 1;
+                std::fs::write(&records, bytes).unwrap();
+            }
+        }
+        let out = world.run(&["--resume", "--yes"], &[("FAKE_RESTORE", "drop-one")]);
+        assert_eq!(out.status.code(), Some(1), "{spoil}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("1 archived entries are missing (share/a.txt)"),
+            "{spoil}: {}",
+            stderr(&out)
+        );
+        let log = std::fs::read_to_string(world.backup_file(".log")).unwrap();
+        assert!(log.contains("the archive itself is read instead of its records: "), "{spoil}: {log}");
+        assert!(log.contains(why), "{spoil}: {log}");
+    }
+}
+
 #[test]
 fn an_archive_missing_a_file_stops_the_run_before_down() {
     let world = World::new();
@@ -179,7 +242,7 @@ fn resume_keeps_the_plan_and_date_of_the_interrupted_reset() {
         let name = path.file_name().unwrap().to_str().unwrap().replace(&today, "20000101");
         let moved = path.with_file_name(name);
         std::fs::rename(&path, &moved).unwrap();
-        if !moved.to_string_lossy().ends_with(".tar.gz") {
+        if !moved.to_string_lossy().ends_with(".tar.gz") && !moved.to_string_lossy().ends_with(".records") {
             let text = std::fs::read_to_string(&moved).unwrap().replace(&today, "20000101");
             std::fs::write(&moved, text).unwrap();
         }
@@ -239,9 +302,9 @@ fn a_read_back_container_that_fails_before_writing_stops_the_run_without_hanging
     assert!(!left.iter().any(|n| n.to_string_lossy().ends_with(".fifo")), "the pipe was left: {left:?}");
 }
 
-/// The read-back of /share starts beside the backup's tar; when that tar fails, the read-back
-/// is let go (its writer finds the pipe closed): nothing hangs, nothing is left running, and
-/// the log says why it was never read.
+/// The read-back of /share starts beside the backup's tar, and is read as tar writes the
+/// archive; when that tar fails, the read stops (its writer finds the pipe closed): nothing
+/// hangs, nothing is left running, and the log says why it stopped.
 #[test]
 fn a_failed_backup_lets_the_waiting_read_back_go() {
     let world = World::new();
@@ -260,7 +323,10 @@ fn a_failed_backup_lets_the_waiting_read_back_go() {
     assert_eq!(begun, ended, "a call outlived the tool:\n{trace}");
     assert!(trace.contains("tar -cf /backup/.osism-manager-reset-share.fifo"), "{trace}");
     let log = std::fs::read_to_string(world.backup_file(".log")).unwrap();
-    assert!(log.contains("let go unread: the step it checks did not finish"), "{log}");
+    assert!(
+        log.contains("reading the archive back stopped with the step's command, which did not finish"),
+        "{log}"
+    );
     let left: Vec<_> =
         std::fs::read_dir(world.backup_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(!left.iter().any(|n| n.to_string_lossy().ends_with(".fifo")), "the pipe was left: {left:?}");

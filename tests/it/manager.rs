@@ -37,13 +37,14 @@ fn redis_password(world: &World) -> Option<String> {
     fs::read_to_string(world.state().join("redis/ansible_vault_password")).ok()
 }
 
-/// Every file under the backup directory, as text, for looking for the password.
+/// Every file under the backup directory, as text (binary ones read lossily), for looking for
+/// the password.
 fn written_by_the_tool(world: &World) -> String {
     let mut all = String::new();
     for entry in fs::read_dir(world.backup_dir()).unwrap() {
         let path = entry.unwrap().path();
         if !path.to_string_lossy().ends_with(".tar.gz") {
-            all.push_str(&fs::read_to_string(&path).unwrap());
+            all.push_str(&String::from_utf8_lossy(&fs::read(&path).unwrap()));
         }
     }
     all

@@ -86,8 +86,10 @@ fn transcript_holds_every_command_with_status_and_output() {
     }
     assert!(log.contains("out| share/dir/deeper/empty"), "tar's file list is not in the log");
     assert!(log.contains("= exit status: 0 after"), "{log}");
-    // Each read-back of /share is recorded whole, where it reads: after its tar's status, with
-    // a note that it was started beside it.
+    // The check after the restore compares /share with what step 2's read-back recorded.
+    assert!(log.contains("(compared with the archive's records entry by entry)"), "{log}");
+    // Each read-back of /share is recorded whole once it ended, after its tar's status (step 2's
+    // reads while tar writes): it never splits tar's lines.
     let lines: Vec<&str> = log.lines().collect();
     let read_backs: Vec<usize> = (0..lines.len())
         .filter(|&i| lines[i].contains("$ docker run") && lines[i].contains(".fifo"))
@@ -95,9 +97,7 @@ fn transcript_holds_every_command_with_status_and_output() {
     assert_eq!(read_backs.len(), 2, "{log}");
     for i in read_backs {
         assert!(
-            lines[i - 1].ends_with(
-                "# started beside the step's command, the read-back below read nothing until now:"
-            ),
+            lines[i - 1].ends_with("# the read-back below, started beside the step's command, ended here:"),
             "{log}"
         );
         assert!(lines[i - 2].contains("= exit status: 0 after"), "{log}");

@@ -37,7 +37,11 @@
 #   FAKE_SHARE_LATE=N   after `systemctl start`, Compose creates the share volume only at the
 #                       N-th `docker volume inspect --format` (Type=simple: start returns first)
 #   FAKE_CORRUPT=truncate|drop-one  spoil the archive that the backup writes;
-#                       short-write: the backup directory fills up while tar writes (gzip fails)
+#                       short-write: the backup directory fills up while tar writes (gzip fails);
+#                       rewrite-behind: a second later, before tar exits, a byte of what it wrote
+#                       changes (the size kept), after the tool has read it
+#   FAKE_TAMPER_AT_START=DIR  `systemctl start` changes a byte of each archive in DIR, its
+#                       size kept
 #   FAKE_RESTORE=drop-one|alter-old|manager-writes  spoil the restore, or have the running
 #                       manager write into /share right after it
 #   FAKE_SHARE_KIB      the size `du -sk /share` reports
@@ -107,6 +111,14 @@ compose_creates() {
     mkdir -p "$state/redis"
 }
 
+# Changes the byte in the middle of file $1 to another, the file's size kept.
+flip_a_byte() {
+    local size offset byte
+    size=$(stat -c %s "$1"); offset=$((size / 2))
+    byte=$(od -An -tu1 -j "$offset" -N1 "$1" | tr -d ' ')
+    printf "\\$(printf %03o $((byte ^ 1)))" | dd of="$1" bs=1 seek="$offset" conv=notrunc status=none
+}
+
 image_here() { [ -z "${FAKE_IMAGE_MISSING:-}" ] || [ -e "$state/image.pulled" ]; }
 
 docker_run() {
@@ -154,6 +166,7 @@ docker_run() {
                 exit 1
             fi
             if [ "${FAKE_CORRUPT:-}" = truncate ]; then truncate -s -64 "$archive"; fi
+            if [ "${FAKE_CORRUPT:-}" = rewrite-behind ]; then sleep 1; flip_a_byte "$archive"; fi
             # A backup that outlasts sudo's password cache (timestamp_timeout).
             if [ -n "${FAKE_SUDO_EXPIRES:-}" ]; then rm -f "$state/sudo.cached"; fi ;;
         "tar -xzvf")
@@ -430,6 +443,9 @@ case "$name" in
                     } > "$state/journal"
                     touch "$state/failed"
                     exit 0
+                fi
+                if [ -n "${FAKE_TAMPER_AT_START:-}" ]; then
+                    for archive in "$FAKE_TAMPER_AT_START"/*.tar.gz; do flip_a_byte "$archive"; done
                 fi
                 touch "$state/up" "$state/started"
                 if [ -e "$state/stopped" ]; then mv "$state/stopped" "$state/restarted.at"; touch "$state/restarting"; fi
