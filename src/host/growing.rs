@@ -17,7 +17,7 @@ use std::time::Duration;
 const POLL: Duration = Duration::from_millis(20);
 
 /// How many bytes are read between two syncs of the file to disk.
-const SYNC_EVERY: u64 = 256 << 20;
+const SYNC_EVERY: u64 = 64 << 20;
 
 pub struct Growing {
     file: File,

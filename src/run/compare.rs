@@ -6,15 +6,22 @@
 //! the volume's directories, so they mostly list entries in the same order: the streams are read
 //! in lockstep, and an entry met out of order waits in a small buffer for its twin. Memory grows
 //! with how much the orders differ (a few entries the running manager added), not with /share.
+//! /share's side is read and hashed on a thread of its own, a bounded number of entries ahead:
+//! a big file is hashed on both sides at once, not one after the other.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
+use std::sync::mpsc;
+use std::thread;
 
 use anyhow::{Context, Result, ensure};
 use sha2::{Digest, Sha256};
 
 /// How many entries a message names at most.
 pub const NAMED: usize = 5;
+
+/// How many of /share's entries its thread reads ahead of the comparison.
+const AHEAD: usize = 256;
 
 /// One entry: what it is (hashed) and when it was last written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,22 +98,24 @@ impl Comparison {
 /// An archived entry that differs counts as changed since `changed_since` (Unix seconds) when
 /// its mtime in `share` is that late and not the archived one (tar restores mtimes, so a
 /// restored entry has the archive's); `None` counts every difference as differing.
-pub fn compare(archive: impl Read, share: impl Read, changed_since: Option<u64>) -> Result<Comparison> {
+pub fn compare(
+    archive: impl Read,
+    share: impl Read + Send,
+    changed_since: Option<u64>,
+) -> Result<Comparison> {
     compare_recording(archive, share, changed_since, |_, _| Ok(()))
 }
 
 /// `compare`, handing each archived entry's path and record to `keep` as it goes by.
 pub fn compare_recording(
     archive: impl Read,
-    share: impl Read,
+    share: impl Read + Send,
     changed_since: Option<u64>,
     mut keep: impl FnMut(&str, &Record) -> Result<()>,
 ) -> Result<Comparison> {
     let mut archive = tar::Archive::new(archive);
-    let mut share = tar::Archive::new(share);
     let comparison = {
         let mut archived = archive.entries().context("cannot read the archive")?;
-        let mut found = share.entries().context("cannot read /share")?;
         let archived = || {
             let entry = next(&mut archived).context("cannot read the archive")?;
             if let Some((path, record)) = &entry {
@@ -114,11 +123,10 @@ pub fn compare_recording(
             }
             Ok(entry)
         };
-        lockstep(archived, || next(&mut found).context("cannot read /share"), changed_since)?
+        against_share(archived, share, changed_since)?
     };
-    // The end blocks and whatever follows: a compressed stream checks its trailer, a pipe drains.
+    // The end blocks and whatever follows: a compressed stream checks its trailer.
     io::copy(&mut archive.into_inner(), &mut io::sink()).context("cannot read the archive")?;
-    io::copy(&mut share.into_inner(), &mut io::sink()).context("cannot read /share")?;
     Ok(comparison)
 }
 
@@ -126,16 +134,46 @@ pub fn compare_recording(
 /// verification kept (`records`), which describe it as reading it would.
 pub fn compare_with_records(
     archived: impl FnMut() -> Result<Option<(String, Record)>>,
-    share: impl Read,
+    share: impl Read + Send,
     changed_since: Option<u64>,
 ) -> Result<Comparison> {
-    let mut share = tar::Archive::new(share);
-    let comparison = {
-        let mut found = share.entries().context("cannot read /share")?;
-        lockstep(archived, || next(&mut found).context("cannot read /share"), changed_since)?
-    };
-    io::copy(&mut share.into_inner(), &mut io::sink()).context("cannot read /share")?;
-    Ok(comparison)
+    against_share(archived, share, changed_since)
+}
+
+/// Compares the entries `archived` yields with those of the tar stream `share`, which a thread
+/// reads (to its end: a pipe drains) and hashes, `AHEAD` entries at most ahead.
+fn against_share(
+    archived: impl FnMut() -> Result<Entry>,
+    share: impl Read + Send,
+    changed_since: Option<u64>,
+) -> Result<Comparison> {
+    thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<Result<Entry>>(AHEAD);
+        scope.spawn(move || {
+            let mut share = tar::Archive::new(share);
+            let read = share.entries().context("cannot read /share").and_then(|mut entries| {
+                loop {
+                    let entry = next(&mut entries).context("cannot read /share")?;
+                    let end = entry.is_none();
+                    // The comparison ended early (it failed): nothing more to read for it.
+                    if tx.send(Ok(entry)).is_err() || end {
+                        return Ok(());
+                    }
+                }
+            });
+            let drained = read.and_then(|()| {
+                io::copy(&mut share.into_inner(), &mut io::sink()).map(drop).context("cannot read /share")
+            });
+            if let Err(error) = drained {
+                let _ = tx.send(Err(error));
+            }
+        });
+        let found = || rx.recv().unwrap_or_else(|_| Ok(None));
+        let comparison = lockstep(archived, found, changed_since);
+        // The thread may wait to hand over an entry no one takes any more.
+        drop(rx);
+        comparison
+    })
 }
 
 /// An entry: its normalized path and record.
