@@ -320,7 +320,9 @@ fn scale(figures: &mut Vec<Figure>) -> u64 {
 /// The large case: one 2 GiB file in /share, the tool and the bare runbook in pairs as in the
 /// overhead runs; the tool's own time read from its transcript, its peak memory sampled.
 fn large(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>, small_peak: Option<u64>) {
-    eprintln!("bench: large, {LARGE_PAIRS} pairs on a 2 GiB /share");
+    // `BENCH_LARGE_PAIRS=1` for a quick look; the figures want the default.
+    let pairs = std::env::var("BENCH_LARGE_PAIRS").ok().and_then(|n| n.parse().ok()).unwrap_or(LARGE_PAIRS);
+    eprintln!("bench: large, {pairs} pairs on a 2 GiB /share");
     let fixture = Fixture::new(LARGE_SHARE);
     let (mut tool, mut bare, mut own, mut commands, mut peaks) = (vec![], vec![], vec![], vec![], vec![]);
     let (mut tool_phases, mut bare_phases) = (Vec::new(), Vec::new());
@@ -340,6 +342,8 @@ fn large(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>, small_peak: Opt
         own.push(took - runbook - health);
         commands.push(runbook);
         tool_phases.push(phases_of_tool(&log, since, since + took));
+        // The last run's transcript stays, for a look at where the time went.
+        fs::write(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-large.log"), &log).unwrap();
         fs::remove_dir_all(&backup).unwrap();
         took
     };
@@ -351,7 +355,7 @@ fn large(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>, small_peak: Opt
         fs::remove_dir_all(&backup).unwrap();
         took
     };
-    for round in 0..LARGE_PAIRS {
+    for round in 0..pairs {
         if round % 2 == 0 {
             tool.push(run_tool(round));
             bare.push(run_bare(round));
@@ -360,7 +364,7 @@ fn large(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>, small_peak: Opt
             tool.push(run_tool(round));
         }
     }
-    breakdown.push(format!("| **2 GiB /share, {LARGE_PAIRS} pairs** | | | | | |"));
+    breakdown.push(format!("| **2 GiB /share, {pairs} pairs** | | | | | |"));
     phase_rows(breakdown, &tool_phases, &bare_phases);
     let shares: Vec<f64> = own.iter().zip(&commands).map(|(o, c)| o / c).collect();
     figures.push(Figure {
@@ -368,7 +372,7 @@ fn large(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>, small_peak: Opt
         what: format!(
             "large: the tool's own time (wall time less the runbook's commands and the health wait, \
              from its transcript; preflight included) against the runbook's commands' time, 2 GiB \
-             /share, median of {LARGE_PAIRS} (own {} s, commands {} s)",
+             /share, median of {pairs} (own {} s, commands {} s)",
             seconds(&own),
             seconds(&commands)
         ),
@@ -380,7 +384,7 @@ fn large(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>, small_peak: Opt
     figures.push(Figure {
         key: "large.ratio".into(),
         what: format!(
-            "large: full reset, tool against bare runbook, 2 GiB /share, medians of {LARGE_PAIRS} pairs \
+            "large: full reset, tool against bare runbook, 2 GiB /share, medians of {pairs} pairs \
              (tool {} s, bare {} s)",
             seconds(&tool),
             seconds(&bare)
@@ -392,7 +396,7 @@ fn large(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>, small_peak: Opt
     let peak = peaks.iter().copied().max().unwrap_or_default();
     figures.push(Figure {
         key: "large.memory".into(),
-        what: format!("large: peak resident memory of the tool, 2 GiB /share (worst of {LARGE_PAIRS})"),
+        what: format!("large: peak resident memory of the tool, 2 GiB /share (worst of {pairs})"),
         value: format!("{:.1} MiB", peak as f64 / 1024.0),
         target: "< 32 MiB".into(),
         met: (peak as f64 / 1024.0) < 32.0,
@@ -771,17 +775,24 @@ fn write_report(figures: &[Figure], breakdown: &[String]) {
     md.push_str(&breakdown_table(breakdown));
     md.push_str(
         "\n## How to reproduce\n\n```sh\nmake bench   # as root: sets up the engine (tests/e2e/setup.sh), then \
-         cargo bench --features e2e --bench reset\n# one group, printed only: startup, overhead, scale or verification\n\
-         cargo bench --features e2e --bench reset -- overhead\n```\n\nThe fixture is the end-to-end suite's \
-         (`tests/e2e/fixture.rs`). Start-up runs the release binary with `--dry-run` and no docker on \
-         PATH; the overhead compares the tool's full reset with a script of the runbook's eight \
-         commands and a 1-second `ps` polling loop (`BARE_RUNBOOK` in `benches/reset.rs`), in pairs \
-         run tool-bare, bare-tool, ..., on a fixture that sleeps nowhere (`FAST`), and splits both \
-         into phases: the tool's at the step notes of its transcript, the script's at the first \
-         command of each step in its bash trace (`PS4` stamped with `EPOCHREALTIME`); \
+         cargo bench --features e2e --bench reset\n# one group, printed only: startup, overhead, scale, verification \
+         or large\ncargo bench --features e2e --bench reset -- large\n```\n\nThe before column is \
+         `benches/baseline.tsv`: the figures this harness measured on the commit it names, made with\n\n\
+         ```sh\ngit worktree add /tmp/before COMMIT && cp benches/reset.rs /tmp/before/benches/ && \
+         cp tests/e2e/fixture.rs /tmp/before/tests/e2e/\n(cd /tmp/before && cargo bench --features e2e \
+         --bench reset -- startup overhead scale verification large) && cp /tmp/before/target/bench-figures.tsv \
+         benches/baseline.tsv\n```\n\nThe fixture is the end-to-end suite's (`tests/e2e/fixture.rs`). \
+         Start-up runs the release binary with `--dry-run` and no docker on PATH; the overhead compares \
+         the tool's full reset with a script of the runbook's eight commands and a 1-second `ps` polling \
+         loop (`BARE_RUNBOOK` in `benches/reset.rs`), in pairs run tool-bare, bare-tool, ..., on a \
+         fixture that sleeps nowhere (`FAST`), and splits both into phases: the tool's at the step notes \
+         of its transcript, the script's at the first command of each step in its bash trace (`PS4` \
+         stamped with `EPOCHREALTIME`); the large case does the same with one incompressible 2 GiB file \
+         in /share. The tool's own time is its wall time less the durations its transcript records for \
+         the runbook's commands and less the wait for health (from step 6's note to the runbook's `ps`); \
          memory is the tool's own VmHWM sampled every 20 ms (docker's client processes are not the \
-         tool); verification and health latency are read from the run's transcript and from \
-         `docker events`.\n",
+         tool); verification and health latency are read from the run's transcript and from `docker \
+         events`.\n",
     );
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
     fs::write(&path, &md).unwrap();

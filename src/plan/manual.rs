@@ -32,13 +32,18 @@ pub const EXIT_CODES: [(i32, &str); 6] = [
 
 /// Every file the tool writes or reads besides its options' own, and what it is (Markdown).
 /// `DIR` is the backup directory, `YYYYMMDD` the date the reset was planned on.
-pub const FILES: [(&str, &str); 9] = [
+pub const FILES: [(&str, &str); 10] = [
     ("DIR/manager-share-YYYYMMDD.tar.gz", "the archive of `/share`, the runbook's name (mode 0600)"),
     ("DIR/manager-share-YYYYMMDD.tar.gz.sha256", "its checksum, for `sha256sum -c`"),
     ("DIR/manager-share-YYYYMMDD.tar.gz.previous-N", "an archive kept aside: one is never overwritten"),
     (
         "DIR/manager-reset-YYYYMMDD.journal.json",
         "the plan, each step's state, the archive's checksum, for `--resume`",
+    ),
+    (
+        "DIR/manager-reset-YYYYMMDD.records",
+        "each archived entry's path, type, mode, owner, size, contents' SHA-256 and mtime, from the check \
+         after the backup, for the check after the restore (its SHA-256 in the journal)",
     ),
     ("DIR/manager-reset-YYYYMMDD.log", "every command with its start time, duration, exit status and output"),
     (

@@ -6,9 +6,9 @@
 //! - after step 2, `archive_matches_share`: the archive, read back whole while tar wrote it
 //!   (`follow`), is equal to /share entry by entry both ways, synced, and the finished file
 //!   has the sha256 that was read; its checksum is recorded;
-//! - before steps 3 and 5, `archive_unchanged` (hashed on a thread ahead of the check, for the
-//!   file as it still is); before step 3 also `share_still_matches_archive` (a resumed run
-//!   compares again); after step 3, `volumes_gone`;
+//! - before steps 3 and 5, `archive_unchanged` (the hash made once tar ended stands for the
+//!   file while nothing has written it since; a resumed run hashes again); before step 3 also
+//!   `share_still_matches_archive` (a resumed run compares again); after step 3, `volumes_gone`;
 //! - after step 4, `share_volume_created` (watching the unit); after step 5,
 //!   `share_matches_archive` (against the records step 2's read kept, or the archive); before
 //!   step 6, `healthy`; after the vault step, `vault_passes`.
@@ -137,8 +137,11 @@ fn archive_matches_share(cx: &mut Guarded) -> Result<()> {
     let path = &cx.at.plan.backup_file;
     let Followed { archive, comparison, tar_ended, hashing } =
         cx.followed.take().context("the archive was not read back with the step")??;
+    let syncing = Instant::now();
     atomic::sync(path)?;
+    let (synced, hashing_from) = (syncing.elapsed(), Instant::now());
     let hashed = hashing.finish()?;
+    let hashed_after = hashing_from.elapsed();
     ensure!(
         hashed.sha256 == archive.sha256,
         "the archive {path} is damaged: it is not what tar wrote (read back as sha256 {} while tar wrote \
@@ -148,8 +151,11 @@ fn archive_matches_share(cx: &mut Guarded) -> Result<()> {
     );
     cx.with.runner.note(&format!(
         "compared the archive with /share after the backup in {:.3}s after tar ended (read back while tar \
-         wrote it, entry by entry; synced; hashed again once finished): {} entries, sha256 {}",
+         wrote it, entry by entry; synced in {:.3}s, hashed again once finished, {:.3}s more): {} entries, \
+         sha256 {}",
         tar_ended.elapsed().as_secs_f64(),
+        synced.as_secs_f64(),
+        hashed_after.as_secs_f64(),
         archive.entries,
         archive.sha256
     ));
@@ -165,20 +171,15 @@ fn archive_matches_share(cx: &mut Guarded) -> Result<()> {
     cx.journal.save()
 }
 
-/// The archive was verified after step 2 and still matches its checksum. The next check of it
-/// finds its sha256 worked out meanwhile, on a thread, while the steps between run.
+/// The archive was verified after step 2 and still matches its checksum: hashed again, unless
+/// this process hashed it once tar had ended and nothing has written it since.
 fn archive_unchanged(cx: &mut Guarded) -> Result<()> {
     let plan = cx.at.plan;
-    let archive =
-        cx.journal.archive.as_ref().ok_or_else(|| {
-            anyhow!("the archive {} was never verified: refusing to go on", plan.backup_file)
-        })?;
+    let never = || anyhow!("the archive {} was never verified: refusing to go on", plan.backup_file);
+    let archive = cx.journal.archive.as_ref().ok_or_else(never)?;
     let hashed = cx.this_run.hashing.take().and_then(|h| h.finish().ok());
-    verify::check(&plan.backup_file, &archive.sha256, hashed)?;
-    let later = plan.steps.iter().filter(|s| s.number > cx.at.step.number);
-    if later.flat_map(|s| &s.before).any(|c| *c == Check::ArchiveUnchanged) {
-        cx.this_run.hashing.replace(Some(verify::start_hashing(&plan.backup_file)));
-    }
+    let hashed = verify::check(&plan.backup_file, &archive.sha256, hashed)?;
+    cx.this_run.hashing.replace(Some(Hashing::done(hashed)));
     Ok(())
 }
 

@@ -35,7 +35,7 @@ pub struct Archive {
 /// Reads the whole archive (gzip stream to its CRC, every tar entry to its end) and compares it
 /// with `share`, /share's own tar stream, entry by entry. The file is synced to disk first:
 /// between `down -v` and the restore it is the only copy of /share.
-pub fn read_back(path: &Utf8Path, share: impl Read) -> Result<(Archive, Comparison)> {
+pub fn read_back(path: &Utf8Path, share: impl Read + Send) -> Result<(Archive, Comparison)> {
     crate::host::atomic::sync(path)?;
     let file = File::open(path).with_context(|| format!("cannot open the archive {path}"))?;
     let mut hashed = HashingReader::new(BufReader::with_capacity(1 << 16, file));
@@ -107,23 +107,26 @@ const CLOCK_TICK: Duration = Duration::from_millis(20);
 /// Starts hashing `path` on a thread.
 pub fn start_hashing(path: &Utf8Path) -> Hashing {
     let path = path.to_owned();
-    Hashing(Worked::Running(thread::spawn(move || {
-        let file = File::open(&path).with_context(|| format!("cannot open {path}"))?;
-        let before = Identity::of(&file.metadata()?);
-        // A write in the same tick as the last one could leave ctime as it was: the hash
-        // begins once that tick is past, so that any later write shows.
-        let (secs, nanos) = before.ctime;
-        let written = UNIX_EPOCH + Duration::new(secs.max(0) as u64, nanos.clamp(0, 999_999_999) as u32);
-        if let Ok(wait) = (written + CLOCK_TICK).duration_since(SystemTime::now()) {
-            thread::sleep(wait);
-        }
-        let mut file = BufReader::with_capacity(1 << 16, file);
-        let mut hasher = Sha256::new();
-        io::copy(&mut file, &mut hasher).with_context(|| format!("cannot read {path}"))?;
-        let identity = Identity::of(&file.get_ref().metadata()?);
-        ensure!(identity == before, "{path} was written while it was hashed");
-        Ok(Hashed { sha256: format!("{:x}", hasher.finalize()), identity })
-    })))
+    Hashing(Worked::Running(thread::spawn(move || hash(&path))))
+}
+
+/// `path`'s sha256, with the file's identity while it was read.
+fn hash(path: &Utf8Path) -> Result<Hashed> {
+    let file = File::open(path).with_context(|| format!("cannot open {path}"))?;
+    let before = Identity::of(&file.metadata()?);
+    // A write in the same tick as the last one could leave ctime as it was: the hash begins
+    // once that tick is past, so that any later write shows.
+    let (secs, nanos) = before.ctime;
+    let written = UNIX_EPOCH + Duration::new(secs.max(0) as u64, nanos.clamp(0, 999_999_999) as u32);
+    if let Ok(wait) = (written + CLOCK_TICK).duration_since(SystemTime::now()) {
+        thread::sleep(wait);
+    }
+    let mut file = BufReader::with_capacity(1 << 16, file);
+    let mut hasher = Sha256::new();
+    io::copy(&mut file, &mut hasher).with_context(|| format!("cannot read {path}"))?;
+    let identity = Identity::of(&file.get_ref().metadata()?);
+    ensure!(identity == before, "{path} was written while it was hashed");
+    Ok(Hashed { sha256: format!("{:x}", hasher.finalize()), identity })
 }
 
 impl Hashing {
@@ -170,23 +173,27 @@ impl std::fmt::Display for Untrusted {
 /// Checks the archive against its `.sha256` file and the checksum recorded at verification;
 /// any failure is `Untrusted`. `hashed`, the file's sha256 worked out earlier, stands for
 /// hashing it again only while the file is the one it was worked out from, unwritten since.
-pub fn check(archive: &Utf8Path, recorded: &str, hashed: Option<Hashed>) -> Result<()> {
+/// Returns the hash that stands for the file now, for the next check.
+pub fn check(archive: &Utf8Path, recorded: &str, hashed: Option<Hashed>) -> Result<Hashed> {
     matches_checksum(archive, recorded, hashed).context(Untrusted)
 }
 
-fn matches_checksum(archive: &Utf8Path, recorded: &str, hashed: Option<Hashed>) -> Result<()> {
+fn matches_checksum(archive: &Utf8Path, recorded: &str, hashed: Option<Hashed>) -> Result<Hashed> {
     let path = checksum_path(archive);
     let line = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
     let written = line.split_whitespace().next().unwrap_or_default();
     ensure!(written == recorded, "{path} says {written}, the journal says {recorded}");
-    let actual = match hashed.filter(|h| h.still_at(archive)) {
-        Some(hashed) => hashed.sha256,
-        None => sha256_of(archive)?,
+    let hashed = match hashed.filter(|h| h.still_at(archive)) {
+        Some(hashed) => hashed,
+        None => hash(archive)?,
     };
-    if actual != recorded {
-        bail!("the archive {archive} changed since it was verified (sha256 {actual}, expected {recorded})");
+    if hashed.sha256 != recorded {
+        bail!(
+            "the archive {archive} changed since it was verified (sha256 {}, expected {recorded})",
+            hashed.sha256
+        );
     }
-    Ok(())
+    Ok(hashed)
 }
 
 /// A reader that hashes what passes through it.

@@ -98,8 +98,9 @@ fn an_archive_changed_behind_its_read_back_stops_the_run_before_down() {
     assert_eq!(world.journal_states(), "1:done 2:failed 3:pending 4:pending 5:pending 6:pending 7:pending");
 }
 
-/// Before the restore the archive's sha256 is ready, worked out while `down -v` ran; a write to
-/// the archive after that (here while the manager starts) still stops the restore.
+/// Before the restore, the archive's sha256 taken once tar ended stands for it only while
+/// nothing has written it since: a write after that (here while the manager starts), its size
+/// kept, has it hashed again, and stops the restore.
 #[test]
 fn an_archive_changed_after_its_sha256_was_worked_out_ahead_is_not_restored() {
     let world = World::new();
