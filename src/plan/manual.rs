@@ -42,8 +42,8 @@ pub const FILES: [(&str, &str); 10] = [
     ),
     (
         "DIR/manager-reset-YYYYMMDD.records",
-        "each archived entry's path, type, mode, owner, size, contents' SHA-256 and mtime, from the check \
-         after the backup, for the check after the restore (its SHA-256 in the journal)",
+        "each archived entry's path, type, mode, owner, size, contents' piecewise SHA-256 and mtime, from \
+         the check after the backup, for the check after the restore (its SHA-256 in the journal)",
     ),
     ("DIR/manager-reset-YYYYMMDD.log", "every command with its start time, duration, exit status and output"),
     (

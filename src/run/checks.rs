@@ -28,7 +28,7 @@ use crate::run::follow::Followed;
 use crate::run::health;
 use crate::run::journal::Journal;
 use crate::run::records;
-use crate::run::verify::{self, Archive, Hashing};
+use crate::run::verify::{self, Archive, Hashed};
 use crate::view::ui::Ui;
 
 /// What a check sees of the step it guards: whom it asks and tells, which step it guards, and
@@ -51,8 +51,8 @@ pub struct ThisRun {
     /// Whether this process compared the archive with /share after step 2: a journal's word
     /// that it was done is not enough to run `down -v` on.
     pub compared: Cell<bool>,
-    /// The archive's sha256, worked out ahead of the next check that needs it.
-    pub hashing: RefCell<Option<Hashing>>,
+    /// The archive's sha256 as this process worked it out, for the next check that needs it.
+    pub hashed: RefCell<Option<Hashed>>,
 }
 
 /// Whom a check asks and tells: the executor (and its log), the host's questions, the operator.
@@ -135,19 +135,17 @@ fn archive_private(cx: &mut Guarded) -> Result<()> {
 /// finished file is what was read. Its checksum goes beside it and into the journal.
 fn archive_matches_share(cx: &mut Guarded) -> Result<()> {
     let path = &cx.at.plan.backup_file;
-    let Followed { archive, comparison, tar_ended, hashing } =
+    let Followed { archive, pieces, comparison, tar_ended, settling } =
         cx.followed.take().context("the archive was not read back with the step")??;
     let syncing = Instant::now();
     atomic::sync(path)?;
-    let (synced, hashing_from) = (syncing.elapsed(), Instant::now());
-    let hashed = hashing.finish()?;
-    let hashed_after = hashing_from.elapsed();
+    let (synced, settling_from) = (syncing.elapsed(), Instant::now());
+    let settled = settling.finish()?;
+    let hashed_after = settling_from.elapsed();
     ensure!(
-        hashed.sha256 == archive.sha256,
-        "the archive {path} is damaged: it is not what tar wrote (read back as sha256 {} while tar wrote \
-         it, {} now)",
-        archive.sha256,
-        hashed.sha256
+        settled.pieces == pieces,
+        "the archive {path} is damaged: it is not what tar wrote (what was read back while tar wrote it \
+         changed after that)"
     );
     cx.with.runner.note(&format!(
         "compared the archive with /share after the backup in {:.3}s after tar ended (read back while tar \
@@ -165,7 +163,7 @@ fn archive_matches_share(cx: &mut Guarded) -> Result<()> {
         "    verified all {} entries against /share, one by one; sha256 in {checksum}",
         archive.entries
     ));
-    cx.this_run.hashing.replace(Some(Hashing::done(hashed)));
+    cx.this_run.hashed.replace(Some(settled.vouch(archive.sha256.clone())));
     cx.journal.archive = Some(archive);
     cx.this_run.compared.set(true);
     cx.journal.save()
@@ -177,9 +175,8 @@ fn archive_unchanged(cx: &mut Guarded) -> Result<()> {
     let plan = cx.at.plan;
     let never = || anyhow!("the archive {} was never verified: refusing to go on", plan.backup_file);
     let archive = cx.journal.archive.as_ref().ok_or_else(never)?;
-    let hashed = cx.this_run.hashing.take().and_then(|h| h.finish().ok());
-    let hashed = verify::check(&plan.backup_file, &archive.sha256, hashed)?;
-    cx.this_run.hashing.replace(Some(Hashing::done(hashed)));
+    let hashed = verify::check(&plan.backup_file, &archive.sha256, cx.this_run.hashed.take())?;
+    cx.this_run.hashed.replace(Some(hashed));
     Ok(())
 }
 

@@ -2,8 +2,8 @@
 //! as a tar stream out of a read-only container.
 //!
 //! Both sides are described by the same reader, so "the same entry" means the same thing on both:
-//! type, mode, owner, size, link target and the SHA-256 of the contents. Both come from tar walking
-//! the volume's directories, so they mostly list entries in the same order: the streams are read
+//! type, mode, owner, size, link target and the piecewise SHA-256 of the contents (`pieces`: a
+//! big file's is worked out by two cores). Both come from tar walking the volume's directories, so they mostly list entries in the same order: the streams are read
 //! in lockstep, and an entry met out of order waits in a small buffer for its twin. Memory grows
 //! with how much the orders differ (a few entries the running manager added), not with /share.
 //! /share's side is read and hashed on a thread of its own, a bounded number of entries ahead:
@@ -17,6 +17,8 @@ use std::thread;
 use anyhow::{Context, Result, ensure};
 use sha2::{Digest, Sha256};
 
+use crate::run::pieces;
+
 /// How many entries a message names at most.
 pub const NAMED: usize = 5;
 
@@ -26,7 +28,7 @@ const AHEAD: usize = 256;
 /// One entry: what it is (hashed) and when it was last written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record {
-    /// Type, mode, owner, size, link target and the SHA-256 of the contents, hashed.
+    /// Type, mode, owner, size, link target and the piecewise SHA-256 of the contents, hashed.
     pub what: [u8; 16],
     pub mtime: u64,
 }
@@ -234,8 +236,7 @@ fn next<R: Read>(entries: &mut tar::Entries<'_, R>) -> Result<Entry> {
     let mtime = header.mtime()?;
     let link = entry.link_name_bytes().map(|l| l.into_owned()).unwrap_or_default();
     let path = normalize(&String::from_utf8_lossy(&entry.path_bytes())).to_owned();
-    let mut contents = Sha256::new();
-    let read = io::copy(&mut entry, &mut contents)?;
+    let (contents, read) = pieces::of_stream(&mut entry)?;
     ensure!(read == size, "entry {path} ends after {read} of {size} bytes");
     let mut what = Sha256::new();
     what.update([kind]);
@@ -244,7 +245,7 @@ fn next<R: Read>(entries: &mut tar::Entries<'_, R>) -> Result<Entry> {
     }
     what.update((link.len() as u64).to_le_bytes());
     what.update(&link);
-    what.update(contents.finalize());
+    what.update(contents);
     let mut short = [0; 16];
     short.copy_from_slice(&what.finalize()[..16]);
     Ok(Some((path, Record { what: short, mtime })))

@@ -10,7 +10,7 @@
 //!   reset stops before `down -v`;
 //! - `verify` and `compare`: the archive read back and compared with /share entry by entry,
 //!   `follow` while tar writes it; `records`: what that read learnt of each entry, for the
-//!   check after the restore;
+//!   check after the restore; `pieces`: the piecewise SHA-256 that several cores work out at once;
 //!   `aside`: an archive in the way kept aside, never overwritten; `rescue`: the archive
 //!   `--restore-from` names, read whole and judged before anything changes; `found`: archives
 //!   of this manager offered where /share is missing or empty;
@@ -30,6 +30,7 @@ pub mod found;
 pub mod health;
 pub mod journal;
 pub mod lock;
+pub mod pieces;
 pub mod preflight;
 pub mod problems;
 pub mod records;

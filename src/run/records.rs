@@ -19,8 +19,9 @@ use sha2::{Digest, Sha256};
 
 use crate::run::compare::Record;
 
-/// What the file starts with: the format, so that another one is never misread.
-const MAGIC: &[u8] = b"osism-manager-reset records 1\n";
+/// What the file starts with: the format, so that another one is never misread (1 hashed
+/// contents whole, 2 piecewise).
+const MAGIC: &[u8] = b"osism-manager-reset records 2\n";
 
 /// The longest path a record may name: far beyond any tar's, short enough to refuse garbage.
 const LONGEST_PATH: usize = 1 << 20;

@@ -4,8 +4,8 @@
 //! entry is compared with /share's as it goes by (`compare`), the compressed file is hashed in
 //! the same single pass, and `<archive>.sha256` is written in `sha256sum` format so
 //! that `sha256sum -c` checks it too. Contents are streamed through, never held. Step 2 reads
-//! the archive while tar still writes it (`follow`); `Hashing` hashes the finished file on a
-//! thread of its own, for the checks that prove it is still what was read.
+//! the archive while tar still writes it (`follow`); `Settling` hashes the finished file on
+//! threads of its own, for the check that proves it is what was read.
 
 use std::fs::{File, Metadata};
 use std::io::{self, BufReader, Read};
@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::run::compare::{self, Comparison};
+use crate::run::pieces::{self, Digest32};
 
 /// What reading the archive back found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,13 +63,15 @@ pub fn sha256_of(path: &Utf8Path) -> Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
-/// The archive's sha256, worked out on a thread of its own once nothing writes it any more, so
-/// that the check that needs it finds it done.
-pub struct Hashing(Worked);
+/// The finished archive's piecewise SHA-256 (`pieces`), worked out on threads of their own once
+/// tar has ended, while the rest of the check runs.
+pub struct Settling(thread::JoinHandle<Result<Settled>>);
 
-enum Worked {
-    Out(Hashed),
-    Running(thread::JoinHandle<Result<Hashed>>),
+/// The finished archive's piecewise SHA-256, and the file as it was while it was read.
+#[derive(Debug)]
+pub struct Settled {
+    pub pieces: Digest32,
+    identity: Identity,
 }
 
 /// A file's sha256, and the file as it was while it was read.
@@ -99,48 +102,62 @@ impl Identity {
             ctime: (meta.ctime(), meta.ctime_nsec()),
         }
     }
+
+    /// The identity of `file`, read once a write in the same tick as its last one could no
+    /// longer leave ctime as it was: any later write shows.
+    fn settled(file: &File) -> Result<Identity> {
+        let before = Identity::of(&file.metadata()?);
+        let (secs, nanos) = before.ctime;
+        let written = UNIX_EPOCH + Duration::new(secs.max(0) as u64, nanos.clamp(0, 999_999_999) as u32);
+        if let Ok(wait) = (written + CLOCK_TICK).duration_since(SystemTime::now()) {
+            thread::sleep(wait);
+        }
+        Ok(before)
+    }
+
+    /// Fails unless `file` is still as it was when its identity was taken.
+    fn unchanged(self, file: &File, path: &Utf8Path) -> Result<Identity> {
+        ensure!(Identity::of(&file.metadata()?) == self, "{path} was written while it was hashed");
+        Ok(self)
+    }
 }
 
 /// Longer than a tick of the coarse clock the kernel stamps ctime from (up to 10 ms).
 const CLOCK_TICK: Duration = Duration::from_millis(20);
 
-/// Starts hashing `path` on a thread.
-pub fn start_hashing(path: &Utf8Path) -> Hashing {
+/// Starts working out the finished `path`'s piecewise SHA-256.
+pub fn start_settling(path: &Utf8Path) -> Settling {
     let path = path.to_owned();
-    Hashing(Worked::Running(thread::spawn(move || hash(&path))))
+    Settling(thread::spawn(move || {
+        let file = File::open(&path).with_context(|| format!("cannot open {path}"))?;
+        let identity = Identity::settled(&file)?;
+        let pieces = pieces::of_file(&file, identity.size).with_context(|| format!("cannot read {path}"))?;
+        Ok(Settled { pieces, identity: identity.unchanged(&file, &path)? })
+    }))
+}
+
+impl Settling {
+    pub fn finish(self) -> Result<Settled> {
+        self.0.join().map_err(|_| anyhow!("hashing the archive failed"))?
+    }
+}
+
+impl Settled {
+    /// The file's sha256, known from a read of the bytes this digest proves it holds.
+    pub fn vouch(self, sha256: String) -> Hashed {
+        Hashed { sha256, identity: self.identity }
+    }
 }
 
 /// `path`'s sha256, with the file's identity while it was read.
 fn hash(path: &Utf8Path) -> Result<Hashed> {
     let file = File::open(path).with_context(|| format!("cannot open {path}"))?;
-    let before = Identity::of(&file.metadata()?);
-    // A write in the same tick as the last one could leave ctime as it was: the hash begins
-    // once that tick is past, so that any later write shows.
-    let (secs, nanos) = before.ctime;
-    let written = UNIX_EPOCH + Duration::new(secs.max(0) as u64, nanos.clamp(0, 999_999_999) as u32);
-    if let Ok(wait) = (written + CLOCK_TICK).duration_since(SystemTime::now()) {
-        thread::sleep(wait);
-    }
+    let identity = Identity::settled(&file)?;
     let mut file = BufReader::with_capacity(1 << 16, file);
     let mut hasher = Sha256::new();
     io::copy(&mut file, &mut hasher).with_context(|| format!("cannot read {path}"))?;
-    let identity = Identity::of(&file.get_ref().metadata()?);
-    ensure!(identity == before, "{path} was written while it was hashed");
+    let identity = identity.unchanged(file.get_ref(), path)?;
     Ok(Hashed { sha256: format!("{:x}", hasher.finalize()), identity })
-}
-
-impl Hashing {
-    /// A hash worked out already, for the next check to take.
-    pub fn done(hashed: Hashed) -> Hashing {
-        Hashing(Worked::Out(hashed))
-    }
-
-    pub fn finish(self) -> Result<Hashed> {
-        match self.0 {
-            Worked::Out(hashed) => Ok(hashed),
-            Worked::Running(thread) => thread.join().map_err(|_| anyhow!("hashing the archive failed"))?,
-        }
-    }
 }
 
 impl Hashed {
@@ -288,7 +305,7 @@ mod tests {
         let path = archive(&dir, 1);
         let (read, _) = read_back(&path, entries(&path).unwrap()).unwrap();
         write_checksum(&path, &read.sha256).unwrap();
-        let hashed = start_hashing(&path).finish().unwrap();
+        let hashed = hash(&path).unwrap();
         check(&path, &read.sha256, Some(hashed.clone())).unwrap();
         archive(&dir, 2);
         for hashed in [None, Some(hashed)] {
@@ -302,11 +319,18 @@ mod tests {
     fn a_hash_stands_only_for_the_file_it_was_made_from_unwritten_since() {
         let (_guard, dir) = scratch();
         let path = archive(&dir, 1);
-        let hashed = start_hashing(&path).finish().unwrap();
+        let hashed = hash(&path).unwrap();
         assert_eq!(hashed.sha256, sha256_of(&path).unwrap());
         assert!(hashed.still_at(&path));
+        let settled = start_settling(&path).finish().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let mut pieces = pieces::Pieces::default();
+        pieces.update(&bytes);
+        assert_eq!(settled.pieces, pieces.finish());
+        let vouched = settled.vouch(hashed.sha256.clone());
+        assert!(vouched.still_at(&path));
         // The same bytes written again: a write is a write.
-        std::fs::write(&path, std::fs::read(&path).unwrap()).unwrap();
-        assert!(!hashed.still_at(&path));
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(!hashed.still_at(&path) && !vouched.still_at(&path));
     }
 }

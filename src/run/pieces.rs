@@ -1,0 +1,283 @@
+//! The piecewise SHA-256 of a byte stream: the SHA-256 of each 1 MiB piece, folded in order
+//! into one SHA-256. It is as strong a proof that two streams are one as their plain SHA-256,
+//! and unlike it can be worked out by several cores at once: one pass over a big file costs
+//! the manager's downtime a fraction of a plain hash's.
+//!
+//! A read that goes through a stream once works it out on the way (`Reading`); a finished
+//! file's is worked out by a thread per core, each reading pieces of its own (`of_file`); an
+//! entry's contents are hashed by a helper thread and the reading one in turn (`of_stream`).
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+use std::sync::mpsc;
+use std::thread;
+
+use sha2::{Digest, Sha256};
+
+/// The size of a piece: small enough that a piece in hand costs little memory, large enough
+/// that folding the pieces' digests costs nothing.
+const PIECE: usize = 1 << 20;
+
+pub type Digest32 = [u8; 32];
+
+/// The piecewise SHA-256 worked out as bytes come, in any slices.
+pub struct Pieces {
+    outer: Sha256,
+    piece: Sha256,
+    filled: usize,
+}
+
+impl Default for Pieces {
+    fn default() -> Pieces {
+        Pieces { outer: Sha256::new(), piece: Sha256::new(), filled: 0 }
+    }
+}
+
+impl Pieces {
+    pub fn update(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let take = bytes.len().min(PIECE - self.filled);
+            self.piece.update(&bytes[..take]);
+            self.filled += take;
+            bytes = &bytes[take..];
+            if self.filled == PIECE {
+                self.outer.update(self.piece.finalize_reset());
+                self.filled = 0;
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> Digest32 {
+        if self.filled > 0 {
+            self.outer.update(self.piece.finalize());
+        }
+        self.outer.finalize().into()
+    }
+}
+
+/// A reader that works out the piecewise SHA-256 of what passes through it.
+pub struct Reading<R> {
+    inner: R,
+    pieces: Pieces,
+}
+
+impl<R> Reading<R> {
+    pub fn new(inner: R) -> Reading<R> {
+        Reading { inner, pieces: Pieces::default() }
+    }
+
+    /// The digest of what was read, and the reader it was read from.
+    pub fn finish(self) -> (Digest32, R) {
+        (self.pieces.finish(), self.inner)
+    }
+}
+
+impl<R: Read> Read for Reading<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pieces.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The piecewise SHA-256 of `file`'s first `len` bytes, a thread per core (up to four) each
+/// reading and hashing every so many pieces.
+pub fn of_file(file: &File, len: u64) -> io::Result<Digest32> {
+    let threads = threads();
+    let pieces = len.div_ceil(PIECE as u64);
+    thread::scope(|scope| {
+        let mut handed = Vec::new();
+        for first in 0..threads as u64 {
+            // Two digests ahead at most: memory stays flat in the size of the file.
+            let (tx, rx) = mpsc::sync_channel::<io::Result<Digest32>>(2);
+            handed.push(rx);
+            scope.spawn(move || {
+                let mut buf = vec![0; PIECE];
+                for piece in (first..pieces).step_by(threads) {
+                    let at = piece * PIECE as u64;
+                    let take = (len - at).min(PIECE as u64) as usize;
+                    let read = file
+                        .read_exact_at(&mut buf[..take], at)
+                        .map(|()| Sha256::digest(&buf[..take]).into());
+                    let failed = read.is_err();
+                    if tx.send(read).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+        }
+        let mut outer = Sha256::new();
+        for piece in 0..pieces {
+            let digest = handed[(piece % threads as u64) as usize]
+                .recv()
+                .unwrap_or_else(|_| Err(io::Error::other("a thread hashing the file stopped")))?;
+            outer.update(digest);
+        }
+        Ok(outer.finalize().into())
+    })
+}
+
+/// The piecewise SHA-256 of what `read` yields to its end, and how many bytes that was. Past the
+/// first piece, this thread only reads: a helper per core (two to four) hashes every so many
+/// pieces, each its own in turn.
+pub fn of_stream(read: &mut impl Read) -> io::Result<(Digest32, u64)> {
+    let mut outer = Sha256::new();
+    let mut first = vec![0; PIECE];
+    let n = fill(read, &mut first)?;
+    if n < PIECE {
+        if n > 0 {
+            outer.update(Sha256::digest(&first[..n]));
+        }
+        return Ok((outer.finalize().into(), n as u64));
+    }
+    let helpers = threads().max(2);
+    thread::scope(|scope| {
+        let (mut work, mut done) = (Vec::new(), Vec::new());
+        for _ in 0..helpers {
+            // One piece in hand and one waiting at most: memory stays flat in the size.
+            let (to_helper, pieces) = mpsc::sync_channel::<(Vec<u8>, usize)>(1);
+            let (hashed, from_helper) = mpsc::sync_channel::<(Digest32, Vec<u8>)>(1);
+            scope.spawn(move || {
+                for (piece, len) in pieces {
+                    if hashed.send((Sha256::digest(&piece[..len]).into(), piece)).is_err() {
+                        return;
+                    }
+                }
+            });
+            work.push(to_helper);
+            done.push(from_helper);
+        }
+        let lost = || io::Error::other("a thread hashing the stream stopped");
+        let (mut total, mut sent, mut folded) = (n as u64, 0, 0);
+        // Digests are folded in the order the pieces were sent: piece `i` went to helper `i % helpers`.
+        let mut fold = |folded: &mut usize| -> io::Result<Vec<u8>> {
+            let (digest, buf) = done[*folded % helpers].recv().map_err(|_| lost())?;
+            outer.update(digest);
+            *folded += 1;
+            Ok(buf)
+        };
+        let mut next = Some((first, n));
+        while let Some((piece, len)) = next.take() {
+            work[sent % helpers].send((piece, len)).map_err(|_| lost())?;
+            sent += 1;
+            if len < PIECE {
+                break;
+            }
+            // Every helper busy: the oldest piece's buffer comes back with its digest.
+            let mut buf = if sent < helpers { vec![0; PIECE] } else { fold(&mut folded)? };
+            let len = fill(read, &mut buf)?;
+            total += len as u64;
+            next = (len > 0).then_some((buf, len));
+        }
+        while folded < sent {
+            fold(&mut folded)?;
+        }
+        Ok((outer.finalize().into(), total))
+    })
+}
+
+/// How many threads hash a file or a stream at once: one a core, four at most.
+fn threads() -> usize {
+    thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4)
+}
+
+/// Reads into `buf` until it is full or the stream ends; how much was read.
+fn fill(read: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match read.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// The digest as its definition says, one piece after the other.
+    fn by_definition(bytes: &[u8]) -> Digest32 {
+        let mut outer = Sha256::new();
+        bytes.chunks(PIECE).for_each(|piece| outer.update(Sha256::digest(piece)));
+        outer.finalize().into()
+    }
+
+    #[test]
+    fn every_way_of_working_it_out_agrees_at_every_length() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [0, 1, PIECE - 1, PIECE, PIECE + 1, 2 * PIECE, 3 * PIECE, 4 * PIECE, 5 * PIECE + 7] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let expected = by_definition(&bytes);
+            let mut pieces = Pieces::default();
+            bytes.chunks(4097).for_each(|slice| pieces.update(slice));
+            assert_eq!(pieces.finish(), expected, "{len} in slices");
+            let mut reading = Reading::new(&bytes[..]);
+            io::copy(&mut reading, &mut io::sink()).unwrap();
+            assert_eq!(reading.finish().0, expected, "{len} read through");
+            assert_eq!(of_stream(&mut &bytes[..]).unwrap(), (expected, len as u64), "{len} as a stream");
+            let mut trickle = Trickle(&bytes[..]);
+            assert_eq!(of_stream(&mut trickle).unwrap(), (expected, len as u64), "{len} trickling");
+            let path = dir.path().join("file");
+            File::create(&path).unwrap().write_all(&bytes).unwrap();
+            assert_eq!(
+                of_file(&File::open(&path).unwrap(), len as u64).unwrap(),
+                expected,
+                "{len} as a file"
+            );
+        }
+    }
+
+    /// A pipe's way: a few bytes a read.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(buf.len()).min(65_537);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_stream_that_fails_is_an_error_whichever_piece_it_fails_in() {
+        for good in [10, PIECE, 3 * PIECE + 5] {
+            let bytes = vec![7u8; good];
+            let mut failing = (&bytes[..]).chain(Failing);
+            assert!(of_stream(&mut failing).is_err(), "after {good} bytes");
+        }
+    }
+
+    struct Failing;
+
+    impl Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::other("gone"))
+        }
+    }
+
+    #[test]
+    fn a_byte_changed_in_any_piece_changes_the_digest() {
+        let bytes = vec![0u8; 3 * PIECE];
+        let whole = by_definition(&bytes);
+        for at in [0, PIECE, 3 * PIECE - 1] {
+            let mut changed = bytes.clone();
+            changed[at] = 1;
+            assert_ne!(of_stream(&mut &changed[..]).unwrap().0, whole, "byte {at}");
+        }
+    }
+
+    #[test]
+    fn a_file_shorter_than_asked_for_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("short");
+        std::fs::write(&path, [0; 10]).unwrap();
+        assert!(of_file(&File::open(&path).unwrap(), 3 * PIECE as u64).is_err());
+    }
+}
