@@ -1,7 +1,8 @@
 //! Layer 4, the run: a reset carried out, checked and recorded.
 //!
-//! - `preflight`: every check before anything changes, and the facts the plan needs; `problems`:
-//!   what it finds wrong, area by area;
+//! - `preflight`: every check before anything changes, and the facts the plan needs; `project`:
+//!   what Compose says of the project, asked at once; `problems`: what preflight finds wrong,
+//!   area by area;
 //! - `approval`: the end every real run shares, the plan approved and run; `reset`: the step
 //!   loop; `checks`: one function per safeguard around the steps (what guards
 //!   `down -v` is in one place); `health`: step 6's wait; `ended`: what ended a step, told apart
@@ -33,6 +34,7 @@ pub mod lock;
 pub mod pieces;
 pub mod preflight;
 pub mod problems;
+pub mod project;
 pub mod records;
 pub mod registry;
 pub mod rescue;

@@ -13,7 +13,7 @@ use camino::Utf8Path;
 use time::Date;
 
 use crate::host::exec::Runner;
-use crate::host::inspect::{Host, Project};
+use crate::host::inspect::Host;
 use crate::host::service;
 use crate::host::sudo::Sudo;
 use crate::host::vault;
@@ -22,17 +22,15 @@ use crate::plan::{self, Facts, Inputs, RestoreSource, Service, ShareSize, Vault,
 use crate::run::found;
 use crate::run::problems::{
     check_backup_dir, check_unfinished, free_bytes, judge_share, judge_volumes, missing_share,
-    not_a_directory, share_volume_problem, sudo_for_unit, sudo_problems, vault_problems,
+    share_volume_problem, sudo_for_unit, sudo_problems, vault_problems,
 };
+use crate::run::project::{self, Compose, default_project_name};
 use crate::view::confirm;
 use crate::view::outcome::{Code, Failure};
 use crate::view::render;
 
 /// OSISM's service that runs kolla-ansible (`enable_kolla_ansible`).
 const KOLLA_ANSIBLE: &str = "kolla-ansible";
-
-/// Compose file names Compose looks for, in its order.
-const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
 
 #[derive(Debug, Clone)]
 pub struct Findings {
@@ -217,25 +215,28 @@ fn judge_shared(
     Shared { share, share_missing, restore, found: (!found.is_empty()).then_some((found, more)) }
 }
 
-/// Asks the host everything preflight needs. Three groups of questions do not depend on each
-/// other and are asked at once, since the operator waits for them all before the plan shows:
-/// Compose's (version, configuration, containers, volumes), the image's and the share volume's
-/// size (a container), and systemd's, osism's and sudo's. The share volume is measured only once
-/// Compose has said its services mount it: another volume's figures would mislead.
+/// Asks the host everything preflight needs, in three groups asked at once (the operator waits
+/// for all): Compose's (version, configuration, containers, volumes), the image's and the share
+/// volume's size (a container, the slowest question), and systemd's, osism's and sudo's. The
+/// share volume is measured, where the project directory holds a compose file, while Compose
+/// answers; its figures count only once Compose says its services mount it.
 fn ask(config: &Config, euid: u32, host: &Host, problems: &mut Vec<String>) -> Answers {
     let (mounts_share, mounted) = mpsc::channel::<bool>();
+    let project = project::compose_file(&config.project_directory).is_some();
     thread::scope(|scope| {
+        let asked = project::start(scope, &config.project_directory, host);
         let share = scope.spawn(move || {
             if which::which("docker").is_err() {
                 return (Ok(true), None);
             }
             let image = host.image_present(&config.image);
-            let measure = mounted.recv().unwrap_or(false) && image.as_ref().is_ok_and(|&present| present);
-            (image, measure.then(|| host.measure_share(&config.share_volume, &config.image)))
+            let present = project && image.as_ref().is_ok_and(|&present| present);
+            let measured = present.then(|| host.measure_share(&config.share_volume, &config.image));
+            (image, measured.filter(|_| mounted.recv().unwrap_or(false)))
         });
         let units = scope.spawn(|| ask_units(config, euid, host));
         let docker = check_programs(euid, host, problems);
-        let compose = compose_findings(config, docker, host, problems);
+        let compose = project::findings(asked, config, docker, host, problems);
         let _ = mounts_share
             .send(compose.project.as_ref().is_some_and(|p| share_volume_problem(config, p).is_none()));
         let Units { service, active, vault, sudo, systemd_down } = joined(units);
@@ -284,68 +285,6 @@ fn ask_units(config: &Config, euid: u32, host: &Host) -> Units {
 /// What a thread of preflight's found; its panic, if it had one, goes on in the caller.
 fn joined<T>(handle: thread::ScopedJoinHandle<'_, T>) -> T {
     handle.join().unwrap_or_else(|payload| panic::resume_unwind(payload))
-}
-
-/// What Compose says of the project: its model, and (when there is one) the volumes `down -v`
-/// deletes and keeps with the services whose containers are up.
-struct Compose {
-    project: Option<Project>,
-    volumes: Option<Result<(Volumes, Vec<String>)>>,
-}
-
-fn compose_findings(config: &Config, docker: bool, host: &Host, problems: &mut Vec<String>) -> Compose {
-    let dir = &config.project_directory;
-    let compose_file = COMPOSE_FILES.iter().map(|f| dir.join(f)).find(|f| f.is_file());
-    if let Some(problem) =
-        not_a_directory(dir, "the project directory", "point --project-directory at the manager's directory")
-    {
-        problems.push(problem);
-    } else if compose_file.is_none() {
-        problems.push(format!(
-            "{dir} holds no compose file ({}): point --project-directory at the manager's directory",
-            COMPOSE_FILES.join(", ")
-        ));
-    }
-    let project = match (docker && compose_file.is_some()).then(|| host.project(dir)) {
-        Some(Ok(project)) => Some(project),
-        Some(Err(error)) => {
-            problems.push(format!("{error:#}: fix the compose project first"));
-            None
-        }
-        None => None,
-    };
-    let volumes = project.as_ref().map(|project| project_volumes(dir, project, host));
-    Compose { project, volumes }
-}
-
-/// The volumes `down -v` deletes and keeps, and the services whose containers are up.
-fn project_volumes(dir: &Utf8Path, project: &Project, host: &Host) -> Result<(Volumes, Vec<String>)> {
-    let containers = host.containers(dir)?;
-    let up = crate::host::containers::up(&containers);
-    let anonymous = host.anonymous_volumes(&containers, &project.volumes)?;
-    let kept = host
-        .labelled_volumes(&project.name)?
-        .into_iter()
-        .filter(|v| !project.volumes.contains(v) && !anonymous.iter().any(|a| &a.volume == v))
-        .collect();
-    let volumes = Volumes {
-        named: project.volumes.clone(),
-        anonymous,
-        kept,
-        vault: project.vault_volumes.clone(),
-        bind_mounts: project.bind_mounts.clone(),
-    };
-    Ok((volumes, up))
-}
-
-/// Compose's default project name: the directory's name, lowercased, with only `[a-z0-9_-]`.
-pub fn default_project_name(dir: &Utf8Path) -> String {
-    dir.file_name()
-        .unwrap_or_default()
-        .to_lowercase()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect()
 }
 
 /// Asks the host what the plan needs to know; returns the planner's inputs and the preflight

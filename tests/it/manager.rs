@@ -416,6 +416,10 @@ fn a_share_volume_that_is_not_mounted_at_share_is_refused() {
         );
         assert!(world.runbook_calls().is_empty(), "ran {:?}", world.runbook_calls());
     }
+    // Measured while Compose answered, the other volume's figures are not shown as /share's.
+    let dry = stdout(&world.run(&["--dry-run", "--share-volume", "manager_mariadb"], &[]));
+    assert!(dry.contains("is not the volume the manager mounts at /share"), "{dry}");
+    assert!(!dry.contains("holding"), "{dry}");
     assert!(
         stderr(&world.run(&["--yes"], &[("OSISM_MANAGER_RESET_SHARE_VOLUME", "manager_mariadb")]))
             .contains("OSISM_MANAGER_RESET_SHARE_VOLUME (--share-volume) manager_mariadb")

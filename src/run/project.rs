@@ -1,0 +1,124 @@
+//! What Compose says of the manager's project, for preflight: its model, the volumes `down -v`
+//! deletes and keeps, and the services whose containers are up.
+//!
+//! Compose's configuration and its containers do not depend on each other, nor on its version:
+//! they are asked at once, beside `docker compose version`, and their answers count only once
+//! the version says Compose v2 answered them. The operator waits for the slowest, not the sum.
+
+use std::thread::{Scope, ScopedJoinHandle};
+
+use anyhow::{Result, anyhow};
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::host::containers::Container;
+use crate::host::inspect::{Host, Project};
+use crate::plan::Volumes;
+use crate::plan::config::Config;
+use crate::run::problems::not_a_directory;
+
+/// Compose file names Compose looks for, in its order.
+const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+
+/// What Compose says of the project: its model, and (when there is one) the volumes `down -v`
+/// deletes and keeps with the services whose containers are up.
+pub struct Compose {
+    pub project: Option<Project>,
+    pub volumes: Option<Result<(Volumes, Vec<String>)>>,
+}
+
+/// Compose's configuration and containers, being asked.
+pub struct Asked<'scope> {
+    questions: Option<(Question<'scope, Project>, Question<'scope, Vec<Container>>)>,
+}
+
+type Question<'scope, T> = ScopedJoinHandle<'scope, Result<T>>;
+
+/// The compose file `dir` holds, of the names Compose looks for.
+pub fn compose_file(dir: &Utf8Path) -> Option<Utf8PathBuf> {
+    COMPOSE_FILES.iter().map(|f| dir.join(f)).find(|f| f.is_file())
+}
+
+/// Starts asking Compose about the project in `dir`, where docker is on PATH and there is a
+/// compose file to ask about.
+pub fn start<'scope, 'env>(
+    scope: &'scope Scope<'scope, 'env>,
+    dir: &'env Utf8Path,
+    host: &'env Host,
+) -> Asked<'scope> {
+    let ask = which::which("docker").is_ok() && compose_file(dir).is_some();
+    let questions = ask.then(|| (scope.spawn(|| host.project(dir)), scope.spawn(|| host.containers(dir))));
+    Asked { questions }
+}
+
+/// Judges what Compose answered; `compose` is whether `docker compose version` said v2 answers.
+pub fn findings(
+    asked: Asked,
+    config: &Config,
+    compose: bool,
+    host: &Host,
+    problems: &mut Vec<String>,
+) -> Compose {
+    let dir = &config.project_directory;
+    if let Some(problem) =
+        not_a_directory(dir, "the project directory", "point --project-directory at the manager's directory")
+    {
+        problems.push(problem);
+    } else if compose_file(dir).is_none() {
+        problems.push(format!(
+            "{dir} holds no compose file ({}): point --project-directory at the manager's directory",
+            COMPOSE_FILES.join(", ")
+        ));
+    }
+    let Some((project, containers)) = asked.questions.map(|(p, c)| (answer(p), answer(c))) else {
+        return Compose { project: None, volumes: None };
+    };
+    if !compose {
+        return Compose { project: None, volumes: None };
+    }
+    let project = match project {
+        Ok(project) => project,
+        Err(error) => {
+            problems.push(format!("{error:#}: fix the compose project first"));
+            return Compose { project: None, volumes: None };
+        }
+    };
+    let volumes = Some(containers.and_then(|containers| project_volumes(&project, &containers, host)));
+    Compose { project: Some(project), volumes }
+}
+
+fn answer<T>(question: Question<'_, T>) -> Result<T> {
+    question.join().unwrap_or_else(|_| Err(anyhow!("Compose's answer was lost")))
+}
+
+/// The volumes `down -v` deletes and keeps, and the services whose containers are up.
+fn project_volumes(
+    project: &Project,
+    containers: &[Container],
+    host: &Host,
+) -> Result<(Volumes, Vec<String>)> {
+    let up = crate::host::containers::up(containers);
+    let anonymous = host.anonymous_volumes(containers, &project.volumes)?;
+    let kept = host
+        .labelled_volumes(&project.name)?
+        .into_iter()
+        .filter(|v| !project.volumes.contains(v) && !anonymous.iter().any(|a| &a.volume == v))
+        .collect();
+    let volumes = Volumes {
+        named: project.volumes.clone(),
+        anonymous,
+        kept,
+        vault: project.vault_volumes.clone(),
+        bind_mounts: project.bind_mounts.clone(),
+    };
+    Ok((volumes, up))
+}
+
+/// Compose's default project name: the directory's name, lowercased, with only `[a-z0-9_-]`.
+pub fn default_project_name(dir: &Utf8Path) -> String {
+    dir.file_name()
+        .unwrap_or_default()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect()
+}
