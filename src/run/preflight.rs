@@ -222,9 +222,9 @@ fn judge_shared(
 /// answers; its figures count only once Compose says its services mount it.
 fn ask(config: &Config, euid: u32, host: &Host, problems: &mut Vec<String>) -> Answers {
     let (mounts_share, mounted) = mpsc::channel::<bool>();
-    let project = project::compose_file(&config.project_directory).is_some();
     thread::scope(|scope| {
         let asked = project::start(scope, &config.project_directory, host);
+        let project = asked.has_project();
         let share = scope.spawn(move || {
             if which::which("docker").is_err() {
                 return (Ok(true), None);

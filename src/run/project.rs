@@ -21,6 +21,7 @@ const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose
 
 /// What Compose says of the project: its model, and (when there is one) the volumes `down -v`
 /// deletes and keeps with the services whose containers are up.
+#[derive(Default)]
 pub struct Compose {
     pub project: Option<Project>,
     pub volumes: Option<Result<(Volumes, Vec<String>)>>,
@@ -33,8 +34,15 @@ pub struct Asked<'scope> {
 
 type Question<'scope, T> = ScopedJoinHandle<'scope, Result<T>>;
 
+impl Asked<'_> {
+    /// Whether there is a project to ask about: docker is on PATH and a compose file is there.
+    pub fn has_project(&self) -> bool {
+        self.questions.is_some()
+    }
+}
+
 /// The compose file `dir` holds, of the names Compose looks for.
-pub fn compose_file(dir: &Utf8Path) -> Option<Utf8PathBuf> {
+fn compose_file(dir: &Utf8Path) -> Option<Utf8PathBuf> {
     COMPOSE_FILES.iter().map(|f| dir.join(f)).find(|f| f.is_file())
 }
 
@@ -69,17 +77,14 @@ pub fn findings(
             COMPOSE_FILES.join(", ")
         ));
     }
-    let Some((project, containers)) = asked.questions.map(|(p, c)| (answer(p), answer(c))) else {
-        return Compose { project: None, volumes: None };
-    };
-    if !compose {
-        return Compose { project: None, volumes: None };
-    }
+    // Asked or not, the questions are waited for; their answers count only where v2 gave them.
+    let answers = asked.questions.map(|(p, c)| (answer(p), answer(c))).filter(|_| compose);
+    let Some((project, containers)) = answers else { return Compose::default() };
     let project = match project {
         Ok(project) => project,
         Err(error) => {
             problems.push(format!("{error:#}: fix the compose project first"));
-            return Compose { project: None, volumes: None };
+            return Compose::default();
         }
     };
     let volumes = Some(containers.and_then(|containers| project_volumes(&project, &containers, host)));
