@@ -265,8 +265,8 @@ fn overhead(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>) {
         figures.push(Figure {
             key: "dry-run".into(),
             what: format!(
-                "dry run: wall time of `--dry-run` with its read-only preflight (Compose, systemd, a \
-                 read-only container measuring /share), {share}, median of 10"
+                "dry run: wall time of `--dry-run` with its read-only preflight (Compose, systemd, \
+                 /share measured in the running manager's container), {share}, median of 10"
             ),
             value: format!("{:.2} s", dry),
             target: "<= 0.5 s".into(),

@@ -7,25 +7,20 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use camino::Utf8Path;
 use serde::Deserialize;
 
 use crate::host::containers::{self, Container};
 use crate::host::exec::{FifoRead, Runner, first_line};
 use crate::host::vault;
-use crate::plan::{AnonymousVolume, ShareSize, Vault};
+use crate::plan::{AnonymousVolume, Vault};
 
 pub(super) const PROJECT_LABEL: &str = "com.docker.compose.project";
 /// The label of the tool's read-back containers, whose value is the pipe they write into: they
 /// outlive a tool that was killed, waiting on the pipe and holding the share volume.
 pub(super) const READ_BACK_LABEL: &str = "org.osism.manager-reset.read-back";
 const SERVICE_LABEL: &str = "com.docker.compose.service";
-
-/// What /share holds, in busybox's sh: its entries, its KiB, and the files a fresh manager does
-/// not write itself (`plan::FRESH_MANAGER_FILES`), which tell a /share of value from a new one.
-const MEASURE_SHARE: &str = "find /share | wc -l && du -sk /share && \
-find /share ! -type d ! -path /share/known_hosts ! -path /share/ansible-execution-history.json | wc -l";
 
 /// The compose project as its configuration declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -269,23 +264,6 @@ impl<'a> Host<'a> {
         Ok(false)
     }
 
-    /// Counts and sizes the share volume, mounted read-only; `None` if it does not exist,
-    /// which is asked first so that `docker run` never creates it.
-    pub fn measure_share(&self, volume: &str, image: &str) -> Result<Option<ShareSize>> {
-        if !self.volume_exists(volume)? {
-            return Ok(None);
-        }
-        let out = self.runner.read(&read_only_share(volume, &[image, "sh", "-c", MEASURE_SHARE]))?;
-        ensure!(out.success, "cannot measure the share volume {volume}: {}", first_line(&out.stderr));
-        let mut numbers = out.stdout.split_whitespace().filter_map(|w| w.parse::<u64>().ok());
-        match (numbers.next(), numbers.next(), numbers.next()) {
-            (Some(entries), Some(kib), files_of_value) => {
-                Ok(Some(ShareSize { entries, kib, files_of_value }))
-            }
-            _ => bail!("cannot read the size of the share volume {volume} from {:?}", out.stdout.trim()),
-        }
-    }
-
     /// Running containers of the plan's tar commands: made from `image`, with something
     /// mounted at /backup (the manager's own containers mount nothing there).
     pub fn tar_containers(&self, image: &str) -> Result<Vec<String>> {
@@ -384,7 +362,7 @@ pub fn read_back_fifo(backup_dir: &Utf8Path) -> camino::Utf8PathBuf {
 
 /// `docker run` with no network, never pulling, and the share volume mounted read-only at /share,
 /// then `rest` (more options, the image, its command): the only way the tool's queries touch /share.
-fn read_only_share(volume: &str, rest: &[&str]) -> Vec<String> {
+pub(super) fn read_only_share(volume: &str, rest: &[&str]) -> Vec<String> {
     let mount = format!("source={volume},target=/share,readonly");
     ["docker", "run", "--rm", "--pull=never", "--network", "none", "--mount", &mount]
         .iter()

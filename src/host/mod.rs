@@ -4,8 +4,8 @@
 //!   `atomic`: crash-safe, private file writes; `growing`: a file read while it is written;
 //!   `signals`: what Ctrl-C, SIGTERM and a hang-up do;
 //! - `inspect`: read-only questions (Docker, Compose, systemd, osism), those of volumes in
-//!   `volumes`; `control`: the only state changes besides the plan's own commands (stopping
-//!   containers left behind);
+//!   `volumes`, what /share holds in `measure`; `control`: the only state changes besides the
+//!   plan's own commands (stopping containers left behind);
 //! - what programs answer, read: `containers` (Compose's `ps`), `service` (the systemd unit),
 //!   `sudo` (whether it runs the unit's stop and start without a prompt), `users` (names of uids),
 //!   `vault` (the vault password and `osism vault check`), `osism` (why a task command failed).
@@ -18,6 +18,7 @@ pub mod control;
 pub mod exec;
 pub mod growing;
 pub mod inspect;
+pub mod measure;
 pub mod osism;
 pub mod service;
 pub mod signals;

@@ -215,11 +215,12 @@ fn judge_shared(
     Shared { share, share_missing, restore, found: (!found.is_empty()).then_some((found, more)) }
 }
 
-/// Asks the host everything preflight needs, in three groups asked at once (the operator waits
-/// for all): Compose's (version, configuration, containers, volumes), the image's and the share
-/// volume's size (a container, the slowest question), and systemd's, osism's and sudo's. The
-/// share volume is measured, where the project directory holds a compose file, while Compose
-/// answers; its figures count only once Compose says its services mount it.
+/// Asks the host everything preflight needs, in groups asked at once (the operator waits for
+/// the slowest): Compose's (version, configuration, containers, volumes), the image's, the share
+/// volume's size, and systemd's, osism's and sudo's. The share volume is measured, where the
+/// project directory holds a compose file, while Compose answers: in a running container of the
+/// project that mounts it, else in one of the tool's own once the image is known to be here.
+/// Its figures count only once Compose says its services mount it.
 fn ask(config: &Config, euid: u32, host: &Host, problems: &mut Vec<String>) -> Answers {
     let (mounts_share, mounted) = mpsc::channel::<bool>();
     thread::scope(|scope| {
@@ -229,9 +230,15 @@ fn ask(config: &Config, euid: u32, host: &Host, problems: &mut Vec<String>) -> A
             if which::which("docker").is_err() {
                 return (Ok(true), None);
             }
-            let image = host.image_present(&config.image);
-            let present = project && image.as_ref().is_ok_and(|&present| present);
-            let measured = present.then(|| host.measure_share(&config.share_volume, &config.image));
+            let image = scope.spawn(|| host.image_present(&config.image));
+            let (volume, dir) = (&config.share_volume, &config.project_directory);
+            let in_use = project.then(|| host.measure_share_in_use(volume, dir)).flatten();
+            let image = joined(image);
+            let measured = match in_use {
+                Some(size) => Some(Ok(Some(size))),
+                None => (project && image.as_ref().is_ok_and(|&present| present))
+                    .then(|| host.measure_share(volume, &config.image)),
+            };
             (image, measured.filter(|_| mounted.recv().unwrap_or(false)))
         });
         let units = scope.spawn(|| ask_units(config, euid, host));

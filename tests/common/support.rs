@@ -178,6 +178,12 @@ pub fn is_query(argv: &[String]) -> bool {
         ["docker", "compose", "--project-directory", _, "ps", "--all", "--format", "json"] => true,
         ["docker", "compose", "--project-directory", _, "ps", "--all"] => true,
         ["journalctl", "--unit", _, "--lines", "20", "--no-pager"] => true,
+        ["docker", "inspect", "--format", format, ids @ ..]
+            if *format
+                == "{{.Id}}{{range .Mounts}}{{if eq .Destination \"/share\"}} {{.Name}}{{end}}{{end}}" =>
+        {
+            !ids.is_empty() && ids.iter().all(|id| !id.starts_with('-'))
+        }
         ["docker", "inspect", "--format", "{{.Id}} {{.State.FinishedAt}}", ids @ ..] => {
             !ids.is_empty() && ids.iter().all(|id| !id.starts_with('-'))
         }
@@ -196,6 +202,25 @@ pub fn is_query(argv: &[String]) -> bool {
             *label == "label=org.osism.manager-reset.read-back" && volume.starts_with("volume=")
         }
         ["docker", "image", "inspect", "--format", "{{.Id}}", image] => !image.starts_with('-'),
+        [
+            "docker",
+            "ps",
+            "--no-trunc",
+            "--filter",
+            volume,
+            "--filter",
+            "status=running",
+            "--filter",
+            label,
+            "--format",
+            "{{.ID}}",
+        ] => {
+            volume.starts_with("volume=")
+                && label.starts_with("label=com.docker.compose.project.working_dir=")
+        }
+        ["docker", "exec", "--user", "0", id, "sh", "-c", script] => {
+            !id.starts_with('-') && *script == MEASURE_SHARE
+        }
         [
             "docker",
             "run",
@@ -276,6 +301,7 @@ impl World {
         world.set_state("volumes", &format!("manager_mariadb\nmanager_share\n{REDIS_DATA}\n"));
         world.set_state("labelled", "manager_mariadb\nmanager_share\n");
         world.set_state("up", "");
+        world.set_state("working_dir", world.project().to_str().unwrap());
         world.fill_share();
         world
     }

@@ -9,6 +9,8 @@ use crate::support::{World, stderr, stdout};
 
 const MISSING: (&str, &str) = ("FAKE_IMAGE_MISSING", "1");
 
+/// The running manager's own container measures /share without the image; with the manager
+/// stopped, only a container of the image could, and the plan says so.
 #[test]
 fn a_dry_run_without_the_image_pulls_nothing_and_says_what_the_run_will_do() {
     let world = World::new();
@@ -17,8 +19,18 @@ fn a_dry_run_without_the_image_pulls_nothing_and_says_what_the_run_will_do() {
     assert!(world.runbook_calls().is_empty(), "a dry run changed something: {:?}", world.runbook_calls());
     assert!(!world.calls().iter().any(|c| c[..2] == ["docker", "run"]), "{:?}", world.calls());
     let text = stdout(&out);
-    assert!(text.contains("share volume: manager_share, not measured (the image busybox is not here yet)"));
+    assert!(text.contains("share volume: manager_share, holding 7 entries"), "{text}");
     calls_snapshot!("dry_run_text_image_missing", world.scrub(&[text]));
+
+    fs::remove_file(world.state().join("up")).unwrap();
+    world.clear_calls();
+    let out = world.run(&["--dry-run"], &[MISSING]);
+    let text = stdout(&out);
+    assert!(!world.calls().iter().any(|c| c[..2] == ["docker", "run"]), "{:?}", world.calls());
+    assert!(
+        text.contains("share volume: manager_share, not measured (the image busybox is not here yet)"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -171,11 +171,11 @@ fn a_missing_project_directory_is_refused() {
     refused("the project directory", &[], |w| fs::remove_dir_all(w.project()).unwrap());
 }
 
-/// Preflight's three groups of questions (Compose's; the image and the share volume's size;
-/// systemd's and osism's) are asked at once: while a slow Compose answers, the others go on,
-/// the share volume's measurement (a container, the slowest question) and Compose's own
-/// configuration and containers, whose answers count once its version is known. Its figures wait
-/// for Compose to say its services mount the volume (`a_share_volume_that_is_not_mounted_…`).
+/// Preflight's groups of questions (Compose's; the image's; the share volume's size; systemd's
+/// and osism's) are asked at once: while a slow Compose answers, the others go on, the share
+/// volume's measurement (in a running container of the project) and Compose's own configuration
+/// and containers, whose answers count once its version is known. Its figures wait for Compose
+/// to say its services mount the volume (`a_share_volume_that_is_not_mounted_…`).
 #[test]
 fn independent_questions_are_asked_at_once() {
     let world = World::new();
@@ -197,7 +197,7 @@ fn independent_questions_are_asked_at_once() {
         "docker image inspect",
         "systemctl is-active",
         "osism vault check",
-        "docker run",
+        "docker exec --user 0",
         " config --format json",
         " ps --all --format json",
     ];
@@ -243,4 +243,35 @@ fn a_container_outside_the_project_holding_a_volume_is_refused_and_its_removal_t
         let out = world.run(&["--yes"], &[]);
         assert_eq!(out.status.code(), Some(0), "{stray}: {}", stderr(&out));
     }
+}
+
+/// /share is measured in a running container of the project that mounts it at /share (a tenth
+/// of a second), else in a read-only container of the tool's own (half a second): where the
+/// manager is stopped, where its container cannot answer, and where the only containers that
+/// mount the volume are another project's, whose containers the tool never enters. Each way
+/// finds the same figures.
+#[test]
+fn the_share_volume_is_measured_in_the_managers_container_or_else_in_the_tools_own() {
+    let world = World::new();
+    let measured = |env: &[(&str, &str)]| {
+        world.clear_calls();
+        let out = world.run(&["--dry-run"], env);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let line = stdout(&out).lines().find(|l| l.contains("share volume:")).unwrap().to_owned();
+        let calls = world.calls();
+        let by =
+            |program: &str| calls.iter().any(|c| c[1] == program && c.last().unwrap().contains("du -sk"));
+        (line, by("exec"), by("run"))
+    };
+    let (line, exec, run) = measured(&[]);
+    assert!(line.contains("holding 7 entries"), "{line}");
+    assert!(exec && !run, "measured by exec {exec}, by run {run}");
+    assert_eq!(measured(&[("FAKE_FAIL", "docker exec --user 0 *")]), (line.clone(), true, true));
+    world.set_state("working_dir", "/opt/another");
+    assert_eq!(measured(&[]), (line.clone(), false, true));
+    world.set_state("working_dir", world.project().to_str().unwrap());
+    fs::remove_file(world.state().join("up")).unwrap();
+    let (stopped, exec, run) = measured(&[]);
+    assert!(!exec && run, "measured by exec {exec}, by run {run}");
+    assert_eq!(stopped, line);
 }

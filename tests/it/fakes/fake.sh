@@ -17,6 +17,7 @@
 #   stopped    there while the manager's containers are stopped, not removed (its mtime is when
 #              they stopped); the first `ps` after a start then still lists them exited, as
 #              Compose's `up` starts them again a moment after the unit's start returned
+#   working_dir  the project directory, which Compose labels the project's containers with
 #   ps/N.json  what the N-th `docker compose ps --all --format json` since the unit's last start
 #              prints (the last one repeats); before any start, or once stopped, a fixed listing
 # A test steers it through the environment:
@@ -119,6 +120,28 @@ flip_a_byte() {
     printf "\\$(printf %03o $((byte ^ 1)))" | dd of="$1" bs=1 seek="$offset" conv=notrunc status=none
 }
 
+# What the tool's measuring script prints of /share, as busybox's find, du and wc print it.
+measure_share() {
+    find "$state/share" | wc -l
+    echo "${FAKE_SHARE_KIB:-$(du -sk "$state/share" | cut -f1)}	/share"
+    find "$state/share" ! -type d ! -path "$state/share/known_hosts" \
+        ! -path "$state/share/ansible-execution-history.json" | wc -l
+}
+
+# The project's running containers that mount volume $1 anywhere (Docker's `volume` filter), as
+# "ID SERVICE TARGET" lines; IDs are whole (64 hex digits), one for each of `mounts`' lines. A
+# volume that does not exist has none: Docker removes no volume a container uses.
+project_mounters() {
+    [ -e "$state/up" ] && has volumes "$1" || return 0
+    local service source target real n=0
+    while read -r service source target; do
+        n=$((n + 1))
+        [ -n "$service" ] && [ "$source" != - ] || continue
+        real=$(grep -m1 -xF "${FAKE_PROJECT_NAME:-manager}_$source" "$state/declared" 2>/dev/null) || continue
+        [ "$real" = "$1" ] && printf 'c0ffee%02d%056d %s %s\n' "$n" 0 "$service" "$target"
+    done < "$state/mounts"
+}
+
 image_here() { [ -z "${FAKE_IMAGE_MISSING:-}" ] || [ -e "$state/image.pulled" ]; }
 
 docker_run() {
@@ -147,11 +170,7 @@ docker_run() {
     fi
     shift # the image
     case "$1 ${2:-}" in
-        "sh -c")
-            find "$state/share" | wc -l
-            echo "${FAKE_SHARE_KIB:-$(du -sk "$state/share" | cut -f1)}	/share"
-            find "$state/share" ! -type d ! -path "$state/share/known_hosts" \
-                ! -path "$state/share/ansible-execution-history.json" | wc -l ;;
+        "sh -c") measure_share ;;
         "tar -cf")
             tar -cf "$backup/${3#/backup/}" -C "$state" share ;;
         "tar -czvf")
@@ -486,6 +505,14 @@ case "$name" in
                     exit 1
                 fi
                 echo "latest: Pulling from library/$2"; touch "$state/image.pulled" ;;
+            "inspect --format {{.Id}}{{range .Mounts}}"*)
+                shift 3
+                while read -r id service target; do
+                    for wanted in "$@"; do
+                        [ "$id" = "$wanted" ] || continue
+                        if [ "$target" = /share ]; then echo "$id $share_volume"; else echo "$id"; fi
+                    done
+                done < <(project_mounters "$share_volume") ;;
             "inspect --format "*)
                 shift 3
                 at=$(date -u -r "$state/restarted.at" +%Y-%m-%dT%H:%M:%S.%NZ 2>/dev/null || echo 0001-01-01T00:00:00Z)
@@ -509,7 +536,16 @@ case "$name" in
                 has volumes "$share_volume" || rm -rf "$state/share"
                 rm -rf "$state/redis" ;;
             "run "*) docker_run "$@" ;;
+            # The tool's measurement of /share, in a running container of the project.
+            "exec --user 0 "*" sh -c "*)
+                grep -q "^$4 " <(project_mounters "$share_volume") || {
+                    echo "Error response from daemon: No such container: $4" >&2; exit 1; }
+                measure_share ;;
             "exec "*) echo "docker exec: ran ${*: -1}" ;;
+            # Compose labels its containers with the directory it was run in (working_dir).
+            "ps --no-trunc --filter volume="*" --filter status=running --filter label=com.docker.compose.project.working_dir="*" --format {{.ID}}")
+                [ "${8#*working_dir=}" = "$(cat "$state/working_dir" 2>/dev/null)" ] || exit 0
+                project_mounters "${4#volume=}" | cut -d' ' -f1 ;;
             "ps --all --quiet --filter label="*) running_containers "${5#label=}" "${7#volume=}" ;;
             "ps --all --no-trunc "*) volume_users "$@" ;;
             # The runbook's tar containers are the fakes' own processes: none outlives its CLI.
