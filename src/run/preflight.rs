@@ -24,7 +24,7 @@ use crate::run::problems::{
     check_backup_dir, check_unfinished, free_bytes, judge_share, judge_volumes, missing_share,
     share_volume_problem, sudo_for_unit, sudo_problems, vault_problems,
 };
-use crate::run::project::{self, Compose, default_project_name};
+use crate::run::project::{self, Compose, Found, default_project_name};
 use crate::view::confirm;
 use crate::view::outcome::{Code, Failure};
 use crate::view::render;
@@ -137,8 +137,7 @@ pub fn inspect(
     let Compose { project, volumes } = compose;
     let name =
         project.as_ref().map_or_else(|| default_project_name(&config.project_directory), |p| p.name.clone());
-    let volumes = volumes
-        .and_then(|found| judge_volumes(config, host, &name, (&service, active), found, &mut problems));
+    let volumes = volumes.and_then(|found| judged(config, &name, (&service, active), found, &mut problems));
     if let Some(project) = &project {
         problems.extend(share_volume_problem(config, project));
     }
@@ -176,6 +175,26 @@ pub fn inspect(
         restore,
         found,
         problems,
+    }
+}
+
+/// The volumes `down -v` deletes, judged, where Compose could list them.
+fn judged(
+    config: &Config,
+    project: &str,
+    unit: (&Service, Option<bool>),
+    found: Result<Found>,
+    problems: &mut Vec<String>,
+) -> Option<Volumes> {
+    match found {
+        Ok(Found { volumes, up, users }) => {
+            judge_volumes(config, project, unit, (&volumes, &up, users), problems);
+            Some(volumes)
+        }
+        Err(error) => {
+            problems.push(format!("{error:#}"));
+            None
+        }
     }
 }
 

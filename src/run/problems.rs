@@ -157,21 +157,14 @@ pub fn share_volume_problem(config: &Config, project: &Project) -> Option<String
 
 /// The volumes `down -v` deletes, judged: a unit that is not active while the project's
 /// containers run, containers outside the project on them, Vault's storage not agreed to.
+/// `up` are the services whose containers run, `users` every container on a deleted volume.
 pub fn judge_volumes(
     config: &Config,
-    host: &Host,
     project: &str,
     (service, active): (&Service, Option<bool>),
-    found: Result<(Volumes, Vec<String>)>,
+    (volumes, up, users): (&Volumes, &[String], Result<Vec<VolumeUser>>),
     problems: &mut Vec<String>,
-) -> Option<Volumes> {
-    let (volumes, up) = match found {
-        Ok(found) => found,
-        Err(error) => {
-            problems.push(format!("{error:#}"));
-            return None;
-        }
-    };
+) {
     if active == Some(false) && !up.is_empty() {
         problems.push(format!(
             "the unit {} is not active, yet the project's containers run ({}): stopping it would not stop the \
@@ -180,8 +173,8 @@ pub fn judge_volumes(
             up.join(", ")
         ));
     }
-    match host.volume_users(volumes.deleted()) {
-        Ok(users) => problems.extend(strangers(config, project, &volumes, &users)),
+    match users {
+        Ok(users) => problems.extend(strangers(config, project, volumes, &users)),
         Err(error) => {
             problems.push(format!("{error:#}: cannot tell what uses the volumes `down -v` deletes"))
         }
@@ -195,7 +188,6 @@ pub fn judge_volumes(
             config.sources.name("delete-vault-data")
         ));
     }
-    Some(volumes)
 }
 
 /// What /share holds, where it was measured, and whether the share volume is missing; a

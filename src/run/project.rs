@@ -5,13 +5,14 @@
 //! they are asked at once, beside `docker compose version`, and their answers count only once
 //! the version says Compose v2 answered them. The operator waits for the slowest, not the sum.
 
-use std::thread::{Scope, ScopedJoinHandle};
+use std::thread::{self, Scope, ScopedJoinHandle};
 
 use anyhow::{Result, anyhow};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::host::containers::Container;
 use crate::host::inspect::{Host, Project};
+use crate::host::volumes::VolumeUser;
 use crate::plan::Volumes;
 use crate::plan::config::Config;
 use crate::run::problems::not_a_directory;
@@ -20,11 +21,19 @@ use crate::run::problems::not_a_directory;
 const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
 
 /// What Compose says of the project: its model, and (when there is one) the volumes `down -v`
-/// deletes and keeps with the services whose containers are up.
+/// deletes and keeps, with the containers that use them.
 #[derive(Default)]
 pub struct Compose {
     pub project: Option<Project>,
-    pub volumes: Option<Result<(Volumes, Vec<String>)>>,
+    pub volumes: Option<Result<Found>>,
+}
+
+/// The project's volumes, the services whose containers are up, and every container that
+/// mounts a volume `down -v` deletes (asked as soon as those are known, beside the rest).
+pub struct Found {
+    pub volumes: Volumes,
+    pub up: Vec<String>,
+    pub users: Result<Vec<VolumeUser>>,
 }
 
 /// Compose's configuration and containers, being asked.
@@ -95,27 +104,27 @@ fn answer<T>(question: Question<'_, T>) -> Result<T> {
     question.join().unwrap_or_else(|_| Err(anyhow!("Compose's answer was lost")))
 }
 
-/// The volumes `down -v` deletes and keeps, and the services whose containers are up.
-fn project_volumes(
-    project: &Project,
-    containers: &[Container],
-    host: &Host,
-) -> Result<(Volumes, Vec<String>)> {
+/// The volumes `down -v` deletes and keeps, the services whose containers are up, and what
+/// uses the deleted volumes; the labelled volumes are asked beside the rest.
+fn project_volumes(project: &Project, containers: &[Container], host: &Host) -> Result<Found> {
     let up = crate::host::containers::up(containers);
-    let anonymous = host.anonymous_volumes(containers, &project.volumes)?;
-    let kept = host
-        .labelled_volumes(&project.name)?
-        .into_iter()
-        .filter(|v| !project.volumes.contains(v) && !anonymous.iter().any(|a| &a.volume == v))
-        .collect();
-    let volumes = Volumes {
-        named: project.volumes.clone(),
-        anonymous,
-        kept,
-        vault: project.vault_volumes.clone(),
-        bind_mounts: project.bind_mounts.clone(),
-    };
-    Ok((volumes, up))
+    thread::scope(|scope| {
+        let labelled = scope.spawn(|| host.labelled_volumes(&project.name));
+        let anonymous = host.anonymous_volumes(containers, &project.volumes)?;
+        let mut volumes = Volumes {
+            named: project.volumes.clone(),
+            anonymous,
+            kept: Vec::new(),
+            vault: project.vault_volumes.clone(),
+            bind_mounts: project.bind_mounts.clone(),
+        };
+        let users = host.volume_users(volumes.deleted());
+        volumes.kept = answer(labelled)?
+            .into_iter()
+            .filter(|v| !volumes.named.contains(v) && !volumes.anonymous.iter().any(|a| &a.volume == v))
+            .collect();
+        Ok(Found { volumes, up, users })
+    })
 }
 
 /// Compose's default project name: the directory's name, lowercased, with only `[a-z0-9_-]`.

@@ -51,7 +51,7 @@ fn signal_group(child: &Child, signal: Signal) {
 fn assert_one_at_a_time_and_none_left(world: &World) {
     let trace = fs::read_to_string(world.path().join("trace")).unwrap_or_default();
     let mut open: Vec<(String, String)> = Vec::new();
-    let is_runbook = |call: &str| !is_query(&call.split_whitespace().map(String::from).collect::<Vec<_>>());
+    let is_runbook = |call: &str| !is_query(&shlex::split(call).expect("a call as bash quoted it"));
     for line in trace.lines() {
         let mut words = line.splitn(3, ' ');
         match (words.next(), words.next(), words.next()) {
