@@ -13,11 +13,14 @@ use crate::host::exec::first_line;
 use crate::host::inspect::{Host, read_only_share};
 use crate::plan::ShareSize;
 
-/// What /share holds, in a POSIX shell (busybox's or the manager's images' own): its entries,
-/// its KiB, and the files a fresh manager does not write itself (`plan::FRESH_MANAGER_FILES`),
-/// which tell a /share of value from a new one.
-const MEASURE_SHARE: &str = "find /share | wc -l && du -sk /share && \
-find /share ! -type d ! -path /share/known_hosts ! -path /share/ansible-execution-history.json | wc -l";
+/// What /share holds, in a POSIX shell (busybox's or the manager's images' own), walking it
+/// twice (each walk of 20,000 files costs a tenth of a second of the operator's wait): the
+/// files a fresh manager does not write itself (`plan::FRESH_MANAGER_FILES`), which tell a
+/// /share of value from a new one, and its entries, then its KiB. `find` ends the directories
+/// and those two files with a NUL, every other entry with a newline; with all but the ends
+/// deleted, `wc` counts the newlines (the files of value) and the bytes (every entry).
+const MEASURE_SHARE: &str = "find /share -type d -print0 -o -path /share/known_hosts -print0 -o -path \
+/share/ansible-execution-history.json -print0 -o -print | tr -dc '\\n\\000' | wc -lc && du -sk /share";
 
 /// Compose's label naming the directory a container's project was brought up from.
 const WORKING_DIR_LABEL: &str = "com.docker.compose.project.working_dir";
@@ -73,11 +76,13 @@ fn is_id(word: &str) -> bool {
     word.len() == 64 && word.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// `MEASURE_SHARE`'s three numbers, as printed.
+/// `MEASURE_SHARE`'s three numbers, as printed: `wc`'s two on a line, then `du`'s KiB and path.
 fn share_size(volume: &str, stdout: &str) -> Result<ShareSize> {
-    let mut numbers = stdout.split_whitespace().filter_map(|w| w.parse::<u64>().ok());
-    match (numbers.next(), numbers.next(), numbers.next()) {
-        (Some(entries), Some(kib), files_of_value) => Ok(ShareSize { entries, kib, files_of_value }),
+    let numbers: Vec<u64> = stdout.split_whitespace().map_while(|w| w.parse().ok()).collect();
+    match (numbers.as_slice(), stdout.trim_end().ends_with("\t/share")) {
+        (&[files_of_value, entries, kib], true) if files_of_value < entries => {
+            Ok(ShareSize { entries, kib, files_of_value: Some(files_of_value) })
+        }
         _ => bail!("cannot read the size of the share volume {volume} from {:?}", stdout.trim()),
     }
 }
@@ -88,11 +93,13 @@ mod tests {
 
     #[test]
     fn the_three_numbers_are_read_as_busybox_and_coreutils_print_them() {
-        for out in ["12\n340\t/share\n3\n", "12\n340    /share\n3\n"] {
+        for out in ["    3    12\n340\t/share\n", "      3      12\n340\t/share\n"] {
             let size = share_size("v", out).unwrap();
             assert_eq!((size.entries, size.kib, size.files_of_value), (12, 340, Some(3)), "{out:?}");
         }
-        assert!(share_size("v", "sh: find: not found\n").is_err());
+        for garbage in ["sh: find: not found\n", "3 12\n", "3 12 340\t/share\n7\n", "12 3\n340\t/share\n"] {
+            assert!(share_size("v", garbage).is_err(), "{garbage:?}");
+        }
     }
 
     #[test]

@@ -161,8 +161,8 @@ const SYSTEM_TOOLS: [&str; 34] = [
 ];
 
 /// Preflight's measurement of /share, the one script a read-only container may run.
-pub const MEASURE_SHARE: &str = "find /share | wc -l && du -sk /share && find /share ! -type d ! -path \
-/share/known_hosts ! -path /share/ansible-execution-history.json | wc -l";
+pub const MEASURE_SHARE: &str = "find /share -type d -print0 -o -path /share/known_hosts -print0 -o -path \
+/share/ansible-execution-history.json -print0 -o -print | tr -dc '\\n\\000' | wc -lc && du -sk /share";
 
 /// Calls that only ask and change nothing, in the exact shapes the tool asks them: anything
 /// else (`docker volume rm`, `docker kill`, a `docker run` that mounts /share writable) is a

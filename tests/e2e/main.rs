@@ -266,6 +266,60 @@ fn dry_run_lists_the_volumes_down_deletes() {
     assert_eq!(plan["project"], "manager");
 }
 
+/// /share is measured in the running manager's own container (`docker exec`), and with the
+/// manager stopped in a read-only container of the tool's own: each counts what the volume
+/// holds, every entry and the files a fresh manager does not write, as a walk of it here does.
+#[test]
+fn share_is_measured_alike_in_the_managers_container_and_in_the_tools_own() {
+    let fixture = Fixture::new(Share::SUITE);
+    let (entries, of_value) = walked(&fixture.volume_dir("manager_share"), true);
+    let measured = || {
+        let since = unix_now();
+        let out = fixture.run(&["--dry-run", "--output", "json"], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let plan: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+        let until = (unix_now() + 1).to_string();
+        let events = ["events", "--since", &since.to_string(), "--until", &until, "--format", "{{.Action}}"];
+        let actions = text(&docker(&[&events[..], &["--filter", "type=container"]].concat()).stdout);
+        let share = &plan["share"];
+        (share["entries"].as_u64(), share["files_of_value"].as_u64(), share["kib"].as_u64().unwrap(), actions)
+    };
+    let (running, value, kib, actions) = measured();
+    assert_eq!((running, value), (Some(entries), Some(of_value)));
+    assert!(kib * 1024 >= Share::SUITE.big_file_bytes as u64, "{kib} KiB");
+    let by_exec = |a: &str| a.starts_with("exec_start") && a.contains("find /share");
+    assert!(actions.lines().any(by_exec), "not measured by exec: {actions}");
+    assert!(!actions.lines().any(|a| a == "create"), "a container was made: {actions}");
+    assert!(fixture.compose(&["stop"]).status.success());
+    let (stopped, value, kib_stopped, actions) = measured();
+    assert_eq!((stopped, value), (Some(entries), Some(of_value)));
+    assert!(kib_stopped.abs_diff(kib) <= 8, "{kib_stopped} KiB stopped, {kib} KiB running");
+    assert!(actions.lines().any(|a| a == "create"), "not measured in a container of its own: {actions}");
+}
+
+/// Every entry under `dir`, itself included, and those not directories but for the two files
+/// a fresh manager writes at the top: what `find` counts.
+fn walked(dir: &std::path::Path, top: bool) -> (u64, u64) {
+    let (mut entries, mut of_value) = (1, 0);
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            let (e, v) = walked(&entry.path(), false);
+            (entries, of_value) = (entries + e, of_value + v);
+        } else {
+            entries += 1;
+            let fresh =
+                ["known_hosts", "ansible-execution-history.json"].iter().any(|f| entry.file_name() == *f);
+            of_value += u64::from(!(top && fresh));
+        }
+    }
+    (entries, of_value)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
 /// A container outside the project that holds a volume `down -v` deletes, running or stopped,
 /// is found before anything stops: named with its image and the command that removes it, which
 /// typed lets the next run finish.

@@ -114,13 +114,13 @@ fn the_harness_never_takes_a_state_change_for_a_query() {
         "docker compose --project-directory /opt/manager down -v",
         "docker pull busybox",
         // May pull the image: a change on the host, and on a dry run.
-        "docker run --rm --network none --mount source=manager_share,target=/share,readonly busybox sh -c 'find /share | wc -l && du -sk /share && find /share ! -type d ! -path /share/known_hosts ! -path /share/ansible-execution-history.json | wc -l'",
+        "docker run --rm --network none --mount source=manager_share,target=/share,readonly busybox sh -c 'find /share -type d -print0 -o -path /share/known_hosts -print0 -o -path /share/ansible-execution-history.json -print0 -o -print | tr -dc '\\''\\n\\000'\\'' | wc -lc && du -sk /share'",
     ] {
         assert!(!is_query(&argv(change)), "{change} was taken for a query");
     }
     for query in [
         "docker volume inspect --format '{{ index .Labels \"com.docker.compose.project\" }}' manager_share",
-        "docker run --rm --pull=never --network none --mount source=manager_share,target=/share,readonly busybox sh -c 'find /share | wc -l && du -sk /share && find /share ! -type d ! -path /share/known_hosts ! -path /share/ansible-execution-history.json | wc -l'",
+        "docker run --rm --pull=never --network none --mount source=manager_share,target=/share,readonly busybox sh -c 'find /share -type d -print0 -o -path /share/known_hosts -print0 -o -path /share/ansible-execution-history.json -print0 -o -print | tr -dc '\\''\\n\\000'\\'' | wc -lc && du -sk /share'",
         "docker image inspect --format '{{.Id}}' busybox",
         "systemctl is-active --quiet manager.service",
     ] {

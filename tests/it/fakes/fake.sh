@@ -65,8 +65,9 @@
 #   FAKE_PROJECT_NAME   the compose project's name (a top-level `name:`), manager by default; the
 #                       volumes in `declared` carry it as their prefix
 #   FAKE_NO_SYSTEMD     systemctl answers as it does where systemd is not running
-#   FAKE_TRACE=FILE     each call appends "begin PID NAME ARGS" when it starts and "end PID" when
-#                       it ends, however it ends short of SIGKILL
+#   FAKE_TRACE=FILE     each call appends "begin PID NAME ARGS" (ARGS quoted as by bash's
+#                       printf %q) when it starts and "end PID" when it ends, however it ends
+#                       short of SIGKILL
 set -u
 name=$(basename "$0")
 line="$name $*"
@@ -80,7 +81,9 @@ fi
 on_exit=""
 at_exit() { on_exit+="$1;"; trap "$on_exit" EXIT; }
 if [ -n "${FAKE_TRACE:-}" ] && [ "$name" != sudo ]; then
-    echo "begin $$ $line" >> "$FAKE_TRACE"
+    # Quoted as a shell would read it back, so that the tests split it as it ran.
+    printf -v quoted ' %q' "$@"
+    echo "begin $$ $name$quoted" >> "$FAKE_TRACE"
     at_exit 'echo "end $$" >> "$FAKE_TRACE"'
     trap 'exit 143' TERM
 fi
@@ -120,12 +123,12 @@ flip_a_byte() {
     printf "\\$(printf %03o $((byte ^ 1)))" | dd of="$1" bs=1 seek="$offset" conv=notrunc status=none
 }
 
-# What the tool's measuring script prints of /share, as busybox's find, du and wc print it.
+# What the tool's measuring script prints of /share, as busybox's find, tr, wc and du print it:
+# the files of value and the entries, then the KiB.
 measure_share() {
-    find "$state/share" | wc -l
+    find "$state/share" -type d -print0 -o -path "$state/share/known_hosts" -print0 \
+        -o -path "$state/share/ansible-execution-history.json" -print0 -o -print | tr -dc '\n\000' | wc -lc
     echo "${FAKE_SHARE_KIB:-$(du -sk "$state/share" | cut -f1)}	/share"
-    find "$state/share" ! -type d ! -path "$state/share/known_hosts" \
-        ! -path "$state/share/ansible-execution-history.json" | wc -l
 }
 
 # The project's running containers that mount volume $1 anywhere (Docker's `volume` filter), as
