@@ -20,8 +20,8 @@ use sha2::{Digest, Sha256};
 use crate::run::compare::Record;
 
 /// What the file starts with: the format, so that another one is never misread (1 hashed
-/// contents whole, 2 piecewise).
-const MAGIC: &[u8] = b"osism-manager-reset records 2\n";
+/// contents whole, 2 in pieces of 1 MiB, 3 in pieces of 512 KiB).
+const MAGIC: &[u8] = b"osism-manager-reset records 3\n";
 
 /// The longest path a record may name: far beyond any tar's, short enough to refuse garbage.
 const LONGEST_PATH: usize = 1 << 20;
