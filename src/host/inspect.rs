@@ -229,6 +229,18 @@ impl<'a> Host<'a> {
     /// must exist: `docker run` would create it.
     pub fn start_share_read(&self, volume: &str, image: &str, backup_dir: &Utf8Path) -> Result<FifoRead<'a>> {
         ensure!(self.volume_exists(volume)?, "the share volume {volume} does not exist");
+        self.start_share_read_of_seen(volume, image, backup_dir)
+    }
+
+    /// As `start_share_read`, of a volume this process saw Compose create moments ago (step 4):
+    /// the restore's own `docker run` mounts it at once, so the read-back, which waits for it,
+    /// creates nothing that command would not.
+    pub fn start_share_read_of_seen(
+        &self,
+        volume: &str,
+        image: &str,
+        backup_dir: &Utf8Path,
+    ) -> Result<FifoRead<'a>> {
         let fifo = read_back_fifo(backup_dir);
         let label = format!("{READ_BACK_LABEL}={fifo}");
         let bind = format!("{backup_dir}:/backup");

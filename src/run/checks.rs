@@ -53,6 +53,9 @@ pub struct ThisRun {
     pub compared: Cell<bool>,
     /// The archive's sha256 as this process worked it out, for the next check that needs it.
     pub hashed: RefCell<Option<Hashed>>,
+    /// This process saw Compose create the share volume (step 4): the restore's read-back need
+    /// not ask again whether it exists before its container mounts it.
+    pub share_volume_seen: Cell<bool>,
 }
 
 /// Whom a check asks and tells: the executor (and its log), the host's questions, the operator.
@@ -342,7 +345,9 @@ fn restored_records(cx: &Guarded) -> Option<records::Reader> {
 
 /// Compose has created the share volume for this project (see `health::share_volume`).
 fn share_volume_created(cx: &mut Guarded, timeout: Duration) -> Result<()> {
-    health::share_volume(cx.with.host, cx.at.plan, timeout, cx.with.ui)
+    health::share_volume(cx.with.host, cx.at.plan, timeout, cx.with.ui)?;
+    cx.this_run.share_volume_seen.set(true);
+    Ok(())
 }
 
 /// Adds "N `what` (the first names)" to `wrong` if there are any.

@@ -145,7 +145,12 @@ impl<'a> Reset<'a> {
         // The read-back an after-check needs starts with the commands, so that its container is
         // up when they end; tar in it reads /share only once the check reads the pipe.
         if step.after.iter().any(|c| checks::reads_share(*c)) {
-            cx.share_read = Some(host.start_share_read(&plan.share_volume, &plan.image, &plan.backup_dir)?);
+            let (volume, image, dir) = (&plan.share_volume, &plan.image, &plan.backup_dir);
+            cx.share_read = Some(if self.this_run.share_volume_seen.get() {
+                host.start_share_read_of_seen(volume, image, dir)?
+            } else {
+                host.start_share_read(volume, image, dir)?
+            });
         }
         cx.at.began = SystemTime::now();
         let commands = || self.commands(plan, step, &host);
