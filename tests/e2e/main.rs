@@ -471,12 +471,14 @@ fn the_suite_starts_clean_on_an_engine_another_manager_littered() {
     assert_eq!(plan["problems"], serde_json::json!([]), "{}", text(&out.stdout));
 }
 
-/// Killed outright (SIGKILL, an OOM kill) during the backup, the tool leaves its read-back of
-/// /share waiting on its pipe, holding manager_share (and the backup's own container, whose CLI
-/// died with it): the resume stops both, and `down -v` can then delete the volume.
+/// Killed outright (SIGKILL, an OOM kill) during the backup, the tool leaves the backup's own
+/// container, whose CLI died with it, and (killed before it opened the pipe) its read-back of
+/// /share waiting on that pipe, both holding manager_share: the resume stops what is left, and
+/// `down -v` can then delete the volume. A kill after the tool opened the pipe ends the
+/// read-back by itself; the backup's tar, with 200 MiB to compress, still runs.
 #[test]
 fn killed_during_the_backup_the_resume_stops_what_was_left_and_finishes() {
-    let fixture = Fixture::new(Share { small_files: 20_000, big_file_bytes: 20 * 1024 * 1024 });
+    let fixture = Fixture::new(Share { small_files: 20_000, big_file_bytes: 200 * 1024 * 1024 });
     let before = fixture.share_listing();
     let mut tool =
         fixture.command(&["--yes"], &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
@@ -489,7 +491,8 @@ fn killed_during_the_backup_the_resume_stops_what_was_left_and_finishes() {
     assert_eq!(tool.wait().unwrap().code(), None);
     let read_back = "label=org.osism.manager-reset.read-back";
     let left = text(&docker(&["ps", "--quiet", "--filter", read_back]).stdout);
-    assert_eq!(left.lines().count(), 1, "no read-back was left to stop: {left}");
+    assert!(left.lines().count() <= 1, "more than one read-back: {left}");
+    assert!(!tar_containers().is_empty(), "the backup's container was not left running");
 
     let out = fixture.run(&["--resume", "--yes"], &[]);
     let output = format!("{}{}", text(&out.stdout), text(&out.stderr));
