@@ -373,7 +373,8 @@ pub fn read_back_fifo(backup_dir: &Utf8Path) -> camino::Utf8PathBuf {
 }
 
 /// `docker run` with no network, never pulling, and the share volume mounted read-only at /share,
-/// then `rest` (more options, the image, its command): the only way the tool's queries touch /share.
+/// then `rest` (more options, the image, its command): the only way the tool's own containers
+/// touch /share (its one other look, in `measure`, is `find` and `du` in the manager's own).
 pub(super) fn read_only_share(volume: &str, rest: &[&str]) -> Vec<String> {
     let mount = format!("source={volume},target=/share,readonly");
     ["docker", "run", "--rm", "--pull=never", "--network", "none", "--mount", &mount]

@@ -39,7 +39,8 @@ impl Host<'_> {
 
     /// Counts and sizes the share volume in a running container of the project in `dir` that
     /// mounts it at /share, as root there (a user of the image could not read all of /share);
-    /// `None` where there is none or it could not answer: the caller asks `measure_share`.
+    /// `None` where there is none or it could not answer (what it printed is not the script's,
+    /// or it failed, which the log says): the caller asks `measure_share`.
     /// Only the project's own containers are asked, never another's that uses the volume.
     pub fn measure_share_in_use(&self, volume: &str, dir: &Utf8Path) -> Option<ShareSize> {
         let id = self.share_mounter(volume, dir)?;
