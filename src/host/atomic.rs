@@ -59,19 +59,14 @@ pub fn append(path: &Utf8Path) -> Result<File> {
     Ok(file)
 }
 
-/// Creates `path` empty and private, or makes an existing one private, so that what is
-/// written into it later (by a container, whose umask is not ours) keeps that mode.
-pub fn private_placeholder(path: &Utf8Path) -> Result<()> {
-    append(path).map(drop)
-}
-
 /// Flushes `path` and the directory entry that names it to disk.
 pub fn sync(path: &Utf8Path) -> Result<()> {
     File::open(path).and_then(|f| f.sync_all()).with_context(|| format!("cannot sync {path}"))?;
     sync_dir(path.parent().context("a file without a directory")?)
 }
 
-fn sync_dir(dir: &Utf8Path) -> Result<()> {
+/// Flushes the directory entries of `dir` to disk: a rename in it is then there for good.
+pub fn sync_dir(dir: &Utf8Path) -> Result<()> {
     File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("cannot sync {dir}"))
 }
 

@@ -9,13 +9,12 @@
 //! captures the small output of read-only queries. Both record into the transcript when there
 //! is one; a dry run has none and starts only queries.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::AsFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::{ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -25,8 +24,8 @@ use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::Shell;
 
-use crate::host::signals;
 use crate::host::transcript::{Stream, Transcript};
+use crate::host::{fifo, signals};
 use crate::plan::{Command, Stdin};
 
 /// How long a command may print nothing before its watcher hears of it.
@@ -34,14 +33,6 @@ const QUIET_TICK: Duration = Duration::from_secs(1);
 
 /// Lines read ahead of the one being handled, per command.
 const LINES_IN_FLIGHT: usize = 256;
-
-/// The pipe a read-back streams through: 1 MiB, the most `/proc/sys/fs/pipe-max-size` lets an
-/// unprivileged process have by default.
-const FIFO_PIPE: usize = 1 << 20;
-
-/// The buffer it is read with: no smaller than the pieces contents are hashed in, which then
-/// go past it straight into their own buffer.
-const FIFO_BUFFER: usize = 1 << 19;
 
 /// What a read-only query printed and how it ended.
 #[derive(Debug)]
@@ -210,8 +201,7 @@ impl Runner {
         let (program, args) = argv.split_first().context("a command without a program")?;
         let display = display(&argv);
         let _ = std::fs::remove_file(fifo);
-        rustix::fs::mkfifoat(rustix::fs::CWD, fifo.as_std_path(), rustix::fs::Mode::from_raw_mode(0o600))
-            .with_context(|| format!("cannot make the pipe {fifo}"))?;
+        fifo::make(fifo)?;
         let removed = Removed(fifo.to_owned());
         let spawned = self
             .process(program, args)
@@ -237,29 +227,18 @@ impl Runner {
             text
         });
         let running = signals::Running::new(child.id());
-        let opened = Arc::new(AtomicBool::new(false));
+        let waiting = Arc::new(AtomicBool::new(true));
         let watcher = {
-            let (opened, fifo) = (Arc::clone(&opened), fifo.to_owned());
+            let (waiting, fifo) = (Arc::clone(&waiting), fifo.to_owned());
             thread::spawn(move || {
                 let status = child.wait();
-                // A command that ended without opening the pipe leaves its reader waiting in
-                // open(2): opening and closing the write end lets it see the end.
-                while !opened.load(Ordering::SeqCst) {
-                    let write_end = OpenOptions::new()
-                        .write(true)
-                        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-                        .open(&fifo);
-                    if write_end.is_ok() {
-                        break;
-                    }
-                    thread::sleep(Duration::from_millis(10));
-                }
+                fifo::let_reader_see_the_end(&fifo, &waiting);
                 status
             })
         };
         Ok(FifoRead {
             runner: self,
-            pending: Some(Pending { display, watcher, errors, opened, _running: running, removed }),
+            pending: Some(Pending { display, watcher, errors, waiting, _running: running, removed }),
         })
     }
 
@@ -289,7 +268,8 @@ struct Pending {
     display: String,
     watcher: thread::JoinHandle<std::io::Result<ExitStatus>>,
     errors: thread::JoinHandle<String>,
-    opened: Arc<AtomicBool>,
+    /// Set until the reader's open(2) has returned.
+    waiting: Arc<AtomicBool>,
     _running: signals::Running,
     removed: Removed,
 }
@@ -319,19 +299,10 @@ impl Runner {
         pending: Pending,
         consume: impl FnOnce(&mut (dyn Read + Send)) -> Result<T>,
     ) -> Result<T> {
-        let Pending { display, watcher, errors, opened, _running: running, removed } = pending;
+        let Pending { display, watcher, errors, waiting, _running: running, removed } = pending;
         let started = Instant::now();
-        let fifo = &removed.0;
-        let consumed =
-            File::open(fifo).with_context(|| format!("cannot open the pipe {fifo}")).and_then(|reader| {
-                opened.store(true, Ordering::SeqCst);
-                // In Linux's default pipe of 64 KiB tar and its reader take turns all the time;
-                // in one of 1 MiB, 2 GiB of /share came through in 1.5 s, not 3.6 s. Only speed
-                // depends on it.
-                let _ = rustix::pipe::fcntl_setpipe_size(&reader, FIFO_PIPE);
-                consume(&mut BufReader::with_capacity(FIFO_BUFFER, reader))
-            });
-        opened.store(true, Ordering::SeqCst);
+        let consumed = fifo::open_reader(&removed.0, &waiting)
+            .and_then(|reader| consume(&mut BufReader::with_capacity(fifo::BUFFER, reader)));
         let lost = || anyhow::anyhow!("lost track of `{display}`");
         let status = watcher.join().map_err(|_| lost())?.map_err(|_| lost())?;
         drop((running, removed));

@@ -1,7 +1,8 @@
 //! Layer 2, the host: everything that talks to programs, files and signals.
 //!
 //! - `exec`: the only place that starts processes; `transcript`: the log of every command;
-//!   `atomic`: crash-safe, private file writes; `growing`: a file read while it is written;
+//!   `atomic`: crash-safe, private file writes; `fifo`: named pipes a container writes and
+//!   the tool reads;
 //!   `signals`: what Ctrl-C, SIGTERM and a hang-up do;
 //! - `inspect`: read-only questions (Docker, Compose, systemd, osism), those of volumes in
 //!   `volumes`, what /share holds in `measure`; `control`: the only state changes besides the
@@ -16,7 +17,7 @@ pub mod atomic;
 pub mod containers;
 pub mod control;
 pub mod exec;
-pub mod growing;
+pub mod fifo;
 pub mod inspect;
 pub mod measure;
 pub mod osism;

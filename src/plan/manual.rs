@@ -32,10 +32,15 @@ pub const EXIT_CODES: [(i32, &str); 6] = [
 
 /// Every file the tool writes or reads besides its options' own, and what it is (Markdown).
 /// `DIR` is the backup directory, `YYYYMMDD` the date the reset was planned on.
-pub const FILES: [(&str, &str); 10] = [
+pub const FILES: [(&str, &str); 11] = [
     ("DIR/manager-share-YYYYMMDD.tar.gz", "the archive of `/share`, the runbook's name (mode 0600)"),
     ("DIR/manager-share-YYYYMMDD.tar.gz.sha256", "its checksum, for `sha256sum -c`"),
     ("DIR/manager-share-YYYYMMDD.tar.gz.previous-N", "an archive kept aside: one is never overwritten"),
+    (
+        "DIR/.manager-share-YYYYMMDD.tar.gz.partial",
+        "the archive while step 2 writes it, from what tar writes into the named pipe at the archive's \
+         name; renamed to that name once tar ends",
+    ),
     (
         "DIR/manager-reset-YYYYMMDD.journal.json",
         "the plan, each step's state, the archive's checksum, for `--resume`",

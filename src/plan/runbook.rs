@@ -73,10 +73,11 @@ pub struct Step {
 pub enum Check {
     /// No container of the compose project runs: a live /share is never backed up.
     ProjectStopped,
-    /// The archive file exists, mode 0600, before tar writes into it.
+    /// The archive's path is a pipe, mode 0600, before tar writes into it: the tool writes the
+    /// file, private, from what comes through.
     ArchivePrivate,
-    /// The archive, read back whole while tar writes it, is equal to /share entry by entry;
-    /// synced to disk, the finished file has the sha256 read; its checksum is recorded.
+    /// The archive, read back whole on its way from tar to the file, is equal to /share entry by
+    /// entry; the file is synced to disk; its checksum is recorded.
     ArchiveMatchesShare,
     /// The archive still matches the checksum it was verified with.
     ArchiveUnchanged,

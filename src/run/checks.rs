@@ -2,11 +2,12 @@
 //! plan's `before` and `after` lists, so that what guards `down -v` is read in one place:
 //! - after step 1, `project_stopped`: no container of the project runs (a live /share is never
 //!   backed up; a unit that stopped nothing is named);
-//! - before step 2, `archive_private`: the archive file is created 0600, an older one kept aside;
-//! - after step 2, `archive_matches_share`: the archive, read back whole while tar wrote it
-//!   (`follow`), is equal to /share entry by entry both ways, synced, and the finished file
-//!   has the sha256 that was read; its checksum is recorded;
-//! - before steps 3 and 5, `archive_unchanged` (the hash made once tar ended stands for the
+//! - before step 2, `archive_private`: the archive's path is made a pipe 0600 for tar to write
+//!   into, an older archive kept aside;
+//! - after step 2, `archive_matches_share`: the archive, read back whole on its way from tar to
+//!   the file the tool writes (`follow`, `written`), is equal to /share entry by entry both
+//!   ways, and synced; its checksum is recorded;
+//! - before steps 3 and 5, `archive_unchanged` (the hash of what step 2 wrote stands for the
 //!   file while nothing has written it since; a resumed run hashes again); before step 3 also
 //!   `share_still_matches_archive` (a resumed run compares again); after step 3, `volumes_gone`;
 //! - after step 4, `share_volume_created` (watching the unit); after step 5,
@@ -20,7 +21,7 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 
 use crate::host::exec::{FifoRead, Runner};
 use crate::host::inspect::Host;
-use crate::host::{atomic, service, signals, transcript};
+use crate::host::{fifo, service, signals, transcript};
 use crate::plan::{Check, Plan, Step, StepKind, VaultState};
 use crate::run::aside;
 use crate::run::compare::{self, Comparison, Names};
@@ -115,8 +116,8 @@ fn project_stopped(cx: &mut Guarded) -> Result<()> {
     Err(WrongUnit { stopped, up, running }.into())
 }
 
-/// The archive file exists, private, before tar writes into it; one already there is kept aside,
-/// never overwritten.
+/// Where the archive goes is a pipe, private, before tar writes into it: the tool reads it and
+/// writes the file. An archive already there is kept aside, never overwritten.
 fn archive_private(cx: &mut Guarded) -> Result<()> {
     let archive = &cx.at.plan.backup_file;
     if let Some(kept) = aside::keep_aside(archive)? {
@@ -131,32 +132,19 @@ fn archive_private(cx: &mut Guarded) -> Result<()> {
             "the archive to restore was to be kept as {kept}, which is not there: run the reset again"
         );
     }
-    atomic::private_placeholder(archive)
+    fifo::make(archive)
 }
 
-/// The archive, read back whole while tar wrote it, holds exactly what /share holds; synced, the
-/// finished file is what was read. Its checksum goes beside it and into the journal.
+/// The archive, read on its way from tar to the file, holds exactly what /share holds; the file,
+/// synced, is what was read. Its checksum goes beside it and into the journal.
 fn archive_matches_share(cx: &mut Guarded) -> Result<()> {
     let path = &cx.at.plan.backup_file;
-    let Followed { archive, pieces, comparison, tar_ended, settling } =
+    let Followed { archive, comparison, tar_ended, written } =
         cx.followed.take().context("the archive was not read back with the step")??;
-    let syncing = Instant::now();
-    atomic::sync(path)?;
-    let (synced, settling_from) = (syncing.elapsed(), Instant::now());
-    let settled = settling.finish()?;
-    let hashed_after = settling_from.elapsed();
-    ensure!(
-        settled.pieces == pieces,
-        "the archive {path} is damaged: it is not what tar wrote (what was read back while tar wrote it \
-         changed after that)"
-    );
     cx.with.runner.note(&format!(
-        "compared the archive with /share after the backup in {:.3}s after tar ended (read back while tar \
-         wrote it, entry by entry; synced in {:.3}s, hashed again once finished, {:.3}s more): {} entries, \
-         sha256 {}",
+        "compared the archive with /share after the backup in {:.3}s after tar ended (read from tar's pipe \
+         while tar wrote it, entry by entry, written to the file and synced): {} entries, sha256 {}",
         tar_ended.elapsed().as_secs_f64(),
-        synced.as_secs_f64(),
-        hashed_after.as_secs_f64(),
         archive.entries,
         archive.sha256
     ));
@@ -166,7 +154,7 @@ fn archive_matches_share(cx: &mut Guarded) -> Result<()> {
         "    verified all {} entries against /share, one by one; sha256 in {checksum}",
         archive.entries
     ));
-    cx.this_run.hashed.replace(Some(settled.vouch(archive.sha256.clone())));
+    cx.this_run.hashed.replace(Some(written));
     cx.journal.archive = Some(archive);
     cx.this_run.compared.set(true);
     cx.journal.save()

@@ -10,7 +10,7 @@
 //!   interrupted step tells the operator to do; `rollback`: the manager started again when a
 //!   reset stops before `down -v`;
 //! - `verify` and `compare`: the archive read back and compared with /share entry by entry,
-//!   `follow` while tar writes it; `records`: what that read learnt of each entry, for the
+//!   `follow` on its way from tar's pipe, which `written` makes the file; `records`: what that read learnt of each entry, for the
 //!   check after the restore; `pieces`: the piecewise SHA-256 that several cores work out at once;
 //!   `aside`: an archive in the way kept aside, never overwritten; `rescue`: the archive
 //!   `--restore-from` names, read whole and judged before anything changes; `found`: archives
@@ -43,3 +43,4 @@ pub mod resume;
 pub mod rollback;
 pub mod trust;
 pub mod verify;
+pub mod written;

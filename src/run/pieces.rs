@@ -3,14 +3,11 @@
 //! and unlike it can be worked out by several cores at once: one pass over a big file costs
 //! the manager's downtime a fraction of a plain hash's.
 //!
-//! A read that goes through a stream once works it out on the way (`Reading`); a finished
-//! file's is worked out by a thread per core, each reading pieces of its own (`of_file`); an
-//! entry's contents by helper threads and the reading one in turn (`of_stream`).
+//! An entry's contents are worked out by helper threads and the reading one in turn
+//! (`of_stream`).
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::FileExt;
 use std::sync::mpsc;
 use std::thread;
 
@@ -22,103 +19,6 @@ use sha2::{Digest, Sha256};
 const PIECE: usize = 1 << 19;
 
 pub type Digest32 = [u8; 32];
-
-/// The piecewise SHA-256 worked out as bytes come, in any slices.
-pub struct Pieces {
-    outer: Sha256,
-    piece: Sha256,
-    filled: usize,
-}
-
-impl Default for Pieces {
-    fn default() -> Pieces {
-        Pieces { outer: Sha256::new(), piece: Sha256::new(), filled: 0 }
-    }
-}
-
-impl Pieces {
-    pub fn update(&mut self, mut bytes: &[u8]) {
-        while !bytes.is_empty() {
-            let take = bytes.len().min(PIECE - self.filled);
-            self.piece.update(&bytes[..take]);
-            self.filled += take;
-            bytes = &bytes[take..];
-            if self.filled == PIECE {
-                self.outer.update(self.piece.finalize_reset());
-                self.filled = 0;
-            }
-        }
-    }
-
-    pub fn finish(mut self) -> Digest32 {
-        if self.filled > 0 {
-            self.outer.update(self.piece.finalize());
-        }
-        self.outer.finalize().into()
-    }
-}
-
-/// A reader that works out the piecewise SHA-256 of what passes through it.
-pub struct Reading<R> {
-    inner: R,
-    pieces: Pieces,
-}
-
-impl<R> Reading<R> {
-    pub fn new(inner: R) -> Reading<R> {
-        Reading { inner, pieces: Pieces::default() }
-    }
-
-    /// The digest of what was read, and the reader it was read from.
-    pub fn finish(self) -> (Digest32, R) {
-        (self.pieces.finish(), self.inner)
-    }
-}
-
-impl<R: Read> Read for Reading<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.pieces.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
-/// The piecewise SHA-256 of `file`'s first `len` bytes, a thread per core (up to four) each
-/// reading and hashing every so many pieces.
-pub fn of_file(file: &File, len: u64) -> io::Result<Digest32> {
-    let threads = threads();
-    let pieces = len.div_ceil(PIECE as u64);
-    thread::scope(|scope| {
-        let mut handed = Vec::new();
-        for first in 0..threads as u64 {
-            // Two digests ahead at most: memory stays flat in the size of the file.
-            let (tx, rx) = mpsc::sync_channel::<io::Result<Digest32>>(2);
-            handed.push(rx);
-            scope.spawn(move || {
-                let mut buf = vec![0; PIECE];
-                for piece in (first..pieces).step_by(threads) {
-                    let at = piece * PIECE as u64;
-                    let take = (len - at).min(PIECE as u64) as usize;
-                    let read = file
-                        .read_exact_at(&mut buf[..take], at)
-                        .map(|()| Sha256::digest(&buf[..take]).into());
-                    let failed = read.is_err();
-                    if tx.send(read).is_err() || failed {
-                        return;
-                    }
-                }
-            });
-        }
-        let mut outer = Sha256::new();
-        for piece in 0..pieces {
-            let digest = handed[(piece % threads as u64) as usize]
-                .recv()
-                .unwrap_or_else(|_| Err(io::Error::other("a thread hashing the file stopped")))?;
-            outer.update(digest);
-        }
-        Ok(outer.finalize().into())
-    })
-}
 
 /// The piecewise SHA-256 of what `read` yields to its end, and how many bytes that was. Past the
 /// first piece, the pieces go round a helper per core but one (one to three) and this thread,
@@ -231,7 +131,6 @@ fn fill(read: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     /// The digest as its definition says, one piece after the other.
     fn by_definition(bytes: &[u8]) -> Digest32 {
@@ -242,26 +141,12 @@ mod tests {
 
     #[test]
     fn every_way_of_working_it_out_agrees_at_every_length() {
-        let dir = tempfile::tempdir().unwrap();
         for len in [0, 1, PIECE - 1, PIECE, PIECE + 1, 2 * PIECE, 3 * PIECE, 4 * PIECE, 5 * PIECE + 7] {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
             let expected = by_definition(&bytes);
-            let mut pieces = Pieces::default();
-            bytes.chunks(4097).for_each(|slice| pieces.update(slice));
-            assert_eq!(pieces.finish(), expected, "{len} in slices");
-            let mut reading = Reading::new(&bytes[..]);
-            io::copy(&mut reading, &mut io::sink()).unwrap();
-            assert_eq!(reading.finish().0, expected, "{len} read through");
             assert_eq!(of_stream(&mut &bytes[..]).unwrap(), (expected, len as u64), "{len} as a stream");
             let mut trickle = Trickle(&bytes[..]);
             assert_eq!(of_stream(&mut trickle).unwrap(), (expected, len as u64), "{len} trickling");
-            let path = dir.path().join("file");
-            File::create(&path).unwrap().write_all(&bytes).unwrap();
-            assert_eq!(
-                of_file(&File::open(&path).unwrap(), len as u64).unwrap(),
-                expected,
-                "{len} as a file"
-            );
         }
     }
 
@@ -303,13 +188,5 @@ mod tests {
             changed[at] = 1;
             assert_ne!(of_stream(&mut &changed[..]).unwrap().0, whole, "byte {at}");
         }
-    }
-
-    #[test]
-    fn a_file_shorter_than_asked_for_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("short");
-        std::fs::write(&path, [0; 10]).unwrap();
-        assert!(of_file(&File::open(&path).unwrap(), 3 * PIECE as u64).is_err());
     }
 }

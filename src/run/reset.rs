@@ -155,7 +155,7 @@ impl<'a> Reset<'a> {
         cx.at.began = SystemTime::now();
         let commands = || self.commands(plan, step, &host);
         if step.after.contains(&Check::ArchiveMatchesShare) {
-            // Step 2's archive is read back while tar writes it.
+            // Step 2's archive is read back on its way from tar to the file.
             let share_read = cx.share_read.take().context("the read-back of /share was not started")?;
             let (ran, followed) = follow::during(self.runner, plan, share_read, commands);
             cx.followed = Some(followed);

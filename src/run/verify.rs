@@ -3,24 +3,22 @@
 //! Every byte is decompressed and every tar header parsed in-process (flate2 and tar), each
 //! entry is compared with /share's as it goes by (`compare`), the compressed file is hashed in
 //! the same single pass, and `<archive>.sha256` is written in `sha256sum` format so
-//! that `sha256sum -c` checks it too. Contents are streamed through, never held. Step 2 reads
-//! the archive while tar still writes it (`follow`); `Settling` hashes the finished file on
-//! threads of its own, for the check that proves it is what was read.
+//! that `sha256sum -c` checks it too. Contents are streamed through, never held. Step 2's
+//! archive is read on its way from tar to the file (`follow`, `written`).
 
-use std::fs::{File, Metadata};
+use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, BufReader, Read};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result, anyhow, bail, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use camino::{Utf8Path, Utf8PathBuf};
 use flate2::read::GzDecoder;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::run::compare::{self, Comparison};
-use crate::run::pieces::{self, Digest32};
 
 /// What reading the archive back found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,8 +35,9 @@ pub struct Archive {
 /// with `share`, /share's own tar stream, entry by entry. The file is synced to disk first:
 /// between `down -v` and the restore it is the only copy of /share.
 pub fn read_back(path: &Utf8Path, share: impl Read + Send) -> Result<(Archive, Comparison)> {
-    crate::host::atomic::sync(path)?;
-    let file = File::open(path).with_context(|| format!("cannot open the archive {path}"))?;
+    let file = open(path).with_context(|| format!("cannot open the archive {path}"))?;
+    file.sync_all().with_context(|| format!("cannot sync {path}"))?;
+    crate::host::atomic::sync_dir(path.parent().context("an archive without a directory")?)?;
     let mut hashed = HashingReader::new(BufReader::with_capacity(1 << 16, file));
     let comparison = compare::compare(GzDecoder::new(&mut hashed), share, None)
         .with_context(|| format!("the archive {path} is damaged"))?;
@@ -49,29 +48,24 @@ pub fn read_back(path: &Utf8Path, share: impl Read + Send) -> Result<(Archive, C
     Ok((archive, comparison))
 }
 
+/// Opens an archive for reading without waiting: a named pipe in its place (where a killed
+/// backup's tar was to write) reads as empty instead of waiting for a writer that never comes.
+fn open(path: &Utf8Path) -> io::Result<File> {
+    OpenOptions::new().read(true).custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32).open(path)
+}
+
 /// The archive's tar stream, decompressed.
 pub fn entries(path: &Utf8Path) -> Result<impl Read + use<>> {
-    let file = File::open(path).with_context(|| format!("cannot open the archive {path}"))?;
+    let file = open(path).with_context(|| format!("cannot open the archive {path}"))?;
     Ok(GzDecoder::new(BufReader::with_capacity(1 << 16, file)))
 }
 
 pub fn sha256_of(path: &Utf8Path) -> Result<String> {
-    let file = File::open(path).with_context(|| format!("cannot open {path}"))?;
+    let file = open(path).with_context(|| format!("cannot open {path}"))?;
     let mut hasher = Sha256::new();
     io::copy(&mut BufReader::with_capacity(1 << 16, file), &mut hasher)
         .with_context(|| format!("cannot read {path}"))?;
     Ok(format!("{:x}", hasher.finalize()))
-}
-
-/// The finished archive's piecewise SHA-256 (`pieces`), worked out on threads of their own once
-/// tar has ended, while the rest of the check runs.
-pub struct Settling(thread::JoinHandle<Result<Settled>>);
-
-/// The finished archive's piecewise SHA-256, and the file as it was while it was read.
-#[derive(Debug)]
-pub struct Settled {
-    pub pieces: Digest32,
-    identity: Identity,
 }
 
 /// A file's sha256, and the file as it was while it was read.
@@ -107,12 +101,16 @@ impl Identity {
     /// longer leave ctime as it was: any later write shows.
     fn settled(file: &File) -> Result<Identity> {
         let before = Identity::of(&file.metadata()?);
-        let (secs, nanos) = before.ctime;
+        before.wait_for_the_next_tick();
+        Ok(before)
+    }
+
+    fn wait_for_the_next_tick(&self) {
+        let (secs, nanos) = self.ctime;
         let written = UNIX_EPOCH + Duration::new(secs.max(0) as u64, nanos.clamp(0, 999_999_999) as u32);
         if let Ok(wait) = (written + CLOCK_TICK).duration_since(SystemTime::now()) {
             thread::sleep(wait);
         }
-        Ok(before)
     }
 
     /// Fails unless `file` is still as it was when its identity was taken.
@@ -125,33 +123,24 @@ impl Identity {
 /// Longer than a tick of the coarse clock the kernel stamps ctime from (up to 10 ms).
 const CLOCK_TICK: Duration = Duration::from_millis(20);
 
-/// Starts working out the finished `path`'s piecewise SHA-256.
-pub fn start_settling(path: &Utf8Path) -> Settling {
-    let path = path.to_owned();
-    Settling(thread::spawn(move || {
-        let file = File::open(&path).with_context(|| format!("cannot open {path}"))?;
-        let identity = Identity::settled(&file)?;
-        let pieces = pieces::of_file(&file, identity.size).with_context(|| format!("cannot read {path}"))?;
-        Ok(Settled { pieces, identity: identity.unchanged(&file, &path)? })
-    }))
-}
-
-impl Settling {
-    pub fn finish(self) -> Result<Settled> {
-        self.0.join().map_err(|_| anyhow!("hashing the archive failed"))?
+impl Hashed {
+    /// The sha256 of what this process wrote into `file` and synced, its identity taken now.
+    /// Its mtime is that of the last write, which `past_the_last_write` let a tick pass since
+    /// before anyone else could find the file: any other write shows in it.
+    pub fn written(file: &File, sha256: String) -> Result<Hashed> {
+        Ok(Hashed { sha256, identity: Identity::of(&file.metadata()?) })
     }
 }
 
-impl Settled {
-    /// The file's sha256, known from a read of the bytes this digest proves it holds.
-    pub fn vouch(self, sha256: String) -> Hashed {
-        Hashed { sha256, identity: self.identity }
-    }
+/// Returns once a write to `file` could no longer bear the mtime of its last one.
+pub fn past_the_last_write(file: &File) -> Result<()> {
+    Identity::of(&file.metadata()?).wait_for_the_next_tick();
+    Ok(())
 }
 
 /// `path`'s sha256, with the file's identity while it was read.
 fn hash(path: &Utf8Path) -> Result<Hashed> {
-    let file = File::open(path).with_context(|| format!("cannot open {path}"))?;
+    let file = open(path).with_context(|| format!("cannot open {path}"))?;
     let identity = Identity::settled(&file)?;
     let mut file = BufReader::with_capacity(1 << 16, file);
     let mut hasher = Sha256::new();
@@ -297,6 +286,9 @@ mod tests {
         assert!(read_back(&path, share()).is_err(), "corrupted");
         std::fs::write(&path, b"").unwrap();
         assert!(read_back(&path, share()).is_err(), "empty");
+        std::fs::remove_file(&path).unwrap();
+        crate::host::fifo::make(&path).unwrap();
+        assert!(read_back(&path, share()).is_err(), "a pipe");
     }
 
     #[test]
@@ -322,15 +314,9 @@ mod tests {
         let hashed = hash(&path).unwrap();
         assert_eq!(hashed.sha256, sha256_of(&path).unwrap());
         assert!(hashed.still_at(&path));
-        let settled = start_settling(&path).finish().unwrap();
         let bytes = std::fs::read(&path).unwrap();
-        let mut pieces = pieces::Pieces::default();
-        pieces.update(&bytes);
-        assert_eq!(settled.pieces, pieces.finish());
-        let vouched = settled.vouch(hashed.sha256.clone());
-        assert!(vouched.still_at(&path));
         // The same bytes written again: a write is a write.
         std::fs::write(&path, &bytes).unwrap();
-        assert!(!hashed.still_at(&path) && !vouched.still_at(&path));
+        assert!(!hashed.still_at(&path));
     }
 }

@@ -125,10 +125,14 @@ pub fn check_line(check: Check, plan: &Plan) -> String {
     let archive = &plan.backup_file;
     match check {
         Check::ProjectStopped => "no container of the compose project may still run".into(),
-        Check::ArchivePrivate => format!("{archive} is created mode 0600, for tar to write into"),
+        Check::ArchivePrivate => {
+            format!(
+                "{archive} is made a pipe, mode 0600, for tar to write into and this tool to write the file from"
+            )
+        }
         Check::ArchiveMatchesShare => format!(
-            "the archive is read back whole while tar writes it and compared with /share entry by entry; \
-             once tar ends it is synced to disk and hashed again, to be what was read; its sha256 goes to {}",
+            "the archive is read back whole on its way from tar to the file and compared with /share entry \
+             by entry; the file is synced to disk; its sha256 goes to {}",
             crate::plan::checksum_path(archive)
         ),
         Check::ArchiveUnchanged => "the archive still matches its recorded sha256".into(),

@@ -10,7 +10,7 @@ mod rescue;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -471,11 +471,11 @@ fn the_suite_starts_clean_on_an_engine_another_manager_littered() {
     assert_eq!(plan["problems"], serde_json::json!([]), "{}", text(&out.stdout));
 }
 
-/// Killed outright (SIGKILL, an OOM kill) during the backup, the tool leaves the backup's own
-/// container, whose CLI died with it, and (killed before it opened the pipe) its read-back of
-/// /share waiting on that pipe, both holding manager_share: the resume stops what is left, and
-/// `down -v` can then delete the volume. A kill after the tool opened the pipe ends the
-/// read-back by itself; the backup's tar, with 200 MiB to compress, still runs.
+/// Killed outright (SIGKILL, an OOM kill) during the backup, the tool leaves at most its read-back
+/// of /share waiting on that pipe (killed before it opened it), holding manager_share. The
+/// backup's own container, whose CLI died with the tool, does not run on: tar, with 200 MiB
+/// still to compress, finds the archive's pipe without a reader and ends. The resume stops what
+/// is left, removes the pipe and the partial file, and `down -v` can then delete the volume.
 #[test]
 fn killed_during_the_backup_the_resume_stops_what_was_left_and_finishes() {
     let fixture = Fixture::new(Share { small_files: 20_000, big_file_bytes: 200 * 1024 * 1024 });
@@ -490,16 +490,31 @@ fn killed_during_the_backup_the_resume_stops_what_was_left_and_finishes() {
     tool.kill().unwrap();
     assert_eq!(tool.wait().unwrap().code(), None);
     let read_back = "label=org.osism.manager-reset.read-back";
-    let left = text(&docker(&["ps", "--quiet", "--filter", read_back]).stdout);
+    let read_backs = || text(&docker(&["ps", "--quiet", "--filter", read_back]).stdout).trim().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tar_containers().lines().count() > read_backs().lines().count() {
+        assert!(Instant::now() < deadline, "the backup's tar ran on without a reader: {}", tar_containers());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let left = read_backs();
     assert!(left.lines().count() <= 1, "more than one read-back: {left}");
-    assert!(!tar_containers().is_empty(), "the backup's container was not left running");
+    let archive = fs::read_dir(fixture.backup_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("manager-share-"))
+        .expect("nothing where the archive goes");
+    assert!(fs::symlink_metadata(&archive).unwrap().file_type().is_fifo(), "no pipe where the archive goes");
 
     let out = fixture.run(&["--resume", "--yes"], &[]);
     let output = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{output}");
-    assert!(output.contains("that a killed run left behind"), "{output}");
+    assert_eq!(left.is_empty(), !output.contains("that a killed run left behind"), "{output}");
     assert_share_kept(&before, &fixture.share_listing());
     assert!(fixture.all_healthy());
+    assert!(fs::metadata(&archive).unwrap().file_type().is_file());
+    let name = archive.file_name().unwrap().to_str().unwrap();
+    let partial = fixture.backup_dir().join(format!(".{name}.partial"));
+    assert!(!partial.exists(), "the killed run's partial archive is left");
     assert_eq!(text(&docker(&["ps", "--all", "--quiet", "--filter", read_back]).stdout).trim(), "");
     assert_eq!(tar_containers(), "");
 }

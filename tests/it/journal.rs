@@ -154,6 +154,8 @@ fn a_journal_that_says_the_backup_was_verified_is_checked_against_share_again() 
     let archive = world
         .backup_dir()
         .join(format!("manager-share-{}.tar.gz", world.journal()["plan"]["date"].as_str().unwrap()));
+    // Where the killed run's tar wrote: its pipe, which the forger replaces.
+    let _ = fs::remove_file(&archive);
     #[allow(clippy::disallowed_methods)] // the forger's own tar
     let forged = std::process::Command::new("tar")
         .args(["-czf", archive.to_str().unwrap(), "--exclude", "share/a.txt", "-C"])

@@ -38,9 +38,9 @@
 #   FAKE_SHARE_LATE=N   after `systemctl start`, Compose creates the share volume only at the
 #                       N-th `docker volume inspect --format` (Type=simple: start returns first)
 #   FAKE_CORRUPT=truncate|drop-one  spoil the archive that the backup writes;
-#                       short-write: the backup directory fills up while tar writes (gzip fails);
-#                       rewrite-behind: a second later, before tar exits, a byte of what it wrote
-#                       changes (the size kept), after the tool has read it
+#                       short-write: gzip fails while tar writes (its disk full, say);
+#                       rewrite-behind: once the archive is a file (the tool put it in its pipe's
+#                       place), before tar exits, a byte of it changes (the size kept)
 #   FAKE_TAMPER_AT_START=DIR  `systemctl start` changes a byte of each archive in DIR, its
 #                       size kept
 #   FAKE_RESTORE=drop-one|alter-old|manager-writes  spoil the restore, or have the running
@@ -177,18 +177,25 @@ docker_run() {
         "tar -cf")
             tar -cf "$backup/${3#/backup/}" -C "$state" share ;;
         "tar -czvf")
+            # Tar opens whatever is at the path and writes into it: the tool's pipe, or a file. Its
+            # listing goes to stdout, as when it writes no archive there.
             local archive=$backup/${3#/backup/}
             local exclude=()
             [ "${FAKE_CORRUPT:-}" = drop-one ] && exclude=(--exclude=share/a.txt)
-            tar -czvf "$archive" "${exclude[@]}" -C "$state" share || exit 1
-            if [ "${FAKE_CORRUPT:-}" = short-write ]; then
-                truncate -s 100 "$archive"
-                echo "gzip: short write: No space left on device" >&2
-                echo "tar: write error" >&2
-                exit 1
+            case "${FAKE_CORRUPT:-}" in
+                short-write)
+                    { tar -czvf - -C "$state" share 2>&3 | head -c 100 > "$archive"; } 3>&1
+                    echo "gzip: short write: No space left on device" >&2
+                    echo "tar: write error" >&2
+                    exit 1 ;;
+                truncate) { tar -czvf - -C "$state" share 2>&3 | head -c -64 > "$archive"; } 3>&1 ;;
+                *) tar -czvf "$archive" "${exclude[@]}" -C "$state" share || exit 1 ;;
+            esac
+            if [ "${FAKE_CORRUPT:-}" = rewrite-behind ]; then
+                local tries=0
+                while [ ! -f "$archive" ] && [ $((tries += 1)) -lt 200 ]; do sleep 0.05; done
+                flip_a_byte "$archive"
             fi
-            if [ "${FAKE_CORRUPT:-}" = truncate ]; then truncate -s -64 "$archive"; fi
-            if [ "${FAKE_CORRUPT:-}" = rewrite-behind ]; then sleep 1; flip_a_byte "$archive"; fi
             # A backup that outlasts sudo's password cache (timestamp_timeout).
             if [ -n "${FAKE_SUDO_EXPIRES:-}" ]; then rm -f "$state/sudo.cached"; fi ;;
         "tar -xzvf")
