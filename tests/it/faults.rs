@@ -79,6 +79,30 @@ fn a_truncated_archive_stops_the_run_before_down() {
     assert_eq!(world.journal_states(), "1:done 2:failed 3:pending 4:pending 5:pending 6:pending 7:pending");
 }
 
+/// The archive cannot be written (its partial file's name taken by a directory, where a full
+/// disk would fail the writes): tar writes into the pipe to its end all the same, and the run
+/// stops before `down -v`, the manager started again and nothing left bearing the archive's name.
+#[test]
+fn an_archive_that_cannot_be_written_stops_the_run_before_down() {
+    let world = World::new();
+    let before = world.share_listing();
+    let stamp = osism_manager_reset::plan::date_stamp(time::OffsetDateTime::now_local().unwrap().date());
+    let partial = world.backup_dir().join(format!(".manager-share-{stamp}.tar.gz.partial"));
+    std::fs::create_dir_all(partial.join("in the way")).unwrap();
+    let out = world.run(&["--yes"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("step 2 (Back up the /share volume) failed"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot write the archive"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("/share is untouched"), "{}", stderr(&out));
+    assert!(world.ran("tar -czvf"), "tar never ran");
+    assert!(!world.ran("down -v"));
+    assert!(world.ran("systemctl start"), "the manager was not started again");
+    assert_eq!(world.share_listing(), before);
+    let archive = world.backup_dir().join(format!("manager-share-{stamp}.tar.gz"));
+    assert!(std::fs::symlink_metadata(&archive).is_err(), "{} is there", archive.display());
+    assert_eq!(world.journal_states(), "1:done 2:failed 3:pending 4:pending 5:pending 6:pending 7:pending");
+}
+
 /// The tool writes the archive from tar's pipe and takes its sha256 as it goes; a byte of the
 /// file changing once it is in place (the size kept, before tar's container is gone) is caught
 /// before `down -v`: the file is hashed again, as it was written since.
