@@ -9,7 +9,6 @@
 //!
 //! A killed run (SIGKILL) cannot do this: its resume goes on from the step it died in.
 
-use std::os::unix::fs::FileTypeExt;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, anyhow, ensure};
@@ -131,11 +130,7 @@ fn set_archive_aside(plan: &Plan, journal: &Journal, verified: &str) -> Result<S
         .iter()
         .zip(&journal.steps)
         .any(|(s, r)| s.kind == StepKind::BackupShare && r.started_at.is_some());
-    // What a killed backup left: its partial file, and the pipe where the archive was to go.
-    let _ = std::fs::remove_file(crate::run::written::partial_path(archive));
-    if std::fs::symlink_metadata(archive).is_ok_and(|m| m.file_type().is_fifo()) {
-        let _ = std::fs::remove_file(archive);
-    }
+    crate::run::written::remove_unfinished(archive);
     if !backup_began || !archive.exists() {
         return Ok(format!("no archive was written ({archive} is not there)"));
     }

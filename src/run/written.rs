@@ -32,6 +32,15 @@ pub fn partial_path(archive: &Utf8Path) -> Utf8PathBuf {
     archive.with_file_name(format!(".{name}.partial"))
 }
 
+/// Removes what a write of `archive` that never finished left: its partial file, and the pipe
+/// where it was to go (a killed run's, or one whose file could not be written).
+pub fn remove_unfinished(archive: &Utf8Path) {
+    let _ = std::fs::remove_file(partial_path(archive));
+    if std::fs::symlink_metadata(archive).is_ok_and(|m| m.file_type().is_fifo()) {
+        let _ = std::fs::remove_file(archive);
+    }
+}
+
 /// A reader of tar's pipe that hashes what it reads and writes it to the partial file.
 pub struct Tee {
     pipe: File,
@@ -102,10 +111,7 @@ impl Tee {
                 Hashed::written(&file, sha256).with_context(|| format!("cannot read {archive}"))
             }
             Err(error) => {
-                let _ = std::fs::remove_file(&partial);
-                if std::fs::symlink_metadata(archive).is_ok_and(|m| m.file_type().is_fifo()) {
-                    let _ = std::fs::remove_file(archive);
-                }
+                remove_unfinished(archive);
                 Err(error)
             }
         }
