@@ -8,6 +8,7 @@
 
 use std::io::{self, BufReader};
 use std::sync::atomic::AtomicBool;
+use std::sync::mpsc;
 use std::thread;
 use std::time::Instant;
 
@@ -43,9 +44,12 @@ pub fn during(
     commands: impl FnOnce() -> Result<()>,
 ) -> (Result<()>, Result<Followed>) {
     let waiting = AtomicBool::new(true);
+    // Dropped once the commands have ended, whatever became of them.
+    let (ended, has_ended) = mpsc::channel::<()>();
     thread::scope(|scope| {
-        let reader = scope.spawn(|| read(plan, share_read, &waiting));
+        let reader = scope.spawn(|| read(plan, share_read, &waiting, has_ended));
         let ran = commands();
+        drop(ended);
         let tar_ended = Instant::now();
         fifo::let_reader_see_the_end(&plan.backup_file, &waiting);
         let read = reader.join().unwrap_or_else(|_| Err(anyhow!("the read-back of the archive failed")));
@@ -65,23 +69,42 @@ fn read(
     plan: &Plan,
     share_read: FifoRead<'_>,
     waiting: &AtomicBool,
+    has_ended: mpsc::Receiver<()>,
 ) -> Result<(Archive, Comparison, Hashed)> {
     let path = &plan.backup_file;
     let pipe = fifo::open_reader(path, waiting)?;
-    let mut tee = BufReader::with_capacity(fifo::BUFFER, Tee::new(pipe, path));
+    let mut tee = Some(BufReader::with_capacity(fifo::BUFFER, Tee::new(pipe, path)));
+    // Read to the end whatever the comparison found (tar never finds its pipe closed, and what
+    // follows the gzip stream still belongs to the file the checksum names), then put in place.
+    let finish = |mut tee: BufReader<Tee>| {
+        let drained = io::copy(&mut tee, &mut io::sink());
+        tee.into_inner().finish(path).map(|written| (written, drained))
+    };
+    let mut finished = None;
     let records_path = plan.records_path();
     let compared = records::Writer::create(&records_path).and_then(|mut records| {
         let comparison = share_read
             .finish(|share| {
-                compare::compare_recording(GzDecoder::new(&mut tee), share, None, |p, r| records.add(p, r))
+                let mut reading = tee.take().context("the archive was read already")?;
+                let compared =
+                    compare::compare_recording(GzDecoder::new(&mut reading), share, None, |p, r| {
+                        records.add(p, r)
+                    });
+                finished = Some(finish(reading));
+                // The read-back is recorded as it returns: once the step's command has ended, so
+                // that its record never comes between that command's lines (which Docker may
+                // still be passing on after tar has closed the pipe) and its exit status.
+                let _ = has_ended.recv();
+                compared
             })
             .with_context(|| format!("the archive {path} is damaged"))?;
         Ok((comparison, records))
     });
-    // Read to the end whatever the comparison found: tar never finds its pipe closed, and what
-    // follows the gzip stream still belongs to the file the checksum names.
-    let drained = io::copy(&mut tee, &mut io::sink());
-    let written = tee.into_inner().finish(path)?;
+    let (written, drained) = match (finished, tee) {
+        (Some(finished), _) => finished?,
+        (None, Some(tee)) => finish(tee)?,
+        (None, None) => anyhow::bail!("the archive {path} was not read"),
+    };
     let (comparison, records) = compared?;
     drained.with_context(|| format!("cannot read the archive {path}"))?;
     ensure!(comparison.archived > 0, "the archive {path} is damaged: it holds no entry");

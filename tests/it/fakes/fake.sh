@@ -41,6 +41,8 @@
 #                       short-write: gzip fails while tar writes (its disk full, say);
 #                       rewrite-behind: once the archive is a file (the tool put it in its pipe's
 #                       place), before tar exits, a byte of it changes (the size kept)
+#   FAKE_TAR_LATE       the backup's tar prints a last line half a second after it closed the
+#                       archive (Docker's attach stream passing it on late)
 #   FAKE_TAMPER_AT_START=DIR  `systemctl start` changes a byte of each archive in DIR, its
 #                       size kept
 #   FAKE_RESTORE=drop-one|alter-old|manager-writes  spoil the restore, or have the running
@@ -191,6 +193,8 @@ docker_run() {
                 truncate) { tar -czvf - -C "$state" share 2>&3 | head -c -64 > "$archive"; } 3>&1 ;;
                 *) tar -czvf "$archive" "${exclude[@]}" -C "$state" share || exit 1 ;;
             esac
+            # Docker passing tar's last lines on after tar has closed the archive.
+            if [ -n "${FAKE_TAR_LATE:-}" ]; then sleep 0.5; echo "share/ (listed late)"; fi
             if [ "${FAKE_CORRUPT:-}" = rewrite-behind ]; then
                 local tries=0
                 while [ ! -f "$archive" ] && [ $((tries += 1)) -lt 200 ]; do sleep 0.05; done
