@@ -77,38 +77,34 @@ mod tests {
         (dir, path)
     }
 
+    /// A thread that opens the pipe `path` for reading and reads it to its end.
+    fn read_all(path: &Utf8Path) -> (thread::JoinHandle<Vec<u8>>, Arc<AtomicBool>) {
+        let waiting = Arc::new(AtomicBool::new(true));
+        let (path, flag) = (path.to_owned(), Arc::clone(&waiting));
+        let reader = thread::spawn(move || {
+            let mut all = Vec::new();
+            open_reader(&path, &flag).unwrap().read_to_end(&mut all).unwrap();
+            all
+        });
+        (reader, waiting)
+    }
+
     #[test]
     fn a_reader_gets_what_the_writer_writes() {
         let (_guard, path) = scratch();
         std::fs::write(&path, "").unwrap();
         make(&path).unwrap();
-        let waiting = Arc::new(AtomicBool::new(true));
-        let reader = {
-            let (path, waiting) = (path.clone(), Arc::clone(&waiting));
-            thread::spawn(move || {
-                let mut all = String::new();
-                open_reader(&path, &waiting).unwrap().read_to_string(&mut all).unwrap();
-                all
-            })
-        };
+        let (reader, waiting) = read_all(&path);
         OpenOptions::new().write(true).open(&path).unwrap().write_all(b"tar stream").unwrap();
         let_reader_see_the_end(&path, &waiting);
-        assert_eq!(reader.join().unwrap(), "tar stream");
+        assert_eq!(reader.join().unwrap(), b"tar stream");
     }
 
     #[test]
     fn a_reader_whose_writer_never_came_sees_the_end() {
         let (_guard, path) = scratch();
         make(&path).unwrap();
-        let waiting = Arc::new(AtomicBool::new(true));
-        let reader = {
-            let (path, waiting) = (path.clone(), Arc::clone(&waiting));
-            thread::spawn(move || {
-                let mut all = Vec::new();
-                open_reader(&path, &waiting).unwrap().read_to_end(&mut all).unwrap();
-                all
-            })
-        };
+        let (reader, waiting) = read_all(&path);
         let_reader_see_the_end(&path, &waiting);
         assert_eq!(reader.join().unwrap(), b"");
     }

@@ -44,9 +44,8 @@ pub fn remove_unfinished(archive: &Utf8Path) {
 /// A reader of tar's pipe that hashes what it reads and writes it to the partial file.
 pub struct Tee {
     pipe: File,
-    /// None once a write failed, or the file could not be made: reading goes on regardless.
-    file: Option<File>,
-    failed: Option<io::Error>,
+    /// The partial file, or why it could not be made or written: reading goes on regardless.
+    file: io::Result<File>,
     hasher: Sha256,
     unsynced: u64,
     partial: Utf8PathBuf,
@@ -58,21 +57,17 @@ impl Tee {
     pub fn new(pipe: File, archive: &Utf8Path) -> Tee {
         let partial = partial_path(archive);
         let _ = std::fs::remove_file(&partial);
-        let made = OpenOptions::new()
+        let file = OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(atomic::PRIVATE)
             .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
             .open(&partial);
-        let (file, failed) = match made {
-            Ok(file) => (Some(file), None),
-            Err(error) => (None, Some(error)),
-        };
-        Tee { pipe, file, failed, hasher: Sha256::new(), unsynced: 0, partial }
+        Tee { pipe, file, hasher: Sha256::new(), unsynced: 0, partial }
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let Some(file) = &mut self.file else { return };
+        let Ok(file) = &mut self.file else { return };
         let mut written = file.write_all(bytes);
         self.unsynced += bytes.len() as u64;
         if written.is_ok() && self.unsynced >= SYNC_EVERY {
@@ -80,18 +75,17 @@ impl Tee {
             self.unsynced = 0;
         }
         if let Err(error) = written {
-            self.failed = Some(error);
-            self.file = None;
+            self.file = Err(error);
         }
     }
 
     /// Once the pipe's stream has been read to its end: syncs the file, puts it in the pipe's
     /// place as `archive` and returns its sha256, which stands for it while nothing writes it.
     pub fn finish(self, archive: &Utf8Path) -> Result<Hashed> {
-        let Tee { file, failed, hasher, partial, .. } = self;
+        let Tee { file, hasher, partial, .. } = self;
         let sha256 = format!("{:x}", hasher.finalize());
-        let placed = match (file, failed) {
-            (Some(file), None) => file
+        let placed = match file {
+            Ok(file) => file
                 .sync_all()
                 .map_err(anyhow::Error::from)
                 // Renamed a tick after its last write, the file is found only by writes whose
@@ -100,8 +94,7 @@ impl Tee {
                 .and_then(|()| Ok(std::fs::rename(&partial, archive)?))
                 .map(|()| file)
                 .with_context(|| format!("cannot write the archive {archive}")),
-            (_, failed) => {
-                let error = failed.unwrap_or_else(|| io::Error::other("lost"));
+            Err(error) => {
                 Err(anyhow!(error).context(format!("cannot write the archive {archive} (as {partial})")))
             }
         };
