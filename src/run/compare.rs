@@ -118,8 +118,9 @@ pub fn compare_recording(
     let mut archive = tar::Archive::new(archive);
     let comparison = {
         let mut archived = archive.entries().context("cannot read the archive")?;
+        let mut hasher = pieces::Hasher::default();
         let archived = || {
-            let entry = next(&mut archived).context("cannot read the archive")?;
+            let entry = next(&mut archived, &mut hasher).context("cannot read the archive")?;
             if let Some((path, record)) = &entry {
                 keep(path, record)?;
             }
@@ -153,9 +154,10 @@ fn against_share(
         let (tx, rx) = mpsc::sync_channel::<Result<Entry>>(AHEAD);
         scope.spawn(move || {
             let mut share = tar::Archive::new(share);
+            let mut hasher = pieces::Hasher::default();
             let read = share.entries().context("cannot read /share").and_then(|mut entries| {
                 loop {
-                    let entry = next(&mut entries).context("cannot read /share")?;
+                    let entry = next(&mut entries, &mut hasher).context("cannot read /share")?;
                     let end = entry.is_none();
                     // The comparison ended early (it failed): nothing more to read for it.
                     if tx.send(Ok(entry)).is_err() || end {
@@ -225,7 +227,7 @@ fn lockstep(
 }
 
 /// The next entry's normalized path and record, its contents hashed on the way.
-fn next<R: Read>(entries: &mut tar::Entries<'_, R>) -> Result<Entry> {
+fn next<R: Read>(entries: &mut tar::Entries<'_, R>, hasher: &mut pieces::Hasher) -> Result<Entry> {
     let Some(entry) = entries.next() else { return Ok(None) };
     let mut entry = entry.context("cannot read a tar entry")?;
     let header = entry.header();
@@ -236,7 +238,7 @@ fn next<R: Read>(entries: &mut tar::Entries<'_, R>) -> Result<Entry> {
     let mtime = header.mtime()?;
     let link = entry.link_name_bytes().map(|l| l.into_owned()).unwrap_or_default();
     let path = normalize(&String::from_utf8_lossy(&entry.path_bytes())).to_owned();
-    let (contents, read) = pieces::of_stream(&mut entry)?;
+    let (contents, read) = hasher.of_stream(&mut entry)?;
     ensure!(read == size, "entry {path} ends after {read} of {size} bytes");
     let mut what = Sha256::new();
     what.update([kind]);

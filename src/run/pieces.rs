@@ -4,7 +4,7 @@
 //! the manager's downtime a fraction of a plain hash's.
 //!
 //! An entry's contents are worked out by helper threads and the reading one in turn
-//! (`of_stream`).
+//! (`Hasher::of_stream`).
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
@@ -20,20 +20,42 @@ const PIECE: usize = 1 << 19;
 
 pub type Digest32 = [u8; 32];
 
-/// The piecewise SHA-256 of what `read` yields to its end, and how many bytes that was. Past the
-/// first piece, the pieces go round a helper per core but one (one to three) and this thread,
-/// which reads them all: on two cores, a helper hashes every other piece while this thread reads
-/// and hashes the next (measured faster than a reading thread and two helpers).
-pub fn of_stream(read: &mut impl Read) -> io::Result<(Digest32, u64)> {
-    let mut outer = Sha256::new();
-    let mut buf = vec![0; PIECE];
-    let mut len = fill(read, &mut buf)?;
-    if len < PIECE {
-        if len > 0 {
-            outer.update(Sha256::digest(&buf[..len]));
+/// Works out piecewise SHA-256s, one stream after another, in a first piece's buffer it keeps:
+/// most entries of /share are far smaller than a piece, and a fresh 512 KiB buffer zeroed for
+/// each of them cost 13 µs, a quarter of a second at 20,000 files.
+#[derive(Default)]
+pub struct Hasher {
+    first: Vec<u8>,
+}
+
+impl Hasher {
+    /// The piecewise SHA-256 of what `read` yields to its end, and how many bytes that was.
+    /// Past the first piece, the pieces go round a helper per core but one (one to three) and
+    /// this thread, which reads them all: on two cores, a helper hashes every other piece while
+    /// this thread reads and hashes the next (measured faster than a reading thread and two
+    /// helpers).
+    pub fn of_stream(&mut self, read: &mut impl Read) -> io::Result<(Digest32, u64)> {
+        if self.first.is_empty() {
+            self.first = vec![0; PIECE];
         }
-        return Ok((outer.finalize().into(), len as u64));
+        let len = fill(read, &mut self.first)?;
+        if len < PIECE {
+            let mut outer = Sha256::new();
+            if len > 0 {
+                outer.update(Sha256::digest(&self.first[..len]));
+            }
+            return Ok((outer.finalize().into(), len as u64));
+        }
+        // A stream of many pieces hands its buffers round; the next call makes a first anew.
+        of_pieces(read, std::mem::take(&mut self.first))
     }
+}
+
+/// The piecewise SHA-256 of a stream whose first piece, full, is in `buf`, and what follows in
+/// `read`.
+fn of_pieces(read: &mut impl Read, mut buf: Vec<u8>) -> io::Result<(Digest32, u64)> {
+    let mut outer = Sha256::new();
+    let mut len = buf.len();
     let helpers = threads().saturating_sub(1).max(1);
     thread::scope(|scope| {
         let (mut work, mut done) = (Vec::new(), Vec::new());
@@ -144,9 +166,17 @@ mod tests {
         for len in [0, 1, PIECE - 1, PIECE, PIECE + 1, 2 * PIECE, 3 * PIECE, 4 * PIECE, 5 * PIECE + 7] {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
             let expected = by_definition(&bytes);
-            assert_eq!(of_stream(&mut &bytes[..]).unwrap(), (expected, len as u64), "{len} as a stream");
+            assert_eq!(
+                Hasher::default().of_stream(&mut &bytes[..]).unwrap(),
+                (expected, len as u64),
+                "{len} as a stream"
+            );
             let mut trickle = Trickle(&bytes[..]);
-            assert_eq!(of_stream(&mut trickle).unwrap(), (expected, len as u64), "{len} trickling");
+            assert_eq!(
+                Hasher::default().of_stream(&mut trickle).unwrap(),
+                (expected, len as u64),
+                "{len} trickling"
+            );
         }
     }
 
@@ -167,7 +197,7 @@ mod tests {
         for good in [10, PIECE, 3 * PIECE + 5] {
             let bytes = vec![7u8; good];
             let mut failing = (&bytes[..]).chain(Failing);
-            assert!(of_stream(&mut failing).is_err(), "after {good} bytes");
+            assert!(Hasher::default().of_stream(&mut failing).is_err(), "after {good} bytes");
         }
     }
 
@@ -186,7 +216,7 @@ mod tests {
         for at in [0, PIECE, 3 * PIECE - 1] {
             let mut changed = bytes.clone();
             changed[at] = 1;
-            assert_ne!(of_stream(&mut &changed[..]).unwrap().0, whole, "byte {at}");
+            assert_ne!(Hasher::default().of_stream(&mut &changed[..]).unwrap().0, whole, "byte {at}");
         }
     }
 }
