@@ -70,21 +70,17 @@ pub fn required_programs(euid: u32) -> Vec<&'static str> {
 
 /// Checks that every program is on PATH and that Compose v2 answers.
 pub fn check_programs(euid: u32, host: &Host, problems: &mut Vec<String>) -> bool {
+    programs_on_path(euid, problems) && project::compose_answers(host, problems)
+}
+
+/// Checks that every program is on PATH; whether docker is.
+fn programs_on_path(euid: u32, problems: &mut Vec<String>) -> bool {
     for program in required_programs(euid) {
         if which::which(program).is_err() {
             problems.push(format!("{program} is not on PATH: install it or add its directory to PATH"));
         }
     }
-    if which::which("docker").is_err() {
-        return false;
-    }
-    match host.compose_version() {
-        Ok(_) => true,
-        Err(error) => {
-            problems.push(format!("{error:#}: install the Docker Compose v2 plugin"));
-            false
-        }
-    }
+    which::which("docker").is_ok()
 }
 
 /// What the host answered, before it is judged.
@@ -235,7 +231,7 @@ fn judge_shared(
 }
 
 /// Asks the host everything preflight needs, in groups asked at once (the operator waits for
-/// the slowest): Compose's (version, configuration, containers, volumes), the image's, the share
+/// the slowest): Compose's (configuration, containers, volumes; its version where they failed), the image's, the share
 /// volume's size, and systemd's, osism's and sudo's. The share volume is measured, where the
 /// project directory holds a compose file, while Compose answers: in a running container of the
 /// project that mounts it, else in one of the tool's own once the image is known to be here.
@@ -261,8 +257,8 @@ fn ask(config: &Config, euid: u32, host: &Host, problems: &mut Vec<String>) -> A
             (image, measured.filter(|_| mounted.recv().unwrap_or(false)))
         });
         let units = scope.spawn(|| ask_units(config, euid, host));
-        let docker = check_programs(euid, host, problems);
-        let compose = project::findings(asked, config, docker, host, problems);
+        let on_path = programs_on_path(euid, problems);
+        let (compose, docker) = project::findings(asked, config, on_path, host, problems);
         let _ = mounts_share
             .send(compose.project.as_ref().is_some_and(|p| share_volume_problem(config, p).is_none()));
         let Units { service, active, vault, sudo, systemd_down } = joined(units);

@@ -1,9 +1,11 @@
 //! What Compose says of the manager's project, for preflight: its model, the volumes `down -v`
 //! deletes and keeps, and the services whose containers are up.
 //!
-//! Compose's configuration and its containers do not depend on each other, nor on its version:
-//! they are asked at once, beside `docker compose version`, and their answers count only once
-//! the version says Compose v2 answered them. The operator waits for the slowest, not the sum.
+//! Compose's configuration and its containers do not depend on each other: they are asked at
+//! once, and the operator waits for the slowest, not the sum. A configuration in Compose v2's JSON
+//! is v2's answer; only where none came is `docker compose version` asked (a tenth of a second of
+//! a core, on a host whose two cores preflight keeps busy), to tell a Compose that is missing or
+//! broken from a project that is.
 
 use std::thread::{self, Scope, ScopedJoinHandle};
 
@@ -67,14 +69,14 @@ pub fn start<'scope, 'env>(
     Asked { questions }
 }
 
-/// Judges what Compose answered; `compose` is whether `docker compose version` said v2 answers.
+/// Judges what Compose answered, where docker is `on_path`; and whether Compose v2 answers.
 pub fn findings(
     asked: Asked,
     config: &Config,
-    compose: bool,
+    on_path: bool,
     host: &Host,
     problems: &mut Vec<String>,
-) -> Compose {
+) -> (Compose, bool) {
     let dir = &config.project_directory;
     if let Some(problem) =
         not_a_directory(dir, "the project directory", "point --project-directory at the manager's directory")
@@ -86,18 +88,30 @@ pub fn findings(
             COMPOSE_FILES.join(", ")
         ));
     }
-    // Asked or not, the questions are waited for; their answers count only where v2 gave them.
-    let answers = asked.questions.map(|(p, c)| (answer(p), answer(c))).filter(|_| compose);
-    let Some((project, containers)) = answers else { return Compose::default() };
+    let answers = asked.questions.map(|(p, c)| (answer(p), answer(c)));
+    let v2 = on_path && (matches!(answers, Some((Ok(_), _))) || compose_answers(host, problems));
+    // Answers count only where v2 gave them: another `docker compose` says nothing of the project.
+    let Some((project, containers)) = answers.filter(|_| v2) else { return (Compose::default(), v2) };
     let project = match project {
         Ok(project) => project,
         Err(error) => {
             problems.push(format!("{error:#}: fix the compose project first"));
-            return Compose::default();
+            return (Compose::default(), v2);
         }
     };
     let volumes = Some(containers.and_then(|containers| project_volumes(&project, &containers, host)));
-    Compose { project: Some(project), volumes }
+    (Compose { project: Some(project), volumes }, v2)
+}
+
+/// Whether `docker compose version` answers, as Compose v2 does; the problem if it does not.
+pub fn compose_answers(host: &Host, problems: &mut Vec<String>) -> bool {
+    match host.compose_version() {
+        Ok(_) => true,
+        Err(error) => {
+            problems.push(format!("{error:#}: install the Docker Compose v2 plugin"));
+            false
+        }
+    }
 }
 
 fn answer<T>(question: Question<'_, T>) -> Result<T> {

@@ -23,9 +23,31 @@ fn a_missing_program_is_refused() {
     refused("systemctl is not on PATH", &[], |w| fs::remove_file(w.bin_dir().join("systemctl")).unwrap());
 }
 
+/// Without the Compose v2 plugin every `docker compose` fails; its version, asked only then,
+/// says that it is Compose, not the project, that needs fixing.
 #[test]
-fn a_broken_compose_is_refused() {
-    refused("install the Docker Compose v2 plugin", &[("FAKE_FAIL", "docker compose version*")], |_| {});
+fn a_missing_compose_is_refused() {
+    refused("install the Docker Compose v2 plugin", &[("FAKE_FAIL", "docker compose *")], |_| {});
+}
+
+/// Compose answers its version but not the project's configuration: the project is named.
+#[test]
+fn a_project_compose_cannot_read_is_refused() {
+    let env = [("FAKE_FAIL", "docker compose --project-directory * config --format json")];
+    refused("fix the compose project first", &env, |_| {});
+}
+
+/// A configuration in Compose v2's JSON is v2's answer: its version is not asked as well, a
+/// tenth of a second of a core that the operator's wait for preflight would pay.
+#[test]
+fn compose_version_is_asked_only_where_the_configuration_did_not_come() {
+    let world = World::new();
+    let trace = world.path().join("trace");
+    let out = world.run(&["--dry-run"], &[("FAKE_TRACE", trace.to_str().unwrap())]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let trace = fs::read_to_string(trace).unwrap();
+    assert!(trace.contains(" config --format json"), "{trace}");
+    assert!(!trace.contains("compose version"), "{trace}");
 }
 
 #[test]
@@ -172,17 +194,17 @@ fn a_missing_project_directory_is_refused() {
 }
 
 /// Preflight's groups of questions (Compose's; the image's; the share volume's size; systemd's
-/// and osism's) are asked at once: while a slow Compose answers, the others go on, the share
-/// volume's measurement (in a running container of the project) and Compose's own configuration
-/// and containers, whose answers count once its version is known. Its figures wait for Compose
-/// to say its services mount the volume (`a_share_volume_that_is_not_mounted_…`).
+/// and osism's) are asked at once: while a slow Compose works out the project's configuration,
+/// the others go on, the share volume's measurement (in a running container of the project) and
+/// Compose's containers among them. Its figures wait for Compose to say its services mount the
+/// volume (`a_share_volume_that_is_not_mounted_…`).
 #[test]
 fn independent_questions_are_asked_at_once() {
     let world = World::new();
     let trace = world.path().join("trace");
     let env = [
         ("FAKE_TRACE", trace.to_str().unwrap()),
-        ("FAKE_HANG", "docker compose version*"),
+        ("FAKE_HANG", "docker compose --project-directory * config --format json"),
         ("FAKE_HANG_SECONDS", "2"),
     ];
     let out = world.run(&["--dry-run"], &env);
@@ -190,20 +212,19 @@ fn independent_questions_are_asked_at_once() {
     let trace = fs::read_to_string(trace).unwrap();
     let lines: Vec<&str> = trace.lines().collect();
     let begun = |needle: &str| lines.iter().position(|l| l.starts_with("begin ") && l.contains(needle));
-    let compose = begun("docker compose version").expect("compose version ran");
-    let pid = lines[compose].split(' ').nth(1).unwrap();
-    let compose_end = lines.iter().position(|l| *l == format!("end {pid}")).expect("compose version ended");
+    let config = begun(" config --format json").expect("compose config ran");
+    let pid = lines[config].split(' ').nth(1).unwrap();
+    let config_end = lines.iter().position(|l| *l == format!("end {pid}")).expect("compose config ended");
     let others = [
         "docker image inspect",
         "systemctl is-active",
         "osism vault check",
         "docker exec --user 0",
-        " config --format json",
         " ps --all --format json",
     ];
     for other in others {
         let at = begun(other).unwrap_or_else(|| panic!("{other} never ran:\n{trace}"));
-        assert!(at < compose_end, "{other} waited for docker compose version:\n{trace}");
+        assert!(at < config_end, "{other} waited for docker compose config:\n{trace}");
     }
 }
 
