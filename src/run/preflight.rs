@@ -231,11 +231,12 @@ fn judge_shared(
 }
 
 /// Asks the host everything preflight needs, in groups asked at once (the operator waits for
-/// the slowest): Compose's (configuration, containers, volumes; its version where they failed), the image's, the share
-/// volume's size, and systemd's, osism's and sudo's. The share volume is measured, where the
-/// project directory holds a compose file, while Compose answers: in a running container of the
-/// project that mounts it, else in one of the tool's own once the image is known to be here.
-/// Its figures count only once Compose says its services mount it.
+/// the slowest): Compose's (configuration, containers, volumes; its version where the
+/// configuration failed), the image's, the share volume's size, and systemd's, osism's and
+/// sudo's. The share volume is measured, where the project directory holds a compose file,
+/// while Compose answers: in a running container of the project that mounts it, else in one of
+/// the tool's own once the image is known to be here. Its figures count only once Compose says
+/// its services mount it.
 fn ask(config: &Config, euid: u32, host: &Host, problems: &mut Vec<String>) -> Answers {
     let (mounts_share, mounted) = mpsc::channel::<bool>();
     thread::scope(|scope| {
