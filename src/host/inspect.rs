@@ -20,6 +20,10 @@ pub(super) const PROJECT_LABEL: &str = "com.docker.compose.project";
 /// The label of the tool's read-back containers, whose value is the pipe they write into: they
 /// outlive a tool that was killed, waiting on the pipe and holding the share volume.
 pub(super) const READ_BACK_LABEL: &str = "org.osism.manager-reset.read-back";
+/// The label of the tool's measuring container, whose value is the tool's process ID: it mounts
+/// /share while preflight asks, at the same moment, which containers outside the project use the
+/// volumes `down -v` deletes, and must not be taken for one of them.
+pub(super) const MEASURE_LABEL: &str = "org.osism.manager-reset.measure";
 const SERVICE_LABEL: &str = "com.docker.compose.service";
 
 /// The compose project as its configuration declares it.

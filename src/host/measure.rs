@@ -10,7 +10,7 @@ use anyhow::{Result, bail, ensure};
 use camino::Utf8Path;
 
 use crate::host::exec::first_line;
-use crate::host::inspect::{Host, read_only_share};
+use crate::host::inspect::{Host, MEASURE_LABEL, read_only_share};
 use crate::plan::ShareSize;
 
 /// What /share holds, in a POSIX shell (busybox's or the manager's images' own), walking it
@@ -32,7 +32,10 @@ impl Host<'_> {
         if !self.volume_exists(volume)? {
             return Ok(None);
         }
-        let out = self.runner.read(&read_only_share(volume, &[image, "sh", "-c", MEASURE_SHARE]))?;
+        let label = format!("{MEASURE_LABEL}={}", std::process::id());
+        let out = self
+            .runner
+            .read(&read_only_share(volume, &["--label", &label, image, "sh", "-c", MEASURE_SHARE]))?;
         ensure!(out.success, "cannot measure the share volume {volume}: {}", first_line(&out.stderr));
         share_size(volume, &out.stdout).map(Some)
     }

@@ -4,7 +4,7 @@
 use anyhow::{Result, ensure};
 
 use crate::host::exec::first_line;
-use crate::host::inspect::{Host, PROJECT_LABEL, READ_BACK_LABEL};
+use crate::host::inspect::{Host, MEASURE_LABEL, PROJECT_LABEL, READ_BACK_LABEL};
 
 /// A container that mounts one of the volumes asked about, as `docker ps` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,8 +16,8 @@ pub struct VolumeUser {
     pub state: String,
     /// Its compose project label, empty when it has none.
     pub project: String,
-    /// One of the tool's own read-backs of /share.
-    pub read_back: bool,
+    /// One of the tool's own containers: a read-back or a measurement of /share.
+    pub own: bool,
     /// The names of its volumes and the sources of its bind mounts.
     pub mounts: Vec<String>,
 }
@@ -53,7 +53,7 @@ impl Host<'_> {
         }
         let format = format!(
             "{{{{.ID}}}}\t{{{{.Names}}}}\t{{{{.Image}}}}\t{{{{.State}}}}\t{{{{.Label \"{PROJECT_LABEL}\"}}}}\t\
-             {{{{.Label \"{READ_BACK_LABEL}\"}}}}\t{{{{.Mounts}}}}"
+             {{{{.Label \"{READ_BACK_LABEL}\"}}}}{{{{.Label \"{MEASURE_LABEL}\"}}}}\t{{{{.Mounts}}}}"
         );
         let mut argv = vec!["docker", "ps", "--all", "--no-trunc"];
         for filter in &filters {
@@ -69,11 +69,10 @@ impl Host<'_> {
             .map(|line| {
                 let mut fields = line.split('\t').map(str::trim);
                 let mut next = || fields.next().unwrap_or_default().to_owned();
-                let (id, name, image, state, project, read_back) =
-                    (next(), next(), next(), next(), next(), next());
+                let (id, name, image, state, project, own) = (next(), next(), next(), next(), next(), next());
                 let mounts =
                     next().split(',').map(str::trim).filter(|m| !m.is_empty()).map(String::from).collect();
-                VolumeUser { id, name, image, state, project, read_back: !read_back.is_empty(), mounts }
+                VolumeUser { id, name, image, state, project, own: !own.is_empty(), mounts }
             })
             .collect())
     }

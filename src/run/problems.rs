@@ -223,12 +223,12 @@ pub fn missing_share(config: &Config) -> String {
 /// Containers outside the compose project that use a volume `down -v` is to delete: `down -v`
 /// cannot remove a volume in use and exits 0 all the same, so a reset would stop after it, and
 /// one holding the share volume may write to /share while it is backed up. The tool's own
-/// read-backs and the plan's tar containers (the image, the backup directory mounted), which a
+/// containers (a read-back, or preflight's measurement running at this moment) and the plan's tar containers (the image, the backup directory mounted), which a
 /// killed run may leave, are stopped by the run itself.
 pub fn strangers(config: &Config, project: &str, volumes: &Volumes, users: &[VolumeUser]) -> Vec<String> {
     let deleted: Vec<&str> = volumes.deleted().collect();
     let ours = |u: &VolumeUser| {
-        u.read_back || (u.image == config.image && u.mounts.iter().any(|m| m == config.backup_dir.as_str()))
+        u.own || (u.image == config.image && u.mounts.iter().any(|m| m == config.backup_dir.as_str()))
     };
     users
         .iter()

@@ -276,10 +276,20 @@ impl Fixture {
         names
     }
 
-    pub fn all_healthy(&self) -> bool {
+    /// The project's containers, running or not, as `docker compose ps --all --format json` has them.
+    pub fn containers(&self) -> Vec<serde_json::Value> {
         let out = ok(self.compose(&["ps", "--all", "--format", "json"]), "ps");
-        let containers: Vec<serde_json::Value> =
-            out.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
+        out.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    /// `docker compose ps --all` as an operator reads it, for a test's message.
+    pub fn ps(&self) -> String {
+        let out = self.compose(&["ps", "--all"]);
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    }
+
+    pub fn all_healthy(&self) -> bool {
+        let containers = self.containers();
         containers.len() == 5
             && containers
                 .iter()

@@ -7,6 +7,7 @@
 
 mod fixture;
 mod rescue;
+mod states;
 
 use std::collections::BTreeMap;
 use std::fs;

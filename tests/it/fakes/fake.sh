@@ -239,7 +239,7 @@ in_use() {
 }
 
 # `docker ps --all --no-trunc --filter volume=A ... --format F`: the containers that use any of
-# the volumes, as ID, name, image, state, project label, read-back label and mounts, tab-separated.
+# the volumes, as ID, name, image, state, project label, the tool's own labels and mounts, tab-separated.
 volume_users() {
     local wanted=() arg
     for arg in "$@"; do case "$arg" in volume=*) wanted+=("${arg#volume=}") ;; esac; done
