@@ -51,6 +51,8 @@ impl<'a> Reset<'a> {
         let plan = journal.plan.clone();
         let from = journal.first_unfinished().unwrap_or(plan.steps.len());
         if let Some(first) = plan.steps.get(from) {
+            self.nothing_deleted_yet(&plan, from, journal)
+                .map_err(|error| failure(&plan, first, journal, StepError::of(error)))?;
             let resumed = journal.steps.iter().any(|s| s.state != crate::run::journal::State::Pending);
             self.stop_leftovers(&Host::new(self.runner), &plan, resumed)
                 .map_err(|error| failure(&plan, first, journal, StepError::of(error)))?;
@@ -79,6 +81,29 @@ impl<'a> Reset<'a> {
         }
         self.runner.note("reset finished");
         Ok(())
+    }
+
+    /// A run killed as `down -v`'s step began may have died before `down -v` deleted anything: the
+    /// journal says the destructive step began, the engine still holds every volume it deletes.
+    /// That step is then recorded as not begun, so that a stop before its command, in this run,
+    /// starts the manager again as any stop before `down -v` does.
+    fn nothing_deleted_yet(&self, plan: &Plan, from: usize, journal: &mut Journal) -> Result<()> {
+        let (Some(step), Some(volumes)) = (plan.steps.get(from), &plan.volumes) else { return Ok(()) };
+        if !step.destructive || journal.steps[from].started_at.is_none() {
+            return Ok(());
+        }
+        let deleted: Vec<&str> = volumes.deleted().collect();
+        if deleted.is_empty()
+            || Host::new(self.runner).existing_volumes(deleted.iter().copied())?.len() != deleted.len()
+        {
+            return Ok(());
+        }
+        self.runner.note(&format!(
+            "step {} began in the run before, but every volume `down -v` deletes is still there: nothing was \
+             deleted, and the step counts as not begun",
+            step.number
+        ));
+        journal.undo(from..from + 1, false)
     }
 
     /// Records how `step` ended and says what to do next. A stop before `down -v` leaves the

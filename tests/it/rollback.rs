@@ -122,3 +122,34 @@ fn a_pipeline_is_told_the_manager_was_started_again() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     calls_snapshot!("json_events_rolled_back", events(&world, &out));
 }
+
+/// A run killed (SIGKILL) once its backup was verified, as step 3 began but before `down -v`
+/// deleted anything, leaves the manager stopped; its archive is then damaged. The resume stops at step 3's check and, as a
+/// fresh run would, starts the manager again and says so; the advice it prints, typed, finishes.
+#[test]
+fn a_resume_that_stops_before_down_starts_the_manager_again() {
+    let world = World::new();
+    let before = world.share_listing();
+    let out = world.run(&["--yes"], &[("FAKE_KILL", "docker compose * down -v")]);
+    assert_eq!(out.status.code(), None, "the tool was not killed: {}", stderr(&out));
+    // Killed as step 3 began, before `down -v` deleted anything.
+    assert_eq!(world.journal_states(), "1:done 2:done 3:running 4:pending 5:pending 6:pending 7:pending");
+    assert!(!manager_runs(&world), "the killed run left the manager running");
+    std::fs::write(world.backup_file(".tar.gz"), b"cut short").unwrap();
+
+    world.clear_calls();
+    let out = world.run(&["--resume", "--yes"], &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!world.ran("down -v"));
+    assert!(manager_runs(&world), "the resume left the manager stopped: {err}");
+    assert!(err.contains("the manager was started again and is healthy; nothing was changed"), "{err}");
+    assert_eq!(world.share_listing(), before);
+
+    world.clear_calls();
+    let line = advice("run the reset again with", &err);
+    let out = world.type_line(&line, Path::new("/"), &[]);
+    assert_eq!(out.status.code(), Some(0), "`{line}`: {}", stderr(&out));
+    assert_eq!(world.share_listing(), before);
+    assert!(world.journal()["finished"].as_bool().unwrap());
+}
