@@ -24,7 +24,7 @@ pub(super) const READ_BACK_LABEL: &str = "org.osism.manager-reset.read-back";
 /// /share while preflight asks, at the same moment, which containers outside the project use the
 /// volumes `down -v` deletes, and must not be taken for one of them.
 pub(super) const MEASURE_LABEL: &str = "org.osism.manager-reset.measure";
-const SERVICE_LABEL: &str = "com.docker.compose.service";
+pub(super) const SERVICE_LABEL: &str = "com.docker.compose.service";
 
 /// The compose project as its configuration declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +41,8 @@ pub struct Project {
     pub bind_mounts: Vec<String>,
     /// Its services' names.
     pub services: Vec<String>,
+    /// Each service that names an image, with that image.
+    pub images: Vec<(String, String)>,
 }
 
 /// A named volume mounted at /share, and the services that mount it there.
@@ -64,6 +66,7 @@ struct Model {
 struct ComposeService {
     #[serde(default)]
     volumes: Vec<ComposeMount>,
+    image: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -153,7 +156,12 @@ impl<'a> Host<'a> {
             list.dedup();
         }
         let services = model.services.keys().cloned().collect();
-        Ok(Project { name: model.name, volumes, share_mounts, vault_volumes, bind_mounts, services })
+        let images = model
+            .services
+            .iter()
+            .filter_map(|(service, def)| Some((service.clone(), def.image.clone()?)))
+            .collect();
+        Ok(Project { name: model.name, volumes, share_mounts, vault_volumes, bind_mounts, services, images })
     }
 
     /// The containers of the project, running or not (`docker compose ps --all`).
@@ -263,21 +271,6 @@ impl<'a> Host<'a> {
             .read(&["docker", "ps", "--all", "--quiet", "--filter", &label, "--filter", &volume])?;
         ensure!(out.success, "`docker ps` failed: {}", first_line(&out.stderr));
         Ok(out.stdout.split_whitespace().map(String::from).collect())
-    }
-
-    /// Whether `image` is on this host (`docker image inspect`): the tool's own containers never
-    /// pull it (`--pull=never`), and a dry run changes nothing.
-    pub fn image_present(&self, image: &str) -> Result<bool> {
-        let out = self.runner.read(&["docker", "image", "inspect", "--format", "{{.Id}}", image])?;
-        if out.success {
-            return Ok(true);
-        }
-        ensure!(
-            out.stderr.to_lowercase().contains("no such image"),
-            "`docker image inspect {image}` failed: {}",
-            first_line(&out.stderr)
-        );
-        Ok(false)
     }
 
     /// Running containers of the plan's tar commands: made from `image`, with something

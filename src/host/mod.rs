@@ -5,7 +5,7 @@
 //!   the tool reads;
 //!   `signals`: what Ctrl-C, SIGTERM and a hang-up do;
 //! - `inspect`: read-only questions (Docker, Compose, systemd, osism), those of volumes in
-//!   `volumes`, what /share holds in `measure`; `control`: the only state changes besides the
+//!   `volumes`, of images in `images`, what /share holds in `measure`; `control`: the only state changes besides the
 //!   plan's own commands (stopping containers left behind);
 //! - what programs answer, read: `containers` (Compose's `ps`), `service` (the systemd unit),
 //!   `sudo` (whether it runs the unit's stop and start without a prompt), `users` (names of uids),
@@ -18,6 +18,7 @@ pub mod containers;
 pub mod control;
 pub mod exec;
 pub mod fifo;
+pub mod images;
 pub mod inspect;
 pub mod measure;
 pub mod osism;

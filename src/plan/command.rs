@@ -41,6 +41,11 @@ impl Command {
         self.argv.iter().map(String::as_str).eq(["sudo", "-v"])
     }
 
+    /// Whether this is the unit's pull of the project's images (`docker compose ... pull`).
+    pub fn is_unit_pull(&self) -> bool {
+        self.argv.last().is_some_and(|w| w == "pull") && self.argv.iter().any(|w| w == "compose")
+    }
+
     pub(crate) fn new<S: Into<String>>(argv: impl IntoIterator<Item = S>) -> Command {
         Command::with_stdin(argv, Stdin::Null)
     }

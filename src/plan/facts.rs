@@ -96,6 +96,9 @@ pub struct Facts {
     /// The archive `--restore-from` names, read whole.
     #[serde(default)]
     pub restore: Option<crate::plan::RestoreSource>,
+    /// The project's services and their images, where Compose named them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ServiceImage>,
 }
 
 /// The reason of a unit the operator named, rather than one detected.
@@ -107,6 +110,78 @@ pub const SERVICE_GIVEN: &str = "given by --service";
 pub struct Service {
     pub unit: String,
     pub reason: String,
+    /// What it runs when it starts, as systemd has it loaded; `None` where systemd could not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<UnitStart>,
+}
+
+impl Service {
+    pub fn new(unit: impl Into<String>, reason: impl Into<String>) -> Service {
+        Service { unit: unit.into(), reason: reason.into(), start: None }
+    }
+}
+
+/// What a unit runs when it starts, as `systemctl show` has it: OSISM's `manager.service` pulls
+/// every image of the project (`ExecStartPre=docker compose pull`, the role's `manager_pre_pull`)
+/// before `docker compose up`, as its `User=`, in its `WorkingDirectory=`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitStart {
+    /// `ExecStartPre=` then `ExecStart=`, in order.
+    pub commands: Vec<UnitCommand>,
+    /// `User=`; `None` for root.
+    pub user: Option<String>,
+    /// `WorkingDirectory=`, where Compose finds the project.
+    pub working_directory: Option<Utf8PathBuf>,
+}
+
+/// One of a unit's start commands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitCommand {
+    /// Its words, as systemd holds them (`argv[]`).
+    pub argv: Vec<String>,
+    /// Before the main one (`ExecStartPre=`).
+    pub pre: bool,
+    /// Its failure does not fail the start (a `-` before it).
+    pub ignore_errors: bool,
+}
+
+impl UnitCommand {
+    /// Whether it is Compose's pull (`docker compose pull`, or the older `docker-compose pull`).
+    pub fn is_pull(&self) -> bool {
+        let words: Vec<&str> = self.argv.iter().map(|w| w.rsplit('/').next().unwrap_or(w)).collect();
+        let compose = words.iter().position(|w| *w == "compose" || *w == "docker-compose");
+        compose.is_some_and(|at| words[at + 1..].contains(&"pull"))
+    }
+}
+
+impl UnitStart {
+    /// The pull the unit runs before it starts the manager, whose failure fails the start.
+    pub fn pull(&self) -> Option<&UnitCommand> {
+        self.commands.iter().find(|c| c.pre && !c.ignore_errors && c.is_pull())
+    }
+}
+
+/// A service of the compose project, the image it names, and the image its container was
+/// created from, where it has one: what the unit's pull may change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceImage {
+    pub service: String,
+    pub image: String,
+    /// The image ID (`sha256:...`) of its container; `None` without a container.
+    pub created_from: Option<String>,
+}
+
+/// A service that starts on another image than its container was created from, once pulled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewerImage {
+    pub service: String,
+    pub image: String,
+    pub from: String,
+    pub to: String,
 }
 
 /// What `docker compose down -v` deletes: the named volumes the compose configuration declares

@@ -9,6 +9,7 @@
 //! - the planner (`runbook`, re-exported here): `build` turns the options and facts it reads
 //!   (`facts`, re-exported too) into the plan, every step with its argv, display line and checks;
 //! - `restore`: the archive `--restore-from` names, as preflight read it, for step 5;
+//!   `prepare`: what runs before step 1 (sudo's password, the pulls);
 //! - `command`: a command of the plan, argv, display line and input; `quote`: copy-paste-safe command lines; `advice`: the commands the operator is told to
 //!   type next; `saved`: a plan saved for a later run, and what differs when it is made again.
 //!
@@ -22,6 +23,7 @@ mod facts;
 pub mod manual;
 pub mod mode;
 pub mod options;
+mod prepare;
 pub mod quote;
 mod restore;
 mod runbook;

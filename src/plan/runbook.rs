@@ -10,7 +10,9 @@ use time::Date;
 use time::macros::format_description;
 
 use crate::plan::command::{Command, Stdin};
-use crate::plan::facts::{Facts, Inputs, Options, Service, ShareSize, Vault, VaultState, Volumes};
+use crate::plan::facts::{
+    Facts, Inputs, Options, Service, ServiceImage, ShareSize, Vault, VaultState, Volumes,
+};
 use crate::plan::restore::RestoreSource;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,10 +40,13 @@ pub struct Plan {
     pub free_kib: Option<u64>,
     pub health_timeout_s: u64,
     /// What runs after the operator's consent and before step 1, each not in the runbook: sudo's
-    /// password asked once, the image's pull where it is not on this host. One that fails
-    /// refuses the reset, nothing changed.
+    /// password asked once, the image's pull where it is not on this host, the unit's own pull
+    /// where its start pulls. One that fails refuses the reset, nothing changed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prepare: Vec<Command>,
+    /// The project's services and their images, which the unit's pull before step 1 may change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ServiceImage>,
     /// The archive step 5 restores in place of today's (`--restore-from`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<RestoreSource>,
@@ -188,13 +193,8 @@ pub fn build(inputs: &Inputs) -> Plan {
         share: facts.share,
         free_kib: facts.free_kib,
         health_timeout_s: config.health_timeout_s,
-        prepare: [
-            facts.sudo_asks.then(|| Command::with_stdin(["sudo", "-v"], Stdin::Terminal)),
-            facts.image_missing.then(|| Command::new(["docker", "pull", config.image.as_str()])),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
+        prepare: crate::plan::prepare::commands(config, facts),
+        images: facts.images.clone(),
         restore: facts.restore.clone(),
         warnings,
         steps: steps
@@ -346,6 +346,13 @@ impl Plan {
         self.step(StepKind::SetVaultPassword)?.commands.iter().find_map(|c| match &c.stdin {
             Stdin::File(path) => Some(path),
             Stdin::Null | Stdin::Terminal => None,
+        })
+    }
+
+    /// Whether the tar commands' image is pulled before step 1: it is not on this host.
+    pub fn pulls_image(&self) -> bool {
+        self.prepare.iter().any(|c| {
+            c.argv.first().is_some_and(|p| p == "docker") && c.argv.get(1).is_some_and(|v| v == "pull")
         })
     }
 

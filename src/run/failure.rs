@@ -66,8 +66,9 @@ pub fn rolled_back(
         }
         Rollback::StartFailed { error: start, archive } => format!(
             "{what}; /share is untouched (`down -v` did not run), but starting the manager again failed: \
-             {start:#}; {archive}; once that is fixed, resume with `{}`: it starts over from step 1",
-            journal.plan.resume_command()
+             {start:#}; {archive}; once that is fixed, resume with `{}`: it starts over from step 1{}",
+            journal.plan.resume_command(),
+            without_pull(&journal.plan)
         ),
     };
     let failure = Failure::new(code, anyhow!("{message}"));
@@ -124,8 +125,9 @@ fn where_share_is_and_next(plan: &Plan, step: &Step, journal: &Journal, why: &Wh
                 (None, None) => format!("/share is untouched ({archive} is not verified)"),
             },
             format!(
-                "once the cause is fixed, resume with `{}`: it starts the manager again",
-                plan.resume_command()
+                "once the cause is fixed, resume with `{}`: it starts the manager again{}",
+                plan.resume_command(),
+                without_pull(plan)
             ),
         ),
         _ if matches!(why, Why::Outdated) => (
@@ -170,6 +172,22 @@ fn where_share_is_and_next(plan: &Plan, step: &Step, journal: &Journal, why: &Wh
         ),
         (None, _) => (format!("/share is untouched ({archive} is not verified)"), resume),
     }
+}
+
+/// Where the unit pulls when it starts, how to start it from the images already here, should
+/// its pull be what failed: the registry may stay out of reach longer than the operator can wait.
+fn without_pull(plan: &Plan) -> String {
+    if plan.service.start.as_ref().and_then(|s| s.pull()).is_none() {
+        return String::new();
+    }
+    let start = plan.step(StepKind::StartService).and_then(|s| s.commands.first());
+    let sudo = start.is_some_and(|c| c.argv.first().is_some_and(|p| p == "sudo"));
+    let (drop_in, undo) = crate::host::service::without_pull(&plan.service.unit, sudo);
+    format!(
+        "; where the unit's own pull is what failed (a registry that cannot be reached), start it from the images \
+         already on this host: `{drop_in}` (a drop-in in /run that clears its ExecStartPre until the next reboot), \
+         then resume; once the registry is back, `{undo}`"
+    )
 }
 
 /// What a resume runs again of `step`, numbered as the plan numbers it.

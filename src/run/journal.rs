@@ -15,9 +15,9 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::host::atomic;
 use crate::host::transcript::now;
-use crate::plan::{self, Inputs, Plan};
+use crate::plan::{self, Inputs, NewerImage, Plan};
 use crate::run::verify::Archive;
-use crate::view::render::Figures;
+use crate::view::summary::Figures;
 
 use crate::plan::{JOURNAL_PREFIX as PREFIX, JOURNAL_SUFFIX as SUFFIX};
 
@@ -62,6 +62,10 @@ pub struct Journal {
     #[serde(default)]
     pub restored: Option<u64>,
     pub finished: bool,
+    /// The services that start on a newer image than their containers had, as the pull before
+    /// step 1 found them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub newer_images: Vec<NewerImage>,
     /// When the manager was started again after the reset stopped before `down -v`: nothing
     /// was changed, and the reset is closed (a new one starts afresh).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,6 +86,7 @@ impl Journal {
             archive: None,
             healthy_at: None,
             restored: None,
+            newer_images: Vec::new(),
             finished: false,
             rolled_back: None,
             path,
@@ -138,6 +143,7 @@ impl Journal {
             downtime_s,
             verified: self.archive.as_ref().map(|a| a.entries),
             restored: self.restored,
+            newer_images: self.newer_images.clone(),
         }
     }
 

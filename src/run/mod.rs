@@ -3,8 +3,8 @@
 //! - `preflight`: every check before anything changes, and the facts the plan needs; `project`:
 //!   what Compose says of the project, asked at once; `problems`: what preflight finds wrong,
 //!   area by area;
-//! - `approval`: the end every real run shares, the plan approved and run; `reset`: the step
-//!   loop; `checks`: one function per safeguard around the steps (what guards
+//! - `approval`: the end every real run shares, the plan approved and run; `prepare`: what runs
+//!   before step 1 (sudo's password, the pulls); `reset`: the step loop; `checks`: one function per safeguard around the steps (what guards
 //!   `down -v` is in one place); `health`: step 6's wait; `ended`: what ended a step, told apart
 //!   once; `failure`: what a failed or
 //!   interrupted step tells the operator to do; `rollback`: the manager started again when a
@@ -33,6 +33,7 @@ pub mod journal;
 pub mod lock;
 pub mod pieces;
 pub mod preflight;
+pub mod prepare;
 pub mod problems;
 pub mod project;
 pub mod records;

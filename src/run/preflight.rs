@@ -18,7 +18,9 @@ use crate::host::service;
 use crate::host::sudo::Sudo;
 use crate::host::vault;
 use crate::plan::config::Config;
-use crate::plan::{self, Facts, Inputs, RestoreSource, Service, ShareSize, Vault, VaultState, Volumes};
+use crate::plan::{
+    self, Facts, Inputs, RestoreSource, Service, ServiceImage, ShareSize, Vault, VaultState, Volumes,
+};
 use crate::run::found;
 use crate::run::problems::{
     check_backup_dir, check_unfinished, free_bytes, judge_share, judge_volumes, missing_share,
@@ -55,6 +57,8 @@ pub struct Findings {
     /// Archives of /share offered where it is missing or empty, and how many more there are:
     /// the problem that names them needs the plan's inputs.
     pub found: Option<(Vec<found::Found>, usize)>,
+    /// The project's services and their images.
+    pub images: Vec<ServiceImage>,
     /// Each says what is wrong and how to fix it.
     pub problems: Vec<String>,
 }
@@ -130,7 +134,8 @@ pub fn inspect(
         Vault::new(VaultState::Unknown, cannot)
     });
     let vault = Vault { vault_pass: vault::vault_pass(&config.configuration_directory).exists(), ..vault };
-    let Compose { project, volumes } = compose;
+    problems.extend(unit_directory_problem(config, &service));
+    let Compose { project, volumes, images } = compose;
     let name =
         project.as_ref().map_or_else(|| default_project_name(&config.project_directory), |p| p.name.clone());
     let volumes = volumes.and_then(|found| judged(config, &name, (&service, active), found, &mut problems));
@@ -170,8 +175,29 @@ pub fn inspect(
         share_missing,
         restore,
         found,
+        images,
         problems,
     }
+}
+
+/// The unit runs Compose in another directory than the project's: stopping and starting it would
+/// not stop and start the manager the reset deletes.
+fn unit_directory_problem(config: &Config, service: &Service) -> Option<String> {
+    let dir = service.start.as_ref()?.working_directory.as_ref()?;
+    // A project directory that is none is a problem of its own already.
+    if !config.project_directory.is_dir() {
+        return None;
+    }
+    let same = |a: &Utf8Path, b: &Utf8Path| {
+        a == b || a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b)
+    };
+    (!same(dir, &config.project_directory)).then(|| {
+        format!(
+            "the unit {} runs Compose in {dir}, not in the project directory {}: name the manager's directory with \
+             --project-directory, or the unit that runs it with --service",
+            service.unit, config.project_directory
+        )
+    })
 }
 
 /// The volumes `down -v` deletes, judged, where Compose could list them.
@@ -293,8 +319,12 @@ fn ask_units(config: &Config, euid: u32, host: &Host) -> Units {
         Ok(service) => (service, None),
         Err(down) => {
             let unit = config.service.clone().unwrap_or_else(|| service::RUNBOOK_UNIT.into());
-            ((Service { unit, reason: "systemd is not running here".into() }, None), Some(down.0))
+            ((Service::new(unit, "systemd is not running here"), None), Some(down.0))
         }
+    };
+    let service = match systemd_down {
+        None if systemctl => Service { start: service::unit_start(host, &service.unit), ..service },
+        _ => service,
     };
     let vault = if which::which("osism").is_ok() {
         host.vault()
@@ -337,6 +367,7 @@ pub fn survey(
         kolla_ansible: findings.kolla_ansible,
         share_missing: findings.share_missing,
         restore: findings.restore,
+        images: findings.images,
     };
     let inputs = Inputs { options: config.into(), facts };
     let mut problems = findings.problems;

@@ -15,8 +15,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 use crate::host::containers::Container;
 use crate::host::inspect::{Host, Project};
 use crate::host::volumes::VolumeUser;
-use crate::plan::Volumes;
 use crate::plan::config::Config;
+use crate::plan::{ServiceImage, Volumes};
 use crate::run::problems::not_a_directory;
 
 /// Compose file names Compose looks for, in its order.
@@ -28,6 +28,8 @@ const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose
 pub struct Compose {
     pub project: Option<Project>,
     pub volumes: Option<Result<Found>>,
+    /// The services' images, and what their containers were created from.
+    pub images: Vec<ServiceImage>,
 }
 
 /// The project's volumes, the services whose containers are up, and every container that
@@ -99,8 +101,18 @@ pub fn findings(
             return (Compose::default(), v2);
         }
     };
-    let volumes = Some(containers.and_then(|containers| project_volumes(&project, &containers, host)));
-    (Compose { project: Some(project), volumes }, v2)
+    let (volumes, images) = match containers {
+        Ok(containers) => thread::scope(|scope| {
+            let images = scope.spawn(|| service_images(&project, &containers, host));
+            (project_volumes(&project, &containers, host), answer(images))
+        }),
+        Err(error) => (Err(error), service_images(&project, &[], host)),
+    };
+    let images = images.unwrap_or_else(|error| {
+        problems.push(format!("{error:#}"));
+        Vec::new()
+    });
+    (Compose { project: Some(project), volumes: Some(volumes), images }, v2)
 }
 
 /// Whether `docker compose version` answers, as Compose v2 does; the problem if it does not.
@@ -139,6 +151,20 @@ fn project_volumes(project: &Project, containers: &[Container], host: &Host) -> 
             .collect();
         Ok(Found { volumes, up, users })
     })
+}
+
+/// Each service's image, with the image its container was created from.
+fn service_images(project: &Project, containers: &[Container], host: &Host) -> Result<Vec<ServiceImage>> {
+    let created = host.created_from(containers)?;
+    Ok(project
+        .images
+        .iter()
+        .map(|(service, image)| ServiceImage {
+            service: service.clone(),
+            image: image.clone(),
+            created_from: created.iter().find(|(s, _)| s == service).map(|(_, id)| id.clone()),
+        })
+        .collect())
 }
 
 /// Compose's default project name: the directory's name, lowercased, with only `[a-z0-9_-]`.

@@ -28,7 +28,7 @@ use crate::run::follow;
 use crate::run::journal::Journal;
 use crate::run::registry;
 use crate::run::rollback;
-use crate::view::outcome::{Code, Failure};
+use crate::view::outcome::Failure;
 use crate::view::render;
 use crate::view::ui::{Event, Ui};
 
@@ -58,7 +58,8 @@ impl<'a> Reset<'a> {
                 .map_err(|error| failure(&plan, first, journal, StepError::of(error)))?;
         }
         if journal.steps.iter().all(|s| s.started_at.is_none()) {
-            self.prepare(&plan, journal)?;
+            crate::run::prepare::Prepare { runner: self.runner, ui: self.ui, yes: self.yes }
+                .run(&plan, journal)?;
         }
         let mut hangups = signals::hangups();
         for (index, step) in plan.steps.iter().enumerate().skip(from) {
@@ -200,60 +201,13 @@ impl<'a> Reset<'a> {
             signals::check()?;
             self.sudo_still_cached(plan, command)?;
             self.ui.command(step, command);
-            let result = self.command(step, command);
+            let result = self.command(plan, step, command, host);
             if signals::cut_short() && is_container_run(command) {
                 // The CLI is gone, its container is not: a `docker run` keeps running without it.
                 self.stop_containers(host, plan)?;
             }
             signals::check()?;
             result?;
-        }
-        Ok(())
-    }
-
-    /// Runs what comes before step 1 (sudo's password, the image's pull). One that fails, or a
-    /// stop asked for meanwhile, ends the reset with nothing changed: its journal and record go,
-    /// as nothing is left to resume.
-    fn prepare(&self, plan: &Plan, journal: &Journal) -> Result<(), Failure> {
-        for command in &plan.prepare {
-            self.ui.say(&format!("\nBefore step 1 {}", render::not_in_runbook()));
-            self.ui.say(&render::command_line(command));
-            let mut heartbeat = self.ui.heartbeat();
-            let result = self.runner.run(
-                command,
-                |stream, line| self.ui.output(stream, line),
-                || heartbeat.update(|| format!("still running: `{}`", command.display)),
-            );
-            let why = match (result, signals::requested()) {
-                (_, Some(stop)) => {
-                    let why = format!("stopped by {} before step 1", stop.name());
-                    Some((Code::from(stop), why))
-                }
-                (Ok(status), None) if status.success() => None,
-                (Ok(status), None) => Some((Code::Refused, format!("`{}` {status}", command.display))),
-                (Err(error), None) => Some((Code::Refused, format!("{error:#}"))),
-            };
-            if let Some((code, why)) = why {
-                self.runner.note(&format!("{why}: nothing was changed"));
-                registry::forget(&plan.project_directory, journal.path());
-                let _ = std::fs::remove_file(journal.path());
-                let how = if code != Code::Refused {
-                    String::new()
-                } else if command.is_sudo_password() {
-                    "; sudo did not take the password: run the reset again and type the password sudo asks \
-                     for, or run it as root"
-                        .to_owned()
-                } else {
-                    format!(
-                        "; get an image with tar onto this host first: `docker load --input FILE` of one saved \
-                         elsewhere (`docker save {image}`), pull it through your registry mirror and `docker tag` \
-                         it {image}, or name an image already here with --image (the manager's own redis image \
-                         has busybox's tar), then run again",
-                        image = plan.image
-                    )
-                };
-                return Err(Failure::new(code, anyhow::anyhow!("{why}: nothing was changed{how}")));
-            }
         }
         Ok(())
     }
@@ -324,7 +278,7 @@ impl<'a> Reset<'a> {
 
     /// Runs one command; tar's one line per file is counted, not printed, and an osism command's
     /// last lines are kept to tell why it failed.
-    fn command(&self, step: &Step, command: &Command) -> Result<()> {
+    fn command(&self, plan: &Plan, step: &Step, command: &Command, host: &Host) -> Result<()> {
         let started = Instant::now();
         let counts_files = matches!(step.kind, StepKind::BackupShare | StepKind::RestoreShare);
         let mut last = std::collections::VecDeque::new();
@@ -379,6 +333,10 @@ impl<'a> Reset<'a> {
             }
             .into());
         }
+        if step.kind == StepKind::StartService {
+            let (unit, dir) = (&plan.service.unit, &plan.project_directory);
+            return crate::host::service::check_started(host, unit, dir, &command.display, status);
+        }
         ensure!(status.success(), "`{}` {status}", command.display);
         Ok(())
     }
@@ -390,7 +348,7 @@ pub fn execute(runner: &Runner, ui: &Ui, journal: &mut Journal, yes: bool) -> Re
     Reset::new(runner, ui, yes).run(journal)?;
     registry::forget(&journal.plan.project_directory, journal.path());
     let figures = journal.figures();
-    let summary = render::figures(&figures);
+    let summary = crate::view::summary::figures(&figures);
     runner.note(&summary);
     ui.say(&format!("\n{summary}"));
     let log = journal.plan.log_path();

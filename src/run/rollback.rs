@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use anyhow::{Context, Result, anyhow, ensure};
+use anyhow::{Context, Result, anyhow};
 
 use crate::host::exec::Runner;
 use crate::host::inspect::Host;
@@ -85,8 +85,8 @@ fn start(runner: &Runner, ui: &Ui, host: &Host, plan: &Plan, step: &Step) -> Res
         exit_code: status.code(),
         duration_s: began.elapsed().as_secs_f64(),
     });
-    ensure!(status.success(), "`{}` {status}", start.display);
     let (unit, dir) = (&plan.service.unit, &plan.project_directory);
+    crate::host::service::check_started(host, unit, dir, &start.display, status)?;
     let timeout = Duration::from_secs(plan.health_timeout_s);
     let rules = health::Rules { stop: signals::check_forced, started: Some(started) };
     let Err(error) = health::wait(host, unit, dir, timeout, ui, step.number, rules) else { return Ok(None) };

@@ -18,6 +18,12 @@ pub fn plan(plan: &Plan) -> String {
             let _ = writeln!(out, "{}", command_line(command));
             let why = if command.is_sudo_password() {
                 "sudo asks for your password once, here, not in the middle of step 1".to_owned()
+            } else if command.is_unit_pull() {
+                "the unit's start pulls every image of the manager (ExecStartPre) and fails where one cannot \
+                 be pulled; pulled here, while the manager still runs, the download is out of the downtime, \
+                 and a registry that cannot be reached stops the reset here with nothing changed; each service \
+                 that will start on a newer image is listed then (the dry run pulls nothing)"
+                    .to_owned()
             } else {
                 format!(
                     "the image {} is not on this host; if it cannot be pulled, the reset stops here with nothing \
@@ -104,10 +110,34 @@ fn one_line(plan: &Plan) -> String {
         "Plan: {}{} steps{}, {commands} commands; `down -v` deletes {deleted}; {archived}{restored}; the manager is \
          down from step 1 until step {healthy} finds it healthy (a fresh manager takes about a minute; its start \
          may take up to {} s)",
-        if plan.prepare.is_empty() { String::new() } else { format!("pull {} first, then ", plan.image) },
+        first(plan),
         plan.steps.len(),
         if extra > 0 { format!(" ({extra} not in the runbook)") } else { String::new() },
         plan.health_timeout_s
+    )
+}
+
+/// What runs before step 1 that takes time, as the plan's one line begins.
+fn first(plan: &Plan) -> String {
+    let pulls: Vec<String> = plan
+        .prepare
+        .iter()
+        .filter(|c| !c.is_sudo_password())
+        .map(|c| if c.is_unit_pull() { "the manager's images".to_owned() } else { plan.image.clone() })
+        .collect();
+    if pulls.is_empty() { String::new() } else { format!("pull {} first, then ", pulls.join(" and ")) }
+}
+
+/// What the unit runs when it starts, as one line of the summary.
+fn unit_start(start: &crate::plan::UnitStart) -> String {
+    let commands: Vec<String> =
+        start.commands.iter().map(|c| format!("`{}`", crate::plan::quote::join(&c.argv))).collect();
+    let pulls = if start.pull().is_some() { "pulls every image first: " } else { "" };
+    format!(
+        "{pulls}{}, as {} in {}",
+        commands.join(", then "),
+        start.user.as_deref().unwrap_or("root"),
+        start.working_directory.as_ref().map_or("/", |d| d.as_str())
     )
 }
 
@@ -174,9 +204,12 @@ pub fn summary(plan: &Plan) -> String {
     let title = format!("Reset plan for the OSISM manager {:?} in {}", plan.project, plan.project_directory);
     let _ = writeln!(out, "{}", style(title).bold());
     let _ = writeln!(out, "  service unit: {} ({})", plan.service.unit, plan.service.reason);
+    if let Some(start) = &plan.service.start {
+        let _ = writeln!(out, "  its start:    {}", unit_start(start));
+    }
     let held = match plan.share {
         Some(s) => format!(", holding {}", share_size(s)),
-        None if plan.prepare.is_empty() => String::new(),
+        None if !plan.pulls_image() => String::new(),
         None => format!(", not measured (the image {} is not here yet)", plan.image),
     };
     let _ = writeln!(out, "  share volume: {}{held}", plan.share_volume);
@@ -325,36 +358,4 @@ pub fn command_line(command: &Command) -> String {
         Stdin::Terminal => format!("{line}    (it asks at your terminal; the tool never sees what you type)"),
         Stdin::Null | Stdin::File(_) => line,
     }
-}
-
-/// A finished reset in figures (the journal's times and counts).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Figures {
-    /// Number, title and seconds of each step (`None` for a time not recorded).
-    pub steps: Vec<(usize, String, Option<f64>)>,
-    pub downtime_s: Option<f64>,
-    pub verified: Option<u64>,
-    pub restored: Option<u64>,
-}
-
-/// The closing summary of a finished reset.
-pub fn figures(figures: &Figures) -> String {
-    let mut out = String::from("Summary:\n");
-    let seconds = |s: Option<f64>| s.map_or_else(|| "?".to_owned(), |s| format!("{s:.1} s"));
-    for (number, title, took) in &figures.steps {
-        let _ = writeln!(out, "  step {number}  {title:<45} {:>9}", seconds(*took));
-    }
-    let _ = writeln!(
-        out,
-        "  the manager was down {} (from step 1 to healthy again)",
-        seconds(figures.downtime_s)
-    );
-    let count = |n: Option<u64>| n.map_or_else(|| "?".to_owned(), |n| n.to_string());
-    let _ = writeln!(
-        out,
-        "  /share: {} entries verified after the backup, {} restored as archived",
-        count(figures.verified),
-        count(figures.restored)
-    );
-    out
 }

@@ -55,6 +55,10 @@ pub enum Event<'a> {
         status: &'a str,
         duration_s: f64,
     },
+    /// The unit's pull before step 1 ended: the services that start on a newer image.
+    ImagesPulled {
+        newer: &'a [crate::plan::NewerImage],
+    },
     Done {
         backup_file: &'a str,
         journal: &'a str,

@@ -71,10 +71,8 @@ pub fn plan_with(argv: &[&str], euid: u32, cwd: &str, edit: impl FnOnce(&mut Fac
     let config =
         Config::new(args, Utf8Path::new(cwd), &Sources::default()).expect("test arguments are valid");
     let service = match &config.service {
-        Some(unit) => Service { unit: unit.clone(), reason: "given by --service".into() },
-        None => {
-            Service { unit: "docker-compose@manager.service".into(), reason: "the runbook's unit".into() }
-        }
+        Some(unit) => Service::new(unit.clone(), "given by --service"),
+        None => Service::new("docker-compose@manager.service", "the runbook's unit"),
     };
     let volumes = Volumes {
         named: vec!["manager_mariadb".into(), "manager_share".into()],
@@ -103,6 +101,7 @@ pub fn plan_with(argv: &[&str], euid: u32, cwd: &str, edit: impl FnOnce(&mut Fac
         kolla_ansible: false,
         share_missing: false,
         restore: None,
+        images: Vec::new(),
     };
     edit(&mut facts);
     plan::build(&Inputs { options: (&config).into(), facts })
@@ -173,6 +172,14 @@ pub fn is_query(argv: &[String]) -> bool {
         |mount: &str| mount.starts_with("source=") && mount.ends_with(",target=/share,readonly");
     match words.as_slice() {
         ["systemctl", "is-active" | "is-enabled" | "is-failed", "--quiet", _] => true,
+        ["systemctl", "show", "--property=ExecStartPre,ExecStart,User,WorkingDirectory", _] => true,
+        [
+            "docker",
+            "inspect",
+            "--format",
+            "{{index .Config.Labels \"com.docker.compose.service\"}} {{.Image}}",
+            ids @ ..,
+        ] => !ids.is_empty() && ids.iter().all(|id| !id.starts_with('-')),
         ["docker", "compose", "version", "--short"] => true,
         ["docker", "compose", "--project-directory", _, "config", "--format", "json"] => true,
         ["docker", "compose", "--project-directory", _, "ps", "--all", "--format", "json"] => true,
@@ -230,11 +237,17 @@ pub fn is_query(argv: &[String]) -> bool {
             "none",
             "--mount",
             mount,
+            "--label",
+            label,
             _,
             "sh",
             "-c",
             script,
-        ] => read_only_share(mount) && *script == MEASURE_SHARE,
+        ] => {
+            read_only_share(mount)
+                && label.starts_with("org.osism.manager-reset.measure=")
+                && *script == MEASURE_SHARE
+        }
         [
             "docker",
             "run",
@@ -277,7 +290,7 @@ impl World {
         // A copy, so that a test running as another user can read it wherever the checkout is.
         let fake = world.bin_dir().join("fake.sh");
         fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fakes/fake.sh"), &fake).unwrap();
-        for name in ["sudo", "systemctl", "journalctl", "docker", "osism"] {
+        for name in ["sudo", "runuser", "systemctl", "journalctl", "docker", "osism"] {
             symlink(&fake, world.bin_dir().join(name)).unwrap();
         }
         // Only these host tools, so that a real systemctl or docker can never answer a test.

@@ -31,4 +31,5 @@ mod signals;
 mod stand_ins;
 mod tidy;
 mod trust;
+mod unit_pull;
 mod waiting;

@@ -461,8 +461,10 @@ fn step_1s_advice_names_the_unit_that_runs_the_manager_and_its_resume_finishes()
     let out = world.type_line(&format!("{line} --yes"), &world.backup_dir(), &env);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let calls = world.runbook_calls();
-    assert!(calls[0].ends_with("systemctl stop manager.service"), "{calls:?}");
-    assert!(calls[3].ends_with("systemctl start manager.service"), "{calls:?}");
+    // OSISM's manager.service pulls when it starts: the pull comes first.
+    assert!(calls[0].ends_with(" pull"), "{calls:?}");
+    assert!(calls[1].ends_with("systemctl stop manager.service"), "{calls:?}");
+    assert!(calls[4].ends_with("systemctl start manager.service"), "{calls:?}");
     assert_eq!(world.share_listing(), before);
     assert_eq!(world.journal()["plan"]["service"]["unit"], "manager.service");
 }

@@ -183,9 +183,11 @@ fn the_detected_unit_is_the_one_stopped_and_started() {
     let out = world.run(&["--yes"], &[("FAKE_ACTIVE", "manager.service")]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let calls = world.runbook_calls();
-    // With `sudo` in front unless the tests run as root.
-    assert!(calls[0].ends_with("systemctl stop manager.service"), "{calls:?}");
-    assert!(calls[3].ends_with("systemctl start manager.service"), "{calls:?}");
+    // OSISM's manager.service pulls when it starts: the pull comes first. With `sudo` in front
+    // of systemctl unless the tests run as root.
+    assert!(calls[0].ends_with(" pull"), "{calls:?}");
+    assert!(calls[1].ends_with("systemctl stop manager.service"), "{calls:?}");
+    assert!(calls[4].ends_with("systemctl start manager.service"), "{calls:?}");
 }
 
 #[test]

@@ -113,6 +113,8 @@ fn the_harness_never_takes_a_state_change_for_a_query() {
         "osism set vault password",
         "docker compose --project-directory /opt/manager down -v",
         "docker pull busybox",
+        "docker compose --project-directory /opt/manager pull",
+        "runuser -u dragon -- docker compose --project-directory /opt/manager pull",
         // May pull the image: a change on the host, and on a dry run.
         "docker run --rm --network none --mount source=manager_share,target=/share,readonly busybox sh -c 'find /share -type d -print0 -o -path /share/known_hosts -print0 -o -path /share/ansible-execution-history.json -print0 -o -print | tr -dc '\\''\\n\\000'\\'' | wc -lc && du -sk /share'",
     ] {
@@ -120,9 +122,10 @@ fn the_harness_never_takes_a_state_change_for_a_query() {
     }
     for query in [
         "docker volume inspect --format '{{ index .Labels \"com.docker.compose.project\" }}' manager_share",
-        "docker run --rm --pull=never --network none --mount source=manager_share,target=/share,readonly busybox sh -c 'find /share -type d -print0 -o -path /share/known_hosts -print0 -o -path /share/ansible-execution-history.json -print0 -o -print | tr -dc '\\''\\n\\000'\\'' | wc -lc && du -sk /share'",
+        "docker run --rm --pull=never --network none --mount source=manager_share,target=/share,readonly --label org.osism.manager-reset.measure=42 busybox sh -c 'find /share -type d -print0 -o -path /share/known_hosts -print0 -o -path /share/ansible-execution-history.json -print0 -o -print | tr -dc '\\''\\n\\000'\\'' | wc -lc && du -sk /share'",
         "docker image inspect --format '{{.Id}}' busybox",
         "systemctl is-active --quiet manager.service",
+        "systemctl show --property=ExecStartPre,ExecStart,User,WorkingDirectory manager.service",
     ] {
         assert!(is_query(&argv(query)), "{query} was taken for a change");
     }

@@ -67,6 +67,16 @@
 #   FAKE_PROJECT_NAME   the compose project's name (a top-level `name:`), manager by default; the
 #                       volumes in `declared` carry it as their prefix
 #   FAKE_NO_SYSTEMD     systemctl answers as it does where systemd is not running
+#   `systemctl show` of manager.service answers as systemd does for the unit OSISM's role writes:
+#   ExecStartPre=docker compose pull, User=dragon (FAKE_UNIT_USER), WorkingDirectory the project
+#   (FAKE_UNIT_DIR); the runbook's docker-compose@manager.service starts without a pull unless
+#   FAKE_UNIT_PULLS is set. A pulling unit's `start` pulls first, as systemd runs ExecStartPre:
+#   where that fails, `start` fails (exit 1, the pull's error in the journal), nothing created.
+#   FAKE_REGISTRY_DOWN=always|at-start  the registry cannot be reached: for every pull, or only
+#                       once the reset has begun (it died after the pull before step 1)
+#   FAKE_IMAGE_MOVED    the registry holds a newer image under the project's tag: once pulled
+#                       (image.moved), `docker image inspect` names it, not the containers' own
+#   runuser             runs the rest of its arguments, as root's `runuser -u USER --` does
 #   FAKE_TRACE=FILE     each call appends "begin PID NAME ARGS" (ARGS quoted as by bash's
 #                       printf %q) when it starts and "end PID" when it ends, however it ends
 #                       short of SIGKILL
@@ -145,6 +155,35 @@ project_mounters() {
         real=$(grep -m1 -xF "${FAKE_PROJECT_NAME:-manager}_$source" "$state/declared" 2>/dev/null) || continue
         [ "$real" = "$1" ] && printf 'c0ffee%02d%056d %s %s\n' "$n" 0 "$service" "$target"
     done < "$state/mounts"
+}
+
+# Whether unit $1's start pulls the project's images first (ExecStartPre).
+unit_pulls() { [ "$1" = manager.service ] || [ -n "${FAKE_UNIT_PULLS:-}" ]; }
+
+# Compose's pull of the project's images, as Compose 2.26 prints it; $1 is "start" when the
+# unit's ExecStartPre runs it. Where the registry cannot be reached, Compose stops at the first
+# image and cancels the rest (exit 18).
+compose_pull() {
+    local refused='Get "http://127.0.0.1:5000/v2/": dial tcp 127.0.0.1:5000: connect: connection refused'
+    case "${FAKE_REGISTRY_DOWN:-}" in
+        always) ;;
+        at-start) [ "${1:-}" = start ] || { compose_pulled; return 0; } ;;
+        *) compose_pulled; return 0 ;;
+    esac
+    {
+        echo " redis Pulling"
+        echo " mariadb Pulling"
+        echo " redis Error $refused"
+        echo " mariadb Error context canceled"
+        echo "Error response from daemon: $refused"
+    } >&2
+    return 18
+}
+compose_pulled() {
+    echo " redis Pulled"
+    echo " mariadb Pulled"
+    [ -n "${FAKE_IMAGE_MOVED:-}" ] && touch "$state/image.moved"
+    return 0
 }
 
 image_here() { [ -z "${FAKE_IMAGE_MISSING:-}" ] || [ -e "$state/image.pulled" ]; }
@@ -453,6 +492,7 @@ case "$name" in
                 FAKE_INNER=1 exec "$@" ;;
         esac ;;
     journalctl) cat "$state/journal" 2>/dev/null || echo "-- No entries --" ;;
+    runuser) shift 3; FAKE_INNER=1 exec "$@" ;;
     osism) osism "$@" ;;
     osism-*) echo "$name $*: ran on the host" ;;
     systemctl)
@@ -465,8 +505,29 @@ case "$name" in
             is-active) [ -e "$state/up" ] && [[ " ${FAKE_ACTIVE-docker-compose@manager.service} " == *" $3 "* ]] ;;
             is-enabled) [[ " ${FAKE_ENABLED:-} " == *" $3 "* ]] ;;
             is-failed) [ -e "$state/failed" ] ;;
+            show)
+                unit=${!#}
+                echo "Id=$unit"
+                if unit_pulls "$unit"; then
+                    echo "ExecStartPre={ path=/usr/bin/docker ; argv[]=/usr/bin/docker compose pull ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }"
+                fi
+                echo "ExecStart={ path=/usr/bin/docker ; argv[]=/usr/bin/docker compose up --remove-orphans ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }"
+                if [ "$unit" = manager.service ]; then echo "User=${FAKE_UNIT_USER-dragon}"; else echo "User="; fi
+                echo "WorkingDirectory=${FAKE_UNIT_DIR:-$(cat "$state/working_dir" 2>/dev/null)}" ;;
             start)
                 rm -f "$state/failed" "$state/ps.count"
+                if unit_pulls "$2" && ! pulled=$(compose_pull start 2>&1); then
+                    {
+                        printf '%s\n' "$pulled" | sed "s/^/Dec 07 10:00:01 manager docker[4242]: /"
+                        echo "Dec 07 10:00:01 manager systemd[1]: $2: Control process exited, code=exited, status=18/n/a"
+                        echo "Dec 07 10:00:01 manager systemd[1]: $2: Failed with result 'exit-code'."
+                        echo "Dec 07 10:00:01 manager systemd[1]: Failed to start $2 - manager."
+                    } > "$state/journal"
+                    touch "$state/failed"
+                    echo "Job for $2 failed because the control process exited with error code." >&2
+                    echo "See \"systemctl status $2\" and \"journalctl -xeu $2\" for details." >&2
+                    exit 1
+                fi
                 if [ -n "${FAKE_START_FAILS:-}" ]; then
                     [ "$FAKE_START_FAILS" = after-volumes ] && compose_creates
                     {
@@ -512,7 +573,14 @@ case "$name" in
                 echo "$3" ;;
             "image inspect --format "*)
                 image_here || { echo "Error: No such image: $5" >&2; exit 1; }
-                echo "sha256:0b1c2d3e" ;;
+                if [ -e "$state/image.moved" ]; then echo "sha256:5e6f7a8b"; else echo "sha256:0b1c2d3e"; fi ;;
+            "compose --project-directory "*" pull") compose_pull ;;
+            # The image each container was created from, by its service.
+            "inspect --format {{index .Config.Labels \"com.docker.compose.service\"}} {{.Image}} "*)
+                shift 3
+                for id in "$@"; do
+                    case "$id" in c0ffee01) echo "api sha256:0b1c2d3e" ;; c0ffee02) echo "redis sha256:0b1c2d3e" ;; esac
+                done ;;
             "pull "*)
                 if [ -n "${FAKE_PULL_FAILS:-}" ]; then
                     echo "Error response from daemon: Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host" >&2

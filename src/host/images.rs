@@ -1,0 +1,51 @@
+//! Read-only questions about images: which the services name, which their containers were
+//! created from, and which are on this host. Part of `inspect`'s `Host`; nothing here pulls.
+
+use anyhow::{Result, ensure};
+
+use crate::host::containers::Container;
+use crate::host::exec::first_line;
+use crate::host::inspect::{Host, SERVICE_LABEL};
+
+impl Host<'_> {
+    /// Whether `image` is on this host (`docker image inspect`): the tool's own containers never
+    /// pull it (`--pull=never`), and a dry run changes nothing.
+    pub fn image_present(&self, image: &str) -> Result<bool> {
+        Ok(self.image_id(image)?.is_some())
+    }
+
+    /// The image ID each of `containers` was created from, by its service.
+    pub fn created_from(&self, containers: &[Container]) -> Result<Vec<(String, String)>> {
+        let ids: Vec<&str> = containers.iter().map(|c| c.id.as_str()).filter(|id| !id.is_empty()).collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let format = format!("{{{{index .Config.Labels \"{SERVICE_LABEL}\"}}}} {{{{.Image}}}}");
+        let out = self.runner.read(&[&["docker", "inspect", "--format", &format][..], &ids].concat())?;
+        ensure!(
+            out.success,
+            "`docker inspect` of the project's containers failed: {}",
+            first_line(&out.stderr)
+        );
+        Ok(out
+            .stdout
+            .lines()
+            .filter_map(|line| line.trim().split_once(' '))
+            .map(|(service, image)| (service.to_owned(), image.to_owned()))
+            .collect())
+    }
+
+    /// The image ID `image` names on this host now, `None` where it is not here.
+    pub fn image_id(&self, image: &str) -> Result<Option<String>> {
+        let out = self.runner.read(&["docker", "image", "inspect", "--format", "{{.Id}}", image])?;
+        if out.success {
+            return Ok(Some(out.stdout.trim().to_owned()));
+        }
+        ensure!(
+            out.stderr.to_lowercase().contains("no such image"),
+            "`docker image inspect {image}` failed: {}",
+            first_line(&out.stderr)
+        );
+        Ok(None)
+    }
+}

@@ -1,0 +1,52 @@
+//! The closing summary of a finished reset: each step's time, the downtime, the entries
+//! verified and restored, and each service that started on a newer image.
+
+use std::fmt::Write;
+
+/// A finished reset in figures (the journal's times and counts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    /// Number, title and seconds of each step (`None` for a time not recorded).
+    pub steps: Vec<(usize, String, Option<f64>)>,
+    pub downtime_s: Option<f64>,
+    pub verified: Option<u64>,
+    pub restored: Option<u64>,
+    pub newer_images: Vec<crate::plan::NewerImage>,
+}
+
+/// The closing summary of a finished reset.
+pub fn figures(figures: &Figures) -> String {
+    let mut out = String::from("Summary:\n");
+    let seconds = |s: Option<f64>| s.map_or_else(|| "?".to_owned(), |s| format!("{s:.1} s"));
+    for (number, title, took) in &figures.steps {
+        let _ = writeln!(out, "  step {number}  {title:<45} {:>9}", seconds(*took));
+    }
+    let _ = writeln!(
+        out,
+        "  the manager was down {} (from step 1 to healthy again)",
+        seconds(figures.downtime_s)
+    );
+    let count = |n: Option<u64>| n.map_or_else(|| "?".to_owned(), |n| n.to_string());
+    let _ = writeln!(
+        out,
+        "  /share: {} entries verified after the backup, {} restored as archived",
+        count(figures.verified),
+        count(figures.restored)
+    );
+    for newer in &figures.newer_images {
+        let _ = writeln!(out, "  {}", newer_image(newer));
+    }
+    out
+}
+
+/// A service that starts on a newer image, as the transcript, the log and the summary say it.
+pub fn newer_image(newer: &crate::plan::NewerImage) -> String {
+    let short = |id: &str| id.trim_start_matches("sha256:").chars().take(12).collect::<String>();
+    format!(
+        "{} starts on a newer image: {} is now {}, its container was created from {}",
+        newer.service,
+        newer.image,
+        short(&newer.to),
+        short(&newer.from)
+    )
+}
