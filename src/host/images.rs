@@ -48,4 +48,13 @@ impl Host<'_> {
         );
         Ok(None)
     }
+
+    /// The repository digests (`REPO@sha256:...`) image `id` was pulled as: what a registry held
+    /// under its tag then. None for an image loaded or built here.
+    pub fn repo_digests(&self, id: &str) -> Result<Vec<String>> {
+        let out =
+            self.runner.read(&["docker", "image", "inspect", "--format", "{{json .RepoDigests}}", id])?;
+        ensure!(out.success, "`docker image inspect {id}` failed: {}", first_line(&out.stderr));
+        Ok(serde_json::from_str::<Option<Vec<String>>>(out.stdout.trim()).ok().flatten().unwrap_or_default())
+    }
 }

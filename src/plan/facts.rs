@@ -99,6 +99,21 @@ pub struct Facts {
     /// The project's services and their images, where Compose named them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<ServiceImage>,
+    /// What the unit's pull will change, as the registry said before the pull; `None` where the
+    /// unit does not pull.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<Forecast>,
+}
+
+/// What the registry holds under the services' tags, asked before the pull.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Forecast {
+    /// The services that will start on another image than their container was created from:
+    /// `to` is the digest the registry holds under the tag.
+    pub newer: Vec<NewerImage>,
+    /// The images the registry could not be asked about, each with why: the pull will tell.
+    pub unasked: Vec<String>,
 }
 
 /// The reason of a unit the operator named, rather than one detected.

@@ -11,7 +11,7 @@ use time::macros::format_description;
 
 use crate::plan::command::{Command, Stdin};
 use crate::plan::facts::{
-    Facts, Inputs, Options, Service, ServiceImage, ShareSize, Vault, VaultState, Volumes,
+    Facts, Forecast, Inputs, Options, Service, ServiceImage, ShareSize, Vault, VaultState, Volumes,
 };
 use crate::plan::restore::RestoreSource;
 
@@ -47,6 +47,9 @@ pub struct Plan {
     /// The project's services and their images, which the unit's pull before step 1 may change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<ServiceImage>,
+    /// What the unit's pull will change, as the registry said before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<Forecast>,
     /// The archive step 5 restores in place of today's (`--restore-from`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<RestoreSource>,
@@ -195,6 +198,7 @@ pub fn build(inputs: &Inputs) -> Plan {
         health_timeout_s: config.health_timeout_s,
         prepare: crate::plan::prepare::commands(config, facts),
         images: facts.images.clone(),
+        forecast: facts.forecast.clone(),
         restore: facts.restore.clone(),
         warnings,
         steps: steps

@@ -2,7 +2,8 @@
 //!
 //! - `preflight`: every check before anything changes, and the facts the plan needs; `project`:
 //!   what Compose says of the project, asked at once; `problems`: what preflight finds wrong,
-//!   area by area;
+//!   area by area; `unit_start`: what the unit's start means (its directory, what its pull
+//!   will change, asked of the registry);
 //! - `approval`: the end every real run shares, the plan approved and run; `prepare`: what runs
 //!   before step 1 (sudo's password, the pulls); `reset`: the step loop; `checks`: one function per safeguard around the steps (what guards
 //!   `down -v` is in one place); `health`: step 6's wait; `ended`: what ended a step, told apart
@@ -43,5 +44,6 @@ pub mod reset;
 pub mod resume;
 pub mod rollback;
 pub mod trust;
+pub mod unit_start;
 pub mod verify;
 pub mod written;

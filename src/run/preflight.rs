@@ -19,7 +19,8 @@ use crate::host::sudo::Sudo;
 use crate::host::vault;
 use crate::plan::config::Config;
 use crate::plan::{
-    self, Facts, Inputs, RestoreSource, Service, ServiceImage, ShareSize, Vault, VaultState, Volumes,
+    self, Facts, Forecast, Inputs, RestoreSource, Service, ServiceImage, ShareSize, Vault, VaultState,
+    Volumes,
 };
 use crate::run::found;
 use crate::run::problems::{
@@ -59,6 +60,8 @@ pub struct Findings {
     pub found: Option<(Vec<found::Found>, usize)>,
     /// The project's services and their images.
     pub images: Vec<ServiceImage>,
+    /// What the unit's pull will change, where it pulls.
+    pub forecast: Option<Forecast>,
     /// Each says what is wrong and how to fix it.
     pub problems: Vec<String>,
 }
@@ -134,8 +137,8 @@ pub fn inspect(
         Vault::new(VaultState::Unknown, cannot)
     });
     let vault = Vault { vault_pass: vault::vault_pass(&config.configuration_directory).exists(), ..vault };
-    problems.extend(unit_directory_problem(config, &service));
     let Compose { project, volumes, images } = compose;
+    let forecast = crate::run::unit_start::judge(config, (&service, &images), host, &mut problems);
     let name =
         project.as_ref().map_or_else(|| default_project_name(&config.project_directory), |p| p.name.clone());
     let volumes = volumes.and_then(|found| judged(config, &name, (&service, active), found, &mut problems));
@@ -176,28 +179,9 @@ pub fn inspect(
         restore,
         found,
         images,
+        forecast,
         problems,
     }
-}
-
-/// The unit runs Compose in another directory than the project's: stopping and starting it would
-/// not stop and start the manager the reset deletes.
-fn unit_directory_problem(config: &Config, service: &Service) -> Option<String> {
-    let dir = service.start.as_ref()?.working_directory.as_ref()?;
-    // A project directory that is none is a problem of its own already.
-    if !config.project_directory.is_dir() {
-        return None;
-    }
-    let same = |a: &Utf8Path, b: &Utf8Path| {
-        a == b || a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b)
-    };
-    (!same(dir, &config.project_directory)).then(|| {
-        format!(
-            "the unit {} runs Compose in {dir}, not in the project directory {}: name the manager's directory with \
-             --project-directory, or the unit that runs it with --service",
-            service.unit, config.project_directory
-        )
-    })
 }
 
 /// The volumes `down -v` deletes, judged, where Compose could list them.
@@ -368,6 +352,7 @@ pub fn survey(
         share_missing: findings.share_missing,
         restore: findings.restore,
         images: findings.images,
+        forecast: findings.forecast,
     };
     let inputs = Inputs { options: config.into(), facts };
     let mut problems = findings.problems;

@@ -21,8 +21,9 @@ pub fn plan(plan: &Plan) -> String {
             } else if command.is_unit_pull() {
                 "the unit's start pulls every image of the manager (ExecStartPre) and fails where one cannot \
                  be pulled; pulled here, while the manager still runs, the download is out of the downtime, \
-                 and a registry that cannot be reached stops the reset here with nothing changed; each service \
-                 that will start on a newer image is listed then (the dry run pulls nothing)"
+                 and a registry that cannot be reached stops the reset here with nothing changed; what the \
+                 registry holds under each tag is asked now, through the engine (below), and after the pull the \
+                 run says again which service starts on a newer image (the dry run pulls nothing)"
                     .to_owned()
             } else {
                 format!(
@@ -32,6 +33,9 @@ pub fn plan(plan: &Plan) -> String {
                 )
             };
             let _ = writeln!(out, "    why: {why}");
+            if command.is_unit_pull() {
+                out.push_str(&forecast(plan));
+            }
         }
     }
     for step in &plan.steps {
@@ -126,6 +130,35 @@ fn first(plan: &Plan) -> String {
         .map(|c| if c.is_unit_pull() { "the manager's images".to_owned() } else { plan.image.clone() })
         .collect();
     if pulls.is_empty() { String::new() } else { format!("pull {} first, then ", pulls.join(" and ")) }
+}
+
+/// What the registry said, before the pull, of what it will change.
+fn forecast(plan: &Plan) -> String {
+    let Some(forecast) = &plan.forecast else { return String::new() };
+    let mut out = String::new();
+    for newer in &forecast.newer {
+        let _ = writeln!(
+            out,
+            "    {} starts on a newer image: the registry holds {} as {}, its container was created from {}",
+            newer.service,
+            newer.image,
+            short_id(&newer.to),
+            short_id(&newer.from)
+        );
+    }
+    if forecast.newer.is_empty() && forecast.unasked.is_empty() {
+        let _ =
+            writeln!(out, "    the registry holds what the containers were created from: nothing changes");
+    }
+    for unasked in &forecast.unasked {
+        let _ = writeln!(out, "    not asked before the pull, {unasked}; the run says after it what changed");
+    }
+    out
+}
+
+/// An image ID or digest as `docker images` shortens it: twelve hex digits.
+pub fn short_id(id: &str) -> String {
+    id.trim_start_matches("sha256:").chars().take(12).collect()
 }
 
 /// What the unit runs when it starts, as one line of the summary.

@@ -41,7 +41,7 @@ pub fn figures(figures: &Figures) -> String {
 
 /// A service that starts on a newer image, as the transcript, the log and the summary say it.
 pub fn newer_image(newer: &crate::plan::NewerImage) -> String {
-    let short = |id: &str| id.trim_start_matches("sha256:").chars().take(12).collect::<String>();
+    let short = crate::view::render::short_id;
     format!(
         "{} starts on a newer image: {} is now {}, its container was created from {}",
         newer.service,

@@ -102,6 +102,7 @@ pub fn plan_with(argv: &[&str], euid: u32, cwd: &str, edit: impl FnOnce(&mut Fac
         share_missing: false,
         restore: None,
         images: Vec::new(),
+        forecast: None,
     };
     edit(&mut facts);
     plan::build(&Inputs { options: (&config).into(), facts })
@@ -208,7 +209,9 @@ pub fn is_query(argv: &[String]) -> bool {
         ["docker", "ps", "--all", "--quiet", "--filter", label, "--filter", volume] => {
             *label == "label=org.osism.manager-reset.read-back" && volume.starts_with("volume=")
         }
-        ["docker", "image", "inspect", "--format", "{{.Id}}", image] => !image.starts_with('-'),
+        ["docker", "image", "inspect", "--format", "{{.Id}}" | "{{json .RepoDigests}}", image] => {
+            !image.starts_with('-')
+        }
         [
             "docker",
             "ps",
@@ -410,8 +413,38 @@ impl World {
             .env("OSISM_MANAGER_RESET_CONFIGURATION_DIRECTORY", self.configuration())
             .env("FAKE_CONFIGURATION", self.configuration())
             .env("FAKE_LOG", self.log())
-            .env("FAKE_STATE", self.state());
+            .env("FAKE_STATE", self.state())
+            // Never the machine's own engine: only one a test serves there (`serve_engine`).
+            .env("DOCKER_HOST", format!("unix://{}", self.engine_socket().display()));
         cmd
+    }
+
+    /// Where the tool finds the Docker engine's API in this world.
+    pub fn engine_socket(&self) -> PathBuf {
+        self.path().join("docker.sock")
+    }
+
+    /// Serves the engine's API on this world's socket for the rest of the test: `answer` gives
+    /// the status and body for each request's path (such as `/distribution/busybox/json`).
+    pub fn serve_engine(&self, answer: fn(&str) -> (u16, String)) {
+        let listener = std::os::unix::net::UnixListener::bind(self.engine_socket()).unwrap();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let (mut request, mut byte) = (Vec::new(), [0u8]);
+                while !request.ends_with(b"\r\n\r\n")
+                    && std::io::Read::read(&mut stream, &mut byte).unwrap_or(0) == 1
+                {
+                    request.push(byte[0]);
+                }
+                let request = String::from_utf8_lossy(&request);
+                let path = request.split_whitespace().nth(1).unwrap_or_default();
+                let (status, body) = answer(path);
+                let _ = std::io::Write::write_all(
+                    &mut stream,
+                    format!("HTTP/1.0 {status} X\r\n\r\n{body}").as_bytes(),
+                );
+            }
+        });
     }
 
     /// Gives the world to `nobody` when the tests run as root; otherwise the tests' user is the

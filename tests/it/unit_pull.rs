@@ -30,9 +30,28 @@ fn pulls(world: &World) -> Vec<String> {
     world.runbook_calls().into_iter().filter(|c| c.ends_with(" pull")).collect()
 }
 
+/// The engine's answer for a registry that holds, under every tag, the digest the containers'
+/// images were pulled as (the fake's `busybox@sha256:c0ffee`).
+fn unchanged(_: &str) -> (u16, String) {
+    (200, r#"{"Descriptor":{"digest":"sha256:c0ffee","size":527},"Platforms":[]}"#.to_owned())
+}
+
+/// A registry whose tag moved to another image.
+fn moved(_: &str) -> (u16, String) {
+    (200, r#"{"Descriptor":{"digest":"sha256:feedfacefeedface","size":527},"Platforms":[]}"#.to_owned())
+}
+
+/// An engine whose registry does not answer.
+fn unreachable(_: &str) -> (u16, String) {
+    let refused =
+        r#"Get \"http://127.0.0.1:5000/v2/\": dial tcp 127.0.0.1:5000: connect: connection refused"#;
+    (500, format!(r#"{{"message":"{refused}"}}"#))
+}
+
 #[test]
 fn the_plan_says_the_unit_pulls_and_a_dry_run_pulls_nothing() {
     let world = World::new();
+    world.serve_engine(unchanged);
     let out = world.run(&["--dry-run"], &[OSISM_UNIT, AS_ROOT]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(world.runbook_calls().is_empty(), "a dry run changed something: {:?}", world.runbook_calls());
@@ -152,4 +171,39 @@ fn a_unit_that_runs_another_directory_is_refused() {
         "{err}"
     );
     assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
+}
+
+/// Before the confirmation, the dry run included, the registry is asked (through the engine, as
+/// its pull asks) what it holds under each tag: a tag that moved is said in the plan.
+#[test]
+fn a_tag_that_moved_is_said_before_the_confirmation() {
+    let world = World::new();
+    world.serve_engine(moved);
+    let out = world.run(&["--dry-run"], &[OSISM_UNIT]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan = stdout(&out);
+    assert!(
+        plan.contains(
+            "    redis starts on a newer image: the registry holds busybox as feedfacefeed, its container was \
+             created from 0b1c2d3e\n"
+        ),
+        "{plan}"
+    );
+    assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
+}
+
+/// A registry that cannot give an image is a problem before anything changes, the dry run's too.
+#[test]
+fn a_registry_that_does_not_answer_is_a_problem_before_the_confirmation() {
+    let world = World::new();
+    world.serve_engine(unreachable);
+    let out = world.run(&["--dry-run"], &[OSISM_UNIT]);
+    let text = stdout(&out);
+    assert!(text.contains("A real run would refuse to start, for 1 problem:"), "{text}");
+    let problem = text.lines().find(|l| l.starts_with("  - ")).unwrap().to_owned();
+    run_snapshot!("unit_pull_registry_unreachable", problem);
+    let out = world.run(&["--yes"], &[OSISM_UNIT]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
+    assert!(manager_runs(&world));
 }

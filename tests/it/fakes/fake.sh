@@ -76,6 +76,9 @@
 #                       once the reset has begun (it died after the pull before step 1)
 #   FAKE_IMAGE_MOVED    the registry holds a newer image under the project's tag: once pulled
 #                       (image.moved), `docker image inspect` names it, not the containers' own
+#                       (the containers' image was pulled as busybox@sha256:c0ffee; the engine's
+#                       API, which a test serves with `World::serve_engine`, says what the
+#                       registry holds now)
 #   runuser             runs the rest of its arguments, as root's `runuser -u USER --` does
 #   FAKE_TRACE=FILE     each call appends "begin PID NAME ARGS" (ARGS quoted as by bash's
 #                       printf %q) when it starts and "end PID" when it ends, however it ends
@@ -571,6 +574,8 @@ case "$name" in
                 drop volumes "$3"; drop labelled "$3"
                 [ "$3" = "$share_volume" ] && rm -rf "$state/share"
                 echo "$3" ;;
+            # What the containers' image was pulled as: the registry's digest then.
+            "image inspect --format {{json .RepoDigests}} "*) echo '["busybox@sha256:c0ffee"]' ;;
             "image inspect --format "*)
                 image_here || { echo "Error: No such image: $5" >&2; exit 1; }
                 if [ -e "$state/image.moved" ]; then echo "sha256:5e6f7a8b"; else echo "sha256:0b1c2d3e"; fi ;;

@@ -1,0 +1,96 @@
+//! What the unit's start means for the reset, judged before anything changes: the directory it
+//! runs Compose in, and where it pulls, what its pull will change: for each image of the
+//! project, what its registry holds under the tag now (the engine asks it, as its pull would),
+//! against what each service's container was created from. A registry that cannot give an image
+//! is a problem: the pull before step 1 would fail, and after `down -v` so would the unit's start.
+
+use std::thread;
+
+use camino::Utf8Path;
+
+use crate::host::engine::{self, Registry};
+use crate::host::inspect::Host;
+use crate::plan::config::Config;
+use crate::plan::{Forecast, NewerImage, Service, ServiceImage};
+
+/// What the unit's start means for the reset: the directory it runs Compose in, and where it
+/// pulls, what its pull will change.
+pub fn judge(
+    config: &Config,
+    (service, images): (&Service, &[ServiceImage]),
+    host: &Host,
+    problems: &mut Vec<String>,
+) -> Option<Forecast> {
+    problems.extend(unit_directory_problem(config, service));
+    service.start.as_ref()?.pull()?;
+    Some(ask(host, images, problems))
+}
+
+/// The unit runs Compose in another directory than the project's: stopping and starting it would
+/// not stop and start the manager the reset deletes.
+fn unit_directory_problem(config: &Config, service: &Service) -> Option<String> {
+    let dir = service.start.as_ref()?.working_directory.as_ref()?;
+    // A project directory that is none is a problem of its own already.
+    if !config.project_directory.is_dir() {
+        return None;
+    }
+    let same = |a: &Utf8Path, b: &Utf8Path| {
+        a == b || a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b)
+    };
+    (!same(dir, &config.project_directory)).then(|| {
+        format!(
+            "the unit {} runs Compose in {dir}, not in the project directory {}: name the manager's directory with \
+             --project-directory, or the unit that runs it with --service",
+            service.unit, config.project_directory
+        )
+    })
+}
+
+/// Asks the registry of each of `images` at once, and judges the answers.
+fn ask(host: &Host, images: &[ServiceImage], problems: &mut Vec<String>) -> Forecast {
+    let mut distinct: Vec<&str> = images.iter().map(|i| i.image.as_str()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let answers: Vec<(&str, Registry)> = thread::scope(|scope| {
+        let asked: Vec<_> =
+            distinct.iter().map(|&image| (image, scope.spawn(move || engine::distribution(image)))).collect();
+        asked
+            .into_iter()
+            .map(|(image, answer)| {
+                (image, answer.join().unwrap_or_else(|_| Registry::Unasked("the question was lost".into())))
+            })
+            .collect()
+    });
+    let mut forecast = Forecast::default();
+    for (image, answer) in &answers {
+        let services: Vec<&ServiceImage> = images.iter().filter(|i| i.image == *image).collect();
+        match answer {
+            Registry::Holds(digest) => {
+                forecast.newer.extend(services.iter().filter_map(|s| newer(host, s, digest)));
+            }
+            Registry::Fails(said) => problems.push(format!(
+                "the registry cannot give {image} (of {}): {said}; the unit's start pulls every image \
+                 (ExecStartPre), so the pull before step 1 would fail, and after `down -v` so would the \
+                 start: bring the registry (or its mirror) back, load the image saved elsewhere with \
+                 `docker load --input FILE`, or have the manager role write the unit without its pull \
+                 (`manager_pre_pull: false`)",
+                services.iter().map(|s| s.service.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+            Registry::Unasked(why) => forecast.unasked.push(format!("{image}: {why}")),
+        }
+    }
+    forecast
+}
+
+/// The service starts on another image once pulled: its container's image was not pulled as
+/// `digest` (the tag moved since, or the image was loaded or built here).
+fn newer(host: &Host, service: &ServiceImage, digest: &str) -> Option<NewerImage> {
+    let from = service.created_from.as_ref()?;
+    let pulled_as = host.repo_digests(from).ok()?;
+    (!pulled_as.iter().any(|d| d.ends_with(&format!("@{digest}")))).then(|| NewerImage {
+        service: service.service.clone(),
+        image: service.image.clone(),
+        from: from.clone(),
+        to: digest.to_owned(),
+    })
+}
