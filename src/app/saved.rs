@@ -34,7 +34,7 @@ pub fn save(file: &Utf8Path, inputs: Inputs, plan: &Plan) -> Result<(), Failure>
 /// Reads the plan saved in `file`; refuses one that this tool did not save.
 pub fn load(file: &Utf8Path) -> Result<(Utf8PathBuf, SavedPlan), Failure> {
     let again = "save the plan again with --save-plan, review it, and apply that";
-    let text = std::fs::read_to_string(file)
+    let text = crate::host::untrusted::read_text(file)
         .map_err(|error| refused(anyhow!("cannot read the plan {file}: {error}")))?;
     let header: serde_json::Value = serde_json::from_str(&text)
         .map_err(|error| refused(anyhow!("{file} is not a saved plan ({error}): {again}")))?;

@@ -1,7 +1,8 @@
 //! Layer 2, the host: everything that talks to programs, files and signals.
 //!
 //! - `exec`: the only place that starts processes; `transcript`: the log of every command;
-//!   `atomic`: crash-safe, private file writes; `fifo`: named pipes a container writes and
+//!   `atomic`: crash-safe, private file writes; `untrusted`: reading a file others may have
+//!   planted (no symlink, no pipe, bounded); `fifo`: named pipes a container writes and
 //!   the tool reads;
 //!   `signals`: what Ctrl-C, SIGTERM and a hang-up do;
 //! - `inspect`: read-only questions (Docker, Compose, systemd, osism), those of volumes in
@@ -28,6 +29,7 @@ pub mod service;
 pub mod signals;
 pub mod sudo;
 pub mod transcript;
+pub mod untrusted;
 pub mod users;
 pub mod vault;
 pub mod volumes;

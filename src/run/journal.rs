@@ -97,8 +97,8 @@ impl Journal {
 
     /// Reads the journal at `path` and checks that it holds what the tool wrote.
     pub fn load(path: &Utf8Path) -> Result<Journal> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read the journal {path}"))?;
+        let text = crate::host::untrusted::read_text(path)
+            .with_context(|| format!("cannot read the journal {path}"))?;
         let mut journal: Journal =
             serde_json::from_str(&text).with_context(|| format!("the journal {path} is damaged"))?;
         journal.path = path.to_owned();
@@ -164,7 +164,7 @@ impl Journal {
             let entry = entry?;
             let name = entry.file_name();
             if name.starts_with(PREFIX) && name.ends_with(SUFFIX) {
-                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                let text = crate::host::untrusted::read_text(entry.path()).unwrap_or_default();
                 if !closed(&text) {
                     found.push(entry.into_path());
                 }

@@ -175,7 +175,7 @@ pub fn unfinished(project: &Utf8Path, backup_dir: &Utf8Path, euid: u32) -> Resul
 /// Whether the journal at `path` says its reset is over: `None` if it is gone. One this user may
 /// not read is taken as unfinished: its owner has not said otherwise.
 fn closed(path: &Utf8Path) -> Option<bool> {
-    match fs::read_to_string(path) {
+    match crate::host::untrusted::read_text(path) {
         Ok(text) => Some(crate::run::journal::closed(&text)),
         Err(error) if error.kind() == ErrorKind::NotFound => None,
         Err(_) => Some(false),
@@ -196,7 +196,7 @@ fn records(project: &Utf8Path) -> Vec<(Utf8PathBuf, Record)> {
         .filter(|entry| entry.file_name().starts_with(&prefix) && entry.file_name().ends_with(".json"))
         .filter_map(|entry| {
             let owner = fs::symlink_metadata(entry.path()).ok().filter(|m| m.is_file())?.uid();
-            let text = fs::read_to_string(entry.path()).ok()?;
+            let text = crate::host::untrusted::read_text(entry.path()).ok()?;
             let record: Record = serde_json::from_str(&text).ok()?;
             if record.project_directory != project {
                 return None;

@@ -93,7 +93,7 @@ pub fn vouch(path: &Utf8Path, sha256: &str, given: Option<&str>) -> Result<Vouch
         ));
     }
     let beside = verify::checksum_path(path);
-    match std::fs::read_to_string(&beside) {
+    match crate::host::untrusted::read_text(&beside) {
         Ok(line) => {
             let written = line.split_whitespace().next().unwrap_or_default();
             if written != sha256 {
@@ -170,7 +170,12 @@ pub fn inspect(
             whole.sha256
         ));
     }
-    let difference = measured.then(|| compare_with_share(config, path, host)).and_then(|d| {
+    // /share is read back through a pipe in the backup directory: only once that directory has
+    // passed the privacy check (its problem, if any, is listed by the backup directory's check).
+    let dir = &config.backup_dir;
+    let private =
+        dir.is_dir() && crate::run::trust::backup_dir_problem(dir, &config.project_directory, euid).is_none();
+    let difference = (measured && private).then(|| compare_with_share(config, path, host)).and_then(|d| {
         d.map_err(|error| {
             problems.push(format!("{error:#}: cannot compare --restore-from {path} with /share"))
         })

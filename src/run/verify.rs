@@ -186,7 +186,7 @@ pub fn check(archive: &Utf8Path, recorded: &str, hashed: Option<Hashed>) -> Resu
 
 fn matches_checksum(archive: &Utf8Path, recorded: &str, hashed: Option<Hashed>) -> Result<Hashed> {
     let path = checksum_path(archive);
-    let line = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    let line = crate::host::untrusted::read_text(&path).with_context(|| format!("cannot read {path}"))?;
     let written = line.split_whitespace().next().unwrap_or_default();
     ensure!(written == recorded, "{path} says {written}, the journal says {recorded}");
     let hashed = match hashed.filter(|h| h.still_at(archive)) {

@@ -93,3 +93,62 @@ fn a_journal_another_user_wrote_is_not_resumed() {
     let out = world.run(&["--resume", "--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// Seen: with `--restore-from`, preflight read /share back through a named pipe in the backup
+/// directory before it had judged that directory, dry runs included: in a directory another user
+/// may write, that user could swap the pipe and receive an uncompressed tar of /share. Nothing
+/// goes through a directory until it has passed the privacy check.
+#[test]
+#[allow(clippy::disallowed_methods)] // the operator's own tar makes the archive
+fn share_is_never_read_through_a_directory_others_can_write() {
+    let world = World::new();
+    let private = world.path().join("private");
+    fs::create_dir(&private).unwrap();
+    fs::set_permissions(&private, fs::Permissions::from_mode(0o700)).unwrap();
+    let archive = private.join("manager-share-20261125.tar.gz");
+    let state = world.state();
+    let mut tar = std::process::Command::new("tar");
+    assert!(tar.arg("-czf").arg(&archive).arg("-C").arg(&state).arg("share").status().unwrap().success());
+    let shared = world.path().join("shared-backups");
+    fs::create_dir(&shared).unwrap();
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
+    let args =
+        ["--dry-run", "--backup-dir", shared.to_str().unwrap(), "--restore-from", archive.to_str().unwrap()];
+    let out = world.run(&args, &[]);
+    let text = crate::support::stdout(&out);
+    assert!(text.contains("is not private: every user may write it"), "{text}");
+    let reads: Vec<_> = world.calls().into_iter().filter(|c| c.iter().any(|w| w == "-cf")).collect();
+    assert!(reads.is_empty(), "/share was read through {}: {reads:?}", shared.display());
+    assert_eq!(fs::read_dir(&shared).unwrap().count(), 0, "something was made in the shared directory");
+}
+
+/// Seen: a named pipe planted under a journal's name in the backup directory hung a dry run, and
+/// a sparse file of hundreds of MiB swelled its memory. Neither is read: the run ends at once,
+/// naming the file.
+#[test]
+fn a_pipe_or_a_huge_file_planted_as_a_journal_is_not_read() {
+    for plant in ["pipe", "sparse"] {
+        let world = World::new();
+        let journal = world.backup_dir().join("manager-reset-20261201.journal.json");
+        match plant {
+            "pipe" => rustix::fs::mkfifoat(rustix::fs::CWD, &journal, rustix::fs::Mode::from_raw_mode(0o600))
+                .unwrap(),
+            _ => fs::File::create(&journal).unwrap().set_len(512 << 20).unwrap(),
+        }
+        let mut tool = world.command(&["--dry-run"]);
+        let mut child =
+            tool.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{plant}: the dry run hangs on the planted journal");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        let text = format!("{}{}", crate::support::stdout(&out), stderr(&out));
+        assert!(text.contains(&format!("{}", journal.display())), "{plant}: not named: {text}");
+    }
+}
