@@ -99,6 +99,19 @@ pub struct Facts {
     /// The project's services and their images, where Compose named them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<ServiceImage>,
+    /// Archives of /share the reset reads or keeps aside that others may read: each holds the
+    /// vault key and Ceph keys, and the plan names it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exposed: Vec<Exposed>,
+}
+
+/// An archive of /share found readable by others than its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exposed {
+    pub path: Utf8PathBuf,
+    /// Its permission bits, as `ls` shows them in octal.
+    pub mode: u32,
 }
 
 /// The reason of a unit the operator named, rather than one detected.

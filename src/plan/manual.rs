@@ -35,7 +35,10 @@ pub const EXIT_CODES: [(i32, &str); 6] = [
 pub const FILES: [(&str, &str); 11] = [
     ("DIR/manager-share-YYYYMMDD.tar.gz", "the archive of `/share`, the runbook's name (mode 0600)"),
     ("DIR/manager-share-YYYYMMDD.tar.gz.sha256", "its checksum, for `sha256sum -c`"),
-    ("DIR/manager-share-YYYYMMDD.tar.gz.previous-N", "an archive kept aside: one is never overwritten"),
+    (
+        "DIR/manager-share-YYYYMMDD.tar.gz.previous-N",
+        "an archive kept aside (one is never overwritten), mode 0600, with its `.sha256` beside it",
+    ),
     (
         "DIR/.manager-share-YYYYMMDD.tar.gz.partial",
         "the archive while step 2 writes it, from what tar writes into the named pipe at the archive's \

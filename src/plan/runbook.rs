@@ -144,6 +144,16 @@ pub fn archive_name(stamp: &str) -> String {
     format!("manager-share-{stamp}.tar.gz")
 }
 
+/// What the plan says of an archive others may read.
+fn exposed_warning(exposed: &crate::plan::Exposed) -> String {
+    let path = &exposed.path;
+    let chmod = crate::plan::quote::join(&["chmod".into(), "600".into(), path.to_string()]);
+    format!(
+        "others may read the archive {path} (mode {:04o}), which holds the vault key and Ceph keys: `{chmod}`",
+        exposed.mode
+    )
+}
+
 /// A step before it is numbered and given its checks: what it does, its title, its commands.
 type Planned = (StepKind, &'static str, Vec<Command>);
 
@@ -157,7 +167,7 @@ pub fn build(inputs: &Inputs) -> Plan {
         restore: facts.restore.is_some(),
     };
     let mut steps = runbook_steps(config, facts, &backup_file);
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = facts.exposed.iter().map(exposed_warning).collect();
     if let Some(stdin) = vault_stdin(config, facts) {
         steps.push((
             StepKind::SetVaultPassword,

@@ -368,6 +368,7 @@ pub fn survey(
         share_missing: findings.share_missing,
         restore: findings.restore,
         images: findings.images,
+        exposed: found::exposed(&config.backup_dir, config.restore_from.as_deref()),
     };
     let inputs = Inputs { options: config.into(), facts };
     let mut problems = findings.problems;

@@ -102,6 +102,7 @@ pub fn plan_with(argv: &[&str], euid: u32, cwd: &str, edit: impl FnOnce(&mut Fac
         share_missing: false,
         restore: None,
         images: Vec::new(),
+        exposed: Vec::new(),
     };
     edit(&mut facts);
     plan::build(&Inputs { options: (&config).into(), facts })
