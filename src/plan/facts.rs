@@ -103,6 +103,10 @@ pub struct Facts {
     /// vault key and Ceph keys, and the plan names it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exposed: Vec<Exposed>,
+    /// Today's earlier reset, closed, left its journal where this one writes its own: the
+    /// suffix (`.previous-N`) its journal, records and log are kept aside with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earlier_reset: Option<String>,
 }
 
 /// An archive of /share found readable by others than its owner.

@@ -1,7 +1,9 @@
 //! An archive is never overwritten: one in the way is kept aside under the first free
 //! `.previous-N`, private (0600: it holds the vault key and Ceph keys, and the runbook's tar
 //! writes 0644), with a checksum file that `sha256sum -c` accepts, and an archive the operator
-//! named is put back under its name when a reset that kept it aside is rolled back.
+//! named is put back under its name when a reset that kept it aside is rolled back. What an
+//! earlier reset of the same day left beside its archive (journal, records, log) is kept aside
+//! the same way by the next one, before it writes its own.
 
 use std::fs::Permissions;
 use std::os::unix::fs::PermissionsExt;
@@ -31,6 +33,41 @@ pub fn keep_aside(archive: &Utf8Path, known: Option<&str>) -> Result<Option<Utf8
     let kept = free_name(archive);
     move_with_checksum(archive, &kept, known)?;
     Ok(Some(kept))
+}
+
+/// The first `.previous-N` that none of `paths` has yet.
+pub fn free_suffix(paths: &[Utf8PathBuf]) -> String {
+    (1u64..)
+        .map(|n| format!(".previous-{n}"))
+        .find(|suffix| paths.iter().all(|p| !Utf8PathBuf::from(format!("{p}{suffix}")).exists()))
+        .unwrap_or_else(|| ".previous".to_owned())
+}
+
+/// The suffix `keep_set_aside` gives what today's earlier reset left in `backup_dir`, where one
+/// left a closed journal (finished, or rolled back) where this one writes its own; an unfinished
+/// one is resumed, never kept aside.
+pub fn earlier_reset(backup_dir: &Utf8Path, today: time::Date) -> Option<String> {
+    let left = crate::plan::left_by_a_reset(backup_dir, &crate::plan::date_stamp(today));
+    let closed = std::fs::read_to_string(&left[0]).is_ok_and(|text| crate::run::journal::closed(&text));
+    closed.then(|| free_suffix(&left))
+}
+
+/// Keeps what an earlier reset of the same day left (`paths`: its journal, records and log)
+/// aside, each under its name with the first `.previous-N` free for all, private; returns that
+/// suffix, where any was there.
+pub fn keep_set_aside(paths: &[Utf8PathBuf]) -> Result<Option<String>> {
+    let there: Vec<&Utf8PathBuf> = paths.iter().filter(|p| p.exists()).collect();
+    if there.is_empty() {
+        return Ok(None);
+    }
+    let suffix = free_suffix(paths);
+    for path in there {
+        let kept = Utf8PathBuf::from(format!("{path}{suffix}"));
+        std::fs::rename(path, &kept).with_context(|| format!("cannot keep {path} as {kept}"))?;
+        std::fs::set_permissions(&kept, Permissions::from_mode(atomic::PRIVATE))
+            .with_context(|| format!("cannot make {kept} private (`chmod 600 {kept}`)"))?;
+    }
+    Ok(Some(suffix))
 }
 
 /// Moves `from` back to `to`, its checksum file with it, where `to` is free again.

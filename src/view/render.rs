@@ -221,6 +221,13 @@ pub fn summary(plan: &Plan) -> String {
     let _ = writeln!(out, "  backup file:  {backup}");
     out.push_str(&crate::view::rescue::summary(plan));
     let _ = writeln!(out, "  journal, log: {}, {}", plan.journal_path(), plan.log_path());
+    if let Some(suffix) = &plan.earlier_reset {
+        let _ = writeln!(
+            out,
+            "                today's earlier reset left its journal, records and log there: each is kept aside \
+             with {suffix} added to its name, never overwritten"
+        );
+    }
     let served = if plan.vault.vault_pass {
         "; environments/.vault_pass serves osism's runs, no step needed"
     } else {

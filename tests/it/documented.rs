@@ -45,6 +45,12 @@ fn the_readme_names_every_field_of_the_json_plan_and_no_other() {
     let failed = world.run(&["--yes"], &[("FAKE_FAIL", "osism apply*")]);
     assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
     found.extend(fields(&world.run(&["--resume", "--dry-run", "--output", "json"], &[])));
+    // Finished, its archive moved away: the next reset of the day keeps its files aside.
+    let finished = world.run(&["--resume", "--yes"], &[]);
+    assert_eq!(finished.status.code(), Some(0), "{}", stderr(&finished));
+    let today = world.backup_file(".tar.gz");
+    fs::rename(&today, kept.join(today.file_name().unwrap())).unwrap();
+    found.extend(fields(&world.run(&["--dry-run", "--output", "json"], &[])));
 
     assert_eq!(documented, found, "README's table of the JSON plan's fields, against the plan's");
 }
