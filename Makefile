@@ -99,6 +99,7 @@ e2e:
 # the last commit's date, so that the version has one source and the package builds the same.
 CARGO_DEB ?= $(shell command -v cargo-deb 2>/dev/null || echo $(HOME)/.cargo/bin/cargo-deb)
 deb: build
+	@test -x $(CARGO_DEB) || echo "make deb: no cargo-deb here; installing it from crates.io into ~/.cargo/bin"
 	test -x $(CARGO_DEB) || $(CARGO) install --locked cargo-deb
 	gzip -9n < $(GENERATED)/$(BIN).1 > $(GENERATED)/$(BIN).1.gz
 	version=$$($(RELEASE) --version | cut -d' ' -f2); \

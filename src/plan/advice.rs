@@ -4,8 +4,8 @@
 use camino::Utf8Path;
 
 use crate::plan::facts::Inputs;
+use crate::plan::files::checksum_path;
 use crate::plan::quote;
-use crate::plan::runbook::checksum_path;
 
 /// The command that continues the unfinished reset of the manager in `project` recorded in
 /// `backup_dir`, typed anywhere: the project directory is named unless it is the default.

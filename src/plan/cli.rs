@@ -27,8 +27,10 @@ pub const DEFAULT_HEALTH_TIMEOUT: &str = "1000";
     about = "Reset a broken OSISM manager the runbook's way, without ever losing /share",
     long_about = "Reset a broken OSISM manager by the runbook's eight commands: stop the \
 manager service, back up the /share volume, `docker compose down -v`, start the service, restore \
-/share, wait until the manager is healthy, rebuild inventory and facts. Where a vault password \
-is set, one step the runbook lacks sets it again before the facts are rebuilt. Every archived \
+/share, wait until the manager is healthy, rebuild inventory and facts. Unless \
+environments/.vault_pass in the configuration repository serves osism's runs, one step the \
+runbook lacks sets the Ansible vault password again before the facts are rebuilt (from \
+--vault-password-file, else at osism's own prompt), whether or not one is set now. Every archived \
 entry of /share is checked after the backup and after the restore. Run it on the manager host \
 (not in the osismclient container, which step 1 stops).",
     after_help = after_help()

@@ -103,6 +103,23 @@ pub struct Facts {
     /// unit does not pull.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forecast: Option<Forecast>,
+    /// Archives of /share the reset reads or keeps aside that others may read: each holds the
+    /// vault key and Ceph keys, and the plan names it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exposed: Vec<Exposed>,
+    /// Today's earlier reset, closed, left its journal where this one writes its own: the
+    /// suffix (`.previous-N`) its journal, records and log are kept aside with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earlier_reset: Option<String>,
+}
+
+/// An archive of /share found readable by others than its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exposed {
+    pub path: Utf8PathBuf,
+    /// Its permission bits, as `ls` shows them in octal.
+    pub mode: u32,
 }
 
 /// What the registry holds under the services' tags, asked before the pull.

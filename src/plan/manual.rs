@@ -32,10 +32,13 @@ pub const EXIT_CODES: [(i32, &str); 6] = [
 
 /// Every file the tool writes or reads besides its options' own, and what it is (Markdown).
 /// `DIR` is the backup directory, `YYYYMMDD` the date the reset was planned on.
-pub const FILES: [(&str, &str); 11] = [
+pub const FILES: [(&str, &str); 12] = [
     ("DIR/manager-share-YYYYMMDD.tar.gz", "the archive of `/share`, the runbook's name (mode 0600)"),
     ("DIR/manager-share-YYYYMMDD.tar.gz.sha256", "its checksum, for `sha256sum -c`"),
-    ("DIR/manager-share-YYYYMMDD.tar.gz.previous-N", "an archive kept aside: one is never overwritten"),
+    (
+        "DIR/manager-share-YYYYMMDD.tar.gz.previous-N",
+        "an archive kept aside (one is never overwritten), mode 0600, with its `.sha256` beside it",
+    ),
     (
         "DIR/.manager-share-YYYYMMDD.tar.gz.partial",
         "the archive while step 2 writes it, from what tar writes into the named pipe at the archive's \
@@ -51,6 +54,11 @@ pub const FILES: [(&str, &str); 11] = [
          the check after the backup, for the check after the restore (its SHA-256 in the journal)",
     ),
     ("DIR/manager-reset-YYYYMMDD.log", "every command with its start time, duration, exit status and output"),
+    (
+        "DIR/manager-reset-YYYYMMDD.*.previous-N",
+        "the journal, records and log of an earlier reset of the same day, finished or rolled back, kept \
+         aside by the next one (mode 0600): none is overwritten",
+    ),
     (
         "/var/tmp/osism-manager-reset/",
         "a record of each unfinished reset, found from any directory (`OSISM_MANAGER_RESET_STATE_DIR`)",

@@ -8,6 +8,7 @@
 //!   the plan, each defined once, and how they are compared, taken and typed again;
 //! - the planner (`runbook`, re-exported here): `build` turns the options and facts it reads
 //!   (`facts`, re-exported too) into the plan, every step with its argv, display line and checks;
+//! - `files`: the names of the files a reset writes beside its archive;
 //! - `restore`: the archive `--restore-from` names, as preflight read it, for step 5;
 //!   `prepare`: what runs before step 1 (sudo's password, the pulls);
 //! - `command`: a command of the plan, argv, display line and input; `quote`: copy-paste-safe command lines; `advice`: the commands the operator is told to
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod command;
 pub mod config;
 mod facts;
+mod files;
 pub mod manual;
 pub mod mode;
 pub mod options;
@@ -32,5 +34,6 @@ pub mod saved;
 pub use advice::*;
 pub use command::{Command, Stdin};
 pub use facts::*;
+pub use files::*;
 pub use restore::*;
 pub use runbook::*;

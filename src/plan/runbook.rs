@@ -6,13 +6,12 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
-use time::Date;
-use time::macros::format_description;
 
 use crate::plan::command::{Command, Stdin};
 use crate::plan::facts::{
     Facts, Forecast, Inputs, Options, Service, ServiceImage, ShareSize, Vault, VaultState, Volumes,
 };
+use crate::plan::files::{archive_path, date_stamp};
 use crate::plan::restore::RestoreSource;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +52,10 @@ pub struct Plan {
     /// The archive step 5 restores in place of today's (`--restore-from`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<RestoreSource>,
+    /// Today's earlier reset, finished or rolled back, left its journal, records and log where
+    /// this one writes them: each is kept aside with this suffix (`.previous-N`) first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earlier_reset: Option<String>,
     /// What the operator should know before approving that is not a step.
     pub warnings: Vec<String>,
     pub steps: Vec<Step>,
@@ -124,27 +127,14 @@ pub enum StepKind {
     RefreshKollaFacts,
 }
 
-/// How a journal's name begins and ends, the date between.
-pub const JOURNAL_PREFIX: &str = "manager-reset-";
-pub const JOURNAL_SUFFIX: &str = ".journal.json";
-
-pub fn checksum_path(archive: &Utf8Path) -> Utf8PathBuf {
-    Utf8PathBuf::from(format!("{archive}.sha256"))
-}
-
-/// The name `$(date +%Y%m%d)` gives `date`.
-pub fn date_stamp(date: Date) -> String {
-    date.format(format_description!("[year][month][day]")).expect("a date always formats")
-}
-
-/// Where `$(pwd)/manager-share-$(date +%Y%m%d).tar.gz` lands, `$(pwd)` being `backup_dir`.
-pub fn archive_path(backup_dir: &Utf8Path, date: Date) -> Utf8PathBuf {
-    backup_dir.join(archive_name(&date_stamp(date)))
-}
-
-/// The runbook's archive name for the date `stamp` (`YYYYMMDD`).
-pub fn archive_name(stamp: &str) -> String {
-    format!("manager-share-{stamp}.tar.gz")
+/// What the plan says of an archive others may read.
+fn exposed_warning(exposed: &crate::plan::Exposed) -> String {
+    let path = &exposed.path;
+    let chmod = crate::plan::quote::join(&["chmod".into(), "600".into(), path.to_string()]);
+    format!(
+        "others may read the archive {path} (mode {:04o}), which holds the vault key and Ceph keys: `{chmod}`",
+        exposed.mode
+    )
 }
 
 /// A step before it is numbered and given its checks: what it does, its title, its commands.
@@ -160,7 +150,7 @@ pub fn build(inputs: &Inputs) -> Plan {
         restore: facts.restore.is_some(),
     };
     let mut steps = runbook_steps(config, facts, &backup_file);
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = facts.exposed.iter().map(exposed_warning).collect();
     if let Some(stdin) = vault_stdin(config, facts) {
         steps.push((
             StepKind::SetVaultPassword,
@@ -200,6 +190,7 @@ pub fn build(inputs: &Inputs) -> Plan {
         images: facts.images.clone(),
         forecast: facts.forecast.clone(),
         restore: facts.restore.clone(),
+        earlier_reset: facts.earlier_reset.clone(),
         warnings,
         steps: steps
             .into_iter()
@@ -375,19 +366,27 @@ impl Plan {
         crate::plan::resume_command(&self.backup_dir, &self.project_directory)
     }
 
+    /// The journal, records and log this reset writes (`left_by_a_reset`).
+    pub fn left_by_a_reset(&self) -> [Utf8PathBuf; 3] {
+        crate::plan::files::left_by_a_reset(&self.backup_dir, &self.date)
+    }
+
     /// The journal beside the archive, named after the same date.
     pub fn journal_path(&self) -> Utf8PathBuf {
-        self.backup_dir.join(format!("{JOURNAL_PREFIX}{}{JOURNAL_SUFFIX}", self.date))
+        let [journal, _, _] = self.left_by_a_reset();
+        journal
     }
 
     /// The records of the archive's entries, kept by its verification for the check after the
     /// restore, beside the journal.
     pub fn records_path(&self) -> Utf8PathBuf {
-        self.backup_dir.join(format!("manager-reset-{}.records", self.date))
+        let [_, records, _] = self.left_by_a_reset();
+        records
     }
 
     /// The transcript beside the archive, named after the same date.
     pub fn log_path(&self) -> Utf8PathBuf {
-        self.backup_dir.join(format!("manager-reset-{}.log", self.date))
+        let [_, _, log] = self.left_by_a_reset();
+        log
     }
 }

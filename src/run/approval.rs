@@ -62,7 +62,20 @@ pub fn approve_and_run(
     confirm::confirm(&plan.project, plan.vault_storage(), restoring, config.yes).or_exit(Code::Refused)?;
     // From consent on, a signal stops the reset where it can be stopped cleanly.
     signals::install().or_exit(Code::Refused)?;
+    // A fresh reset (a resume's plan is its own reset's) keeps what today's earlier one left
+    // aside, as the plan said, before it writes its own log and journal there.
+    let kept = match (proposal.resume, &plan.earlier_reset) {
+        (None, Some(_)) => {
+            crate::run::aside::keep_set_aside(&plan.left_by_a_reset()).or_exit(Code::Refused)?
+        }
+        _ => None,
+    };
     runner.record_into(Transcript::open(&plan.log_path()).or_exit(Code::Refused)?);
+    if let Some(suffix) = kept {
+        let line =
+            format!("today's earlier reset's journal, records and log are kept aside, each with {suffix}");
+        ui.tell(&runner, &line);
+    }
     for note in registry::take_set_aside() {
         runner.note(&note);
     }

@@ -120,7 +120,9 @@ fn project_stopped(cx: &mut Guarded) -> Result<()> {
 /// writes the file. An archive already there is kept aside, never overwritten.
 fn archive_private(cx: &mut Guarded) -> Result<()> {
     let archive = &cx.at.plan.backup_file;
-    if let Some(kept) = aside::keep_aside(archive)? {
+    // The archive the operator named, approved by its sha256, may be the one in the way.
+    let restore = cx.at.plan.restore.as_ref().filter(|r| r.path == *archive);
+    if let Some(kept) = aside::keep_aside(archive, restore.map(|r| r.sha256.as_str()))? {
         let line = format!("an archive is never overwritten: the one there is kept as {kept}");
         cx.with.ui.tell(cx.with.runner, &line);
     }

@@ -3,11 +3,12 @@
 //! restored): a reset would otherwise archive an empty /share as if it were the real one, and
 //! no run restores an older archive unless the operator names it with `--restore-from`.
 
+use std::os::unix::fs::PermissionsExt;
 use std::time::SystemTime;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::plan::{Inputs, Vouched};
+use crate::plan::{Exposed, Inputs, Vouched};
 use crate::run::{rescue, trust};
 
 /// How many archives the message describes, newest first; each is read whole.
@@ -53,6 +54,25 @@ pub fn archives(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> (Vec<Found>, u
         })
         .collect();
     (found, more)
+}
+
+/// The archives of /share in `dir` (the runbook's names, the `.previous-N` kept aside) and the
+/// one `--restore-from` names that others than their owner may read, sorted by path: each holds
+/// the vault key and Ceph keys, and the runbook's tar writes 0644.
+pub fn exposed(dir: &Utf8Path, restore_from: Option<&Utf8Path>) -> Vec<Exposed> {
+    let in_dir = dir.read_dir_utf8().into_iter().flatten().filter_map(Result::ok);
+    let named = in_dir.filter(|e| runbook_date(e.file_name()).is_some()).map(|e| e.path().to_owned());
+    let mut paths: Vec<Utf8PathBuf> = named.chain(restore_from.map(Utf8Path::to_owned)).collect();
+    paths.sort();
+    paths.dedup();
+    paths
+        .into_iter()
+        .filter_map(|path| {
+            let meta = std::fs::symlink_metadata(&path).ok()?;
+            let mode = meta.permissions().mode() & 0o7777;
+            (meta.is_file() && mode & 0o044 != 0).then_some(Exposed { path, mode })
+        })
+        .collect()
 }
 
 /// The date in a runbook archive's name, if `name` is one.

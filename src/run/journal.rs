@@ -43,6 +43,14 @@ pub struct StepRecord {
     pub finished_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// When the step's checks began, once it is done: its time counts from here, in the summary
+    /// as in its `step_finished` event (step 6's wait for health is a check before its command,
+    /// after `started_at`), and the downtime from step 1's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<String>,
+    /// How long it took, checks included: its `step_finished` event's `duration_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -134,10 +142,15 @@ impl Journal {
             .iter()
             .zip(&self.steps)
             .map(|(step, record)| {
-                (step.number, step.title.clone(), seconds(&record.started_at, &record.finished_at))
+                // A journal of an older version has no duration: its times then.
+                let took = record.duration_s.or_else(|| seconds(&record.started_at, &record.finished_at));
+                (step.number, step.title.clone(), took)
             })
             .collect();
-        let downtime_s = self.steps.first().and_then(|first| seconds(&first.started_at, &self.healthy_at));
+        let downtime_s = self.steps.first().and_then(|first| {
+            let from = if first.checked_at.is_some() { &first.checked_at } else { &first.started_at };
+            seconds(from, &self.healthy_at)
+        });
         Figures {
             steps,
             downtime_s,
@@ -192,10 +205,14 @@ impl Journal {
         self.save()
     }
 
-    pub fn done(&mut self, index: usize) -> Result<()> {
+    /// Records the step at `index` done; its checks began at `checked_at` and it took
+    /// `duration_s`, as its `step_finished` event says.
+    pub fn done(&mut self, index: usize, checked_at: String, duration_s: f64) -> Result<()> {
         let step = &mut self.steps[index];
         step.state = State::Done;
         step.finished_at = Some(now());
+        step.checked_at = Some(checked_at);
+        step.duration_s = Some(duration_s);
         self.finished = self.steps.iter().all(|s| s.state == State::Done);
         self.save()
     }
@@ -239,6 +256,8 @@ impl Journal {
                 started_at: None,
                 finished_at: None,
                 error: None,
+                checked_at: None,
+                duration_s: None,
             };
         }
         if archive {
@@ -296,6 +315,8 @@ fn pending(plan: &Plan) -> Vec<StepRecord> {
             started_at: None,
             finished_at: None,
             error: None,
+            checked_at: None,
+            duration_s: None,
         })
         .collect()
 }

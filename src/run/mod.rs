@@ -13,7 +13,8 @@
 //! - `verify` and `compare`: the archive read back and compared with /share entry by entry,
 //!   `follow` on its way from tar's pipe, which `written` makes the file; `records`: what that read learnt of each entry, for the
 //!   check after the restore; `pieces`: the piecewise SHA-256 that several cores work out at once;
-//!   `aside`: an archive in the way kept aside, never overwritten; `rescue`: the archive
+//!   `aside`: an archive in the way, or an earlier reset's journal, records and log, kept aside,
+//!   never overwritten; `rescue`: the archive
 //!   `--restore-from` names, read whole and judged before anything changes; `found`: archives
 //!   of this manager offered where /share is missing or empty;
 //! - `journal`: each step's state, for `resume`; `registry`: where any run finds an unfinished

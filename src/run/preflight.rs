@@ -353,6 +353,8 @@ pub fn survey(
         restore: findings.restore,
         images: findings.images,
         forecast: findings.forecast,
+        exposed: found::exposed(&config.backup_dir, config.restore_from.as_deref()),
+        earlier_reset: crate::run::aside::earlier_reset(&config.backup_dir, today),
     };
     let inputs = Inputs { options: config.into(), facts };
     let mut problems = findings.problems;

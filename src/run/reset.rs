@@ -70,11 +70,13 @@ impl<'a> Reset<'a> {
                     .note("the terminal hung up (SIGHUP): the reset goes on, its output only in this log");
             }
             self.runner.note(&format!("step {}: {}", step.number, step.title));
-            let started = Instant::now();
+            // One time for the step, its checks included, in the journal and the event alike:
+            // the summary is made from the journal.
+            let (started, checked_at) = (Instant::now(), crate::host::transcript::now());
             let result = self.step(&plan, index, step, journal);
-            let result = result.and_then(|()| journal.done(index));
-            let status = if result.is_ok() { "done" } else { "failed" };
             let duration_s = started.elapsed().as_secs_f64();
+            let result = result.and_then(|()| journal.done(index, checked_at, duration_s));
+            let status = if result.is_ok() { "done" } else { "failed" };
             self.ui.event(&Event::StepFinished { step: step.number, status, duration_s });
             if let Err(error) = result {
                 return Err(self.ended(&plan, index, step, journal, StepError::of(error)));

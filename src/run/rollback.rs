@@ -134,9 +134,9 @@ fn set_archive_aside(plan: &Plan, journal: &Journal, verified: &str) -> Result<S
     if !backup_began || !archive.exists() {
         return Ok(format!("no archive was written ({archive} is not there)"));
     }
-    if journal.archive.is_some() {
-        let kept =
-            crate::run::aside::keep_aside(archive)?.ok_or_else(|| anyhow!("{archive} went missing"))?;
+    if let Some(verified_as) = &journal.archive {
+        let kept = crate::run::aside::keep_aside(archive, Some(&verified_as.sha256))?
+            .ok_or_else(|| anyhow!("{archive} went missing"))?;
         return Ok(format!("the archive {archive} ({verified}) was kept as {kept}"));
     }
     std::fs::remove_file(archive).with_context(|| format!("cannot remove the partial archive {archive}"))?;

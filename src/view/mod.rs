@@ -2,7 +2,8 @@
 //!
 //! - `render`: the plan's text, one renderer for the dry run and the real run; `shown`: a plan
 //!   shown and nothing run (the dry run, a look at a resume); `rescue`: what the plan says of
-//!   the archive `--restore-from` names; `summary`: the closing summary of a finished reset;
+//!   the archive `--restore-from` names; `summary`: the closing summary of a finished reset; `unit`: what the plan says of the
+//!   unit's start and its pull;
 //! - `ui`: step headers, echoed commands, progress, JSON events; `out`: writes a closed pipe
 //!   cannot turn into a panic; `confirm`: the operator's consent; `outcome`: exit codes;
 //!   `amount`: sizes as the operator reads them; `wrap`: command lines broken for the terminal.
@@ -18,4 +19,5 @@ pub mod rescue;
 pub mod shown;
 pub mod summary;
 pub mod ui;
+pub mod unit;
 pub mod wrap;

@@ -34,7 +34,7 @@ pub fn plan(plan: &Plan) -> String {
             };
             let _ = writeln!(out, "    why: {why}");
             if command.is_unit_pull() {
-                out.push_str(&forecast(plan));
+                out.push_str(&crate::view::unit::forecast(plan));
             }
         }
     }
@@ -132,48 +132,6 @@ fn first(plan: &Plan) -> String {
     if pulls.is_empty() { String::new() } else { format!("pull {} first, then ", pulls.join(" and ")) }
 }
 
-/// What the registry said, before the pull, of what it will change.
-fn forecast(plan: &Plan) -> String {
-    let Some(forecast) = &plan.forecast else { return String::new() };
-    let mut out = String::new();
-    for newer in &forecast.newer {
-        let _ = writeln!(
-            out,
-            "    {} starts on a newer image: the registry holds {} as {}, its container was created from {}",
-            newer.service,
-            newer.image,
-            short_id(&newer.to),
-            short_id(&newer.from)
-        );
-    }
-    if forecast.newer.is_empty() && forecast.unasked.is_empty() {
-        let _ =
-            writeln!(out, "    the registry holds what the containers were created from: nothing changes");
-    }
-    for unasked in &forecast.unasked {
-        let _ = writeln!(out, "    not asked before the pull, {unasked}; the run says after it what changed");
-    }
-    out
-}
-
-/// An image ID or digest as `docker images` shortens it: twelve hex digits.
-pub fn short_id(id: &str) -> String {
-    id.trim_start_matches("sha256:").chars().take(12).collect()
-}
-
-/// What the unit runs when it starts, as one line of the summary.
-fn unit_start(start: &crate::plan::UnitStart) -> String {
-    let commands: Vec<String> =
-        start.commands.iter().map(|c| format!("`{}`", crate::plan::quote::join(&c.argv))).collect();
-    let pulls = if start.pull().is_some() { "pulls every image first: " } else { "" };
-    format!(
-        "{pulls}{}, as {} in {}",
-        commands.join(", then "),
-        start.user.as_deref().unwrap_or("root"),
-        start.working_directory.as_ref().map_or("/", |d| d.as_str())
-    )
-}
-
 fn share_size(share: crate::plan::ShareSize) -> String {
     format!("{} entries, {}", share.entries, amount::size(share.kib))
 }
@@ -238,7 +196,7 @@ pub fn summary(plan: &Plan) -> String {
     let _ = writeln!(out, "{}", style(title).bold());
     let _ = writeln!(out, "  service unit: {} ({})", plan.service.unit, plan.service.reason);
     if let Some(start) = &plan.service.start {
-        let _ = writeln!(out, "  its start:    {}", unit_start(start));
+        let _ = writeln!(out, "  its start:    {}", crate::view::unit::start(start));
     }
     let held = match plan.share {
         Some(s) => format!(", holding {}", share_size(s)),
@@ -254,6 +212,13 @@ pub fn summary(plan: &Plan) -> String {
     let _ = writeln!(out, "  backup file:  {backup}");
     out.push_str(&crate::view::rescue::summary(plan));
     let _ = writeln!(out, "  journal, log: {}, {}", plan.journal_path(), plan.log_path());
+    if let Some(suffix) = &plan.earlier_reset {
+        let _ = writeln!(
+            out,
+            "                today's earlier reset left its journal, records and log there: each is kept aside \
+             with {suffix} added to its name, never overwritten"
+        );
+    }
     let served = if plan.vault.vault_pass {
         "; environments/.vault_pass serves osism's runs, no step needed"
     } else {

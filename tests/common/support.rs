@@ -103,6 +103,8 @@ pub fn plan_with(argv: &[&str], euid: u32, cwd: &str, edit: impl FnOnce(&mut Fac
         restore: None,
         images: Vec::new(),
         forecast: None,
+        exposed: Vec::new(),
+        earlier_reset: None,
     };
     edit(&mut facts);
     plan::build(&Inputs { options: (&config).into(), facts })

@@ -208,3 +208,40 @@ fn a_journal_that_says_the_backup_was_verified_is_checked_against_share_again() 
         .unwrap();
     assert!(check.status.success(), "{}", stdout(&check));
 }
+
+/// A second reset the same day keeps what the first one left (its journal, records and log)
+/// aside under `.previous-N`, as it keeps its archive, and the plan says so beforehand (issue 38,
+/// item 4).
+#[test]
+fn a_second_reset_the_same_day_keeps_the_first_ones_journal_records_and_log_aside() {
+    use std::os::unix::fs::PermissionsExt;
+    let world = World::new();
+    let first = world.run(&["--yes"], &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let left: Vec<(String, Vec<u8>)> = [".journal.json", ".records", ".log"]
+        .into_iter()
+        .map(|what| (what.to_owned(), fs::read(world.backup_file(what)).unwrap()))
+        .collect();
+    // As the refusal of a second reset says: the archive moved away first.
+    let archive = world.backup_file(".tar.gz");
+    fs::create_dir_all(world.path().join("elsewhere")).unwrap();
+    fs::rename(&archive, world.path().join("elsewhere").join(archive.file_name().unwrap())).unwrap();
+
+    let dry = world.run(&["--dry-run"], &[]);
+    let said = "today's earlier reset left its journal, records and log there: each is kept aside with \
+                .previous-1 added to its name, never overwritten";
+    assert!(stdout(&dry).contains(said), "{}", stdout(&dry));
+
+    let second = world.run(&["--yes"], &[]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    for (what, bytes) in &left {
+        let kept = format!("{}.previous-1", world.backup_file(what).display());
+        assert_eq!(&fs::read(&kept).unwrap(), bytes, "{what} is not kept aside as it was");
+        assert_eq!(fs::metadata(&kept).unwrap().permissions().mode() & 0o777, 0o600, "{kept}");
+    }
+    // The records of the same /share may be the same bytes: the journal says which reset wrote them.
+    let journal = fs::read_to_string(world.backup_file(".journal.json")).unwrap();
+    assert_ne!(journal.as_bytes(), &left[0].1[..], "the journal is the first reset's");
+    let log = fs::read_to_string(world.backup_file(".log")).unwrap();
+    assert_eq!(log.matches("reset finished").count(), 1, "the log holds both resets: {log}");
+}

@@ -10,6 +10,7 @@ mod support;
 
 mod anywhere;
 mod dispatcher;
+mod documented;
 mod dry_run;
 mod facts;
 mod faults;

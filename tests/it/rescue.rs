@@ -328,3 +328,37 @@ fn a_resume_planned_again_after_the_named_archive_was_kept_aside_finds_it() {
     assert_eq!(resumed.status.code(), Some(0), "{}{}", stdout(&resumed), stderr(&resumed));
     assert_eq!(world.share_listing(), expected);
 }
+
+/// A by-hand archive under today's name, left as the runbook's tar writes it (0644): the plan
+/// warns that others may read it, and step 2 keeps it aside private, with a checksum file that
+/// `sha256sum -c` accepts, though none was beside it (issue 38, item 3).
+#[test]
+fn an_archive_kept_aside_is_private_with_its_checksum_and_one_others_may_read_is_warned_of() {
+    let world = World::new();
+    let today = under_todays_name(&world, false);
+    fs::set_permissions(&today, fs::Permissions::from_mode(0o644)).unwrap();
+    let hex = sha256(&today);
+    let args = ["--restore-from", today.to_str().unwrap(), "--restore-sha256", &hex];
+
+    let dry = world.run(&[&["--dry-run"][..], &args].concat(), &[]);
+    let warning = format!(
+        "WARNING: others may read the archive {} (mode 0644), which holds the vault key and Ceph keys: \
+         `chmod 600 {}`",
+        today.display(),
+        today.display()
+    );
+    assert!(stdout(&dry).contains(&warning), "{}", stdout(&dry));
+
+    let out = world.run(&[&["--yes"][..], &args].concat(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let kept = PathBuf::from(format!("{}.previous-1", today.display()));
+    assert_eq!(fs::metadata(&kept).unwrap().permissions().mode() & 0o777, 0o600);
+    let name = kept.file_name().unwrap().to_str().unwrap();
+    let checked = Command::new("sha256sum")
+        .args(["-c", &format!("{name}.sha256")])
+        .current_dir(world.backup_dir())
+        .output();
+    let checked = checked.unwrap();
+    assert!(checked.status.success(), "{}{}", stdout(&checked), stderr(&checked));
+    assert_eq!(stdout(&checked), format!("{name}: OK\n"));
+}

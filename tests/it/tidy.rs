@@ -346,7 +346,7 @@ fn the_rust_version_the_readme_names_is_cargos_and_covers_every_dependency() {
 }
 
 /// The rows of the Markdown table under `heading` in `text`, cells trimmed, the header left out.
-fn table_rows(text: &str, heading: &str) -> Vec<Vec<String>> {
+pub(crate) fn table_rows(text: &str, heading: &str) -> Vec<Vec<String>> {
     let section = &text[text.find(heading).unwrap_or_else(|| panic!("no {heading}"))..];
     section
         .lines()

@@ -142,3 +142,36 @@ fn a_share_volume_compose_did_not_create_stops_step_4_with_advice_that_works() {
     assert_eq!(world.share_listing(), before);
     assert!(fs::read_to_string(world.state().join("labelled")).unwrap().contains("manager_share"));
 }
+
+/// The summary's step times and downtime are the `step_finished` and `done` events' figures:
+/// step 6's time counts its wait for health, in both (issue 38, item 5).
+#[test]
+fn the_summary_says_the_durations_the_events_say_health_wait_included() {
+    let world = World::new();
+    world.ps(1, STARTING);
+    world.ps(2, STARTING);
+    world.ps(3, HEALTHY_LINES);
+    let out = world.run(&["--yes", "--output", "json"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let events: Vec<serde_json::Value> =
+        stdout(&out).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let finished: Vec<(u64, f64)> = events
+        .iter()
+        .filter(|e| e["event"] == "step_finished")
+        .map(|e| (e["step"].as_u64().unwrap(), e["duration_s"].as_f64().unwrap()))
+        .collect();
+    let downtime = events.iter().find(|e| e["event"] == "done").unwrap()["downtime_s"].as_f64().unwrap();
+    let summary = stderr(&out);
+    for (step, took) in &finished {
+        let line = summary.lines().find(|l| l.starts_with(&format!("  step {step}  "))).unwrap();
+        assert!(line.ends_with(&format!(" {took:.1} s")), "step {step} took {took} s: {line}");
+    }
+    assert!(
+        summary.contains(&format!("the manager was down {downtime:.1} s (from step 1 to healthy again)"))
+    );
+    let health = finished.iter().find(|(step, _)| *step == 6).unwrap().1;
+    assert!(health >= 1.5, "step 6 waited two polls, not {health} s");
+    // From step 1's start to healthy again: the steps before 6 and step 6 up to healthy.
+    let before: f64 = finished.iter().filter(|(step, _)| *step < 6).map(|(_, took)| took).sum();
+    assert!(downtime >= before + 1.5 && downtime <= before + health + 0.25, "{downtime}: {finished:?}");
+}
