@@ -48,7 +48,7 @@ pub struct Args {
     /// Continue this manager's unfinished reset, found from any directory: same plan, same date,
     /// from the step that did not finish. Until step 3 (down -v) begins, options given replace
     /// the recorded ones and the reset is planned again from step 1; after, they must have their
-    /// recorded values.
+    /// recorded values, but --vault-password-file, which deletes nothing.
     #[arg(long)]
     pub resume: bool,
 

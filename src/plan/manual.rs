@@ -17,7 +17,7 @@ pub const EXIT_CODES: [(i32, &str); 6] = [
         2,
         "refused before changing anything: bad input, failed preflight, no confirmation, an unfinished reset to \
          resume first, a journal that is not as the tool wrote it, options given with `--resume` that are not \
-         the recorded ones once `down -v` has begun, a saved plan (`--plan`) that is not the plan made now or \
+         the recorded ones once `down -v` has begun (but `--vault-password-file`), a saved plan (`--plan`) that is not the plan made now or \
          not this tool's, an archive to restore that could write outside `/share` or that changed since it was \
          approved; with `--detailed-exitcode`, a dry run whose real run would refuse",
     ),

@@ -179,16 +179,30 @@ impl Config {
     /// are not the ones a recorded plan (a journal's, a saved one's) was made from: taking them
     /// silently would show a value the reset does not use.
     pub fn changed_from(&self, inputs: &Inputs, sources: &Sources) -> Vec<String> {
-        let shown = |value: Option<String>| value.unwrap_or_else(|| "none".to_owned());
-        PLAN_OPTIONS
-            .iter()
-            .filter(|option| sources.given(option.long))
-            .map(|option| (option, shown((option.given)(self)), shown((option.recorded)(inputs))))
-            .filter(|(_, given, recorded)| given != recorded)
+        self.changes(inputs, sources)
             .map(|(option, given, recorded)| {
                 format!("{} {given} is not the recorded {recorded}", sources.name(option.long))
             })
             .collect()
+    }
+
+    /// The long names of the options `changed_from` lists.
+    pub fn changed_options(&self, inputs: &Inputs, sources: &Sources) -> Vec<&'static str> {
+        self.changes(inputs, sources).map(|(option, _, _)| option.long).collect()
+    }
+
+    /// Each option given whose value is not the recorded one, with both values as shown.
+    fn changes<'a>(
+        &'a self,
+        inputs: &'a Inputs,
+        sources: &'a Sources,
+    ) -> impl Iterator<Item = (&'static PlanOption, String, String)> + 'a {
+        let shown = |value: Option<String>| value.unwrap_or_else(|| "none".to_owned());
+        PLAN_OPTIONS
+            .iter()
+            .filter(|option| sources.given(option.long))
+            .map(move |option| (option, shown((option.given)(self)), shown((option.recorded)(inputs))))
+            .filter(|(_, given, recorded)| given != recorded)
     }
 
     /// This run's options where the operator gave them, the recorded ones where not: the

@@ -3,8 +3,8 @@
 
 use anyhow::anyhow;
 
-use crate::host::signals::Stop;
-use crate::plan::{Plan, Step, StepKind};
+use crate::host::signals::{self, Stop};
+use crate::plan::{Plan, Stdin, Step, StepKind};
 use crate::run::ended::{StepError, Why};
 use crate::run::journal::Journal;
 use crate::run::rollback::Rollback;
@@ -31,6 +31,36 @@ pub fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> F
             plan.resume_command()
         ),
     )
+}
+
+/// A step that reads the operator's terminal (osism's prompt for the vault password) cannot run
+/// once the terminal is gone (it hung up, or the run has none): osism would read nothing and
+/// store an empty password. The step does not begin; the message says how to go on without the
+/// terminal, or at a new one.
+pub fn terminal_gone(plan: &Plan, step: &Step) -> Option<Failure> {
+    if !step.commands.iter().any(|c| c.stdin == Stdin::Terminal) {
+        return None;
+    }
+    let why = if signals::hangups() > 0 {
+        "the terminal hung up (SIGHUP) during the reset"
+    } else if !crate::view::confirm::at_terminal() {
+        "the run has no terminal"
+    } else {
+        return None;
+    };
+    let resume = plan.resume_command();
+    Some(Failure::new(
+        Code::StepFailed,
+        anyhow!(
+            "step {} ({}) did not begin: {why}, and `osism set vault password` reads the password from it: it \
+             would read nothing and store an empty password; /share is restored and the manager is healthy; \
+             resume at a terminal with `{resume}` (in tmux or screen, which a lost connection does not end), \
+             or, without one, give the password in a file: `{resume} --vault-password-file FILE` (FILE readable \
+             by you only)",
+            step.number,
+            step.title
+        ),
+    ))
 }
 
 /// A reset that stopped before `down -v` (failed, or stopped by `stop`) and started the manager

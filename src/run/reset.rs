@@ -63,6 +63,10 @@ impl<'a> Reset<'a> {
         }
         let mut hangups = signals::hangups();
         for (index, step) in plan.steps.iter().enumerate().skip(from) {
+            if let Some(gone) = crate::run::failure::terminal_gone(&plan, step) {
+                self.runner.note(&format!("step {} did not begin: the terminal is gone", step.number));
+                return Err(gone);
+            }
             self.ui.step(step, plan.steps.len());
             if signals::hangups() > hangups {
                 hangups = signals::hangups();

@@ -41,7 +41,12 @@ pub fn resume(config: &Config, sources: &Sources, runner: Runner) -> Result<(), 
         registry::record(&journal, preflight::euid()).or_exit(Code::Refused)?;
         if !changed.is_empty() {
             journal.save().or_exit(Code::Refused)?;
-            runner.note(&format!("planned again before anything was deleted: {}", changed.join("; ")));
+            let how = if journal.destruction_began() {
+                "the vault step's input changed"
+            } else {
+                "planned again before anything was deleted"
+            };
+            runner.note(&format!("{how}: {}", changed.join("; ")));
         }
         Ok(journal)
     })
@@ -157,6 +162,11 @@ fn decide(
         };
         return (what, problems);
     }
+    if journal.destruction_began()
+        && config.changed_options(&journal.inputs, sources) == ["vault-password-file"]
+    {
+        return another_vault_password_file(config, sources, journal, path);
+    }
     if journal.destruction_began() {
         problems.push(format!(
             "`down -v` has begun, so the reset goes on with the plan it was approved with, but {}: drop them, \
@@ -180,6 +190,54 @@ fn decide(
         changed.join("; ").replace(" is not the recorded ", " instead of ")
     );
     (what, found)
+}
+
+/// After `down -v`, the one option a resume may change: how the vault password reaches osism,
+/// which deletes nothing (a run whose terminal hung up before the vault step goes on with the
+/// password in a file). The plan is made again with it, and must differ from the approved one
+/// in the vault step's input alone.
+fn another_vault_password_file(
+    config: &Config,
+    sources: &Sources,
+    journal: &mut Journal,
+    path: &Utf8Path,
+) -> (String, Vec<String>) {
+    let option = sources.name("vault-password-file");
+    let mut problems: Vec<String> = config
+        .vault_password_file
+        .iter()
+        .filter_map(|file| crate::host::vault::check_password_file(file, &option))
+        .collect();
+    let mut inputs = journal.inputs.clone();
+    inputs.options.vault_password_file = config.vault_password_file.clone();
+    let plan = crate::plan::build(&inputs);
+    let mut same = plan.clone();
+    for (step, approved) in same.steps.iter_mut().zip(&journal.plan.steps) {
+        if step.kind == StepKind::SetVaultPassword && approved.kind == step.kind {
+            step.commands = approved.commands.clone();
+        }
+    }
+    if same != journal.plan {
+        problems.push(format!(
+            "`down -v` has begun, and with {option} the plan would differ from the approved one beyond the vault \
+             step: drop it"
+        ));
+        return (format!("The reset recorded in {path} goes on only with its approved plan"), problems);
+    }
+    let from = journal.first_unfinished().unwrap_or(journal.plan.steps.len());
+    let reads =
+        config.vault_password_file.as_ref().map_or_else(|| "osism's prompt".to_owned(), |f| f.to_string());
+    journal.inputs = inputs;
+    journal.plan = plan;
+    let what = match journal.plan.steps.get(from) {
+        Some(first) => format!(
+            "The reset recorded in {path} goes on from step {} ({}), its vault step reading the password from \
+             {reads}",
+            first.number, first.title
+        ),
+        None => format!("The reset recorded in {path} has no step left to run"),
+    };
+    (what, problems)
 }
 
 /// The archive `--restore-from` named no longer has the sha256 the plan was approved with, and

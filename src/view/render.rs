@@ -53,10 +53,18 @@ pub fn plan(plan: &Plan) -> String {
                  generation of it; kolla-ansible reads its own and never gathers facts itself: `osism sync facts` \
                  gathers both\n",
             ),
-            StepKind::SetVaultPassword => out.push_str(
-                "    why: every Ansible run of osism needs the vault password, which Redis held and `down -v` \
-                 deleted; no environments/.vault_pass serves it\n",
-            ),
+            StepKind::SetVaultPassword => {
+                out.push_str(
+                    "    why: every Ansible run of osism needs the vault password, which Redis held and `down -v` \
+                     deleted; no environments/.vault_pass serves it\n",
+                );
+                if step.commands.iter().any(|c| c.stdin == Stdin::Terminal) {
+                    out.push_str(
+                        "    osism asks for it at this terminal: run the reset in tmux or screen, which a lost \
+                         connection does not end (without the terminal the run stops before this step)\n",
+                    );
+                }
+            }
             _ => {}
         }
         for check in &step.after {

@@ -642,9 +642,14 @@ impl OutputRetrying for Command {
 
 /// The binary under `script`, which gives it a terminal, with `typed` as the keyboard.
 pub fn at_terminal(world: &World, args: &[&str], typed: &str) -> Output {
+    at_terminal_with(world, args, typed, &[])
+}
+
+/// As `at_terminal`, with `env` for the fakes.
+pub fn at_terminal_with(world: &World, args: &[&str], typed: &str, env: &[(&str, &str)]) -> Output {
     let mut argv = vec![env!("CARGO_BIN_EXE_osism-manager-reset").to_owned()];
     argv.extend(args.iter().map(|a| a.to_string()));
-    at_terminal_running(world, argv, typed, &[])
+    at_terminal_running(world, argv, typed, env)
 }
 
 /// `at_terminal` as an operator who is not root (see `run_as_operator`; call

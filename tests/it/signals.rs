@@ -3,8 +3,9 @@
 //! `--resume` finishes it. The fakes' trace shows nothing ran twice at once or outlived the tool.
 
 use std::fs;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -267,4 +268,44 @@ fn a_first_sigterm_stops_a_hung_command_within_seconds() {
     let out = world.type_line(&format!("{} --yes", advice("resume with", &err)), &world.backup_dir(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(world.share_listing(), before);
+}
+
+/// Seen: with the vault password to come from osism's prompt, the terminal closing during step 4
+/// (SIGHUP; the reset carries on) handed osism a dead terminal: step 7 failed where the operator
+/// never saw it. The run stops before the vault step instead, and its advice, typed with the
+/// password in a file (no terminal needed), finishes the reset with that password.
+#[test]
+fn a_lost_terminal_stops_before_the_vault_step_and_a_file_finishes_it() {
+    let world = World::new();
+    let before = world.share_listing();
+    // No environments/.vault_pass: the password comes back through osism's prompt.
+    fs::remove_file(world.configuration().join("environments/.vault_pass")).unwrap();
+    let args = ["--yes"];
+    let out = crate::support::at_terminal_with(&world, &args, "", &[("FAKE_HUP", "systemctl start *")]);
+    let said = crate::support::stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(!world.ran("osism set vault password"), "osism read a dead terminal: {said}");
+    assert!(
+        said.contains(
+            "    osism asks for it at this terminal: run the reset in tmux or screen, which a lost connection does \
+             not end (without the terminal the run stops before this step)"
+        ),
+        "the plan does not recommend tmux: {said}"
+    );
+    assert_eq!(world.share_listing(), before);
+    let states = world.journal_states();
+    assert!(states.ends_with("5:done 6:done 7:pending 8:pending"), "{states}");
+    let failed = said.lines().find(|l| l.starts_with("error:")).unwrap_or_default().to_owned();
+    crate::calls_snapshot!("vault_step_without_terminal", world.scrub(&[failed]));
+
+    let file = world.path().join("vault-password");
+    fs::write(&file, "vault secret\n").unwrap();
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+    let line =
+        advice("without one, give the password in a file:", &said).replace("FILE", file.to_str().unwrap());
+    world.clear_calls();
+    let out = world.type_line(&format!("{line} --yes"), Path::new("/"), &[]);
+    assert_eq!(out.status.code(), Some(0), "`{line}`: {}", stderr(&out));
+    assert!(world.ran("osism set vault password"), "{:?}", world.runbook_calls());
+    assert!(world.journal()["finished"].as_bool().unwrap());
 }

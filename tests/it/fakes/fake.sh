@@ -24,6 +24,7 @@
 #   FAKE_FAIL=GLOB      the call whose "name args" matches GLOB exits 1 (FAKE_FAIL_CODE)
 #   FAKE_KILL=GLOB      the call matching GLOB kills the tool (its parent) with SIGKILL
 #   FAKE_HANG=GLOB      the call matching GLOB sleeps FAKE_HANG_SECONDS first
+#   FAKE_HUP=GLOB       the call matching GLOB sends the tool SIGHUP, as a terminal that hangs up
 #   FAKE_ACTIVE         units `systemctl is-active` affirms while the manager is up
 #                       (default docker-compose@manager.service; set empty for none)
 #   FAKE_ENABLED        units `systemctl is-enabled` affirms
@@ -105,6 +106,8 @@ fi
 matches() { [ -n "${1:-}" ] && [[ "$line" == $1 ]]; }
 if matches "${FAKE_HANG:-}"; then sleep "${FAKE_HANG_SECONDS:-5}"; fi
 if matches "${FAKE_KILL:-}"; then kill -KILL "$PPID"; sleep 1; exit 1; fi
+# The terminal hangs up while this call runs: the tool (its parent) gets SIGHUP.
+if matches "${FAKE_HUP:-}"; then kill -HUP "$PPID"; fi
 if matches "${FAKE_FAIL:-}"; then
     echo "$name: failing as told" >&2
     exit "${FAKE_FAIL_CODE:-1}"
