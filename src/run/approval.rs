@@ -12,14 +12,15 @@ use crate::run::journal::Journal;
 use crate::run::{preflight, registry, reset};
 use crate::view::confirm;
 use crate::view::outcome::{Code, Failure, OrExit};
+use crate::view::shown::Resumed;
 use crate::view::ui::Ui;
 use crate::view::{out, render};
 
 /// What the operator approves and what refuses it.
 pub struct Proposal<'a> {
     pub plan: &'a Plan,
-    /// What a resume does with the plan, said after it.
-    pub resume: Option<&'a str>,
+    /// What a resume does with the plan, said before it, and the steps it has done.
+    pub resume: Option<Resumed<'a>>,
     pub problems: &'a [String],
     /// How the refusal begins, where there are problems.
     pub heading: String,
@@ -42,11 +43,12 @@ pub fn approve_and_run(
         let what = if proposal.resume.is_some() { "A resume" } else { "This run" };
         out::line_err(&render::refusal(what, proposal.problems));
     }
-    // The operator approves the whole plan, commands and checks, as the dry run shows it.
-    ui.say(&render::plan(plan));
-    if let Some(what) = proposal.resume {
-        ui.say(&format!("\n{what}."));
+    // The operator approves the whole plan, commands and checks, as the dry run shows it; a
+    // resume leads with what it does, and shows what is done as done.
+    if let Some(resumed) = proposal.resume {
+        ui.say(&format!("{}.\n", resumed.what));
     }
+    ui.say(&render::resumed_plan(plan, proposal.resume.map_or(&[], |r| r.done)));
     if refused && !ui.json() {
         // Listed once, at the top; a JSON event carries the list whole.
         return Err(Failure::new(
@@ -59,7 +61,14 @@ pub fn approve_and_run(
         .restore
         .as_ref()
         .map(|r| confirm::Restoring { path: r.path.as_str(), unvouched: r.vouched == Vouched::Nobody });
-    confirm::confirm(&plan.project, plan.vault_storage(), restoring, config.yes).or_exit(Code::Refused)?;
+    // A resume past `down -v` asks about what it will do, which deletes nothing.
+    let harmless = proposal.resume.filter(|r| r.nothing_destructive_left(plan)).map(|r| r.left(plan));
+    let (vault, restoring) = match harmless {
+        Some(_) => (&[][..], None),
+        None => (plan.vault_storage(), restoring),
+    };
+    confirm::confirm(&plan.project, vault, restoring, config.yes, harmless.as_deref())
+        .or_exit(Code::Refused)?;
     // From consent on, a signal stops the reset where it can be stopped cleanly.
     signals::install().or_exit(Code::Refused)?;
     // A fresh reset (a resume's plan is its own reset's) keeps what today's earlier one left

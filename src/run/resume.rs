@@ -21,6 +21,7 @@ use crate::run::trust;
 use crate::run::verify;
 use crate::view::outcome::{Code, Failure, OrExit};
 use crate::view::shown;
+use crate::view::shown::Resumed;
 use crate::view::ui::Ui;
 
 /// Continues the unfinished reset of this manager, found wherever it was started (the registry)
@@ -35,7 +36,9 @@ pub fn resume(config: &Config, sources: &Sources, runner: Runner) -> Result<(), 
     let (what, problems) = decide(config, sources, &runner, &ui, &mut journal, &path, &changed);
     let heading = format!("the resume found {} problem(s), nothing was changed", problems.len());
     let plan = journal.plan.clone();
-    let proposal = Proposal { plan: &plan, resume: Some(&what), problems: &problems, heading };
+    let done = done_steps(&journal);
+    let resumed = Resumed { what: &what, done: &done };
+    let proposal = Proposal { plan: &plan, resume: Some(resumed), problems: &problems, heading };
     approval::approve_and_run(runner, &ui, config, proposal, |runner| {
         // This user's record as well: the reset may have been started by another user.
         registry::record(&journal, preflight::euid()).or_exit(Code::Refused)?;
@@ -61,7 +64,8 @@ pub fn look(config: &Config, sources: &Sources, runner: Runner) -> Result<(), Fa
     let changed = config.changed_from(&journal.inputs, sources);
     let path = journal.path().to_owned();
     let (what, problems) = decide(config, sources, &runner, &ui, &mut journal, &path, &changed);
-    shown::plan(&journal.plan, Some(&what), &problems, config.output);
+    let done = done_steps(&journal);
+    shown::plan(&journal.plan, Some(Resumed { what: &what, done: &done }), &problems, config.output);
     Ok(())
 }
 
@@ -152,10 +156,21 @@ fn decide(
         let from = journal.first_unfinished().unwrap_or(journal.plan.steps.len());
         problems.extend(restore_source_changed(journal, from));
         let steps = &journal.plan.steps[from..];
+        let done = match from {
+            0 => String::new(),
+            1 => "has done step 1; it ".to_owned(),
+            n if journal.destruction_began() => format!("has done steps 1 to {n}, `down -v` among them; it "),
+            n => format!("has done steps 1 to {n}; it "),
+        };
         let what = match (steps.first(), steps.last()) {
-            (Some(first), Some(last)) => format!(
-                "The reset recorded in {path} goes on from step {} ({}) to step {}, each with the checks shown \
+            (Some(first), Some(last)) if first.number == last.number => format!(
+                "The reset recorded in {path} {done}goes on with step {} ({}), the last, with the checks shown \
                  under it",
+                first.number, first.title
+            ),
+            (Some(first), Some(last)) => format!(
+                "The reset recorded in {path} {done}goes on from step {} ({}) to step {}, each with the checks \
+                 shown under it",
                 first.number, first.title, last.number
             ),
             _ => format!("The reset recorded in {path} has no step left to run"),
@@ -250,6 +265,11 @@ fn restore_source_changed(journal: &Journal, from: usize) -> Option<String> {
         return None;
     }
     crate::run::rescue::still_approved(restore, restore.on_disk()).err().map(|error| format!("{error:#}"))
+}
+
+/// The numbers of the steps the journal's reset has done.
+fn done_steps(journal: &Journal) -> Vec<usize> {
+    journal.steps.iter().filter(|s| s.state == crate::run::journal::State::Done).map(|s| s.number).collect()
 }
 
 /// Whether this user may read `path`.

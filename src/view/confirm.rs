@@ -22,12 +22,26 @@ pub struct Restoring<'a> {
 /// Asks the operator to type `word` (the compose project's name) before anything changes; where
 /// `down -v` deletes HashiCorp Vault's storage (`vault`), to type that they agree; and where an
 /// archive no checksum vouches for is to be restored, to type its file name.
-pub fn confirm(word: &str, vault: &[String], restoring: Option<Restoring>, yes: bool) -> Result<()> {
+/// A resume past `down -v` names the steps it runs (`harmless`) and says that nothing destructive is left.
+pub fn confirm(
+    word: &str,
+    vault: &[String],
+    restoring: Option<Restoring>,
+    yes: bool,
+    harmless: Option<&str>,
+) -> Result<()> {
     if yes {
         return Ok(());
     }
     if !at_terminal() {
         bail!("no terminal to confirm the reset on: pass --yes to run without confirmation");
+    }
+    if let Some(steps) = harmless {
+        let question = format!(
+            "The resume runs {steps}; nothing it does deletes anything (`down -v` ran already). Type {word:?} \
+             to go on: "
+        );
+        return ask(&question, word);
     }
     let restored = restoring.as_ref().map_or_else(String::new, |r| {
         format!(" /share comes back from {}, not from today's archive.", r.path)

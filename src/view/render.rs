@@ -11,6 +11,11 @@ use crate::plan::{Check, Command, Plan, Stdin, Step, StepKind, VaultState};
 use crate::view::amount;
 
 pub fn plan(plan: &Plan) -> String {
+    resumed_plan(plan, &[])
+}
+
+/// The plan, the steps numbered in `done` shown as done: their commands and checks are behind.
+pub fn resumed_plan(plan: &Plan, done: &[usize]) -> String {
     let mut out = summary(plan);
     if !plan.prepare.is_empty() {
         let _ = writeln!(out, "\nBefore step 1, once you agreed {}", not_in_runbook());
@@ -39,6 +44,11 @@ pub fn plan(plan: &Plan) -> String {
         }
     }
     for step in &plan.steps {
+        if done.contains(&step.number) {
+            let header = format!("Step {}/{}: {}", step.number, plan.steps.len(), step.title);
+            let _ = writeln!(out, "\n{}  {}", style(header).dim(), style("[DONE]").green().bold());
+            continue;
+        }
         let _ = writeln!(out, "\n{}", step_header(step, plan.steps.len()));
         for check in &step.before {
             let _ = writeln!(out, "  before: {}", check_line(*check, plan));

@@ -1,6 +1,7 @@
 //! A plan shown and nothing run: the dry run, and `--resume --dry-run`'s look at a resume. One
 //! function for both, in text or as one JSON document; what a real run (or the resume) would
-//! refuse on comes first, and again in one line at the end.
+//! refuse on comes first, and again in one line at the end. A resume (`Resumed`) leads with what
+//! it does, its done steps shown as done; a real resume shows it so before it asks.
 
 use serde::Serialize;
 
@@ -11,7 +12,7 @@ use crate::view::render;
 
 /// Shows `plan` with the `problems` a real run would refuse on; `resume` is what a resume would
 /// do, for a look at one.
-pub fn plan(plan: &Plan, resume: Option<&str>, problems: &[String], output: Output) {
+pub fn plan(plan: &Plan, resume: Option<Resumed>, problems: &[String], output: Output) {
     #[derive(Serialize)]
     struct Shown<'a> {
         #[serde(flatten)]
@@ -27,17 +28,44 @@ pub fn plan(plan: &Plan, resume: Option<&str>, problems: &[String], output: Outp
             if !problems.is_empty() {
                 out::line(&render::refusal(what, problems));
             }
-            out::text(&render::plan(plan));
-            if let Some(what) = resume {
-                out::line(&format!("\n{what}."));
+            // A resume leads with what it does: what is done and what is left.
+            if let Some(resumed) = resume {
+                out::line(&format!("{}.\n", resumed.what));
             }
+            out::text(&render::resumed_plan(plan, resume.map_or(&[], |r| r.done)));
             if !problems.is_empty() {
                 out::line(&render::refusal_line(what, problems.len()));
             }
         }
         Output::Json => {
-            let shown = Shown { plan, resume, problems };
+            let shown = Shown { plan, resume: resume.map(|r| r.what), problems };
             out::line(&serde_json::to_string_pretty(&shown).expect("a plan always serializes"));
+        }
+    }
+}
+
+/// What a resume does with its journal's plan, said before the plan, and the steps (by number)
+/// its reset has done already, shown as done rather than as what will happen.
+#[derive(Debug, Clone, Copy)]
+pub struct Resumed<'a> {
+    pub what: &'a str,
+    pub done: &'a [usize],
+}
+
+impl Resumed<'_> {
+    /// Whether what is left deletes nothing: the destructive step is done.
+    pub fn nothing_destructive_left(&self, plan: &Plan) -> bool {
+        plan.steps.iter().filter(|s| s.destructive).all(|s| self.done.contains(&s.number))
+    }
+
+    /// The steps left, as the confirmation names them.
+    pub fn left(&self, plan: &Plan) -> String {
+        let left: Vec<usize> =
+            plan.steps.iter().map(|s| s.number).filter(|n| !self.done.contains(n)).collect();
+        match left.as_slice() {
+            [] => "no step".to_owned(),
+            [one] => format!("step {one}"),
+            [first, .., last] => format!("steps {first} to {last}"),
         }
     }
 }

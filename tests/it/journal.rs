@@ -245,3 +245,31 @@ fn a_second_reset_the_same_day_keeps_the_first_ones_journal_records_and_log_asid
     let log = fs::read_to_string(world.backup_file(".log")).unwrap();
     assert_eq!(log.matches("reset finished").count(), 1, "the log holds both resets: {log}");
 }
+
+/// Seen: after `down -v`, a resume showed every step as what would happen, step 3 with
+/// `[DESTROYS DATA]`, and asked the destructive question again, the line that said only step 7
+/// was left coming last. A resume leads with what is done and what is left, shows done steps as
+/// done, and asks about what it will do.
+#[test]
+fn a_resume_leads_with_what_is_left_and_asks_about_that_alone() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[("FAKE_FAIL", "osism apply*")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let look = world.run(&["--resume", "--dry-run"], &[]);
+    assert_eq!(look.status.code(), Some(0), "{}", stderr(&look));
+    crate::run_snapshot!("resume_dry_run_after_down", world.scrub(&[crate::support::stdout(&look)]));
+
+    world.clear_calls();
+    let out = crate::support::at_terminal(&world, &["--resume"], "manager\n");
+    let said = crate::support::stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains(
+            "The resume runs step 7; nothing it does deletes anything (`down -v` ran already). Type \"manager\" \
+             to go on: "
+        ),
+        "{said}"
+    );
+    assert!(!said.contains("This deletes the manager's containers"), "{said}");
+    assert!(said.find("goes on with step 7").unwrap() < said.find("Step 1/7").unwrap(), "{said}");
+}
