@@ -159,7 +159,7 @@ fn dry_run(
 /// found to be the one saved), then run.
 fn apply(today: Date, config: Config, sources: &Sources, saved_file: Option<&Path>) -> Result<(), Failure> {
     let saved = match saved_file {
-        Some(file) => Some(saved::load(&saved::path(file)?)?),
+        Some(file) => Some(saved::load(&saved::path(file)?, &config.project_directory)?),
         None => None,
     };
     // A saved plan runs with its own options.

@@ -24,16 +24,38 @@ pub fn path(file: &std::path::Path) -> Result<Utf8PathBuf, Failure> {
         .map_err(|file| refused(anyhow!("{} is not valid UTF-8: rename it", file.display())))
 }
 
-/// Writes the plan made from `inputs` to `file`, private.
+/// Writes the plan made from `inputs` to `file`, private. A file another user put at that path
+/// is refused, not replaced: the plan is never handed to anyone.
 pub fn save(file: &Utf8Path, inputs: Inputs, plan: &Plan) -> Result<(), Failure> {
+    use std::os::unix::fs::MetadataExt;
+    let euid = rustix::process::geteuid().as_raw();
+    if let Ok(there) = std::fs::symlink_metadata(file)
+        && (there.uid() != euid || !there.file_type().is_file())
+    {
+        let owner =
+            crate::host::users::user_of(there.uid()).unwrap_or_else(|| format!("uid {}", there.uid()));
+        return Err(refused(anyhow!(
+            "{file} is there already and is not a file of yours (it belongs to {owner}): the plan is never \
+             written over another's file; save it in a directory only you can write"
+        )));
+    }
     let text = serde_json::to_string_pretty(&SavedPlan::new(inputs, plan.clone()))
         .map_err(|error| refused(anyhow!("cannot encode the plan: {error}")))?;
     atomic::write(file, text.as_bytes()).map_err(|error| refused(error.context("cannot save the plan")))
 }
 
-/// Reads the plan saved in `file`; refuses one that this tool did not save.
-pub fn load(file: &Utf8Path) -> Result<(Utf8PathBuf, SavedPlan), Failure> {
+/// Reads the plan saved in `file`; refuses one that this tool did not save, and one that
+/// someone else than you, root and the manager's operator (the owner of `project`) wrote or
+/// could have replaced.
+pub fn load(file: &Utf8Path, project: &Utf8Path) -> Result<(Utf8PathBuf, SavedPlan), Failure> {
     let again = "save the plan again with --save-plan, review it, and apply that";
+    if let Some(problem) = untrusted(file, project) {
+        return Err(refused(anyhow!(
+            "the plan {file} {problem}: a plan decides what runs as you, so only one that you, root or the \
+             manager's operator wrote, in a directory others cannot write, is taken; {again}, in such a \
+             directory"
+        )));
+    }
     let text = crate::host::untrusted::read_text(file)
         .map_err(|error| refused(anyhow!("cannot read the plan {file}: {error}")))?;
     let header: serde_json::Value = serde_json::from_str(&text)
@@ -56,7 +78,34 @@ pub fn load(file: &Utf8Path) -> Result<(Utf8PathBuf, SavedPlan), Failure> {
     }
     let saved: SavedPlan = serde_json::from_value(header)
         .map_err(|error| refused(anyhow!("{file} is not a saved plan ({error}): {again}")))?;
+    crate::plan::config::check_recorded(&saved.inputs, "the plan")
+        .map_err(|error| refused(anyhow!("{error:#}: {again}")))?;
     Ok((file.to_owned(), saved))
+}
+
+/// Why the plan file at `file` cannot be trusted, if it cannot: a symlink, another user's, or
+/// writable by others, or in a directory others may write without the sticky bit.
+fn untrusted(file: &Utf8Path, project: &Utf8Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(file).ok()?;
+    if meta.file_type().is_symlink() {
+        return Some("is a symlink".to_owned());
+    }
+    let euid = rustix::process::geteuid().as_raw();
+    if !crate::run::trust::writers(project, euid).contains(&meta.uid()) {
+        let owner = crate::host::users::user_of(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
+        return Some(format!("belongs to {owner}"));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Some(format!("may be written by others (mode {:04o})", meta.mode() & 0o7777));
+    }
+    let dir = file.parent()?.metadata().ok()?;
+    (dir.mode() & 0o022 != 0 && dir.mode() & 0o1000 == 0).then(|| {
+        format!(
+            "is in a directory others may write (mode {:04o}), where it can be replaced",
+            dir.mode() & 0o7777
+        )
+    })
 }
 
 /// Refuses options given with values other than the saved plan's: it runs with its own.

@@ -29,13 +29,16 @@ pub fn write_with_mode(path: &Utf8Path, contents: &[u8], mode: u32) -> Result<()
         .permissions(Permissions::from_mode(mode))
         .tempfile_in(dir)
         .with_context(|| format!("cannot write a temporary file in {dir}"))?;
-    // Root resuming the operator's reset leaves the operator's files theirs; a symlink's owner
-    // is whoever planted it, and is never given the file.
-    if let Ok(old) = std::fs::symlink_metadata(path)
+    // Root resuming the operator's reset leaves the operator's files theirs: an owner is kept
+    // where it owns the directory too. A file planted in another's directory (a sticky /tmp) is
+    // not handed back to its planter, and a symlink's owner is never given the file.
+    if let (Ok(old), Ok(dir_meta)) = (std::fs::symlink_metadata(path), dir.metadata())
         && old.file_type().is_file()
     {
         use std::os::unix::fs::MetadataExt;
-        let _ = std::os::unix::fs::fchown(temporary.as_file(), Some(old.uid()), Some(old.gid()));
+        if old.uid() == dir_meta.uid() {
+            let _ = std::os::unix::fs::fchown(temporary.as_file(), Some(old.uid()), Some(old.gid()));
+        }
     }
     temporary
         .write_all(contents)
@@ -97,22 +100,42 @@ mod tests {
         assert!(append(&dir.join("link")).is_err(), "followed a symlink");
     }
 
-    /// As root, a file replaced keeps its owner (the operator's journal, resumed by root); as
-    /// anyone else there is no other owner to keep.
+    /// As root, a file replaced in its owner's directory keeps its owner (the operator's journal
+    /// in the operator's backup directory, resumed by root); as anyone else there is no other
+    /// owner to keep.
     #[test]
-    fn a_replaced_file_keeps_its_owner() {
+    fn a_replaced_file_keeps_its_owner_in_its_owners_directory() {
         let dir = tempfile::tempdir().unwrap();
         let file = Utf8Path::from_path(dir.path()).unwrap().join("journal.json");
         fs::write(&file, "old").unwrap();
         let owner =
             if rustix::process::geteuid().is_root() { 65534 } else { rustix::process::geteuid().as_raw() };
         std::os::unix::fs::chown(&file, Some(owner), Some(owner)).unwrap();
+        std::os::unix::fs::chown(dir.path(), Some(owner), Some(owner)).unwrap();
         write(&file, b"new").unwrap();
         let meta = fs::metadata(&file).unwrap();
         assert_eq!(
             (meta.uid(), meta.gid(), fs::read_to_string(&file).unwrap().as_str()),
             (owner, owner, "new")
         );
+    }
+
+    /// Seen: `nobody` made /tmp/reset.plan in a sticky directory, and root's `--save-plan` to that
+    /// path left the plan `nobody`'s. A file planted in a directory its planter does not own is
+    /// replaced by one of this user's.
+    #[test]
+    fn a_file_planted_in_anothers_directory_is_not_handed_back() {
+        if !rustix::process::geteuid().is_root() {
+            return; // only root can make a file owned by another user
+        }
+        let dir = tempfile::tempdir().unwrap();
+        fs::set_permissions(dir.path(), Permissions::from_mode(0o1777)).unwrap();
+        let file = Utf8Path::from_path(dir.path()).unwrap().join("reset.plan");
+        fs::write(&file, "planted").unwrap();
+        std::os::unix::fs::chown(&file, Some(65534), Some(65534)).unwrap();
+        write(&file, b"new").unwrap();
+        let meta = fs::metadata(&file).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (0, 0), "the planter owns the plan now");
     }
 
     /// A symlink planted at the path, owned by whoever planted it, gives the new file no owner:

@@ -148,6 +148,20 @@ fn absolute(path: &Path, cwd: &Utf8Path, flag: &str) -> Result<Utf8PathBuf> {
     Ok(cwd.join(path))
 }
 
+/// The options a recorded plan (a saved plan's, a journal's) was made from, held to the rules
+/// the command line's flags are: a value read from a file another user may have edited passes
+/// the same checks as one typed. `from` names the file, for the message.
+pub fn check_recorded(inputs: &crate::plan::Inputs, from: &str) -> Result<()> {
+    let options = &inputs.options;
+    let flag = |long: &str| format!("--{long} (as {from} records it)");
+    check_image(options.image.clone(), &flag("image"))?;
+    check_volume(options.share_volume.clone(), &flag("share-volume"))?;
+    if inputs.facts.service.reason == crate::plan::SERVICE_GIVEN {
+        check_unit(inputs.facts.service.unit.clone(), &flag("service"))?;
+    }
+    Ok(())
+}
+
 /// systemd's rule for unit names: ASCII letters, digits and `:-_.\`, one `@` before a template's
 /// instance, at most 255 characters, and (ours) no leading `-`, which systemctl reads as an option.
 fn check_unit(unit: String, flag: &str) -> Result<String> {

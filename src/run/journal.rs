@@ -115,6 +115,7 @@ impl Journal {
     }
 
     fn check(&self) -> Result<()> {
+        crate::plan::config::check_recorded(&self.inputs, "the journal")?;
         let planned = plan::build(&self.inputs);
         if let Some(step) = planned.steps.iter().zip(&self.plan.steps).find(|(p, j)| p != j) {
             bail!("its step {} is not the one its inputs make", step.0.number);

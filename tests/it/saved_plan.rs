@@ -198,3 +198,46 @@ fn a_resume_can_be_looked_at_first() {
     assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
     assert_eq!(fs::read_to_string(world.backup_file(".journal.json")).unwrap(), journal);
 }
+
+/// Seen (as root and `nobody`): a plan file another user wrote, or could replace, was run, and
+/// `--save-plan` handed root's plan to the user who had put a file at its path; a plan's values
+/// skipped the flags' checks (`--image=--privileged` refused as a flag, taken from a plan). Each
+/// is refused now, with nothing run.
+#[test]
+fn a_plan_another_user_could_write_is_refused_and_never_handed_to_them() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    let world = World::new();
+    save(&world, &[]);
+    let file = world.backup_dir().join("plan.json");
+    let run = |world: &World| world.run(&["--plan", file.to_str().unwrap(), "--yes"], &[]);
+
+    // Its values pass the flags' checks.
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("\"image\": \"busybox\"", "\"image\": \"--privileged\"")).unwrap();
+    let out = run(&world);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--image (as the plan records it) \"--privileged\""), "{}", stderr(&out));
+    std::fs::write(&file, text).unwrap();
+
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o622)).unwrap();
+    let out = run(&world);
+    assert!(stderr(&out).contains("may be written by others (mode 0622)"), "{}", stderr(&out));
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(world.backup_dir(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = run(&world);
+    assert!(stderr(&out).contains("is in a directory others may write (mode 0777)"), "{}", stderr(&out));
+    std::fs::set_permissions(world.backup_dir(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    if crate::support::is_root() {
+        chown(&file, Some(12345), Some(12345)).unwrap();
+        let out = run(&world);
+        assert!(stderr(&out).contains("belongs to uid 12345"), "{}", stderr(&out));
+        let out = world.run(&["--save-plan", file.to_str().unwrap()], &[]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("is not a file of yours (it belongs to uid 12345)"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
+}
