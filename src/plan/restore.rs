@@ -73,7 +73,8 @@ impl std::fmt::Display for Listed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.count)?;
         if !self.first.is_empty() {
-            write!(f, " ({}", self.first.join(", "))?;
+            let names: Vec<String> = self.first.iter().map(|name| printable(name)).collect();
+            write!(f, " ({}", names.join(", "))?;
             let more = self.count.saturating_sub(self.first.len() as u64);
             if more > 0 {
                 write!(f, " and {more} more")?;
@@ -82,6 +83,15 @@ impl std::fmt::Display for Listed {
         }
         Ok(())
     }
+}
+
+/// An entry name of an archive, which anyone may have made, as it may reach a terminal: control
+/// characters (an escape sequence could rewrite the lines of the plan shown for approval) are
+/// written as Rust escapes, `\u{1b}` and the like; everything else stays as it is.
+pub fn printable(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
 }
 
 impl RestoreSource {
@@ -96,5 +106,18 @@ impl RestoreSource {
             Some(kept) if kept.exists() => kept,
             _ => &self.path,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_name_never_reaches_the_terminal_raw() {
+        assert_eq!(printable("share/\u{1b}[2Aok\ttab"), "share/\\u{1b}[2Aok\\ttab");
+        assert_eq!(printable("octavia/Grüße ñ/ca cert.pem"), "octavia/Grüße ñ/ca cert.pem");
+        let listed = Listed { count: 2, first: vec!["share/\u{1b}]0;owned\u{7}".into()] };
+        assert_eq!(listed.to_string(), "2 (share/\\u{1b}]0;owned\\u{7} and 1 more)");
     }
 }

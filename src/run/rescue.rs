@@ -82,8 +82,15 @@ pub fn read(path: &Utf8Path) -> Result<Whole, Refusal> {
 }
 
 /// Who vouches for `sha256`: the `.sha256` file beside the archive, else the one given; either
-/// must match. Without both, nobody does.
-pub fn vouch(path: &Utf8Path, sha256: &str, given: Option<&str>) -> Result<Vouched, Refusal> {
+/// must match. Without both, nobody does. A checksum file vouches only where a user the reset
+/// trusts (`trusted`: you, root, the manager's operator) wrote it: in a shared directory, anyone
+/// could plant one beside an archive of their making.
+pub fn vouch(
+    path: &Utf8Path,
+    sha256: &str,
+    given: Option<&str>,
+    trusted: &[u32],
+) -> Result<Vouched, Refusal> {
     if let Some(given) = given
         && given != sha256
     {
@@ -93,6 +100,17 @@ pub fn vouch(path: &Utf8Path, sha256: &str, given: Option<&str>) -> Result<Vouch
         ));
     }
     let beside = verify::checksum_path(path);
+    let owner = std::fs::symlink_metadata(&beside).map(|m| std::os::unix::fs::MetadataExt::uid(&m));
+    if let Ok(owner) = owner
+        && !trusted.contains(&owner)
+    {
+        let owner = crate::host::users::user_of(owner).unwrap_or_else(|| format!("uid {owner}"));
+        return Err(format!(
+            "{beside} belongs to {owner}, not to you, root or the manager's operator, so it vouches for nothing: \
+             check the archive yourself and give its sha256 with --restore-sha256, or move the archive to a \
+             directory of yours"
+        ));
+    }
     match crate::host::untrusted::read_text(&beside) {
         Ok(line) => {
             let written = line.split_whitespace().next().unwrap_or_default();
@@ -158,7 +176,8 @@ pub fn inspect(
         Ok(whole) => whole,
         Err(refusal) => return refused(problems, refusal),
     };
-    let vouched = match vouch(path, &whole.sha256, config.restore_sha256.as_deref()) {
+    let trusted = crate::run::trust::writers(&config.project_directory, euid);
+    let vouched = match vouch(path, &whole.sha256, config.restore_sha256.as_deref(), &trusted) {
         Ok(vouched) => vouched,
         Err(refusal) => return refused(problems, refusal),
     };

@@ -152,3 +152,35 @@ fn a_pipe_or_a_huge_file_planted_as_a_journal_is_not_read() {
         assert!(text.contains(&format!("{}", journal.display())), "{plant}: not named: {text}");
     }
 }
+
+/// An archive's entry names are anyone's: one with an escape sequence is shown escaped in the
+/// plan, never raw (it could rewrite the lines the operator approves); and a `.sha256` another
+/// user planted beside an archive vouches for nothing.
+#[test]
+#[allow(clippy::disallowed_methods)] // the operator's own tar and sha256sum make the archive
+fn an_archives_names_and_checksum_are_not_taken_on_trust() {
+    let world = World::new();
+    let then = world.path().join("then");
+    fs::create_dir_all(then.join("share")).unwrap();
+    fs::write(then.join("share/\u{1b}[2Aevil"), "x").unwrap();
+    let private = world.path().join("private");
+    fs::create_dir(&private).unwrap();
+    fs::set_permissions(&private, fs::Permissions::from_mode(0o700)).unwrap();
+    let archive = private.join("manager-share-20261125.tar.gz");
+    let mut tar = std::process::Command::new("tar");
+    assert!(tar.arg("-czf").arg(&archive).arg("-C").arg(&then).arg("share").status().unwrap().success());
+    let out = world.run(&["--dry-run", "--restore-from", archive.to_str().unwrap()], &[]);
+    let text = crate::support::stdout(&out);
+    assert!(!text.contains('\u{1b}'), "an escape sequence reached the terminal: {text:?}");
+    assert!(text.contains("share/\\u{1b}[2Aevil"), "{text}");
+
+    if is_root() {
+        let sum = std::process::Command::new("sha256sum").arg(&archive).output().unwrap();
+        let checksum = private.join("manager-share-20261125.tar.gz.sha256");
+        fs::write(&checksum, sum.stdout).unwrap();
+        chown(&checksum, Some(12345), Some(12345)).unwrap();
+        let out = world.run(&["--dry-run", "--restore-from", archive.to_str().unwrap()], &[]);
+        let text = crate::support::stdout(&out);
+        assert!(text.contains("belongs to uid 12345, not to you, root or the manager's operator"), "{text}");
+    }
+}
