@@ -3,12 +3,15 @@
 //! (`registry.rs`) (`make e2e`, which runs `tests/e2e/setup.sh` first).
 //!
 //! Each test builds the fixture manager (see `fixture.rs`) in a fresh directory, runs a reset and
-//! compares /share entry by entry, with stand-ins for systemctl and journalctl.
+//! compares /share entry by entry: with stand-ins for systemctl and journalctl here, and under a
+//! real systemd in `real_systemd.rs` (its host in `systemd_host.rs`).
 #![allow(clippy::disallowed_methods, clippy::disallowed_macros)] // the suite drives docker and the binary, and prints figures
 
 mod fixture;
+mod real_systemd;
 mod registry;
 mod rescue;
+mod systemd_host;
 
 use std::collections::BTreeMap;
 use std::fs;
