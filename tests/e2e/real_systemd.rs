@@ -3,6 +3,7 @@
 //! suite's loopback registry (`registry.rs`); and the stand-in systemctl held against it, so
 //! that what the rest of the suite shows on the stand-in holds under systemd.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output};
@@ -235,21 +236,21 @@ fn the_stand_in_and_systemd_give_the_tool_the_same_transcript() {
         let dry = host.run_as_dragon(&["osism-manager-reset", "--dry-run"], &[]);
         let dry_model = host.run_as_dragon(&["osism-manager-reset", "--dry-run"], &[("PATH", &path)]);
         assert_eq!(dry.status.code(), Some(0), "{}", both(&dry));
-        let dry = Transcript::of(&host, &dry, false);
+        let dry = Transcript::of(&host, &dry);
         assert!(dry.output.contains("$ sudo systemctl stop manager.service"), "{}", dry.output);
-        dry.assert_same(&Transcript::of(&host, &dry_model, false));
+        dry.assert_same(&Transcript::of(&host, &dry_model));
 
         let out = host.as_root(&["osism-manager-reset", "--yes"], &[]);
         assert_eq!(out.status.code(), Some(0), "{}", both(&out));
         assert!(host.all_healthy());
-        (Transcript::of(&host, &out, true), host.path().to_owned(), started.elapsed())
+        (Transcript::of(&host, &out), host.path().to_owned(), started.elapsed())
     };
     let fixture = Fixture::new(SMALL);
     let started = Instant::now();
     let out = fixture.run(&["--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
     assert!(fixture.all_healthy());
-    let model = Transcript::of(&fixture, &out, true);
+    let model = Transcript::of(&fixture, &out);
     assert_ne!(real_dir, fixture.path(), "the two runs were not apart");
     for line in [
         "<T> $ systemctl stop manager.service",
@@ -266,6 +267,64 @@ fn the_stand_in_and_systemd_give_the_tool_the_same_transcript() {
     );
 }
 
+/// (e) The registry unreachable for the whole reset, as when a manager's mirror is down: the
+/// unit's start, which pulls, fails. Whatever the tool makes of it, the stand-in and systemd give
+/// it the same transcript (as root on both sides, as in (d)); and once the registry is back, what
+/// the tool printed to go on ends with /share as it was and the manager healthy.
+#[test]
+fn with_the_registry_unreachable_the_reset_goes_alike_on_the_stand_in_and_under_systemd() {
+    let (real, real_took) = {
+        let host = SystemdHost::new(SMALL);
+        let before = host.share_listing();
+        let started = Instant::now();
+        let out = {
+            let _down = registry::stop();
+            host.as_root(&["osism-manager-reset", "--yes"], &[])
+        };
+        let transcript = Transcript::of(&host, &out);
+        finish_as_printed(&host, &out, &before, |args| host.as_root(args, &[]));
+        (transcript, started.elapsed())
+    };
+    let fixture = Fixture::new(SMALL);
+    let started = Instant::now();
+    let out = {
+        let _down = registry::stop();
+        fixture.run(&["--yes"], &[])
+    };
+    real.assert_same(&Transcript::of(&fixture, &out));
+    eprintln!(
+        "figures: (e) reset with the registry away and what it printed, under systemd {:.1}s; the reset on \
+         the stand-in {:.1}s",
+        real_took.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// After a run `out` that met an unreachable registry, the registry back: a run that stopped on
+/// the way is resumed as it said, a refused one changed nothing; either way /share is as it was
+/// and the manager healthy.
+#[track_caller]
+fn finish_as_printed(
+    fixture: &Fixture,
+    out: &Output,
+    before: &BTreeMap<String, String>,
+    tool: impl Fn(&[&str]) -> Output,
+) {
+    let err = text(&out.stderr);
+    if let Some(at) = err.find("resume with `") {
+        let line = err[at..].split('`').nth(1).unwrap();
+        let mut words = shlex::split(line).unwrap();
+        words.push("--yes".into());
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let again = tool(&words);
+        assert_eq!(again.status.code(), Some(0), "{line}: {}", both(&again));
+    } else {
+        assert_ne!(out.status.code(), Some(0), "the reset passed with the registry away: {}", both(out));
+    }
+    assert_share_kept(before, &fixture.share_listing());
+    wait_healthy(fixture, Duration::from_secs(60));
+}
+
 /// What the tool printed and logged, with what differs from one run to the next made alike: the
 /// fixture's directory, times and durations, IDs, the disk's free space, Compose's ages and
 /// JSON, the order of lines
@@ -278,7 +337,7 @@ struct Transcript {
 }
 
 impl Transcript {
-    fn of(fixture: &Fixture, out: &Output, logged: bool) -> Transcript {
+    fn of(fixture: &Fixture, out: &Output) -> Transcript {
         let dir = fixture.path().display().to_string();
         let general = |text: &str| {
             let mut text = text.replace(&dir, "<DIR>");
@@ -303,14 +362,11 @@ impl Transcript {
         let mut err: Vec<String> = general(&text(&out.stderr)).lines().map(str::to_owned).collect();
         err.sort();
         let output = format!("{}\n== stderr, sorted\n{}", general(&text(&out.stdout)), err.join("\n"));
-        let log = if logged {
-            let files = fixture.backup_files();
-            let name =
-                files.iter().find(|f| f.ends_with(".log")).unwrap_or_else(|| panic!("no log in {files:?}"));
+        // The run's log, where it wrote one (a dry run, or a refusal before step 1, writes none).
+        let files = fixture.backup_files();
+        let log = files.iter().find(|f| f.ends_with(".log")).map_or_else(String::new, |name| {
             blocks(&general(&fs::read_to_string(fixture.backup_dir().join(name)).unwrap()))
-        } else {
-            String::new()
-        };
+        });
         Transcript { output, log }
     }
 
