@@ -172,7 +172,7 @@ fn a_full_reset_as_dragon_under_systemd_keeps_share_and_the_vault_password() {
     let file = host.path().join("vault-password");
     fs::write(&file, format!("{PASSWORD}\n")).unwrap();
     fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
-    give_to_dragon(host.path());
+    give_to_dragon(&file);
     let before = host.share_listing();
     let starts_before = host.journal().matches(&format!("Starting {UNIT}")).count();
 
