@@ -222,13 +222,19 @@ impl Fixture {
     }
 
     fn in_fixture(&self, command: &mut Command, env: &[(&str, &str)]) {
-        command
-            .env("OSISM_MANAGER_RESET_PROJECT_DIRECTORY", self.project())
-            .env("OSISM_MANAGER_RESET_BACKUP_DIR", self.backup_dir())
-            .env("OSISM_MANAGER_RESET_STATE_DIR", self.path().join("records"))
-            .env("OSISM_MANAGER_RESET_CONFIGURATION_DIRECTORY", self.configuration())
-            .envs(self.stand_in_env())
-            .envs(env.iter().copied());
+        command.envs(self.tool_env()).envs(self.stand_in_env()).envs(env.iter().copied());
+    }
+
+    /// The tool's variables that point it at this project, backup, state and configuration
+    /// directory.
+    pub fn tool_env(&self) -> Vec<(String, String)> {
+        let path = |p: PathBuf| p.display().to_string();
+        vec![
+            ("OSISM_MANAGER_RESET_PROJECT_DIRECTORY".into(), path(self.project())),
+            ("OSISM_MANAGER_RESET_BACKUP_DIR".into(), path(self.backup_dir())),
+            ("OSISM_MANAGER_RESET_STATE_DIR".into(), path(self.path().join("records"))),
+            ("OSISM_MANAGER_RESET_CONFIGURATION_DIRECTORY".into(), path(self.configuration())),
+        ]
     }
 
     /// The environment the stand-ins need: PATH, and the unit they model.

@@ -1,13 +1,18 @@
 //! The end-to-end suite: the built binary against a real Docker engine, real Docker Compose v2
-//! and a real busybox image (`make e2e`, which runs `tests/e2e/setup.sh` first).
+//! and a real busybox image, which the fixture manager pulls from a loopback registry
+//! (`registry.rs`) (`make e2e`, which runs `tests/e2e/setup.sh` first).
 //!
 //! Each test builds the fixture manager (see `fixture.rs`) in a fresh directory, runs a reset and
-//! compares /share entry by entry.
+//! compares /share entry by entry: with stand-ins for systemctl and journalctl here, and under a
+//! real systemd in `real_systemd.rs` (its host in `systemd_host.rs`).
 #![allow(clippy::disallowed_methods, clippy::disallowed_macros)] // the suite drives docker and the binary, and prints figures
 
 mod fixture;
+mod real_systemd;
+mod registry;
 mod rescue;
 mod states;
+mod systemd_host;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -520,8 +525,9 @@ fn killed_during_the_backup_the_resume_stops_what_was_left_and_finishes() {
     assert_eq!(tar_containers(), "");
 }
 
-/// `systemctl start` returns at once (Type=simple); the unit's `compose up` then creates the
-/// volumes and fails on an image it cannot have (the registry unreachable). The reset fails
+/// `systemctl start` returns once the unit's pull is done (Type=simple); the unit's `compose up`
+/// then creates the volumes and fails on an image it cannot have and must not pull
+/// (`pull_policy: never`, which the unit's `compose pull` skips). The reset fails
 /// within seconds, not at the end of --health-timeout, saying what Compose said; once the image
 /// is there, the resume it prints starts the manager again and finishes.
 #[test]
@@ -531,7 +537,7 @@ fn a_manager_that_fails_to_start_fails_fast_and_the_printed_resume_finishes() {
     let compose = fixture.project().join("compose.yaml");
     let good = fs::read_to_string(&compose).unwrap();
     let missing = good.replace(
-        "  osismclient:\n    image: busybox:latest\n",
+        &format!("  osismclient:\n    image: {}\n", registry::IMAGE),
         "  osismclient:\n    image: busybox:missing-e2e\n    pull_policy: never\n",
     );
     assert_ne!(missing, good, "the fixture's osismclient is not where the test expects it");

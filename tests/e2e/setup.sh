@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
 # Set up a real Docker engine for the end-to-end suite, idempotently, as root:
 # docker.io and busybox-static from Debian, the Compose v2 CLI plugin from Debian trixie's
-# docker-compose package, a running dockerd without networking, a local busybox:latest image, and
-# python3 for the hostile archives.
+# docker-compose package, a running dockerd without networking, a local busybox:latest image,
+# python3 for the hostile archives, a loopback registry (Debian's docker-registry, see
+# registry.sh) on 127.0.0.1:5000 holding the fixture manager's image, 127.0.0.1:5000/library/busybox,
+# and the image of the manager host with a real systemd (mmdebstrap; systemd-host/build.sh).
 set -euo pipefail
 
 say() { printf 'e2e-setup: %s\n' "$*" >&2; }
 [ "$(id -u)" = 0 ] || { say "run me as root"; exit 2; }
 export DEBIAN_FRONTEND=noninteractive
 
-if ! command -v dockerd >/dev/null || ! command -v busybox >/dev/null; then
-    say "installing docker.io and busybox-static"
+packages=(docker.io busybox-static docker-registry mmdebstrap)
+if ! command -v dockerd >/dev/null || ! command -v busybox >/dev/null || ! command -v docker-registry >/dev/null \
+    || ! command -v mmdebstrap >/dev/null; then
+    say "installing ${packages[*]}"
     apt-get update -q
-    apt-get install -y -q --no-install-recommends docker.io busybox-static >/dev/null
+    # Without systemd here, the packages' init scripts would start the registry on every address
+    # (the package's config says `addr: :5000`): no service starts during this install.
+    policy=/usr/sbin/policy-rc.d
+    if [ -e $policy ]; then
+        apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null
+    else
+        printf '#!/bin/sh\nexit 101\n' >$policy && chmod 0755 $policy
+        trap 'rm -f $policy' EXIT
+        apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null
+        rm -f $policy && trap - EXIT
+    fi
 fi
 # The hostile archives of the rescue tests are made with Python's tarfile.
 if ! command -v python3 >/dev/null; then
@@ -76,4 +90,19 @@ if ! docker run --rm --network none busybox:latest test -d /tmp >/dev/null 2>&1;
         --change 'ENV PATH=/bin' - busybox:latest >/dev/null
     rm -rf "$scratch_img"
 fi
-say "ready: $(docker version --format '{{.Server.Version}}') with busybox:latest"
+# The fixture manager's services pull from here (tests/e2e/fixture/compose.yaml), as a manager
+# pulls from its docker_registry; the tool's own image stays busybox:latest, which is local.
+bash "$(dirname "$0")/registry.sh" start
+registry_image=127.0.0.1:5000/library/busybox:latest
+docker tag busybox:latest $registry_image
+docker push --quiet $registry_image >/dev/null || { say "could not push $registry_image"; exit 1; }
+
+# The systemd host's image, for the engine's socket's group: built once for each recipe (about a
+# minute), found by its tag afterwards.
+case "${DOCKER_HOST:-}" in
+    unix://*) socket=${DOCKER_HOST#unix://} ;;
+    *) socket=/var/run/docker.sock ;;
+esac
+systemd_host=$(bash "$(dirname "$0")/systemd-host/build.sh" "$(stat -c %g "$socket")")
+
+say "ready: $(docker version --format '{{.Server.Version}}') with busybox:latest, $registry_image in the registry, $systemd_host"
