@@ -41,7 +41,7 @@ pub struct Project {
     pub bind_mounts: Vec<String>,
     /// Its services' names.
     pub services: Vec<String>,
-    /// Each service that names an image, with that image.
+    /// Each service that names an image `compose pull` pulls, with that image.
     pub images: Vec<(String, String)>,
 }
 
@@ -67,6 +67,8 @@ struct ComposeService {
     #[serde(default)]
     volumes: Vec<ComposeMount>,
     image: Option<String>,
+    /// `never` and `build` images are not pulled by `compose pull`.
+    pull_policy: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -159,6 +161,8 @@ impl<'a> Host<'a> {
         let images = model
             .services
             .iter()
+            // What the unit's `compose pull` pulls: not a service's image it never pulls.
+            .filter(|(_, def)| !matches!(def.pull_policy.as_deref(), Some("never" | "build")))
             .filter_map(|(service, def)| Some((service.clone(), def.image.clone()?)))
             .collect();
         Ok(Project { name: model.name, volumes, share_mounts, vault_volumes, bind_mounts, services, images })

@@ -21,6 +21,9 @@ use clean_command::clean_command;
 
 static ENGINE: Mutex<()> = Mutex::new(());
 
+/// The operator's uid and gid (`dragon`, made by setup.sh), as OSISM's operator role makes them.
+pub const DRAGON: u32 = 45000;
+
 /// Every entry under `root`, as `listing` describes it.
 pub fn listing_of(root: &Path) -> BTreeMap<String, String> {
     listing(root)
@@ -74,6 +77,10 @@ impl Fixture {
         ] {
             fs::create_dir_all(d).unwrap();
         }
+        // The project directory is the operator's, as /opt/manager is dragon's: the stand-in unit
+        // runs as dragon (User=), and so does the tool's pull of its images before step 1.
+        fs::set_permissions(fixture.path(), fs::Permissions::from_mode(0o711)).unwrap();
+        chown(fixture.project(), Some(DRAGON), Some(DRAGON)).unwrap();
         // Configured for unattended runs, as a manager reset from CI is: the vault password in the
         // configuration repository serves every Ansible run (vault tests take it away).
         fs::write(fixture.vault_pass(), "vault password\n").unwrap();

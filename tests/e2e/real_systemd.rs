@@ -281,6 +281,12 @@ fn with_the_registry_unreachable_the_reset_goes_alike_on_the_stand_in_and_under_
             let _down = registry::stop();
             host.as_root(&["osism-manager-reset", "--yes"], &[])
         };
+        // Refused before anything stops: the registry, asked through the engine, cannot give the
+        // image the unit's start would pull; the manager runs on, untouched.
+        let said = both(&out);
+        assert_eq!(out.status.code(), Some(2), "{said}");
+        assert!(said.contains(&format!("the registry cannot give {}", registry::IMAGE)), "{said}");
+        assert!(host.all_healthy(), "the manager was stopped: {said}");
         let transcript = Transcript::of(&host, &out);
         finish_as_printed(&host, &out, &before, |args| host.as_root(args, &[]));
         (transcript, started.elapsed())
@@ -354,6 +360,12 @@ impl Transcript {
                 (r"\([0-9.]+ [KMGT]iB free there\)", "(<FREE> free there)"),
                 // Progress, shown as time goes: what it says depends on when it was shown.
                 (r"(?m)^(\s+)\S.* \(<D>s\)$", "${1}<progress>"),
+                // Compose's pull before step 1: which service pulls the image the others share
+                // is whichever came first.
+                (
+                    r"(?m)^(\s*)\S+ (Pulling|Pulled|Skipped - Image is already being pulled by \S+) *$",
+                    "${1}<pull>",
+                ),
             ] {
                 text = Regex::new(pattern).unwrap().replace_all(&text, with).into_owned();
             }
@@ -413,4 +425,65 @@ fn blocks(log: &str) -> String {
         }
     }
     blocks.concat().join("\n")
+}
+
+/// (f) The registry dies after the tool's pull before step 1 and before step 4: the unit's own
+/// pull fails its start after `down -v`. The message quotes the unit's journal and gives a drop-in
+/// that starts the manager from the images already here: typed as printed, then the resume as
+/// printed, the reset finishes with /share whole; the drop-in's removal, typed as printed, leaves
+/// the unit pulling again.
+#[test]
+fn the_registry_dying_after_the_pull_is_got_round_as_the_failure_says() {
+    let host = SystemdHost::new(SMALL);
+    let before = host.share_listing();
+    let journal_of = |host: &SystemdHost| -> Option<serde_json::Value> {
+        let dir = fs::read_dir(host.backup_dir()).ok()?;
+        let path =
+            dir.flatten().map(|e| e.path()).find(|p| p.to_string_lossy().ends_with(".journal.json"))?;
+        serde_json::from_str(&fs::read_to_string(path).ok()?).ok()
+    };
+    let out = std::thread::scope(|scope| {
+        let run = scope.spawn(|| host.as_root(&["osism-manager-reset", "--yes"], &[]));
+        // Once step 2 is done, the pull before step 1 is behind: the registry dies.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while journal_of(&host).is_none_or(|j| j["steps"][1]["state"] != "done") {
+            assert!(Instant::now() < deadline && !run.is_finished(), "step 2 never ended");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _down = registry::stop();
+        run.join().unwrap()
+    });
+    let said = both(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("step 4 (Start the manager service) failed: the unit manager.service did not start"),
+        "{said}"
+    );
+    assert!(said.contains("its journal ends: "), "{said}");
+    let advice = |lead: &str| {
+        said[said.find(lead).unwrap_or_else(|| panic!("no {lead:?}: {said}"))..]
+            .split('`')
+            .nth(1)
+            .unwrap()
+            .to_owned()
+    };
+    let drop_in = advice("start it from the images already on this host: `");
+    let resume = advice("once the cause is fixed, resume with `");
+    let undo = advice("once the registry is back, `");
+
+    // The registry still away: the drop-in, then the resume, as printed.
+    let _down = registry::stop();
+    let out = host.as_root(&["sh", "-c", &drop_in], &[]);
+    assert!(out.status.success(), "`{drop_in}`: {}", both(&out));
+    let mut words = shlex::split(&resume).unwrap();
+    words.push("--yes".into());
+    let out = host.as_root(&words.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+    assert_eq!(out.status.code(), Some(0), "`{resume}`: {}", both(&out));
+    assert_share_kept(&before, &host.share_listing());
+    wait_healthy(&host, Duration::from_secs(60));
+    drop(_down);
+
+    let out = host.as_root(&["sh", "-c", &undo], &[]);
+    assert!(out.status.success(), "`{undo}`: {}", both(&out));
+    assert!(host.unit_property("ExecStartPre").contains("compose pull"), "the unit pulls no more");
 }

@@ -105,4 +105,13 @@ case "${DOCKER_HOST:-}" in
 esac
 systemd_host=$(bash "$(dirname "$0")/systemd-host/build.sh" "$(stat -c %g "$socket")")
 
+# The manager's operator, as on an OSISM manager: the stand-in unit runs as dragon (User=), so
+# the tool, as root, pulls the manager's images as dragon (`runuser -u dragon`), who must reach
+# the engine; the fixture's project directory is dragon's, as /opt/manager is.
+if ! getent passwd dragon >/dev/null; then
+    say "adding the operator dragon"
+    useradd --uid 45000 --user-group --create-home --shell /bin/bash dragon
+fi
+usermod --append --groups docker dragon
+
 say "ready: $(docker version --format '{{.Server.Version}}') with busybox:latest, $registry_image in the registry, $systemd_host"
