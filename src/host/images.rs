@@ -17,22 +17,8 @@ impl Host<'_> {
     /// The image ID each of `containers` was created from, by its service.
     pub fn created_from(&self, containers: &[Container]) -> Result<Vec<(String, String)>> {
         let ids: Vec<&str> = containers.iter().map(|c| c.id.as_str()).filter(|id| !id.is_empty()).collect();
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
         let format = format!("{{{{index .Config.Labels \"{SERVICE_LABEL}\"}}}} {{{{.Image}}}}");
-        let out = self.runner.read(&[&["docker", "inspect", "--format", &format][..], &ids].concat())?;
-        ensure!(
-            out.success,
-            "`docker inspect` of the project's containers failed: {}",
-            first_line(&out.stderr)
-        );
-        Ok(out
-            .stdout
-            .lines()
-            .filter_map(|line| line.trim().split_once(' '))
-            .map(|(service, image)| (service.to_owned(), image.to_owned()))
-            .collect())
+        self.inspect_pairs(&format, &ids)
     }
 
     /// The image ID `image` names on this host now, `None` where it is not here.

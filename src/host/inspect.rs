@@ -296,11 +296,25 @@ impl<'a> Host<'a> {
 
     /// When each of the containers `ids` last stopped (`State.FinishedAt`), for those that did.
     pub fn finished_at(&self, ids: &[&str]) -> Result<Vec<(String, SystemTime)>> {
+        Ok(self
+            .inspect_pairs("{{.Id}} {{.State.FinishedAt}}", ids)?
+            .into_iter()
+            .filter_map(|(id, at)| {
+                let at =
+                    time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339).ok()?;
+                // Docker's zero time for a container that never stopped.
+                (at.year() > 1).then(|| (id, SystemTime::from(at)))
+            })
+            .collect())
+    }
+
+    /// `docker inspect --format FORMAT` of the project's containers `ids`, whose format prints
+    /// two words a line: each line's pair.
+    pub(super) fn inspect_pairs(&self, format: &str, ids: &[&str]) -> Result<Vec<(String, String)>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let argv = [&["docker", "inspect", "--format", "{{.Id}} {{.State.FinishedAt}}"][..], ids].concat();
-        let out = self.runner.read(&argv)?;
+        let out = self.runner.read(&[&["docker", "inspect", "--format", format][..], ids].concat())?;
         ensure!(
             out.success,
             "`docker inspect` of the project's containers failed: {}",
@@ -309,13 +323,8 @@ impl<'a> Host<'a> {
         Ok(out
             .stdout
             .lines()
-            .filter_map(|line| {
-                let (id, at) = line.trim().split_once(' ')?;
-                let at =
-                    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()?;
-                // Docker's zero time for a container that never stopped.
-                (at.year() > 1).then(|| (id.to_owned(), SystemTime::from(at)))
-            })
+            .filter_map(|line| line.trim().split_once(' '))
+            .map(|(first, second)| (first.to_owned(), second.to_owned()))
             .collect())
     }
 
