@@ -363,7 +363,7 @@ impl Transcript {
                 // Compose's pull before step 1: which service pulls the image the others share
                 // is whichever came first.
                 (
-                    r"(?m)^(\s*)\S+ (Pulling|Pulled|Skipped - Image is already being pulled by \S+) *$",
+                    r"(?m)^(.*?\s)\S+ (Pulling|Pulled|Skipped - Image is already being pulled by \S+) *$",
                     "${1}<pull>",
                 ),
             ] {
