@@ -88,14 +88,17 @@ impl Prepare<'_> {
     fn newer_images(&self, plan: &Plan, journal: &mut Journal) {
         let host = Host::new(self.runner);
         let mut newer = Vec::new();
+        // Many services share one image (OSISM's osism image runs half of them): asked once each.
+        let mut ids = std::collections::BTreeMap::new();
         for image in &plan.images {
             let Some(from) = &image.created_from else { continue };
-            match host.image_id(&image.image) {
-                Ok(Some(to)) if &to != from => newer.push(NewerImage {
+            let id = ids.entry(image.image.as_str()).or_insert_with(|| host.image_id(&image.image));
+            match id {
+                Ok(Some(to)) if to != from => newer.push(NewerImage {
                     service: image.service.clone(),
                     image: image.image.clone(),
                     from: from.clone(),
-                    to,
+                    to: to.clone(),
                 }),
                 Ok(_) => {}
                 Err(error) => {

@@ -62,11 +62,17 @@ fn ask(host: &Host, images: &[ServiceImage], problems: &mut Vec<String>) -> Fore
             .collect()
     });
     let mut forecast = Forecast::default();
+    // What each container image was pulled as, asked once: services share images.
+    let mut pulled_as = std::collections::BTreeMap::new();
     for (image, answer) in &answers {
         let services: Vec<&ServiceImage> = images.iter().filter(|i| i.image == *image).collect();
         match answer {
             Registry::Holds(digest) => {
-                forecast.newer.extend(services.iter().filter_map(|s| newer(host, s, digest)));
+                for service in &services {
+                    let Some(from) = service.created_from.as_deref() else { continue };
+                    let pulled = pulled_as.entry(from).or_insert_with(|| host.repo_digests(from).ok());
+                    forecast.newer.extend(pulled.as_deref().and_then(|p| newer(service, from, p, digest)));
+                }
             }
             Registry::Fails(said) => problems.push(format!(
                 "the registry cannot give {image} (of {}): {said}; the unit's start pulls every image \
@@ -82,15 +88,14 @@ fn ask(host: &Host, images: &[ServiceImage], problems: &mut Vec<String>) -> Fore
     forecast
 }
 
-/// The service starts on another image once pulled: its container's image was not pulled as
-/// `digest` (the tag moved since, or the image was loaded or built here).
-fn newer(host: &Host, service: &ServiceImage, digest: &str) -> Option<NewerImage> {
-    let from = service.created_from.as_ref()?;
-    let pulled_as = host.repo_digests(from).ok()?;
+/// The service starts on another image once pulled: its container's image `from` was not pulled
+/// as `digest` (`pulled_as` are its repository digests: the tag moved since, or the image was
+/// loaded or built here).
+fn newer(service: &ServiceImage, from: &str, pulled_as: &[String], digest: &str) -> Option<NewerImage> {
     (!pulled_as.iter().any(|d| d.ends_with(&format!("@{digest}")))).then(|| NewerImage {
         service: service.service.clone(),
         image: service.image.clone(),
-        from: from.clone(),
+        from: from.to_owned(),
         to: digest.to_owned(),
     })
 }
