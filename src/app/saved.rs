@@ -32,8 +32,7 @@ pub fn save(file: &Utf8Path, inputs: Inputs, plan: &Plan) -> Result<(), Failure>
     if let Ok(there) = std::fs::symlink_metadata(file)
         && (there.uid() != euid || !there.file_type().is_file())
     {
-        let owner =
-            crate::host::users::user_of(there.uid()).unwrap_or_else(|| format!("uid {}", there.uid()));
+        let owner = crate::host::users::name_of(there.uid());
         return Err(refused(anyhow!(
             "{file} is there already and is not a file of yours (it belongs to {owner}): the plan is never \
              written over another's file; save it in a directory only you can write"
@@ -93,7 +92,7 @@ fn untrusted(file: &Utf8Path, project: &Utf8Path) -> Option<String> {
     }
     let euid = rustix::process::geteuid().as_raw();
     if !crate::run::trust::writers(project, euid).contains(&meta.uid()) {
-        let owner = crate::host::users::user_of(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
+        let owner = crate::host::users::name_of(meta.uid());
         return Some(format!("belongs to {owner}"));
     }
     if meta.mode() & 0o022 != 0 {

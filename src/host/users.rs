@@ -12,3 +12,8 @@ pub fn user_of(uid: u32) -> Option<String> {
         .find(|fields| fields.get(2).and_then(|u| u.parse::<u32>().ok()) == Some(uid))
         .and_then(|fields| fields.first().map(|name| name.to_string()))
 }
+
+/// The name of `uid` for a message: its name, or `uid N` where the database has none.
+pub fn name_of(uid: u32) -> String {
+    user_of(uid).unwrap_or_else(|| format!("uid {uid}"))
+}

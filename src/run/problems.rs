@@ -271,7 +271,7 @@ pub fn sudo_problems(
     terminal: bool,
     problems: &mut Vec<String>,
 ) -> bool {
-    let user = crate::host::users::user_of(euid).unwrap_or_else(|| format!("uid {euid}"));
+    let user = crate::host::users::name_of(euid);
     let systemctl =
         which::which("systemctl").map_or_else(|_| "/usr/bin/systemctl".into(), |p| p.display().to_string());
     let sudoers = format!(

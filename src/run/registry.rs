@@ -113,7 +113,7 @@ pub fn record(journal: &Journal, euid: u32) -> Result<()> {
         journal: journal.path().to_owned(),
         archive: plan.backup_file.clone(),
         uid: euid,
-        user: user_name(euid),
+        user: crate::host::users::name_of(euid),
         started_at: crate::host::transcript::now(),
     };
     let text = serde_json::to_string_pretty(&record).context("cannot encode the record")?;
@@ -270,9 +270,4 @@ fn ensure_state_dir(dir: &Utf8Path) -> Result<()> {
             format!("cannot create the state directory {dir} (set {STATE_DIR_VARIABLE} to another directory)")
         }),
     }
-}
-
-/// The user's name, from the password database, for messages.
-fn user_name(uid: u32) -> String {
-    crate::host::users::user_of(uid).unwrap_or_else(|| format!("uid {uid}"))
 }

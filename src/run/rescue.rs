@@ -47,7 +47,7 @@ pub fn file_problem(path: &Utf8Path, project: &Utf8Path, euid: u32) -> Option<Re
         Err(error) => return Some(format!("--restore-from {path} cannot be read ({error})")),
     };
     let writers = crate::run::trust::writers(project, euid);
-    let owner = |uid: u32| crate::host::users::user_of(uid).unwrap_or_else(|| format!("uid {uid}"));
+    let owner = crate::host::users::name_of;
     let why = if !meta.file_type().is_file() {
         "it is not a regular file (give the archive itself, not a link to it)".to_owned()
     } else if meta.len() == 0 {
@@ -104,7 +104,7 @@ pub fn vouch(
     if let Ok(owner) = owner
         && !trusted.contains(&owner)
     {
-        let owner = crate::host::users::user_of(owner).unwrap_or_else(|| format!("uid {owner}"));
+        let owner = crate::host::users::name_of(owner);
         return Err(format!(
             "{beside} belongs to {owner}, not to you, root or the manager's operator, so it vouches for nothing: \
              check the archive yourself and give its sha256 with --restore-sha256, or move the archive to a \

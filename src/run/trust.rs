@@ -22,7 +22,7 @@ pub fn writers(project: &Utf8Path, euid: u32) -> Vec<u32> {
 pub fn backup_dir_problem(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> Option<String> {
     let meta = dir.metadata().ok()?;
     let mode = meta.mode() & 0o7777;
-    let owner = crate::host::users::user_of(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
+    let owner = crate::host::users::name_of(meta.uid());
     let why = if meta.mode() & 0o022 != 0 {
         let who = if meta.mode() & 0o002 != 0 { "every user" } else { "its group" };
         format!("{who} may write it (mode {mode:04o})")
