@@ -205,5 +205,12 @@ fn checked_config(args: Args, sources: &Sources) -> anyhow::Result<Config> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let cwd = Utf8PathBuf::from_path_buf(cwd)
         .map_err(|cwd| anyhow!("current directory {} is not valid UTF-8", cwd.display()))?;
-    Config::new(args, &cwd, sources)
+    let mut config = Config::new(args, &cwd, sources)?;
+    // Resolved once, here: every check judges, and every command uses, the same directories,
+    // whatever a symlink on the way points at later.
+    use crate::run::trust::resolved;
+    config.backup_dir = resolved(&config.backup_dir, true);
+    config.restore_from = config.restore_from.map(|file| resolved(&file, false));
+    config.vault_password_file = config.vault_password_file.map(|file| resolved(&file, false));
+    Ok(config)
 }

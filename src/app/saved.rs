@@ -83,7 +83,7 @@ pub fn load(file: &Utf8Path, project: &Utf8Path) -> Result<(Utf8PathBuf, SavedPl
 }
 
 /// Why the plan file at `file` cannot be trusted, if it cannot: a symlink, another user's, or
-/// writable by others, or in a directory others may write without the sticky bit.
+/// writable by others, or on a path others may replace it through.
 fn untrusted(file: &Utf8Path, project: &Utf8Path) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::symlink_metadata(file).ok()?;
@@ -98,13 +98,8 @@ fn untrusted(file: &Utf8Path, project: &Utf8Path) -> Option<String> {
     if meta.mode() & 0o022 != 0 {
         return Some(format!("may be written by others (mode {:04o})", meta.mode() & 0o7777));
     }
-    let dir = file.parent()?.metadata().ok()?;
-    (dir.mode() & 0o022 != 0 && dir.mode() & 0o1000 == 0).then(|| {
-        format!(
-            "is in a directory others may write (mode {:04o}), where it can be replaced",
-            dir.mode() & 0o7777
-        )
-    })
+    crate::run::trust::above_problem(file, &crate::run::trust::writers(project, euid))
+        .map(|why| format!("lies where others may replace it: {why}"))
 }
 
 /// Refuses options given with values other than the saved plan's: it runs with its own.

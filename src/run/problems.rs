@@ -89,10 +89,12 @@ fn restores_it(config: &Config, archive: &Utf8Path) -> bool {
 /// that will not do, no file and no terminal for osism to ask on, a key file osism cannot use.
 pub fn vault_problems(config: &Config, vault: &Vault, terminal: bool) -> Vec<String> {
     let option = config.sources.name("vault-password-file");
+    let euid = rustix::process::geteuid().as_raw();
+    let project = &config.project_directory;
     let mut problems: Vec<String> = config
         .vault_password_file
         .iter()
-        .filter_map(|file| vault::check_password_file(file, &option))
+        .filter_map(|file| crate::run::trust::password_file_problem(file, &option, project, euid))
         .collect();
     if !vault.needs_setting() {
         return problems;

@@ -36,8 +36,8 @@ pub struct Whole {
 pub type Refusal = String;
 
 /// Whether `path` may be read as the operator's archive: a regular file (not a link: the
-/// container sees only its directory), written by a user the reset trusts, in a directory no
-/// one else may rename it in.
+/// container sees only its directory), written by a user the reset trusts, on a path no one
+/// else may replace it through (`trust::above_problem`).
 pub fn file_problem(path: &Utf8Path, project: &Utf8Path, euid: u32) -> Option<Refusal> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
@@ -57,16 +57,7 @@ pub fn file_problem(path: &Utf8Path, project: &Utf8Path, euid: u32) -> Option<Re
     } else if meta.mode() & 0o022 != 0 {
         format!("others may write it (mode {:04o}): `chmod go-w {path}`", meta.mode() & 0o7777)
     } else {
-        let dir = path.parent()?;
-        let dir_meta = dir.metadata().ok()?;
-        let sticky = dir_meta.mode() & 0o1000 != 0;
-        if !writers.contains(&dir_meta.uid()) || (dir_meta.mode() & 0o022 != 0 && !sticky) {
-            format!(
-                "others may replace it: its directory {dir} is not private (move the archive to one that is)"
-            )
-        } else {
-            return None;
-        }
+        crate::run::trust::above_problem(path, &writers)?
     };
     Some(format!("--restore-from {path} will not do: {why}"))
 }

@@ -155,6 +155,7 @@ fn decide(
         preflight::check_programs(preflight::euid(), &Host::new(runner), &mut problems);
         let from = journal.first_unfinished().unwrap_or(journal.plan.steps.len());
         problems.extend(restore_source_changed(journal, from));
+        problems.extend(privacy_problems(journal, path, from));
         let steps = &journal.plan.steps[from..];
         let done = match from {
             0 => String::new(),
@@ -221,7 +222,9 @@ fn another_vault_password_file(
     let mut problems: Vec<String> = config
         .vault_password_file
         .iter()
-        .filter_map(|file| crate::host::vault::check_password_file(file, &option))
+        .filter_map(|file| {
+            trust::password_file_problem(file, &option, &config.project_directory, preflight::euid())
+        })
         .collect();
     let mut inputs = journal.inputs.clone();
     inputs.options.vault_password_file = config.vault_password_file.clone();
@@ -265,6 +268,29 @@ fn restore_source_changed(journal: &Journal, from: usize) -> Option<String> {
         return None;
     }
     crate::run::rescue::still_approved(restore, restore.on_disk()).err().map(|error| format!("{error:#}"))
+}
+
+/// The privacy checks of a fresh run, made again for what the steps left to run use: the
+/// backup directory (the journal's), the archive `--restore-from` named, the vault password
+/// file. That they passed when the reset began is no proof: directories change hands.
+fn privacy_problems(journal: &Journal, path: &Utf8Path, from: usize) -> Vec<String> {
+    let plan = &journal.plan;
+    let project = &plan.project_directory;
+    let euid = preflight::euid();
+    let left = |kind: StepKind| plan.steps[from..].iter().any(|s| s.kind == kind);
+    let mut problems: Vec<String> =
+        path.parent().and_then(|dir| trust::backup_dir_problem(dir, project, euid)).into_iter().collect();
+    if left(StepKind::RestoreShare) {
+        let named = journal.inputs.options.restore_from.as_deref();
+        problems.extend(named.and_then(|file| crate::run::rescue::file_problem(file, project, euid)));
+    }
+    if left(StepKind::SetVaultPassword) {
+        let file = plan.vault_password_file();
+        problems.extend(
+            file.and_then(|f| trust::password_file_problem(f, "--vault-password-file", project, euid)),
+        );
+    }
+    problems
 }
 
 /// The numbers of the steps the journal's reset has done.

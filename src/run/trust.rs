@@ -3,10 +3,17 @@
 //! checksum, the journal and the log hold the keys to the cloud under names anyone can predict,
 //! so, as ssh does with key files, a backup directory another user can write is refused, and a
 //! record or journal another user wrote is not taken for this reset's.
+//!
+//! A directory is only as private as the directories above it: whoever may rename one of them
+//! may put another tree in its place between a check and `docker run --volume DIR:/backup`. So,
+//! as ssh's StrictModes and sudo judge a path, every directory from `/` down must belong to a
+//! user the reset trusts and be writable by no one else, unless it is sticky (as `/tmp` is: only
+//! an entry's owner may rename it, and the entry below is judged in turn). Paths are judged as
+//! resolved, symlinks followed once (`resolved`): the resolved path is the one the run uses.
 
 use std::os::unix::fs::MetadataExt;
 
-use camino::Utf8Path;
+use camino::{Utf8Path, Utf8PathBuf};
 
 /// The users whose files the reset trusts: root, `euid`, and the owner of `project`.
 pub fn writers(project: &Utf8Path, euid: u32) -> Vec<u32> {
@@ -17,24 +24,64 @@ pub fn writers(project: &Utf8Path, euid: u32) -> Vec<u32> {
     users
 }
 
+/// `path` with every symlink in it followed and `..` taken away, as the run then uses it; a
+/// file's own name is kept (a file that is a symlink is judged as one). `path` as it is where it
+/// cannot be resolved (it is missing: the checks that need it say so).
+pub fn resolved(path: &Utf8Path, is_dir: bool) -> Utf8PathBuf {
+    let resolve = |p: &Utf8Path| p.canonicalize_utf8().ok();
+    let found = if is_dir {
+        resolve(path)
+    } else {
+        path.parent().zip(path.file_name()).and_then(|(dir, name)| Some(resolve(dir)?.join(name)))
+    };
+    found.unwrap_or_else(|| path.to_owned())
+}
+
+/// Why another user could replace `path` through a directory above it, if one could: a
+/// directory on the way belongs to a user the reset does not trust, or its group or everyone may
+/// write it without the sticky bit. Says which directory, and the fix for it.
+pub fn above_problem(path: &Utf8Path, trusted: &[u32]) -> Option<String> {
+    let resolved = resolved(path, false);
+    for dir in resolved.ancestors().skip(1) {
+        let Ok(meta) = dir.metadata() else { continue };
+        if !trusted.contains(&meta.uid()) {
+            let owner = crate::host::users::name_of(meta.uid());
+            return Some(format!(
+                "the directory {dir} above it belongs to {owner}, who may replace what is in it"
+            ));
+        }
+        if meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0 {
+            let who = if meta.mode() & 0o002 != 0 { "every user" } else { "its group" };
+            return Some(format!(
+                "{who} may write the directory {dir} above it (mode {:04o}) and replace what is in it: `chmod go-w \
+                 {dir}`, or `chmod +t {dir}` where others must create files there",
+                meta.mode() & 0o7777,
+            ));
+        }
+    }
+    None
+}
+
 /// Why `dir` will not do as the backup directory, if it will not: a user the reset does not
-/// trust owns it, or its group or everyone may write it (sticky or not).
+/// trust owns it, or its group or everyone may write it (sticky or not), or a directory above
+/// it is not as private.
 pub fn backup_dir_problem(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> Option<String> {
     let meta = dir.metadata().ok()?;
     let mode = meta.mode() & 0o7777;
     let owner = crate::host::users::name_of(meta.uid());
+    let trusted = writers(project, euid);
     let why = if meta.mode() & 0o022 != 0 {
         let who = if meta.mode() & 0o002 != 0 { "every user" } else { "its group" };
-        format!("{who} may write it (mode {mode:04o})")
-    } else if !writers(project, euid).contains(&meta.uid()) {
+        format!("{who} may write it (mode {mode:04o}): `chmod go-w {dir}`")
+    } else if !trusted.contains(&meta.uid()) {
         format!("it belongs to {owner}, who may write it")
     } else {
-        return None;
+        above_problem(dir, &trusted)?
     };
     Some(format!(
-        "the backup directory {dir} is not private: {why}, and the archive, its checksum, the journal and the \
-         log hold the vault key and Ceph keys under names anyone can predict; choose a directory only you and \
-         root can write with --backup-dir (such as `mkdir -m 700 ~/manager-backups`), or `chmod go-w {dir}`"
+        "the backup directory {dir} is not private: {why}; the archive, its checksum, the journal and the log \
+         hold the vault key and Ceph keys under names anyone can predict, so choose a directory only you and \
+         root can write with --backup-dir (such as `mkdir -m 700 ~/manager-backups`)"
     ))
 }
 
@@ -42,4 +89,28 @@ pub fn backup_dir_problem(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> Opti
 pub fn written_by_trusted(path: &Utf8Path, project: &Utf8Path, euid: u32) -> bool {
     std::fs::symlink_metadata(path)
         .is_ok_and(|m| m.file_type().is_file() && writers(project, euid).contains(&m.uid()))
+}
+
+/// What is wrong with the vault password file `file` (named by `option`): as well as the mode
+/// and content `vault::check_password_file` judges, it must be a trusted user's, on a path no one
+/// else may replace it through; the password it holds becomes every Ansible run's.
+pub fn password_file_problem(file: &Utf8Path, option: &str, project: &Utf8Path, euid: u32) -> Option<String> {
+    let trusted = writers(project, euid);
+    let fix = "give a file of yours, root's or the operator's, readable by its owner only (chmod 600), in a \
+               directory only they can write";
+    if let Ok(meta) = std::fs::symlink_metadata(file) {
+        if meta.file_type().is_symlink() {
+            return Some(format!(
+                "{option} {file} is a symlink, which another user may turn elsewhere: {fix}"
+            ));
+        }
+        if !trusted.contains(&meta.uid()) {
+            let owner = crate::host::users::name_of(meta.uid());
+            return Some(format!("{option} {file} belongs to {owner}, whom the reset does not trust: {fix}"));
+        }
+        if let Some(why) = above_problem(file, &trusted) {
+            return Some(format!("{option} {file} lies where others may replace it: {why}"));
+        }
+    }
+    crate::host::vault::check_password_file(file, option)
 }

@@ -19,6 +19,7 @@ mod journal;
 mod manager;
 mod messages;
 mod operator;
+mod paths;
 mod pipelines;
 mod plan;
 mod plugin;

@@ -15,7 +15,7 @@ const KEY: &str = "rTsdQAIwXmVNlvDKOKV70ruCCfj_aGZSgbsjCrbNprI=";
 
 /// A world whose Ansible runs take the vault password from Redis, set with osism: the key file in
 /// /share, the password in Redis, no environments/.vault_pass.
-fn vault_world() -> World {
+pub fn vault_world() -> World {
     let world = World::new();
     fs::write(world.share().join("ansible_vault_password.key"), KEY).unwrap();
     fs::create_dir_all(world.state().join("redis")).unwrap();
@@ -26,7 +26,7 @@ fn vault_world() -> World {
 }
 
 /// The operator's password file, mode `mode`.
-fn password_file(world: &World, mode: u32) -> String {
+pub fn password_file(world: &World, mode: u32) -> String {
     let file = world.path().join("vault-password");
     fs::write(&file, format!("{PASSWORD}\n")).unwrap();
     fs::set_permissions(&file, fs::Permissions::from_mode(mode)).unwrap();

@@ -225,7 +225,11 @@ fn a_plan_another_user_could_write_is_refused_and_never_handed_to_them() {
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     std::fs::set_permissions(world.backup_dir(), std::fs::Permissions::from_mode(0o777)).unwrap();
     let out = run(&world);
-    assert!(stderr(&out).contains("is in a directory others may write (mode 0777)"), "{}", stderr(&out));
+    let above = format!(
+        "lies where others may replace it: every user may write the directory {}",
+        world.backup_dir().display()
+    );
+    assert!(stderr(&out).contains(&above), "{}", stderr(&out));
     std::fs::set_permissions(world.backup_dir(), std::fs::Permissions::from_mode(0o700)).unwrap();
     if crate::support::is_root() {
         chown(&file, Some(12345), Some(12345)).unwrap();

@@ -1,0 +1,99 @@
+//! Paths others could replace: a directory is only as private as the directories above it, so
+//! the backup directory, the archive `--restore-from` names and the vault password file are
+//! judged from `/` down, as ssh's StrictModes does; each is resolved once, and the resolved path
+//! is the one the run uses; a resume judges them all again.
+
+use std::fs;
+use std::os::unix::fs::{PermissionsExt, chown, symlink};
+
+use crate::manager::{password_file, vault_world};
+use crate::support::{World, is_root, stderr, stdout};
+
+/// The plan's problem lines (each begins "  - "), this world's directory written `[WORLD]`.
+fn problems(world: &World, text: &str) -> String {
+    let lines: Vec<String> =
+        text.lines().filter(|l| l.trim_start().starts_with("- ")).map(str::to_owned).collect();
+    world.scrub(&lines)
+}
+
+fn mode(path: &std::path::Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Seen: only the backup directory itself was judged; one under a directory every user may
+/// write passed, though that user may rename it away and put their own in its place between the
+/// check and `docker run --volume DIR:/backup`. A sticky directory above (as /tmp) is fine.
+#[test]
+fn a_backup_directory_under_a_directory_others_can_write_is_refused() {
+    let world = World::new();
+    let open = world.path().join("open");
+    let backups = open.join("backups");
+    fs::create_dir_all(&backups).unwrap();
+    mode(&backups, 0o700);
+    mode(&open, 0o777);
+    let out = world.run(&["--dry-run", "--backup-dir", backups.to_str().unwrap()], &[]);
+    crate::snapshot!("paths_backup_dir_under_open_dir", problems(&world, &stdout(&out)));
+
+    mode(&open, 0o1777);
+    let out = world.run(&["--dry-run", "--backup-dir", backups.to_str().unwrap()], &[]);
+    assert_eq!(problems(&world, &stdout(&out)), "", "a sticky directory above is refused");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// A backup directory named through a symlink is resolved once: the plan's commands mount the
+/// directory it pointed at when the plan was made, whatever the link points at later.
+#[test]
+fn a_backup_directory_named_through_a_symlink_is_used_as_resolved() {
+    let world = World::new();
+    let link = world.path().join("link");
+    symlink(world.backup_dir(), &link).unwrap();
+    let out = world.run(&["--dry-run", "--backup-dir", link.to_str().unwrap()], &[]);
+    let text = world.scrub(&[stdout(&out)]);
+    assert!(text.contains("--volume [WORLD]/backup:/backup"), "{text}");
+    assert!(!text.contains("[WORLD]/link"), "{text}");
+}
+
+/// Seen: a consistent, root-owned journal in a directory made 0777 after the reset began; the
+/// resume listed no privacy problem and would have gone on from step 2. A resume judges every
+/// path a fresh run judges; the fix it prints, typed, lets it finish.
+#[test]
+#[allow(clippy::disallowed_methods)] // the operator types the printed fix in their own shell
+fn a_resume_judges_the_backup_directory_again() {
+    let world = World::new();
+    let out = world.run(&["--yes"], &[("FAKE_FAIL", "* down -v")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    mode(&world.backup_dir(), 0o777);
+    world.clear_calls();
+    let out = world.run(&["--resume", "--dry-run"], &[]);
+    crate::run_snapshot!("paths_resume_backup_dir_opened", problems(&world, &stdout(&out)));
+    let out = world.run(&["--resume", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(world.runbook_calls().is_empty(), "{:?}", world.runbook_calls());
+    // As the message says.
+    let chmod = format!("chmod go-w {}", world.backup_dir().display());
+    assert!(stderr(&out).contains(&format!("`{chmod}`")), "{}", stderr(&out));
+    let typed = std::process::Command::new("sh").arg("-c").arg(&chmod).status().unwrap();
+    assert!(typed.success());
+    let out = world.run(&["--resume", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// The vault password file becomes every Ansible run's password: like a private key, it counts
+/// only from a trusted user, on a path no one else may replace it through.
+#[test]
+fn a_vault_password_file_others_could_replace_is_refused() {
+    let world = vault_world();
+    let file = password_file(&world, 0o600);
+    let open = world.path().join("open");
+    fs::create_dir(&open).unwrap();
+    mode(&open, 0o777);
+    let planted = open.join("vault-password");
+    fs::copy(&file, &planted).unwrap();
+    let out = world.run(&["--dry-run", "--vault-password-file", planted.to_str().unwrap()], &[]);
+    crate::snapshot!("paths_vault_password_file_open_dir", problems(&world, &stdout(&out)));
+    if is_root() {
+        chown(&file, Some(12345), Some(12345)).unwrap();
+        let out = world.run(&["--dry-run", "--vault-password-file", &file], &[]);
+        crate::snapshot!("paths_vault_password_file_other_owner", problems(&world, &stdout(&out)));
+    }
+}
