@@ -35,7 +35,7 @@ pub fn check_unfinished(
     for found in unfinished.iter().filter(|f| Some(f.journal.as_path()) != resuming) {
         problems.push(found.describe(euid, running));
     }
-    problems.extend(registry::check_writable());
+    problems.extend(registry::state_problems(&config.project_directory, euid));
     !unfinished.is_empty()
 }
 

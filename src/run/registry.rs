@@ -242,9 +242,76 @@ fn project_key(project: &Utf8Path) -> String {
     format!("manager-{}", &format!("{digest:x}")[..16])
 }
 
-/// What keeps this user from keeping a record in the state directory, if anything: a reset that
-/// could not be found from elsewhere is not started.
-pub fn check_writable() -> Option<String> {
+/// What keeps this user's reset from keeping its record of the manager in `project` in the
+/// state directory, each naming the fix: it cannot be written; it, or a directory above it, is
+/// another user's to rewrite (records name the journal a resume trusts); something else lies
+/// where this user's record goes. A reset that could not be found from elsewhere is not started.
+pub fn state_problems(project: &Utf8Path, euid: u32) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = state_dir();
+    let trusted = crate::run::trust::writers(project, euid);
+    let sudo = if euid == 0 { "" } else { "sudo " };
+    let or_elsewhere = format!("or set {STATE_DIR_VARIABLE} to a directory of yours");
+    let mut problems: Vec<String> = crate::run::trust::above_problem(&dir, &trusted)
+        .map(|why| format!("the state directory {dir} lies where others may replace it: {why}"))
+        .into_iter()
+        .collect();
+    let remade = "the reset makes it again, sticky and open to every user's records, as /var/tmp is";
+    match fs::symlink_metadata(&dir) {
+        Ok(meta) if !meta.is_dir() => problems.push(format!(
+            "the state directory {dir} is {}: remove it with `{sudo}rm {dir}` ({remade}), {or_elsewhere}",
+            what_is(&meta, euid)
+        )),
+        Ok(meta) if !trusted.contains(&meta.uid()) => problems.push(format!(
+            "the state directory {dir} belongs to {}, whom the reset does not trust with the records that name \
+             journals: remove it with `{sudo}rm -r {dir}` ({remade}), {or_elsewhere}",
+            crate::host::users::name_of(meta.uid())
+        )),
+        Ok(meta) if meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0 => problems.push(format!(
+            "others may replace the records in the state directory {dir} (mode {:04o}, not sticky): `{sudo}chmod +t \
+             {dir}`, {or_elsewhere}",
+            meta.mode() & 0o7777
+        )),
+        Ok(_) => {
+            let record = dir.join(file_name(project, euid));
+            match fs::symlink_metadata(&record) {
+                // Root replaces another's file there (the rename is root's to make, and the new
+                // file stays root's); another user may not, in a sticky directory.
+                Ok(meta) if !meta.is_file() || (euid != 0 && meta.uid() != euid) => problems.push(format!(
+                    "the state directory holds {record} where this reset's record of the manager goes, and it is \
+                     {}: remove it with `{sudo}rm -r {record}`",
+                    what_is(&meta, euid)
+                )),
+                _ => {}
+            }
+        }
+        Err(_) => {}
+    }
+    problems.extend(check_writable());
+    problems
+}
+
+/// What a planted entry is, for a message: the kind of file, and whose where it is not ours.
+fn what_is(meta: &fs::Metadata, euid: u32) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let kind = if meta.is_dir() {
+        "a directory"
+    } else if meta.is_symlink() {
+        "a symlink"
+    } else if meta.is_file() {
+        "a file"
+    } else {
+        "a special file"
+    };
+    if meta.uid() == euid {
+        kind.to_owned()
+    } else {
+        format!("{kind} of {}", crate::host::users::name_of(meta.uid()))
+    }
+}
+
+/// What keeps this user from writing in the state directory, if anything.
+fn check_writable() -> Option<String> {
     let dir = state_dir();
     let existing = dir.ancestors().find(|d| d.exists()).unwrap_or(Utf8Path::new("/"));
     let writable = rustix::fs::access(existing.as_std_path(), rustix::fs::Access::WRITE_OK).is_ok();

@@ -271,7 +271,7 @@ fn restore_source_changed(journal: &Journal, from: usize) -> Option<String> {
 }
 
 /// The privacy checks of a fresh run, made again for what the steps left to run use: the
-/// backup directory (the journal's), the archive `--restore-from` named, the vault password
+/// state directory, the backup directory (the journal's), the archive `--restore-from` named, the vault password
 /// file. That they passed when the reset began is no proof: directories change hands.
 fn privacy_problems(journal: &Journal, path: &Utf8Path, from: usize) -> Vec<String> {
     let plan = &journal.plan;

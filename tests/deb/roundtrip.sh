@@ -58,8 +58,14 @@ chmod 0666 "$log"
 useradd --create-home --shell /bin/bash "$operator"
 as() { runuser --login "$1" --command "WRAPPER_LOG=$log $2"; }
 
+state=/var/tmp/osism-manager-reset
+state_was_there=
+[ -e "$state" ] && state_was_there=1
 say "install"
 dpkg -i "$deb" >/dev/null
+[ "$(stat -c '%a %U %G' "$state")" = "1777 root root" ] ||
+    fail "the package did not make the state directory root's and sticky: $(stat -c '%a %U %G' "$state")"
+grep -q "^d $state 1777 root root -$" /usr/lib/tmpfiles.d/osism-manager-reset.conf || fail "no tmpfiles entry for $state"
 dpkg -L osism-manager-reset > "$scratch/files"
 [ "$(osism-manager-reset --version)" = "osism-manager-reset $version" ] || fail "--version: $(osism-manager-reset --version)"
 [ "$(man -w osism-manager-reset)" = /usr/share/man/man1/osism-manager-reset.1.gz ] || fail "man -w: $(man -w osism-manager-reset)"
@@ -132,6 +138,7 @@ for dir in /usr/lib/osism-manager-reset /usr/share/doc/osism-manager-reset; do
     [ -e "$dir" ] && fail "$dir is left"
 done
 [ -e /etc/profile.d/osism-manager-reset.sh ] && fail "the purge left /etc/profile.d/osism-manager-reset.sh"
+[ -z "$state_was_there" ] && [ -e "$state" ] && fail "the purge left the empty state directory $state"
 : > "$log"
 as "$operator" 'osism apply facts' >/dev/null 2>&1 || true
 grep -q $'^argv\x1fapply\x1ffacts ' "$log" || fail "osism is not OSISM's wrapper again: $(cat "$log")"

@@ -97,3 +97,53 @@ fn a_vault_password_file_others_could_replace_is_refused() {
         crate::snapshot!("paths_vault_password_file_other_owner", problems(&world, &stdout(&out)));
     }
 }
+
+/// The name this user's record of the world's manager takes in the state directory.
+fn record_name(world: &World) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(world.project().to_str().unwrap().as_bytes());
+    let uid = rustix::process::geteuid().as_raw();
+    format!("manager-{}.{uid}.json", &format!("{digest:x}")[..16])
+}
+
+/// What a case plants before the dry run.
+type Plant<'a> = Box<dyn Fn() + 'a>;
+
+/// Types `command` as the operator would: in a shell, with the world's sudo.
+fn type_in_shell(world: &World, command: &str) {
+    let path = format!("{}:/usr/bin:/bin", world.bin_dir().display());
+    let status = world.in_world("bash").arg("-c").arg(command).env("PATH", path).status().unwrap();
+    assert!(status.success(), "`{command}` failed");
+}
+
+/// Seen: a state directory of any owner and mode was used, and a directory planted under the
+/// name this user's record takes made every reset refuse with no word of why. Each is a problem
+/// naming it and the fix; the fix, typed, clears it.
+#[test]
+fn a_state_directory_others_could_rewrite_or_a_planted_record_is_named() {
+    let world = World::new();
+    let records = world.records();
+    let planted = records.join(record_name(&world));
+    let mut cases: Vec<(&str, Plant)> = vec![
+        ("open", Box::new(|| mode(&records, 0o777))),
+        ("planted_dir", Box::new(|| fs::create_dir(&planted).unwrap())),
+    ];
+    if is_root() {
+        cases.push(("owner", Box::new(|| chown(&records, Some(12345), Some(12345)).unwrap())));
+    }
+    for (case, plant) in cases {
+        fs::create_dir_all(&records).unwrap();
+        mode(&records, 0o1777);
+        plant();
+        let out = world.run(&["--dry-run"], &[]);
+        let seen = problems(&world, &stdout(&out)).replace(&record_name(&world), "[RECORD]");
+        crate::snapshot!(format!("paths_state_dir_{case}"), seen.replace("sudo ", ""));
+        let fix = seen.split('`').nth(1).unwrap_or_else(|| panic!("{case}: no command in {seen}"));
+        type_in_shell(
+            &world,
+            &fix.replace("[WORLD]", world.path().to_str().unwrap()).replace("[RECORD]", &record_name(&world)),
+        );
+        let out = world.run(&["--dry-run"], &[]);
+        assert_eq!(problems(&world, &stdout(&out)), "", "{case}: `{fix}` did not clear it");
+    }
+}
