@@ -9,7 +9,6 @@
 //! captures the small output of read-only queries. Both record into the transcript when there
 //! is one; a dry run has none and starts only queries.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
@@ -82,8 +81,10 @@ impl Runner {
         let mut process = self.process(program, args);
         match &command.stdin {
             Stdin::Null => process.stdin(Stdio::null()),
+            // Never through a symlink, never a pipe: as the step's check found it.
             Stdin::File(path) => process.stdin(
-                File::open(path).with_context(|| format!("cannot open {path} for {}", command.display))?,
+                crate::host::untrusted::open(path)
+                    .with_context(|| format!("cannot open {path} for {}", command.display))?,
             ),
             Stdin::Terminal => {
                 // stdout may carry the JSON events; the prompt belongs on the terminal, stderr.

@@ -8,12 +8,6 @@ use crate::host::exec::first_line;
 use crate::host::inspect::{Host, SERVICE_LABEL};
 
 impl Host<'_> {
-    /// Whether `image` is on this host (`docker image inspect`): the tool's own containers never
-    /// pull it (`--pull=never`), and a dry run changes nothing.
-    pub fn image_present(&self, image: &str) -> Result<bool> {
-        Ok(self.image_id(image)?.is_some())
-    }
-
     /// The image ID each of `containers` was created from, by its service.
     pub fn created_from(&self, containers: &[Container]) -> Result<Vec<(String, String)>> {
         let ids: Vec<&str> = containers.iter().map(|c| c.id.as_str()).filter(|id| !id.is_empty()).collect();
@@ -21,7 +15,8 @@ impl Host<'_> {
         self.inspect_pairs(&format, &ids)
     }
 
-    /// The image ID `image` names on this host now, `None` where it is not here.
+    /// The image ID `image` names on this host now, `None` where it is not here: the tool's own
+    /// containers never pull it (`--pull=never`), and a dry run changes nothing.
     pub fn image_id(&self, image: &str) -> Result<Option<String>> {
         let out = self.runner.read(&["docker", "image", "inspect", "--format", "{{.Id}}", image])?;
         if out.success {

@@ -82,6 +82,10 @@ pub struct Facts {
     /// The image the tar commands run is not on this host: the run pulls it before step 1.
     #[serde(default)]
     pub image_missing: bool,
+    /// The ID of the image the tar commands run, as this host had it: the steps that run it
+    /// check that its tag still names it (the runbook's command line names the tag).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
     /// sudo needs the operator's password for the unit's stop and start: the run asks for it
     /// at the terminal right after consent (`sudo -v`), not in the middle of step 1.
     #[serde(default)]

@@ -8,6 +8,7 @@
 //!   the plan, each defined once, and how they are compared, taken and typed again;
 //! - the planner (`runbook`, re-exported here): `build` turns the options and facts it reads
 //!   (`facts`, re-exported too) into the plan, every step with its argv, display line and checks;
+//! - `guards`: the checks around each step (`Check`, re-exported);
 //! - `files`: the names of the files a reset writes beside its archive;
 //! - `restore`: the archive `--restore-from` names, as preflight read it, for step 5;
 //!   `prepare`: what runs before step 1 (sudo's password, the pulls);
@@ -22,6 +23,7 @@ pub mod command;
 pub mod config;
 mod facts;
 mod files;
+mod guards;
 pub mod manual;
 pub mod mode;
 pub mod options;
@@ -35,5 +37,6 @@ pub use advice::*;
 pub use command::{Command, Stdin};
 pub use facts::*;
 pub use files::*;
+pub use guards::{Check, StepKind};
 pub use restore::*;
 pub use runbook::*;

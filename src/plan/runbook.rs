@@ -12,6 +12,7 @@ use crate::plan::facts::{
     Facts, Forecast, Inputs, Options, Service, ServiceImage, ShareSize, Vault, VaultState, Volumes,
 };
 use crate::plan::files::{archive_path, date_stamp};
+use crate::plan::guards::{Check, Guards, StepKind, around};
 use crate::plan::restore::RestoreSource;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +24,9 @@ pub struct Plan {
     pub project_directory: Utf8PathBuf,
     pub share_volume: String,
     pub image: String,
+    /// The ID `image` named when the plan was made; `None` where the run pulls it first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
     pub backup_dir: Utf8PathBuf,
     pub backup_file: Utf8PathBuf,
     pub service: Service,
@@ -77,56 +81,6 @@ pub struct Step {
     pub after: Vec<Check>,
 }
 
-/// A safeguard around a step's commands, run by the executor from the plan, shown by the dry
-/// run and approved with the commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "check")]
-pub enum Check {
-    /// No container of the compose project runs: a live /share is never backed up.
-    ProjectStopped,
-    /// The archive's path is a pipe, mode 0600, before tar writes into it: the tool writes the
-    /// file, private, from what comes through.
-    ArchivePrivate,
-    /// The archive, read back whole on its way from tar to the file, is equal to /share entry by
-    /// entry; the file is synced to disk; its checksum is recorded.
-    ArchiveMatchesShare,
-    /// The archive still matches the checksum it was verified with.
-    ArchiveUnchanged,
-    /// The archive `--restore-from` names still has the sha256 the plan was approved with.
-    RestoreSourceUnchanged,
-    /// /share still holds what the archive holds, compared again entry by entry unless this
-    /// run compared them itself after step 2: a resumed run takes no journal's word for it.
-    ShareStillMatchesArchive,
-    /// None of the volumes `down -v` was to delete is left.
-    VolumesGone,
-    /// Compose has created the share volume for the project, within the timeout, and the unit
-    /// has not failed meanwhile.
-    ShareVolumeCreated { timeout_s: u64 },
-    /// Every archived entry is in /share as archived, but for the running manager's own writes.
-    ShareMatchesArchive,
-    /// Every container runs and is healthy, within the timeout, and the unit has not failed.
-    Healthy { timeout_s: u64 },
-    /// `osism vault check` passes.
-    VaultPasses,
-}
-
-/// What a step does, so the executor knows which checks belong before and after it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StepKind {
-    StopService,
-    BackupShare,
-    RemoveProject,
-    StartService,
-    RestoreShare,
-    CheckHealth,
-    SetVaultPassword,
-    RebuildInventory,
-    /// Not in the runbook: kolla-ansible's generation of the fact cache, which `osism apply
-    /// facts` does not fill.
-    RefreshKollaFacts,
-}
-
 /// What the plan says of an archive others may read.
 fn exposed_warning(exposed: &crate::plan::Exposed) -> String {
     let path = &exposed.path;
@@ -148,6 +102,7 @@ pub fn build(inputs: &Inputs) -> Plan {
         timeout_s: config.health_timeout_s,
         backup: !backs_up_nothing(facts),
         restore: facts.restore.is_some(),
+        password_file: matches!(vault_stdin(config, facts), Some(Stdin::File(_))),
     };
     let mut steps = runbook_steps(config, facts, &backup_file);
     let mut warnings: Vec<String> = facts.exposed.iter().map(exposed_warning).collect();
@@ -177,6 +132,7 @@ pub fn build(inputs: &Inputs) -> Plan {
         project_directory: config.project_directory.clone(),
         share_volume: config.share_volume.clone(),
         image: config.image.clone(),
+        image_id: facts.image_id.clone(),
         backup_dir: config.backup_dir.clone(),
         backup_file,
         service: facts.service.clone(),
@@ -196,7 +152,7 @@ pub fn build(inputs: &Inputs) -> Plan {
             .into_iter()
             .enumerate()
             .map(|(i, (kind, title, commands))| {
-                let (before, after) = checks(kind, guards);
+                let (before, after) = around(kind, guards);
                 Step {
                     number: i + 1,
                     kind,
@@ -268,41 +224,6 @@ fn runbook_steps(config: &Options, facts: &Facts, backup_file: &Utf8Path) -> Vec
 /// project's labels.
 fn backs_up_nothing(facts: &Facts) -> bool {
     facts.share_missing && facts.restore.is_some()
-}
-
-/// What decides a step's checks besides its kind.
-#[derive(Debug, Clone, Copy)]
-struct Guards {
-    timeout_s: u64,
-    /// Step 2 backs /share up.
-    backup: bool,
-    /// Step 5 restores a named archive.
-    restore: bool,
-}
-
-/// The checks before and after a step of `kind`: what makes the runbook safe for /share.
-fn checks(kind: StepKind, guards: Guards) -> (Vec<Check>, Vec<Check>) {
-    use Check::*;
-    let Guards { timeout_s, backup, restore } = guards;
-    // The named archive is checked before `down -v` too: after it, a changed one would leave
-    // /share unrestored until it is put back.
-    let named = || restore.then_some(RestoreSourceUnchanged);
-    match kind {
-        StepKind::StopService => (vec![], vec![ProjectStopped]),
-        StepKind::BackupShare => (vec![ArchivePrivate], vec![ArchiveMatchesShare]),
-        StepKind::RemoveProject => {
-            let archive = backup.then_some([ArchiveUnchanged, ShareStillMatchesArchive]);
-            (archive.into_iter().flatten().chain(named()).collect(), vec![VolumesGone])
-        }
-        StepKind::StartService => (vec![], vec![ShareVolumeCreated { timeout_s }]),
-        StepKind::RestoreShare => (
-            backup.then_some(ArchiveUnchanged).into_iter().chain(named()).collect(),
-            vec![ShareMatchesArchive],
-        ),
-        StepKind::CheckHealth => (vec![Healthy { timeout_s }], vec![]),
-        StepKind::SetVaultPassword => (vec![], vec![VaultPasses]),
-        StepKind::RebuildInventory | StepKind::RefreshKollaFacts => (vec![], vec![]),
-    }
 }
 
 /// Where `osism set vault password` reads the password from, if the plan sets it again: the

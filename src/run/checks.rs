@@ -86,6 +86,8 @@ pub fn run(check: Check, cx: &mut Guarded) -> Result<()> {
         Check::ArchiveMatchesShare => archive_matches_share(cx),
         Check::ArchiveUnchanged => archive_unchanged(cx),
         Check::RestoreSourceUnchanged => restore_source_unchanged(cx.at.plan),
+        Check::ImageUnchanged => crate::run::unchanged::image(cx.with.host, cx.at.plan, cx.journal),
+        Check::PasswordFileTrusted => crate::run::unchanged::password_file(cx.at.plan),
         Check::ShareStillMatchesArchive => share_still_matches_archive(cx),
         Check::VolumesGone => volumes_gone(cx),
         Check::ShareVolumeCreated { timeout_s } => share_volume_created(cx, Duration::from_secs(timeout_s)),

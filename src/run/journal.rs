@@ -74,6 +74,10 @@ pub struct Journal {
     /// step 1 found them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub newer_images: Vec<NewerImage>,
+    /// The tar image's ID as the pulls before step 1 left it, which the steps that run it then
+    /// expect in place of the plan's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
     /// When the manager was started again after the reset stopped before `down -v`: nothing
     /// was changed, and the reset is closed (a new one starts afresh).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,6 +99,7 @@ impl Journal {
             healthy_at: None,
             restored: None,
             newer_images: Vec::new(),
+            image_id: None,
             finished: false,
             rolled_back: None,
             path,

@@ -6,7 +6,8 @@
 //!   will change, asked of the registry);
 //! - `approval`: the end every real run shares, the plan approved and run; `prepare`: what runs
 //!   before step 1 (sudo's password, the pulls); `reset`: the step loop; `checks`: one function per safeguard around the steps (what guards
-//!   `down -v` is in one place); `health`: step 6's wait; `ended`: what ended a step, told apart
+//!   `down -v` is in one place), `unchanged` those that hold a step to the inputs approved (the
+//!   tar image by ID, the vault password file); `health`: step 6's wait; `ended`: what ended a step, told apart
 //!   once; `failure`: what a failed or
 //!   interrupted step tells the operator to do; `rollback`: the manager started again when a
 //!   reset stops before `down -v`;
@@ -18,7 +19,7 @@
 //!   `--restore-from` names, read whole and judged before anything changes; `found`: archives
 //!   of this manager offered where /share is missing or empty;
 //! - `journal`: each step's state, for `resume`; `registry`: where any run finds an unfinished
-//!   reset; `lock`: one reset per manager; `trust`: whose files the reset takes for its own.
+//!   reset; `lock`: one reset per manager; `trust`: whose files the reset takes for its own, on which paths.
 //!
 //! Uses `plan`, `host` and `view`.
 
@@ -45,6 +46,7 @@ pub mod reset;
 pub mod resume;
 pub mod rollback;
 pub mod trust;
+pub mod unchanged;
 pub mod unit_start;
 pub mod verify;
 pub mod written;

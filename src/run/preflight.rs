@@ -47,6 +47,8 @@ pub struct Findings {
     pub free_kib: Option<u64>,
     /// The image is not on this host: the run pulls it before step 1.
     pub image_missing: bool,
+    /// Its ID where it is here.
+    pub image_id: Option<String>,
     /// sudo needs a password for the unit's commands, and a terminal is there to type it on.
     pub sudo_asks: bool,
     /// The project runs OSISM's kolla-ansible service.
@@ -95,7 +97,7 @@ struct Answers {
     /// Docker and its Compose plugin answer.
     docker: bool,
     compose: Compose,
-    image: Result<bool>,
+    image: Result<Option<String>>,
     share: Option<Result<Option<ShareSize>>>,
     service: Service,
     active: Option<bool>,
@@ -152,13 +154,13 @@ pub fn inspect(
         docker.then_some(share).flatten(),
         &mut problems,
     );
-    let image_missing = match image {
-        Ok(present) => !present,
+    let (image_missing, image_id) = match image {
+        Ok(id) => (id.is_none(), id),
         Err(error) if docker => {
             problems.push(format!("{error:#}"));
-            false
+            (false, None)
         }
-        Err(_) => false,
+        Err(_) => (false, None),
     };
     problems.extend(vault_problems(config, &vault, terminal));
     let free_kib = free_bytes(&config.backup_dir).ok().map(|bytes| bytes / 1024);
@@ -173,6 +175,7 @@ pub fn inspect(
         share,
         free_kib,
         image_missing,
+        image_id,
         sudo_asks,
         kolla_ansible,
         share_missing,
@@ -254,15 +257,15 @@ fn ask(config: &Config, euid: u32, host: &Host, problems: &mut Vec<String>) -> A
         let project = asked.has_project();
         let share = scope.spawn(move || {
             if which::which("docker").is_err() {
-                return (Ok(true), None);
+                return (Err(anyhow::anyhow!("docker is not installed")), None);
             }
-            let image = scope.spawn(|| host.image_present(&config.image));
+            let image = scope.spawn(|| host.image_id(&config.image));
             let (volume, dir) = (&config.share_volume, &config.project_directory);
             let in_use = project.then(|| host.measure_share_in_use(volume, dir)).flatten();
             let image = joined(image);
             let measured = match in_use {
                 Some(size) => Some(Ok(Some(size))),
-                None => (project && image.as_ref().is_ok_and(|&present| present))
+                None => (project && image.as_ref().is_ok_and(Option::is_some))
                     .then(|| host.measure_share(volume, &config.image)),
             };
             (image, measured.filter(|_| mounted.recv().unwrap_or(false)))
@@ -347,6 +350,7 @@ pub fn survey(
         share: findings.share,
         free_kib: findings.free_kib,
         image_missing: findings.image_missing,
+        image_id: findings.image_id,
         sudo_asks: findings.sudo_asks,
         kolla_ansible: findings.kolla_ansible,
         share_missing: findings.share_missing,

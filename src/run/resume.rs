@@ -233,6 +233,7 @@ fn another_vault_password_file(
     for (step, approved) in same.steps.iter_mut().zip(&journal.plan.steps) {
         if step.kind == StepKind::SetVaultPassword && approved.kind == step.kind {
             step.commands = approved.commands.clone();
+            step.before = approved.before.clone();
         }
     }
     if same != journal.plan {

@@ -175,6 +175,15 @@ pub fn check_line(check: Check, plan: &Plan) -> String {
             crate::plan::checksum_path(archive)
         ),
         Check::ArchiveUnchanged => "the archive still matches its recorded sha256".into(),
+        Check::ImageUnchanged => match &plan.image_id {
+            Some(id) => format!("{} still names the image {}", plan.image, crate::view::unit::short_id(id)),
+            None => format!("{} still names the image pulled before step 1", plan.image),
+        },
+        Check::PasswordFileTrusted => {
+            "the password file is still yours, root's or the operator's, private, on a path no one else can \
+             replace it through"
+                .into()
+        }
         Check::RestoreSourceUnchanged => {
             format!("the archive to restore, {}, still has the sha256 approved", plan.restored_file())
         }

@@ -97,6 +97,7 @@ pub fn plan_with(argv: &[&str], euid: u32, cwd: &str, edit: impl FnOnce(&mut Fac
         share: Some(ShareSize { entries: 10_118, kib: 20_700, files_of_value: Some(10_000) }),
         free_kib: Some(41_943_040),
         image_missing: false,
+        image_id: Some("sha256:0b1c2d3e".to_owned()),
         sudo_asks: false,
         kolla_ansible: false,
         share_missing: false,

@@ -147,3 +147,32 @@ fn a_state_directory_others_could_rewrite_or_a_planted_record_is_named() {
         assert_eq!(problems(&world, &stdout(&out)), "", "{case}: `{fix}` did not clear it");
     }
 }
+
+/// The password file is opened only when the vault step runs, long after preflight judged it:
+/// the step judges it again, and refuses one opened to others meanwhile; the fix, typed, and the
+/// resume finish the reset.
+#[test]
+fn the_vault_password_file_is_judged_again_at_its_step() {
+    let world = vault_world();
+    let file = password_file(&world, 0o600);
+    let opened = format!("chmod 644 {file}");
+    let out = world.run(
+        &["--yes", "--vault-password-file", &file],
+        &[("FAKE_AT", "docker compose * down -v"), ("FAKE_DO", &opened)],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        !world.runbook_calls().iter().any(|c| c.contains("set vault password")),
+        "{:?}",
+        world.runbook_calls()
+    );
+    let err = stderr(&out);
+    let from = err.find("error:").unwrap_or(0);
+    let euid = rustix::process::geteuid().as_raw();
+    let ended =
+        world.scrub(&[err[from..].to_owned()]).replace(&format!("owner uid {euid})"), "owner uid [EUID])");
+    crate::run_snapshot!("paths_vault_password_file_opened_at_its_step", ended);
+    type_in_shell(&world, &format!("chmod 600 {file}"));
+    let out = world.run(&["--resume", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

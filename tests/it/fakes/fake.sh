@@ -25,6 +25,8 @@
 #   FAKE_KILL=GLOB      the call matching GLOB kills the tool (its parent) with SIGKILL
 #   FAKE_HANG=GLOB      the call matching GLOB sleeps FAKE_HANG_SECONDS first
 #   FAKE_HUP=GLOB       the call matching GLOB sends the tool SIGHUP, as a terminal that hangs up
+#   FAKE_AT=GLOB FAKE_DO=SCRIPT  the call matching GLOB first runs SCRIPT (bash, $state set):
+#                       someone else acting on the host while the reset runs
 #   FAKE_ACTIVE         units `systemctl is-active` affirms while the manager is up
 #                       (default docker-compose@manager.service; set empty for none)
 #   FAKE_ENABLED        units `systemctl is-enabled` affirms
@@ -108,6 +110,7 @@ if matches "${FAKE_HANG:-}"; then sleep "${FAKE_HANG_SECONDS:-5}"; fi
 if matches "${FAKE_KILL:-}"; then kill -KILL "$PPID"; sleep 1; exit 1; fi
 # The terminal hangs up while this call runs: the tool (its parent) gets SIGHUP.
 if matches "${FAKE_HUP:-}"; then kill -HUP "$PPID"; fi
+if matches "${FAKE_AT:-}"; then state=$FAKE_STATE PATH=$PATH:/usr/bin:/bin bash -c "$FAKE_DO"; fi
 if matches "${FAKE_FAIL:-}"; then
     echo "$name: failing as told" >&2
     exit "${FAKE_FAIL_CODE:-1}"
@@ -589,6 +592,9 @@ case "$name" in
                 for id in "$@"; do
                     case "$id" in c0ffee01) echo "api sha256:0b1c2d3e" ;; c0ffee02) echo "redis sha256:0b1c2d3e" ;; esac
                 done ;;
+            # The image the fake knows by each ID put back under a name (image.moved: the newer).
+            "tag sha256:0b1c2d3e "*) rm -f "$state/image.moved" ;;
+            "tag sha256:5e6f7a8b "*) touch "$state/image.moved" ;;
             "pull "*)
                 if [ -n "${FAKE_PULL_FAILS:-}" ]; then
                     echo "Error response from daemon: Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host" >&2
