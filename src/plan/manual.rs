@@ -32,7 +32,7 @@ pub const EXIT_CODES: [(i32, &str); 6] = [
 
 /// Every file the tool writes or reads besides its options' own, and what it is (Markdown).
 /// `DIR` is the backup directory, `YYYYMMDD` the date the reset was planned on.
-pub const FILES: [(&str, &str); 12] = [
+pub const FILES: [(&str, &str); 13] = [
     ("DIR/manager-share-YYYYMMDD.tar.gz", "the archive of `/share`, the runbook's name (mode 0600)"),
     ("DIR/manager-share-YYYYMMDD.tar.gz.sha256", "its checksum, for `sha256sum -c`"),
     (
@@ -61,7 +61,12 @@ pub const FILES: [(&str, &str); 12] = [
     ),
     (
         "/var/tmp/osism-manager-reset/",
-        "a record of each unfinished reset, found from any directory (`OSISM_MANAGER_RESET_STATE_DIR`)",
+        "a record of each unfinished reset, found from any directory (`OSISM_MANAGER_RESET_STATE_DIR`); \
+         root's and sticky, as the package makes it, or a directory only you, root or the operator may write",
+    ),
+    (
+        "/usr/lib/tmpfiles.d/osism-manager-reset.conf",
+        "the package's entry that makes the state directory root's and sticky at every boot",
     ),
     (
         "/usr/share/osism/plugins/manager-reset.toml",
