@@ -33,6 +33,33 @@ pub fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> F
     )
 }
 
+/// `failure`, telling where the journal could not record how its step ended (`ending`) or
+/// which steps are to run again (`redo`: why, and the first of them), as the advice in it
+/// assumed: a full disk or a directory made read-only meanwhile.
+pub fn unrecorded(
+    failure: Failure,
+    journal: &Journal,
+    ending: Option<anyhow::Error>,
+    redo: Option<(anyhow::Error, usize)>,
+) -> Failure {
+    let path = journal.path();
+    let dir = path.parent().unwrap_or(path);
+    let said = match (ending, redo) {
+        (_, Some((error, first))) => format!(
+            "; but the journal {path} could not record that the reset must go on from step {first} ({error:#}), \
+             and a resume would go on after it: do not resume; finish the reset by hand, following the runbook \
+             from step {first}"
+        ),
+        (Some(error), None) => format!(
+            "; the journal {path} could not record how the step ended ({error:#}): it still says the step was \
+             running, which a resume runs again; make {dir} writable again (free space, its permissions) before \
+             you resume"
+        ),
+        (None, None) => return failure,
+    };
+    Failure { error: anyhow!("{:#}{said}", failure.error), ..failure }
+}
+
 /// A step that reads the operator's terminal (osism's prompt for the vault password) cannot run
 /// once the terminal is gone (it hung up, or the run has none): osism would read nothing and
 /// store an empty password. The step does not begin; the message says how to go on without the
@@ -83,20 +110,34 @@ pub fn rolled_back(
     };
     let restarted = matches!(outcome, Rollback::Restarted { .. });
     let message = match outcome {
-        Rollback::Restarted { unhealthy, archive } => {
+        Rollback::Restarted { unhealthy, archive, unclosed } => {
             let started = match unhealthy {
                 None => "the manager was started again and is healthy".to_owned(),
                 Some(why) => format!("the manager was started again, but is not healthy yet ({why})"),
             };
             let next = if stop.is_some() { "when ready" } else { "fix the cause, then" };
+            let next = match unclosed {
+                None => next.to_owned(),
+                Some(error) => format!(
+                    "but the journal {path} could not be closed ({error:#}), and says the reset is unfinished: \
+                     never resume from it, as the manager runs again; once {dir} can be written, remove it with \
+                     `rm {path}`; {next}",
+                    path = journal.path(),
+                    dir = journal.plan.backup_dir,
+                ),
+            };
             format!(
                 "{what}; {started}; nothing was changed (`down -v` did not run, /share is untouched); {archive}; \
                  {next} run the reset again with `{again}`"
             )
         }
-        Rollback::StartFailed { error: start, archive } => format!(
+        Rollback::StartFailed { error: start, archive, unrecorded } => format!(
             "{what}; /share is untouched (`down -v` did not run), but starting the manager again failed: \
-             {start:#}; {archive}; once that is fixed, resume with `{}`: it starts over from step 1{}",
+             {start:#}; {archive}; once that is fixed, {}resume with `{}`: it starts over from step 1{}",
+            unrecorded.map_or_else(String::new, |error| format!(
+                "and the journal, which could not record that every step is to run again ({error:#}), can be \
+                 written again, "
+            )),
             journal.plan.resume_command(),
             without_pull(&journal.plan)
         ),

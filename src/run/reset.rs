@@ -23,7 +23,7 @@ use crate::plan;
 use crate::plan::{Check, Command, Plan, Step, StepKind};
 use crate::run::checks;
 use crate::run::ended::{StepError, Why};
-use crate::run::failure::{failure, interrupted, rolled_back};
+use crate::run::failure::{failure, interrupted, rolled_back, unrecorded};
 use crate::run::follow;
 use crate::run::journal::Journal;
 use crate::run::registry;
@@ -125,13 +125,13 @@ impl<'a> Reset<'a> {
         error: StepError,
     ) -> Failure {
         let detail = &error.error;
-        if let Why::Stopped(stop) = error.why {
-            let _ = journal.interrupted(index, stop.name());
+        let ending = if let Why::Stopped(stop) = error.why {
             self.runner.note(&format!("interrupted at step {} by {}", step.number, stop.name()));
+            journal.interrupted(index, stop.name()).err()
         } else {
-            let _ = journal.failed(index, &format!("{detail:#}"));
             self.runner.note(&format!("step {} failed: {detail:#}", step.number));
-        }
+            journal.failed(index, &format!("{detail:#}")).err()
+        };
         if rollback::needed(journal) && !matches!(error.why, Why::WrongUnit(_)) {
             let verified = match error.why {
                 Why::Untrusted => "changed since it was verified",
@@ -142,20 +142,20 @@ impl<'a> Reset<'a> {
             let again = plan::again_command(&journal.inputs, self.yes);
             return rolled_back(journal, step, &error, outcome, &again);
         }
-        match error.why {
-            Why::Stopped(stop) => return interrupted(plan, step, journal, stop),
-            // The backup does not hold /share: steps 1 and 2 are to be done again.
-            Why::Outdated => {
-                let _ = journal.undo(0..index, true);
+        let redo = match error.why {
+            Why::Stopped(stop) => {
+                return unrecorded(interrupted(plan, step, journal, stop), journal, ending, None);
             }
+            // The backup does not hold /share: steps 1 and 2 are to be done again.
+            Why::Outdated => journal.undo(0..index, true).err().map(|e| (e, 1)),
             // The manager did not start: the resume starts it again, from step 4.
             Why::UnitFailed => {
-                let start = plan.steps.iter().position(|s| s.kind == StepKind::StartService);
-                let _ = journal.undo(start.unwrap_or(index)..index, false);
+                let start = plan.steps.iter().position(|s| s.kind == StepKind::StartService).unwrap_or(index);
+                journal.undo(start..index, false).err().map(|e| (e, start + 1))
             }
-            _ => {}
-        }
-        failure(plan, step, journal, error)
+            _ => None,
+        };
+        unrecorded(failure(plan, step, journal, error), journal, ending, redo)
     }
 
     fn step(&self, plan: &Plan, index: usize, step: &Step, journal: &mut Journal) -> Result<()> {

@@ -28,9 +28,11 @@ use crate::view::ui::{Event, Ui};
 pub enum Rollback {
     /// The manager runs again; the reset is closed. `unhealthy` says why it is not healthy yet,
     /// where it is not; `archive` what became of this run's archive.
-    Restarted { unhealthy: Option<String>, archive: String },
-    /// The unit did not start: the manager stays down, /share untouched, the reset open.
-    StartFailed { error: anyhow::Error, archive: String },
+    /// `unclosed`: why the journal could not be closed, nor removed: it still says unfinished.
+    Restarted { unhealthy: Option<String>, archive: String, unclosed: Option<anyhow::Error> },
+    /// The unit did not start: the manager stays down, /share untouched, the reset open;
+    /// `unrecorded`: why the journal could not record that every step is to run again.
+    StartFailed { error: anyhow::Error, archive: String, unrecorded: Option<anyhow::Error> },
 }
 
 /// Whether a run that stopped in `journal`'s state must start the manager again: step 1 began
@@ -52,16 +54,22 @@ pub fn start_again(runner: &Runner, ui: &Ui, journal: &mut Journal, step: &Step,
     let host = Host::new(runner);
     match start(runner, ui, &host, &plan, step) {
         Ok(unhealthy) => {
-            let _ = journal.close_rolled_back();
+            // A journal left unfinished would be resumed with the manager running: closed, or
+            // else gone, as nothing is left to resume.
+            let unclosed =
+                journal.close_rolled_back().err().filter(|_| std::fs::remove_file(journal.path()).is_err());
             registry::forget(&plan.project_directory, journal.path());
             runner.note("rolled back: the manager was started again; nothing was changed");
-            Rollback::Restarted { unhealthy, archive }
+            if let Some(error) = &unclosed {
+                runner.note(&format!("the journal could not be closed: {error:#}"));
+            }
+            Rollback::Restarted { unhealthy, archive, unclosed }
         }
         Err(error) => {
             // Every step is to do again: nothing was deleted, and the manager is down.
-            let _ = journal.undo(0..journal.steps.len(), true);
+            let unrecorded = journal.undo(0..journal.steps.len(), true).err();
             runner.note(&format!("starting the manager again failed: {error:#}"));
-            Rollback::StartFailed { error, archive }
+            Rollback::StartFailed { error, archive, unrecorded }
         }
     }
 }
@@ -139,7 +147,13 @@ fn set_archive_aside(plan: &Plan, journal: &Journal, verified: &str) -> Result<S
             .ok_or_else(|| anyhow!("{archive} went missing"))?;
         return Ok(format!("the archive {archive} ({verified}) was kept as {kept}"));
     }
-    std::fs::remove_file(archive).with_context(|| format!("cannot remove the partial archive {archive}"))?;
+    std::fs::remove_file(archive).map_err(|error| {
+        let rm = crate::plan::quote::join(&["rm".to_owned(), archive.to_string()]);
+        anyhow!(
+            "the partial archive {archive}, which the next run would not overwrite, cannot be removed ({error}): \
+             `{rm}` once it can be"
+        )
+    })?;
     let _ = std::fs::remove_file(verify::checksum_path(archive));
     Ok(format!("the partial archive {archive}, never verified, was removed"))
 }

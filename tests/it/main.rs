@@ -34,4 +34,5 @@ mod stand_ins;
 mod tidy;
 mod trust;
 mod unit_pull;
+mod unwritable;
 mod waiting;
