@@ -531,6 +531,13 @@ impl World {
         lines.join("\n").replace(&self.path().display().to_string(), "[WORLD]")
     }
 
+    /// The error a run of the binary ended with: its stderr from the first `error:` on, this
+    /// world's directory written `[WORLD]`.
+    pub fn error_of(&self, out: &Output) -> String {
+        let err = stderr(out);
+        self.scrub(&[err[err.find("error:").unwrap_or(0)..].to_owned()])
+    }
+
     /// Every entry of the modelled share volume, as `listing` describes it.
     pub fn share_listing(&self) -> BTreeMap<String, String> {
         crate::listing::listing(&self.share())

@@ -81,14 +81,6 @@ fn a_pull_that_fails_refuses_the_reset_with_nothing_changed() {
     assert!(!world.ran("docker pull"));
 }
 
-/// The error a run ended with: stderr's lines from its first `error:` on, this world's
-/// directory written `[WORLD]`.
-fn ended_with(world: &World, out: &std::process::Output) -> String {
-    let err = stderr(out);
-    let from = err.find("error:").unwrap_or(0);
-    world.scrub(&[err[from..].to_owned()])
-}
-
 /// Steps 2 and 5 run `docker run ... busybox tar` as the runbook writes it, by the tag; another
 /// image put under that tag after the operator approved the plan (a pull, a load, a tag by
 /// anyone with the engine's socket) is never run on /share. Before `down -v` the manager is
@@ -100,7 +92,7 @@ fn a_tar_image_moved_after_approval_is_never_run() {
     let at = [("FAKE_AT", "systemctl stop *"), moved[0]];
     let out = world.run(&["--yes"], &at);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    crate::run_snapshot!("image_moved_before_step_2", ended_with(&world, &out));
+    crate::run_snapshot!("image_moved_before_step_2", world.error_of(&out));
     assert!(!world.calls().iter().any(|c| c.iter().any(|w| w == "tar")), "tar ran: {:?}", world.calls());
     assert!(world.state().join("up").exists(), "the manager was left stopped");
 
@@ -108,7 +100,7 @@ fn a_tar_image_moved_after_approval_is_never_run() {
     let at = [("FAKE_AT", "docker compose * down -v"), moved[0]];
     let out = world.run(&["--yes"], &at);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    crate::run_snapshot!("image_moved_before_step_5", ended_with(&world, &out));
+    crate::run_snapshot!("image_moved_before_step_5", world.error_of(&out));
     let typed = world.in_world("docker").args(["tag", "sha256:0b1c2d3e", "busybox"]).status().unwrap();
     assert!(typed.success());
     let out = world.run(&["--resume", "--yes"], &[]);

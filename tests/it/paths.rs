@@ -166,11 +166,8 @@ fn the_vault_password_file_is_judged_again_at_its_step() {
         "{:?}",
         world.runbook_calls()
     );
-    let err = stderr(&out);
-    let from = err.find("error:").unwrap_or(0);
     let euid = rustix::process::geteuid().as_raw();
-    let ended =
-        world.scrub(&[err[from..].to_owned()]).replace(&format!("owner uid {euid})"), "owner uid [EUID])");
+    let ended = world.error_of(&out).replace(&format!("owner uid {euid})"), "owner uid [EUID])");
     crate::run_snapshot!("paths_vault_password_file_opened_at_its_step", ended);
     type_in_shell(&world, &format!("chmod 600 {file}"));
     let out = world.run(&["--resume", "--yes"], &[]);
