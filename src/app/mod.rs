@@ -166,7 +166,9 @@ fn apply(today: Date, config: Config, sources: &Sources, saved_file: Option<&Pat
     let config = match &saved {
         Some((_, saved)) => {
             saved::refuse_changed(&config, saved, sources)?;
-            config.with_recorded(&saved.inputs, sources)
+            let mut config = config.with_recorded(&saved.inputs, sources);
+            crate::run::trust::resolve_paths(&mut config);
+            config
         }
         None => config,
     };
@@ -206,11 +208,6 @@ fn checked_config(args: Args, sources: &Sources) -> anyhow::Result<Config> {
     let cwd = Utf8PathBuf::from_path_buf(cwd)
         .map_err(|cwd| anyhow!("current directory {} is not valid UTF-8", cwd.display()))?;
     let mut config = Config::new(args, &cwd, sources)?;
-    // Resolved once, here: every check judges, and every command uses, the same directories,
-    // whatever a symlink on the way points at later.
-    use crate::run::trust::resolved;
-    config.backup_dir = resolved(&config.backup_dir, true);
-    config.restore_from = config.restore_from.map(|file| resolved(&file, false));
-    config.vault_password_file = config.vault_password_file.map(|file| resolved(&file, false));
+    crate::run::trust::resolve_paths(&mut config);
     Ok(config)
 }

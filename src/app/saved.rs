@@ -98,7 +98,7 @@ fn untrusted(file: &Utf8Path, project: &Utf8Path) -> Option<String> {
     if meta.mode() & 0o022 != 0 {
         return Some(format!("may be written by others (mode {:04o})", meta.mode() & 0o7777));
     }
-    crate::run::trust::above_problem(file, &crate::run::trust::writers(project, euid))
+    crate::run::trust::above_problem(file, &crate::run::trust::writers(project, euid), euid)
         .map(|why| format!("lies where others may replace it: {why}"))
 }
 

@@ -62,7 +62,7 @@ pub const FILES: [(&str, &str); 13] = [
     (
         "/var/tmp/osism-manager-reset/",
         "a record of each unfinished reset, found from any directory (`OSISM_MANAGER_RESET_STATE_DIR`); \
-         root's and sticky, as the package makes it, or a directory only you, root or the operator may write",
+         root's and sticky, as the package makes it; one another user owns, or others may write without the sticky bit, is refused",
     ),
     (
         "/usr/lib/tmpfiles.d/osism-manager-reset.conf",

@@ -47,8 +47,8 @@ pub fn unrecorded(
     let said = match (ending, redo) {
         (_, Some((error, first))) => format!(
             "; but the journal {path} could not record that the reset must go on from step {first} ({error:#}), \
-             and a resume would go on after it: do not resume; finish the reset by hand, following the runbook \
-             from step {first}"
+             and that resume would go on after it: do not type it; finish the reset by hand, following the \
+             runbook from step {first}"
         ),
         (Some(error), None) => format!(
             "; the journal {path} could not record how the step ended ({error:#}): it still says the step was \
@@ -133,12 +133,19 @@ pub fn rolled_back(
         }
         Rollback::StartFailed { error: start, archive, unrecorded } => format!(
             "{what}; /share is untouched (`down -v` did not run), but starting the manager again failed: \
-             {start:#}; {archive}; once that is fixed, {}resume with `{}`: it starts over from step 1{}",
-            unrecorded.map_or_else(String::new, |error| format!(
+             {start:#}; {archive}; once that is fixed, {}resume with `{}`: {}{}",
+            unrecorded.as_ref().map_or_else(String::new, |error| format!(
                 "and the journal, which could not record that every step is to run again ({error:#}), can be \
                  written again, "
             )),
             journal.plan.resume_command(),
+            // The journal on disk still names the step that stopped: the resume runs it again,
+            // its checks first, with the manager down as the failed start left it.
+            if unrecorded.is_some() {
+                "it goes on from the step that stopped"
+            } else {
+                "it starts over from step 1"
+            },
             without_pull(&journal.plan)
         ),
     };

@@ -249,6 +249,7 @@ impl Journal {
         self.restored = None;
         self.finished = false;
         self.rolled_back = None;
+        self.image_id = None;
     }
 
     /// Marks the steps `steps` (indexes) as not done, whose work no longer holds (a backup that

@@ -80,7 +80,7 @@ impl Prepare<'_> {
         }
         if plan.prepare.iter().any(|c| !c.is_sudo_password()) {
             // A pull may have brought the tar image, or moved its tag: the image the steps'
-            // `docker run` must find under its name is the one here now (see `image_unchanged`).
+            // `docker run` must find under its name is the one here now (see `unchanged::image`).
             journal.image_id = Host::new(self.runner).image_id(&plan.image).ok().flatten();
         }
         Ok(())

@@ -13,9 +13,8 @@
 //! A record whose journal says finished is stale (the run died between the two writes) and is
 //! dropped. Journals left in the backup directory without a record count as well.
 
-use std::fs::{self, Permissions};
+use std::fs;
 use std::io::ErrorKind;
-use std::os::unix::fs::PermissionsExt;
 
 use anyhow::{Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -108,6 +107,11 @@ pub fn record(journal: &Journal, euid: u32) -> Result<()> {
     let dir = state_dir();
     ensure_state_dir(&dir)?;
     let plan = &journal.plan;
+    // Judged again now, after the wait for the operator's consent: what preflight found may
+    // have been replaced meanwhile.
+    if let Some(problem) = state_problems(&plan.project_directory, euid).into_iter().next() {
+        anyhow::bail!("{problem}");
+    }
     let record = Record {
         project_directory: plan.project_directory.clone(),
         journal: journal.path().to_owned(),
@@ -252,8 +256,10 @@ pub fn state_problems(project: &Utf8Path, euid: u32) -> Vec<String> {
     let trusted = crate::run::trust::writers(project, euid);
     let sudo = if euid == 0 { "" } else { "sudo " };
     let or_elsewhere = format!("or set {STATE_DIR_VARIABLE} to a directory of yours");
-    let mut problems: Vec<String> = crate::run::trust::above_problem(&dir, &trusted)
-        .map(|why| format!("the state directory {dir} lies where others may replace it: {why}"))
+    let mut problems: Vec<String> = crate::run::trust::above_problem(&dir, &trusted, euid)
+        .map(|why| {
+            format!("the state directory {dir} lies where others may replace it: {why}; {or_elsewhere}")
+        })
         .into_iter()
         .collect();
     let remade = "the reset makes it again, sticky and open to every user's records, as /var/tmp is";
@@ -323,18 +329,37 @@ fn check_writable() -> Option<String> {
     })
 }
 
-/// Creates the state directory world-writable and sticky, as `/var/tmp` is, when it is missing.
+/// Creates the state directory world-writable and sticky, as `/var/tmp` is, when it is missing:
+/// made by this run, then opened without following a link to set its mode, so that nothing
+/// another user puts at the name in between is given that mode. One that is there already is
+/// judged by `state_problems`.
 fn ensure_state_dir(dir: &Utf8Path) -> Result<()> {
-    if dir.is_dir() {
+    use rustix::fs::{Mode, OFlags};
+    if fs::symlink_metadata(dir).is_ok() {
         return Ok(());
     }
-    match fs::create_dir_all(dir) {
-        Ok(()) => fs::set_permissions(dir, Permissions::from_mode(0o1777))
-            .with_context(|| format!("cannot open the state directory {dir} to every user")),
-        // Another run made it meanwhile.
-        Err(_) if dir.is_dir() => Ok(()),
-        Err(error) => Err(error).with_context(|| {
-            format!("cannot create the state directory {dir} (set {STATE_DIR_VARIABLE} to another directory)")
-        }),
+    if let Some(parent) = dir.parent() {
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {parent} for the state directory"))?;
     }
+    match fs::create_dir(dir) {
+        Ok(()) => {}
+        // Another run made it meanwhile.
+        Err(error) if error.kind() == ErrorKind::AlreadyExists => return Ok(()),
+        Err(error) => {
+            return Err(error).with_context(|| {
+                format!(
+                    "cannot create the state directory {dir} (set {STATE_DIR_VARIABLE} to another directory)"
+                )
+            });
+        }
+    }
+    let made = rustix::fs::open(
+        dir.as_std_path(),
+        OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY,
+        Mode::empty(),
+    )
+    .with_context(|| format!("cannot open the state directory {dir}"))?;
+    rustix::fs::fchmod(&made, Mode::from_raw_mode(0o1777))
+        .with_context(|| format!("cannot open the state directory {dir} to every user"))
 }

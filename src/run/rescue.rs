@@ -57,7 +57,7 @@ pub fn file_problem(path: &Utf8Path, project: &Utf8Path, euid: u32) -> Option<Re
     } else if meta.mode() & 0o022 != 0 {
         format!("others may write it (mode {:04o}): `chmod go-w {path}`", meta.mode() & 0o7777)
     } else {
-        crate::run::trust::above_problem(path, &writers)?
+        crate::run::trust::above_problem(path, &writers, euid)?
     };
     Some(format!("--restore-from {path} will not do: {why}"))
 }

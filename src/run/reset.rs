@@ -151,7 +151,9 @@ impl<'a> Reset<'a> {
             // The manager did not start: the resume starts it again, from step 4.
             Why::UnitFailed => {
                 let start = plan.steps.iter().position(|s| s.kind == StepKind::StartService).unwrap_or(index);
-                journal.undo(start..index, false).err().map(|e| (e, start + 1))
+                (start < index)
+                    .then(|| journal.undo(start..index, false).err().map(|e| (e, start + 1)))
+                    .flatten()
             }
             _ => None,
         };

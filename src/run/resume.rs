@@ -198,7 +198,8 @@ fn decide(
     if journal.plan.restore.as_ref().and_then(|r| r.kept_as.as_ref()).is_some_and(|kept| kept.exists()) {
         runner.note(&crate::run::rollback::clear_the_way(&journal.plan, journal, "verified"));
     }
-    let config = config.with_recorded(&journal.inputs, sources);
+    let mut config = config.with_recorded(&journal.inputs, sources);
+    trust::resolve_paths(&mut config);
     let (inputs, found) = preflight::survey(&config, journal.inputs.facts.date, runner, Some(path));
     journal.replan(inputs);
     let what = format!(
@@ -244,6 +245,7 @@ fn another_vault_password_file(
         return (format!("The reset recorded in {path} goes on only with its approved plan"), problems);
     }
     let from = journal.first_unfinished().unwrap_or(journal.plan.steps.len());
+    problems.extend(privacy_problems(journal, path, from));
     let reads =
         config.vault_password_file.as_ref().map_or_else(|| "osism's prompt".to_owned(), |f| f.to_string());
     journal.inputs = inputs;
@@ -279,10 +281,11 @@ fn privacy_problems(journal: &Journal, path: &Utf8Path, from: usize) -> Vec<Stri
     let project = &plan.project_directory;
     let euid = preflight::euid();
     let left = |kind: StepKind| plan.steps[from..].iter().any(|s| s.kind == kind);
-    let mut problems: Vec<String> =
-        path.parent().and_then(|dir| trust::backup_dir_problem(dir, project, euid)).into_iter().collect();
+    let mut problems = registry::state_problems(project, euid);
+    problems.extend(path.parent().and_then(|dir| trust::backup_dir_problem(dir, project, euid)));
     if left(StepKind::RestoreShare) {
-        let named = journal.inputs.options.restore_from.as_deref();
+        // Where step 2 kept it aside, as it bore today's name, that copy is the one restored.
+        let named = plan.restore.as_ref().map(|restore| restore.on_disk());
         problems.extend(named.and_then(|file| crate::run::rescue::file_problem(file, project, euid)));
     }
     if left(StepKind::SetVaultPassword) {

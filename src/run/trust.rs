@@ -15,46 +15,63 @@ use std::os::unix::fs::MetadataExt;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-/// The users whose files the reset trusts: root, `euid`, and the owner of `project`.
+/// The users whose files the reset trusts: root, `euid`, and the owner of `project`; as root
+/// through sudo, also the user who ran sudo (`SUDO_UID`: root's own environment, which only root
+/// and sudo set), from whose directory an administrator starts the reset.
 pub fn writers(project: &Utf8Path, euid: u32) -> Vec<u32> {
     let mut users = vec![0, euid];
     users.extend(project.metadata().ok().map(|m| m.uid()));
+    if euid == 0 {
+        users.extend(std::env::var("SUDO_UID").ok().and_then(|uid| uid.parse::<u32>().ok()));
+    }
     users.sort_unstable();
     users.dedup();
     users
 }
 
-/// `path` with every symlink in it followed and `..` taken away, as the run then uses it; a
-/// file's own name is kept (a file that is a symlink is judged as one). `path` as it is where it
-/// cannot be resolved (it is missing: the checks that need it say so).
-pub fn resolved(path: &Utf8Path, is_dir: bool) -> Utf8PathBuf {
-    let resolve = |p: &Utf8Path| p.canonicalize_utf8().ok();
-    let found = if is_dir {
-        resolve(path)
-    } else {
-        path.parent().zip(path.file_name()).and_then(|(dir, name)| Some(resolve(dir)?.join(name)))
-    };
-    found.unwrap_or_else(|| path.to_owned())
+/// `path` with every symlink in it followed and `..` taken away, as the run then uses it, so
+/// that a link re-pointed later changes nothing; where the path's end is missing, its existing
+/// start resolved and the rest kept (the checks that need it say it is missing).
+pub fn resolved(path: &Utf8Path) -> Utf8PathBuf {
+    if let Ok(found) = path.canonicalize_utf8() {
+        return found;
+    }
+    match path.parent().zip(path.file_name()) {
+        Some((dir, name)) => resolved(dir).join(name),
+        None => path.to_owned(),
+    }
+}
+
+/// The paths the options name, resolved once, here: every check judges, and every command
+/// uses, the same directories, whatever a symlink on the way points at later. Made again for
+/// the values a saved plan or a journal brings.
+pub fn resolve_paths(config: &mut crate::plan::config::Config) {
+    config.backup_dir = resolved(&config.backup_dir);
+    config.restore_from = config.restore_from.as_deref().map(resolved);
+    config.vault_password_file = config.vault_password_file.as_deref().map(resolved);
 }
 
 /// Why another user could replace `path` through a directory above it, if one could: a
-/// directory on the way belongs to a user the reset does not trust, or its group or everyone may
-/// write it without the sticky bit. Says which directory, and the fix for it.
-pub fn above_problem(path: &Utf8Path, trusted: &[u32]) -> Option<String> {
-    let resolved = resolved(path, false);
+/// directory on the way (resolved) belongs to a user the reset does not trust, or its group or
+/// everyone may write it without the sticky bit. Says which directory, and the fix.
+pub fn above_problem(path: &Utf8Path, trusted: &[u32], euid: u32) -> Option<String> {
+    let resolved = resolved(path);
+    let elsewhere = "choose a path whose directories only you, root or the manager's operator can write";
     for dir in resolved.ancestors().skip(1) {
         let Ok(meta) = dir.metadata() else { continue };
         if !trusted.contains(&meta.uid()) {
             let owner = crate::host::users::name_of(meta.uid());
             return Some(format!(
-                "the directory {dir} above it belongs to {owner}, who may replace what is in it"
+                "the directory {dir} above it belongs to {owner}, who may replace what is in it: {elsewhere}"
             ));
         }
         if meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0 {
             let who = if meta.mode() & 0o002 != 0 { "every user" } else { "its group" };
+            let sudo = if meta.uid() == euid { "" } else { "sudo " };
             return Some(format!(
-                "{who} may write the directory {dir} above it (mode {:04o}) and replace what is in it: `chmod go-w \
-                 {dir}`, or `chmod +t {dir}` where others must create files there",
+                "{who} may write the directory {dir} above it (mode {:04o}) and replace what is in it: {elsewhere}, \
+                 or, where {dir} is yours to change, `{sudo}chmod go-w {dir}` (`{sudo}chmod +t {dir}` where others \
+                 must create files there)",
                 meta.mode() & 0o7777,
             ));
         }
@@ -66,6 +83,8 @@ pub fn above_problem(path: &Utf8Path, trusted: &[u32]) -> Option<String> {
 /// trust owns it, or its group or everyone may write it (sticky or not), or a directory above
 /// it is not as private.
 pub fn backup_dir_problem(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> Option<String> {
+    let resolved = resolved(dir);
+    let dir = resolved.as_path();
     let meta = dir.metadata().ok()?;
     let mode = meta.mode() & 0o7777;
     let owner = crate::host::users::name_of(meta.uid());
@@ -76,7 +95,7 @@ pub fn backup_dir_problem(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> Opti
     } else if !trusted.contains(&meta.uid()) {
         format!("it belongs to {owner}, who may write it")
     } else {
-        above_problem(dir, &trusted)?
+        above_problem(dir, &trusted, euid)?
     };
     Some(format!(
         "the backup directory {dir} is not private: {why}; the archive, its checksum, the journal and the log \
@@ -101,14 +120,14 @@ pub fn password_file_problem(file: &Utf8Path, option: &str, project: &Utf8Path, 
     if let Ok(meta) = std::fs::symlink_metadata(file) {
         if meta.file_type().is_symlink() {
             return Some(format!(
-                "{option} {file} is a symlink, which another user may turn elsewhere: {fix}"
+                "{option} {file} has become a symlink since the reset resolved it: give the file itself ({fix})"
             ));
         }
         if !trusted.contains(&meta.uid()) {
             let owner = crate::host::users::name_of(meta.uid());
             return Some(format!("{option} {file} belongs to {owner}, whom the reset does not trust: {fix}"));
         }
-        if let Some(why) = above_problem(file, &trusted) {
+        if let Some(why) = above_problem(file, &trusted, euid) {
             return Some(format!("{option} {file} lies where others may replace it: {why}"));
         }
     }

@@ -39,7 +39,7 @@ cleanup() {
     dpkg -s osism-manager-reset >/dev/null 2>&1 && dpkg --purge osism-manager-reset >/dev/null
     rm -f "$wrapper"
     id "$operator" >/dev/null 2>&1 && userdel --remove "$operator" 2>/dev/null
-    rm -rf "$scratch"
+    rm -rf "$scratch" /var/tmp/osism-manager-reset.not-root.*
 }
 trap cleanup EXIT
 
@@ -61,11 +61,21 @@ as() { runuser --login "$1" --command "WRAPPER_LOG=$log $2"; }
 state=/var/tmp/osism-manager-reset
 state_was_there=
 [ -e "$state" ] && state_was_there=1
+if [ -z "$state_was_there" ]; then
+    # Another user made the state directory first, and may swap it for a link at any moment:
+    # the package takes nothing found there for root's.
+    setpriv --reuid=65534 --regid=65534 --clear-groups -- mkdir -m 0777 "$state"
+fi
 say "install"
 dpkg -i "$deb" >/dev/null
 [ "$(stat -c '%a %U %G' "$state")" = "1777 root root" ] ||
     fail "the package did not make the state directory root's and sticky: $(stat -c '%a %U %G' "$state")"
 grep -q "^d $state 1777 root root -$" /usr/lib/tmpfiles.d/osism-manager-reset.conf || fail "no tmpfiles entry for $state"
+if [ -z "$state_was_there" ]; then
+    set -- "$state".not-root.*
+    [ -d "$1" ] && [ "$(stat -c %U "$1")" = nobody ] || fail "nobody's state directory was not moved aside: $*"
+    rm -rf "$state".not-root.*
+fi
 dpkg -L osism-manager-reset > "$scratch/files"
 [ "$(osism-manager-reset --version)" = "osism-manager-reset $version" ] || fail "--version: $(osism-manager-reset --version)"
 [ "$(man -w osism-manager-reset)" = /usr/share/man/man1/osism-manager-reset.1.gz ] || fail "man -w: $(man -w osism-manager-reset)"

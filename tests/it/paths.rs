@@ -173,3 +173,42 @@ fn the_vault_password_file_is_judged_again_at_its_step() {
     let out = world.run(&["--resume", "--yes"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// An administrator who is not the operator runs `sudo osism manager reset` from a backup
+/// directory of their own, as the README's first screen has it: root trusts the user who ran
+/// sudo (`SUDO_UID`), and no one else.
+#[test]
+fn root_through_sudo_trusts_the_user_who_ran_it() {
+    if !is_root() {
+        return; // only root can give a directory another owner
+    }
+    let world = World::new();
+    let theirs = world.path().join("alice-backups");
+    fs::create_dir(&theirs).unwrap();
+    mode(&theirs, 0o700);
+    chown(&theirs, Some(12345), Some(12345)).unwrap();
+    let args = ["--dry-run", "--backup-dir", theirs.to_str().unwrap()];
+    let out = world.run(&args, &[]);
+    assert!(problems(&world, &stdout(&out)).contains("it belongs to uid 12345"), "{}", stdout(&out));
+    let out = world.run(&args, &[("SUDO_UID", "12345")]);
+    assert_eq!(problems(&world, &stdout(&out)), "", "the sudo user's own directory is refused");
+}
+
+/// The archive `--restore-from` names is judged from `/` down too: its directory is mounted
+/// into the restore's container, and one under a directory every user may write can be swapped.
+#[test]
+#[allow(clippy::disallowed_methods)] // the operator's own tar makes the archive
+fn an_archive_to_restore_under_a_directory_others_can_write_is_refused() {
+    let world = World::new();
+    let open = world.path().join("open");
+    let kept = open.join("kept");
+    fs::create_dir_all(&kept).unwrap();
+    mode(&kept, 0o700);
+    mode(&open, 0o777);
+    let archive = kept.join("manager-share-20261125.tar.gz");
+    let state = world.state();
+    let mut tar = std::process::Command::new("tar");
+    assert!(tar.arg("-czf").arg(&archive).arg("-C").arg(&state).arg("share").status().unwrap().success());
+    let out = world.run(&["--dry-run", "--restore-from", archive.to_str().unwrap()], &[]);
+    crate::snapshot!("paths_restore_from_under_open_dir", problems(&world, &stdout(&out)));
+}
