@@ -18,6 +18,8 @@ help:
 	@echo "lint             cargo fmt --check and clippy with warnings denied"
 	@echo "e2e              the suite against a real Docker engine (root; sets the engine up)"
 	@echo "bench            figures against their targets on the real engine, into BENCHMARKS.md"
+	@echo "                 (BENCH=\"GROUP...\": only those groups, printed, BENCHMARKS.md untouched;"
+	@echo "                 startup overhead scale verification large moved-tag)"
 	@echo "deb              the Debian package, target/debian/$(BIN)_VERSION_amd64.deb (cargo-deb)"
 	@echo "deb-test         as root: build, lintian, install, enable, use, disable and purge the package"
 	@echo "install          binary, plugin manifest, man page, completions under \$$(DESTDIR)\$$(PREFIX)"
@@ -115,7 +117,8 @@ deb: build
 deb-test: deb
 	bash tests/deb/roundtrip.sh
 
-# Benchmarks on the real engine; writes BENCHMARKS.md.
+# Benchmarks on the real engine; writes BENCHMARKS.md. BENCH names groups to run alone, printed.
+BENCH ?=
 bench:
 	bash tests/e2e/setup.sh
-	$(CARGO) bench --locked --features e2e --bench reset
+	$(CARGO) bench --locked --features e2e --bench reset -- $(BENCH)

@@ -10,12 +10,18 @@
 //! 3. scale: the tool's peak resident memory and wall time with 1,000 and 100,000 files;
 //! 4. verification: in-process archive read-back against the backup step, 200 MB /share;
 //! 5. health latency: from the last container's `health_status: healthy` event to the tool's
-//!    runbook `ps`.
+//!    runbook `ps`;
+//! 6. large: the overhead's pairs on a 2 GiB /share;
+//! 7. moved tag: the downtime of each side when one service's tag moved to a 210 MiB image,
+//!    which the bare runbook pulls in step 4 and the tool before step 1 (`moved_tag.rs`).
 #![allow(clippy::disallowed_methods, clippy::disallowed_macros)] // the harness drives docker, scripts and the binary, and prints
 
 #[allow(dead_code)] // shared with the suite, which uses other parts of it
 #[path = "../tests/e2e/fixture.rs"]
 mod fixture;
+// In a folder, as cargo takes every file directly in benches/ for a bench of its own.
+#[path = "reset/moved_tag.rs"]
+mod moved_tag;
 
 use std::fmt::Write as _;
 use std::fs;
@@ -93,7 +99,7 @@ struct Figure {
 
 /// The figures' groups, in the order they run; `cargo bench --bench reset -- GROUP...` runs
 /// only those and prints them without touching BENCHMARKS.md.
-const GROUPS: [&str; 5] = ["startup", "overhead", "scale", "verification", "large"];
+const GROUPS: [&str; 6] = ["startup", "overhead", "scale", "verification", "large", "moved-tag"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -124,6 +130,9 @@ fn main() {
     }
     if runs("large") {
         large(&mut figures, &mut breakdown, small_peak);
+    }
+    if runs("moved-tag") {
+        moved_tag::moved_tag(&mut figures, &mut breakdown);
     }
     write_figures(&figures);
     if chosen.is_empty() {
@@ -158,11 +167,11 @@ fn overhead(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>) {
     {
         let fixture = Fixture::new(OVERHEAD_SHARE);
         eprintln!("bench: overhead, tool against bare runbook, {PAIRS} pairs");
-        let (mut tool, mut bare, mut latencies) = (Vec::new(), Vec::new(), Vec::new());
+        let mut latencies = Vec::new();
         let (mut tool_phases, mut bare_phases) = (Vec::new(), Vec::new());
         let (mut tool_restores, mut bare_restores) = (Vec::new(), Vec::new());
         let mut own = Vec::new();
-        let mut run_tool = |round: usize| {
+        let run_tool = |round: usize| {
             let backup = fresh_dir(&fixture, &format!("tool-{round}"));
             let events = health_events();
             let (started, since) = (Instant::now(), epoch_seconds());
@@ -177,7 +186,7 @@ fn overhead(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>) {
             own.push(took - runbook - health);
             took
         };
-        let mut run_bare = |round: usize| {
+        let run_bare = |round: usize| {
             let backup = fresh_dir(&fixture, &format!("bare-{round}"));
             let since = epoch_seconds();
             let (took, trace) = bare_runbook(&fixture, &backup);
@@ -185,16 +194,7 @@ fn overhead(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>) {
             bare_restores.push(restore_of_bare(&trace));
             took
         };
-        for round in 0..PAIRS {
-            // tool-bare, bare-tool, tool-bare, ...: neither side always runs first.
-            if round % 2 == 0 {
-                tool.push(run_tool(round));
-                bare.push(run_bare(round));
-            } else {
-                bare.push(run_bare(round));
-                tool.push(run_tool(round));
-            }
-        }
+        let (tool, bare) = in_pairs(PAIRS, run_tool, run_bare);
         phase_rows(breakdown, &tool_phases, &bare_phases);
         let (tool_median, bare_median) = (median(&tool), median(&bare));
         let diffs: Vec<f64> = tool.iter().zip(&bare).map(|(t, b)| t - b).collect();
@@ -325,9 +325,9 @@ fn large(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>, small_peak: Opt
     let pairs = std::env::var("BENCH_LARGE_PAIRS").ok().and_then(|n| n.parse().ok()).unwrap_or(LARGE_PAIRS);
     eprintln!("bench: large, {pairs} pairs on a 2 GiB /share");
     let fixture = Fixture::new(LARGE_SHARE);
-    let (mut tool, mut bare, mut own, mut commands, mut peaks) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut own, mut commands, mut peaks) = (vec![], vec![], vec![]);
     let (mut tool_phases, mut bare_phases, mut before) = (Vec::new(), Vec::new(), Vec::new());
-    let mut run_tool = |round: usize| {
+    let run_tool = |round: usize| {
         let backup = fresh_dir(&fixture, &format!("tool-{round}"));
         let (started, since) = (Instant::now(), epoch_seconds());
         let child = fixture
@@ -351,7 +351,7 @@ fn large(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>, small_peak: Opt
         fs::remove_dir_all(&backup).unwrap();
         took
     };
-    let mut run_bare = |round: usize| {
+    let run_bare = |round: usize| {
         let backup = fresh_dir(&fixture, &format!("bare-{round}"));
         let (took, trace) = bare_runbook(&fixture, &backup);
         let since = epoch_seconds() - took;
@@ -359,15 +359,7 @@ fn large(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>, small_peak: Opt
         fs::remove_dir_all(&backup).unwrap();
         took
     };
-    for round in 0..pairs {
-        if round % 2 == 0 {
-            tool.push(run_tool(round));
-            bare.push(run_bare(round));
-        } else {
-            bare.push(run_bare(round));
-            tool.push(run_tool(round));
-        }
-    }
+    let (tool, bare) = in_pairs(pairs, run_tool, run_bare);
     breakdown.push(format!("| **2 GiB /share, {pairs} pairs** | | | | | |"));
     phase_rows(breakdown, &tool_phases, &bare_phases);
     let shares: Vec<f64> = own.iter().zip(&commands).map(|(o, c)| o / c).collect();
@@ -420,6 +412,26 @@ fn large(figures: &mut Vec<Figure>, breakdown: &mut Vec<String>, small_peak: Opt
             met: growth <= 1.5,
         });
     }
+}
+
+/// `pairs` rounds of a tool run and a bare one, tool-bare, bare-tool, tool-bare, ...: neither
+/// side always runs first. Each run is given its round and returns its figure.
+fn in_pairs(
+    pairs: usize,
+    mut run_tool: impl FnMut(usize) -> f64,
+    mut run_bare: impl FnMut(usize) -> f64,
+) -> (Vec<f64>, Vec<f64>) {
+    let (mut tool, mut bare) = (Vec::new(), Vec::new());
+    for round in 0..pairs {
+        if round % 2 == 0 {
+            tool.push(run_tool(round));
+            bare.push(run_bare(round));
+        } else {
+            bare.push(run_bare(round));
+            tool.push(run_tool(round));
+        }
+    }
+    (tool, bare)
 }
 
 /// The runbook pasted into a script and run in `backup`: its wall time and its bash trace.
@@ -784,8 +796,8 @@ fn write_report(figures: &[Figure], breakdown: &[String]) {
     md.push_str(&breakdown_table(breakdown));
     md.push_str(
         "\n## How to reproduce\n\n```sh\nmake bench   # as root: sets up the engine (tests/e2e/setup.sh), then \
-         cargo bench --features e2e --bench reset\n# one group, printed only: startup, overhead, scale, verification \
-         or large\ncargo bench --features e2e --bench reset -- large\n```\n\nThe before column is \
+         cargo bench --features e2e --bench reset\n# one group, printed only: startup, overhead, scale, verification, \
+         large or moved-tag\nmake bench BENCH=large   # or: cargo bench --features e2e --bench reset -- large\n```\n\nThe before column is \
          `benches/baseline.tsv`: the figures this harness measured on the commit it names, made with\n\n\
          ```sh\ngit worktree add /tmp/before COMMIT && cp benches/reset.rs /tmp/before/benches/ && \
          cp tests/e2e/fixture.rs /tmp/before/tests/e2e/\n(cd /tmp/before && cargo bench --features e2e \
@@ -797,7 +809,12 @@ fn write_report(figures: &[Figure], breakdown: &[String]) {
          fixture that sleeps nowhere (`FAST`), and splits both into phases: the tool's at the step notes \
          of its transcript, the script's at the first command of each step in its bash trace (`PS4` \
          stamped with `EPOCHREALTIME`); the large case does the same with one incompressible 2 GiB file \
-         in /share. The tool's own time is its wall time less the durations its transcript records for \
+         in /share. The moved-tag case (`benches/reset/moved_tag.rs`) builds busybox plus 210 MiB of random \
+         bytes offline, pushes it as `127.0.0.1:5000/omr-bench/moved:latest` to the loopback registry \
+         (`tests/e2e/registry.sh`), and runs each side on a fresh fixture whose osismclient was created \
+         from busybox under that tag, the tag then taken off the engine: the unit stand-in's pull in step 4 \
+         (bare) or the tool's before step 1 fetches the new image; downtime is steps 1 to 6, from each \
+         side's phases; the image and the repository are removed afterwards. The tool's own time is its wall time less the durations its transcript records for \
          the runbook's commands and less the wait for health (from step 6's note to the runbook's `ps`); \
          memory is the tool's own VmHWM sampled every 20 ms (docker's client processes are not the \
          tool); verification and health latency are read from the run's transcript and from `docker \

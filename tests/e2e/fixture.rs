@@ -100,8 +100,10 @@ impl Fixture {
     /// leftover `manager_redis`).
     fn clean_slate(&self) {
         let label = "label=com.docker.compose.project=manager";
-        // The project's containers, and the tool's read-backs a killed run may have left.
-        for filter in [label, "label=org.osism.manager-reset.read-back"] {
+        // The project's containers, the tool's read-backs a killed run may have left, and its
+        // tar containers that a test which failed midway left with this backup directory mounted.
+        let backup = format!("volume={}", self.backup_dir().display());
+        for filter in [label, "label=org.osism.manager-reset.read-back", &backup] {
             let containers = docker(&["ps", "--all", "--quiet", "--filter", filter]);
             for container in String::from_utf8_lossy(&containers.stdout).split_whitespace() {
                 let _ = docker(&["rm", "--force", "--volumes", container]);

@@ -4,7 +4,7 @@
 //!
 //! Each test builds the fixture manager (see `fixture.rs`) in a fresh directory, runs a reset and
 //! compares /share entry by entry: with stand-ins for systemctl and journalctl here, and under a
-//! real systemd in `real_systemd.rs` (its host in `systemd_host.rs`).
+//! real systemd in `real_systemd.rs` and `systemd_signals.rs` (its host in `systemd_host.rs`).
 #![allow(clippy::disallowed_methods, clippy::disallowed_macros)] // the suite drives docker and the binary, and prints figures
 
 mod fixture;
@@ -13,6 +13,7 @@ mod registry;
 mod rescue;
 mod states;
 mod systemd_host;
+mod systemd_signals;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -375,16 +376,21 @@ fn signalled_during_backup(fixture: &Fixture, args: &[&str], signals: &[Signal])
         .process_group(0)
         .spawn()
         .unwrap();
+    during_backup(signals, |signal| kill_process_group(Pid::from_child(&tool), signal).unwrap());
+    tool.wait().unwrap()
+}
+
+/// Once the backup's tar container runs, `send`s each of `signals`, 300 ms apart.
+pub(crate) fn during_backup(signals: &[Signal], send: impl Fn(Signal)) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while tar_containers().is_empty() {
         assert!(Instant::now() < deadline, "the backup's container never ran");
         std::thread::sleep(Duration::from_millis(50));
     }
     for signal in signals {
-        kill_process_group(Pid::from_child(&tool), *signal).unwrap();
+        send(*signal);
         std::thread::sleep(Duration::from_millis(300));
     }
-    tool.wait().unwrap()
 }
 
 /// Running containers with the backup directory mounted: the runbook's tar commands.

@@ -17,7 +17,7 @@ use crate::{HISTORY, assert_share_kept, registry, text};
 
 const SMALL: Share = Share { small_files: 10, big_file_bytes: 0 };
 
-fn both(out: &Output) -> String {
+pub(crate) fn both(out: &Output) -> String {
     format!("{}{}", text(&out.stdout), text(&out.stderr))
 }
 
@@ -28,13 +28,13 @@ fn containers() -> String {
 }
 
 /// What the journal says since the unit's last start.
-fn since_last_start(journal: &str) -> &str {
+pub(crate) fn since_last_start(journal: &str) -> &str {
     let from = journal.rfind(&format!("Starting {UNIT}")).unwrap_or_else(|| panic!("no start in {journal}"));
     &journal[from..]
 }
 
 #[track_caller]
-fn wait_healthy(fixture: &Fixture, within: Duration) {
+pub(crate) fn wait_healthy(fixture: &Fixture, within: Duration) {
     let deadline = Instant::now() + within;
     while !fixture.all_healthy() {
         assert!(Instant::now() < deadline, "the manager is not healthy after {within:?}");
@@ -331,6 +331,23 @@ fn finish_as_printed(
     wait_healthy(fixture, Duration::from_secs(60));
 }
 
+/// The command the tool told the operator to type, in `said` after `lead` (which ends in "`").
+#[track_caller]
+pub(crate) fn printed(said: &str, lead: &str) -> String {
+    said[said.find(lead).unwrap_or_else(|| panic!("no {lead:?}: {said}"))..]
+        .split('`')
+        .nth(1)
+        .unwrap()
+        .to_owned()
+}
+
+/// The run's journal in the backup directory, once it is there and whole.
+pub(crate) fn journal_of(fixture: &Fixture) -> Option<serde_json::Value> {
+    let dir = fs::read_dir(fixture.backup_dir()).ok()?;
+    let path = dir.flatten().map(|e| e.path()).find(|p| p.to_string_lossy().ends_with(".journal.json"))?;
+    serde_json::from_str(&fs::read_to_string(path).ok()?).ok()
+}
+
 /// What the tool printed and logged, with what differs from one run to the next made alike: the
 /// fixture's directory, times and durations, IDs, the disk's free space, Compose's ages and
 /// JSON, the order of lines
@@ -436,12 +453,6 @@ fn blocks(log: &str) -> String {
 fn the_registry_dying_after_the_pull_is_got_round_as_the_failure_says() {
     let host = SystemdHost::new(SMALL);
     let before = host.share_listing();
-    let journal_of = |host: &SystemdHost| -> Option<serde_json::Value> {
-        let dir = fs::read_dir(host.backup_dir()).ok()?;
-        let path =
-            dir.flatten().map(|e| e.path()).find(|p| p.to_string_lossy().ends_with(".journal.json"))?;
-        serde_json::from_str(&fs::read_to_string(path).ok()?).ok()
-    };
     let out = std::thread::scope(|scope| {
         let run = scope.spawn(|| host.as_root(&["osism-manager-reset", "--yes"], &[]));
         // Once step 2 is done, the pull before step 1 is behind: the registry dies.
@@ -460,16 +471,9 @@ fn the_registry_dying_after_the_pull_is_got_round_as_the_failure_says() {
         "{said}"
     );
     assert!(said.contains("its journal ends: "), "{said}");
-    let advice = |lead: &str| {
-        said[said.find(lead).unwrap_or_else(|| panic!("no {lead:?}: {said}"))..]
-            .split('`')
-            .nth(1)
-            .unwrap()
-            .to_owned()
-    };
-    let drop_in = advice("start it from the images already on this host: `");
-    let resume = advice("once the cause is fixed, resume with `");
-    let undo = advice("once the registry is back, `");
+    let drop_in = printed(&said, "start it from the images already on this host: `");
+    let resume = printed(&said, "once the cause is fixed, resume with `");
+    let undo = printed(&said, "once the registry is back, `");
 
     // The registry still away: the drop-in, then the resume, as printed.
     let _down = registry::stop();

@@ -12,6 +12,10 @@
 #   start   start it unless it answers; exit 0 once it answers on /v2/
 #   stop    stop the one this script started; exit 0 once nothing answers on 127.0.0.1:5000
 #   status  print "running" (exit 0) or "stopped" (exit 3), as `systemctl is-active` does
+#   forget REPOSITORY
+#           delete REPOSITORY (e.g. omr-bench/moved) and the blobs no other repository uses
+#           (the registry's garbage-collect, run while it is stopped), then start it again: for
+#           a benchmark's own images, which must not stay behind
 set -euo pipefail
 
 STATE=/var/lib/osism-manager-reset-e2e/registry
@@ -84,9 +88,21 @@ stop() {
     fi
 }
 
+forget() {
+    local repo=${1:-}
+    [[ $repo =~ ^[a-z0-9]+([._/-][a-z0-9]+)*$ && $repo != library/* ]] || { say "forget: not a repository of its own: '$repo'"; exit 2; }
+    stop
+    (cd "$STATE/storage/docker/registry/v2/repositories" && rm -rf "$repo" &&
+        { [ "$(dirname "$repo")" = . ] || rmdir -p --ignore-fail-on-non-empty "$(dirname "$repo")"; })
+    setpriv --reuid=docker-registry --regid=docker-registry --init-groups -- \
+        docker-registry garbage-collect "$STATE/config.yml" >>"$LOG" 2>&1
+    start
+}
+
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
+    forget) forget "${2:-}" ;;
     status) if answers; then echo running; else echo stopped; exit 3; fi ;;
-    *) say "usage: $0 start|stop|status"; exit 2 ;;
+    *) say "usage: $0 start|stop|status|forget REPOSITORY"; exit 2 ;;
 esac

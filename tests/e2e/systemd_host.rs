@@ -17,9 +17,11 @@ use std::fs;
 use std::ops::Deref;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+use rustix::process::Signal;
 
 use crate::fixture::{Fixture, Share, docker, ok};
 
@@ -238,6 +240,12 @@ impl SystemdHost {
     }
 
     fn exec(&self, user: &str, workdir: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.command(user, workdir, args, env).output().expect("docker runs")
+    }
+
+    /// The `docker exec` that runs `args` inside as `user`, in `workdir`, with the tool's
+    /// environment (see `run_as_dragon`).
+    fn command(&self, user: &str, workdir: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut vars = self.tool_env();
         let path = format!("{}:{SYSTEM_PATH}", self.path().join("bin-host").display());
         vars.extend(self.stand_in_env().into_iter().filter(|(k, _)| k != "PATH"));
@@ -249,7 +257,38 @@ impl SystemdHost {
         }
         argv.push(CONTAINER.into());
         argv.extend(args.iter().map(|a| a.to_string()));
-        docker(&argv.iter().map(String::as_str).collect::<Vec<_>>())
+        let mut command = Command::new("docker");
+        command.args(argv).stdin(Stdio::null());
+        command
+    }
+
+    /// `args` started inside as dragon (see `run_as_dragon`), as a shell starts a foreground
+    /// job: the leader of a process group of its own, as docker exec starts every process (runc
+    /// makes it a session's leader), so that `Job::signal` reaches it and its commands as a
+    /// terminal's Ctrl-C does. What it prints on stderr goes to `stderr`.
+    pub fn start_as_dragon(&self, args: &[&str], stderr: &Path) -> Job {
+        let pidfile = self.path().join("job.pid");
+        let _ = fs::remove_file(&pidfile);
+        let script =
+            format!("[ $(ps -o pgid= -p $$) -eq $$ ] && echo $$ > '{}' && exec \"$@\"", pidfile.display());
+        let argv = [&["sh", "-c", &script, "sh"][..], args].concat();
+        let child = self
+            .command("dragon", "/home/dragon", &argv, &[])
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(stderr).unwrap())
+            .spawn()
+            .expect("docker runs");
+        let mut job = Job { child, pid: 0 };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while job.pid == 0 {
+            job.pid = fs::read_to_string(&pidfile).ok().and_then(|p| p.trim().parse().ok()).unwrap_or(0);
+            assert!(
+                Instant::now() < deadline && !job.is_finished(),
+                "the job did not start, or leads no group"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        job
     }
 
     /// The unit's journal, as dragon reads it (dragon is in adm).
@@ -263,6 +302,52 @@ impl SystemdHost {
         let out =
             self.as_root(&["systemctl", "show", &format!("--property={property}"), "--value", UNIT], &[]);
         ok(out, "systemctl show").trim_end().to_owned()
+    }
+}
+
+/// A command running inside the host (`SystemdHost::start_as_dragon`). Dropped before it ended
+/// (a test that failed), it is killed with its process group.
+pub struct Job {
+    /// The `docker exec` that runs it: it ends when the job does, with its exit status.
+    child: Child,
+    /// Its pid inside the host, which leads its process group.
+    pid: u32,
+}
+
+impl Job {
+    /// `signal` to the job's whole process group, as a terminal sends Ctrl-C to its foreground job.
+    pub fn signal(&self, signal: Signal) {
+        self.kill(&format!("-{}", self.pid), signal);
+    }
+
+    /// SIGKILL to the job's own process alone, as the OOM killer or `kill -9 PID` sends it: the
+    /// commands it started run on.
+    pub fn kill_outright(&self) {
+        self.kill(&self.pid.to_string(), Signal::KILL);
+    }
+
+    fn kill(&self, whom: &str, signal: Signal) {
+        let out = docker(&["exec", CONTAINER, "kill", &format!("-{}", signal.as_raw()), "--", whom]);
+        assert!(out.status.success(), "kill {whom}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    pub fn is_finished(&mut self) -> bool {
+        self.child.try_wait().expect("docker exec").is_some()
+    }
+
+    /// Waits for the job to end: its exit status, 128 + N when signal N ended it (as docker
+    /// exec says it).
+    pub fn wait(&mut self) -> Option<i32> {
+        self.child.wait().expect("docker exec").code()
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if !self.is_finished() {
+            let _ = docker(&["exec", CONTAINER, "kill", "-KILL", "--", &format!("-{}", self.pid)]);
+            let _ = self.child.wait();
+        }
     }
 }
 
