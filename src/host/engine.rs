@@ -58,16 +58,17 @@ fn socket() -> Option<String> {
     }
 }
 
-/// What the registry holds under `image`'s tag, as the engine asks it.
-pub fn distribution(image: &str) -> Registry {
-    distribution_at(socket().as_deref(), image)
+/// What the registry holds under `image`'s tag, as the engine asks it with `auth` (the
+/// `X-Registry-Auth` header of the unit user's credentials, where it has any).
+pub fn distribution(image: &str, auth: Option<&str>) -> Registry {
+    distribution_at(socket().as_deref(), image, auth)
 }
 
-fn distribution_at(socket: Option<&str>, image: &str) -> Registry {
+fn distribution_at(socket: Option<&str>, image: &str, auth: Option<&str>) -> Registry {
     let Some(socket) = socket else {
         return Registry::Unasked("DOCKER_HOST names an engine that is not reached by a Unix socket".into());
     };
-    match ask(socket, &format!("/distribution/{image}/json")) {
+    match ask(socket, &format!("/distribution/{image}/json"), auth) {
         Ok((200, body)) => match serde_json::from_str::<Distribution>(&body) {
             Ok(answer) => Registry::Holds(answer.descriptor.digest),
             Err(error) => Registry::Unasked(format!("the engine's answer is not a descriptor ({error})")),
@@ -87,11 +88,12 @@ fn distribution_at(socket: Option<&str>, image: &str) -> Registry {
 }
 
 /// `GET path` on the engine's socket: the status code and the body.
-fn ask(socket: &str, path: &str) -> std::io::Result<(u16, String)> {
+fn ask(socket: &str, path: &str, auth: Option<&str>) -> std::io::Result<(u16, String)> {
     let mut stream = UnixStream::connect(socket)?;
     stream.set_read_timeout(Some(ANSWER_WITHIN))?;
     stream.set_write_timeout(Some(ANSWER_WITHIN))?;
-    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n").as_bytes())?;
+    let auth = auth.map_or_else(String::new, |header| format!("X-Registry-Auth: {header}\r\n"));
+    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: docker\r\n{auth}\r\n").as_bytes())?;
     let mut answer = String::new();
     stream.take(ANSWER_BYTES).read_to_string(&mut answer)?;
     let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
@@ -105,18 +107,43 @@ mod tests {
 
     /// An engine on a socket of the test's own that answers `answer` once.
     fn engine(answer: &'static str) -> (tempfile::TempDir, String) {
+        let (dir, path, _) = engine_hearing(answer);
+        (dir, path)
+    }
+
+    /// `engine`, which also hands over the request it heard.
+    fn engine_hearing(
+        answer: &'static str,
+    ) -> (tempfile::TempDir, String, std::sync::mpsc::Receiver<String>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("docker.sock").display().to_string();
         let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let (heard, hears) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
             let (mut request, mut byte) = (Vec::new(), [0u8]);
             while !request.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
                 request.push(byte[0]);
             }
+            let _ = heard.send(String::from_utf8_lossy(&request).into_owned());
             let _ = stream.write_all(answer.as_bytes());
         });
-        (dir, path)
+        (dir, path, hears)
+    }
+
+    /// The unit user's login reaches the registry through the engine, as its pull's would.
+    #[test]
+    fn the_credentials_go_to_the_engine_as_its_header() {
+        let (_dir, socket, hears) =
+            engine_hearing("HTTP/1.0 200 OK\r\n\r\n{\"Descriptor\":{\"digest\":\"sha256:1\"}}");
+        let told =
+            distribution_at(Some(&socket), "registry.osism.tech/osism/osism", Some("eyJ1c2VyIjoiZCJ9"));
+        assert_eq!(told, Registry::Holds("sha256:1".into()));
+        let request = hears.recv().unwrap();
+        assert!(request.contains("\r\nX-Registry-Auth: eyJ1c2VyIjoiZCJ9\r\n"), "{request}");
+        let (_dir, socket, hears) = engine_hearing("HTTP/1.0 200 OK\r\n\r\n{}");
+        let _ = distribution_at(Some(&socket), "busybox", None);
+        assert!(!hears.recv().unwrap().contains("X-Registry-Auth"), "a header without credentials");
     }
 
     #[test]
@@ -139,9 +166,12 @@ mod tests {
         ];
         for (answer, told) in answers {
             let (_dir, socket) = engine(answer);
-            assert_eq!(distribution_at(Some(&socket), "busybox"), told, "{answer}");
+            assert_eq!(distribution_at(Some(&socket), "busybox", None), told, "{answer}");
         }
-        assert!(matches!(distribution_at(Some("/nonexistent/docker.sock"), "busybox"), Registry::Unasked(_)));
-        assert!(matches!(distribution_at(None, "busybox"), Registry::Unasked(_)));
+        assert!(matches!(
+            distribution_at(Some("/nonexistent/docker.sock"), "busybox", None),
+            Registry::Unasked(_)
+        ));
+        assert!(matches!(distribution_at(None, "busybox", None), Registry::Unasked(_)));
     }
 }

@@ -7,7 +7,8 @@
 //!   `signals`: what Ctrl-C, SIGTERM and a hang-up do;
 //! - `inspect`: read-only questions (Docker, Compose, systemd, osism), those of volumes in
 //!   `volumes`, of images in `images`, what /share holds in `measure`; `engine`: the one
-//!   question asked of the engine's API, not its CLI (what a registry holds under a tag); `control`: the only state changes besides the
+//!   question asked of the engine's API, not its CLI (what a registry holds under a tag), with
+//!   the unit user's registry login from `credentials`; `control`: the only state changes besides the
 //!   plan's own commands (stopping containers left behind);
 //! - what programs answer, read: `containers` (Compose's `ps`), `service` (the systemd unit),
 //!   `sudo` (whether it runs the unit's stop and start without a prompt), `users` (names of uids),
@@ -18,6 +19,7 @@
 pub mod atomic;
 pub mod containers;
 pub mod control;
+pub mod credentials;
 pub mod engine;
 pub mod exec;
 pub mod fifo;

@@ -1,5 +1,6 @@
 //! Users by name: the password database, read for messages (who started a reset, who may
-//! write a directory). Nothing here decides anything.
+//! write a directory) and for the unit user's home (its registry credentials). Nothing here
+//! decides anything.
 
 use std::fs;
 
@@ -11,6 +12,16 @@ pub fn user_of(uid: u32) -> Option<String> {
         .map(|line| line.split(':').collect::<Vec<_>>())
         .find(|fields| fields.get(2).and_then(|u| u.parse::<u32>().ok()) == Some(uid))
         .and_then(|fields| fields.first().map(|name| name.to_string()))
+}
+
+/// The home directory the password database gives `user`, if it names the user.
+pub fn home_of(user: &str) -> Option<camino::Utf8PathBuf> {
+    let passwd = fs::read_to_string("/etc/passwd").ok()?;
+    passwd
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .find(|fields| fields.first() == Some(&user))
+        .and_then(|fields| fields.get(5).map(camino::Utf8PathBuf::from))
 }
 
 /// The name of `uid` for a message: its name, or `uid N` where the database has none.

@@ -8,6 +8,7 @@ use std::thread;
 
 use camino::Utf8Path;
 
+use crate::host::credentials::{self, Credentials};
 use crate::host::engine::{self, Registry};
 use crate::host::inspect::Host;
 use crate::plan::config::Config;
@@ -22,8 +23,9 @@ pub fn judge(
     problems: &mut Vec<String>,
 ) -> Option<Forecast> {
     problems.extend(unit_directory_problem(config, service));
-    service.start.as_ref()?.pull()?;
-    Some(ask(host, images, problems))
+    let start = service.start.as_ref()?;
+    start.pull()?;
+    Some(ask(host, (images, start.user.as_deref()), problems))
 }
 
 /// The unit runs Compose in another directory than the project's: stopping and starting it would
@@ -46,14 +48,30 @@ fn unit_directory_problem(config: &Config, service: &Service) -> Option<String> 
     })
 }
 
+/// What the registry holds under `image`, asked with `user`'s credentials for it; where a
+/// credential helper keeps them, not asked (the helper is the user's program, not run here).
+fn with_credentials(image: &str, user: Option<&str>) -> Registry {
+    match credentials::for_image(user, image) {
+        Credentials::Header(header) => engine::distribution(image, Some(&header)),
+        Credentials::None => engine::distribution(image, None),
+        Credentials::Helper(helper) => Registry::Unasked(format!(
+            "the unit's user keeps the registry's credentials in docker-credential-{helper}, which this question \
+             does not run"
+        )),
+    }
+}
+
 /// Asks the registry of each of `images` at once, and judges the answers.
-fn ask(host: &Host, images: &[ServiceImage], problems: &mut Vec<String>) -> Forecast {
+/// Each image's registry is asked with the unit's user's credentials (`user`), as its pull does.
+fn ask(host: &Host, (images, user): (&[ServiceImage], Option<&str>), problems: &mut Vec<String>) -> Forecast {
     let mut distinct: Vec<&str> = images.iter().map(|i| i.image.as_str()).collect();
     distinct.sort_unstable();
     distinct.dedup();
     let answers: Vec<(&str, Registry)> = thread::scope(|scope| {
-        let asked: Vec<_> =
-            distinct.iter().map(|&image| (image, scope.spawn(move || engine::distribution(image)))).collect();
+        let asked: Vec<_> = distinct
+            .iter()
+            .map(|&image| (image, scope.spawn(move || with_credentials(image, user))))
+            .collect();
         asked
             .into_iter()
             .map(|(image, answer)| {
