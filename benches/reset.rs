@@ -13,7 +13,9 @@
 //!    runbook `ps`;
 //! 6. large: the overhead's pairs on a 2 GiB /share;
 //! 7. moved tag: the downtime of each side when one service's tag moved to a 210 MiB image,
-//!    which the bare runbook pulls in step 4 and the tool before step 1 (`moved_tag.rs`).
+//!    which the bare runbook pulls in step 4 and the tool before step 1 (`moved_tag.rs`);
+//! 8. kept (`-- kept`): the downtime with and without `--keep-volume mariadb` on a 200 MiB
+//!    MariaDB volume, side by side.
 #![allow(clippy::disallowed_methods, clippy::disallowed_macros)] // the harness drives docker, scripts and the binary, and prints
 
 #[allow(dead_code)] // shared with the suite, which uses other parts of it
@@ -99,7 +101,7 @@ struct Figure {
 
 /// The figures' groups, in the order they run; `cargo bench --bench reset -- GROUP...` runs
 /// only those and prints them without touching BENCHMARKS.md.
-const GROUPS: [&str; 6] = ["startup", "overhead", "scale", "verification", "large", "moved-tag"];
+const GROUPS: [&str; 7] = ["startup", "overhead", "scale", "verification", "large", "moved-tag", "kept"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -133,6 +135,9 @@ fn main() {
     }
     if runs("moved-tag") {
         moved_tag::moved_tag(&mut figures, &mut breakdown);
+    }
+    if runs("kept") {
+        kept(&mut figures);
     }
     write_figures(&figures);
     if chosen.is_empty() {
@@ -522,6 +527,69 @@ fn verification(figures: &mut Vec<Figure>) {
             met: ratio <= 0.5,
         });
     }
+}
+
+/// The MariaDB volume of the kept case: 200 MiB, incompressible (InnoDB's pages compress well;
+/// these are gzip's worst case), written a mebibyte at a time.
+const KEPT_MARIADB_MIB: usize = 200;
+/// Pairs of kept runs.
+const KEPT_PAIRS: usize = 3;
+
+/// The manager's downtime (the summary's "down N s") with and without `--keep-volume mariadb`,
+/// on the same fixture with a 200 MiB MariaDB volume refilled before each run, in pairs run
+/// plain-kept, kept-plain, ...
+fn kept(figures: &mut Vec<Figure>) {
+    let fixture = Fixture::new(Share { small_files: 1_000, big_file_bytes: 10 * 1000 * 1000 });
+    eprintln!("bench: kept, downtime with and without keeping a {KEPT_MARIADB_MIB} MiB MariaDB volume");
+    let fill = || {
+        let mut file = fs::File::create(fixture.volume_dir("manager_mariadb").join("ibdata1")).unwrap();
+        let mut block = vec![0u8; 1 << 20];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..KEPT_MARIADB_MIB {
+            for byte in block.iter_mut() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *byte = state as u8;
+            }
+            std::io::Write::write_all(&mut file, &block).unwrap();
+        }
+    };
+    let run = |name: String, keep: bool| {
+        fill();
+        let backup = fresh_dir(&fixture, &name);
+        let mut args = vec!["--yes", "--backup-dir", &backup];
+        args.extend(if keep { &["--keep-volume", "mariadb"][..] } else { &[] });
+        let out = fixture.run(&args, &FAST);
+        let said =
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "kept {keep}: {said}");
+        let down = said.split("the manager was down ").nth(1).and_then(|rest| rest.split(' ').next());
+        down.and_then(|s| s.parse::<f64>().ok()).expect("the summary's downtime")
+    };
+    let (mut plain, mut kept) = (Vec::new(), Vec::new());
+    for round in 0..KEPT_PAIRS {
+        if round % 2 == 0 {
+            plain.push(run(format!("plain-{round}"), false));
+            kept.push(run(format!("kept-{round}"), true));
+        } else {
+            kept.push(run(format!("kept-{round}"), true));
+            plain.push(run(format!("plain-{round}"), false));
+        }
+    }
+    let (plain_median, kept_median) = (median(&plain), median(&kept));
+    figures.push(Figure {
+        key: "kept.downtime".into(),
+        what: format!(
+            "kept: the manager's downtime without and with `--keep-volume mariadb`, {KEPT_MARIADB_MIB} MiB \
+             incompressible MariaDB volume, median of {KEPT_PAIRS} pairs (without {} s, with {} s)",
+            seconds(&plain),
+            seconds(&kept)
+        ),
+        value: format!("{plain_median:.1} s / {kept_median:.1} s (+{:.1} s)", kept_median - plain_median),
+        target: "reported: the price of keeping".into(),
+        met: true,
+    });
 }
 
 fn time_runs(n: usize, mut f: impl FnMut()) -> Vec<f64> {

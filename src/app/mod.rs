@@ -185,7 +185,11 @@ fn apply(today: Date, config: Config, sources: &Sources, saved_file: Option<&Pat
     let proposal = Proposal { plan: &plan, resume: None, problems: &problems, heading };
     approval::approve_and_run(runner, &ui, &config, proposal, |runner| {
         // Preflight's queries ran before there was a log to keep; what they found goes in it.
-        runner.note(&format!("preflight passed:\n{}{}", render::summary(&plan), render::volumes(&plan)));
+        runner.note(&format!(
+            "preflight passed:\n{}{}",
+            render::summary(&plan),
+            crate::view::volumes::deleted(&plan)
+        ));
         let journal = Journal::create(inputs).or_exit(Code::Refused)?;
         if let Err(error) = registry::record(&journal, preflight::euid()) {
             journal.abandon();

@@ -12,7 +12,7 @@ use camino::Utf8Path;
 use serde::Deserialize;
 
 use crate::host::containers::{self, Container};
-use crate::host::exec::{FifoRead, Runner, first_line};
+use crate::host::exec::{Runner, first_line};
 use crate::host::vault;
 use crate::plan::{AnonymousVolume, Vault};
 
@@ -32,6 +32,8 @@ pub struct Project {
     pub name: String,
     /// Real names of the named volumes, external ones left out: what `down -v` removes.
     pub volumes: Vec<String>,
+    /// Each of `volumes` with its key in the compose file.
+    pub volume_keys: BTreeMap<String, String>,
     /// The named volumes its services mount at /share (real names), each with those services.
     pub share_mounts: Vec<ShareMount>,
     /// The named volumes of HashiCorp Vault's service (OSISM's `vault`, with `enable_vault`):
@@ -120,14 +122,14 @@ impl<'a> Host<'a> {
             serde_json::from_str(&out.stdout).context("`docker compose config` printed no project name")?;
         let real_name =
             |key: &str, v: &ComposeVolume| v.name.clone().unwrap_or_else(|| format!("{}_{key}", model.name));
-        let mut volumes: Vec<String> = model
+        let volume_keys: BTreeMap<String, String> = model
             .volumes
             .iter()
             // `external: true`, or the older `external: {name: ...}`.
             .filter(|(_, v)| matches!(v.external, serde_json::Value::Null | serde_json::Value::Bool(false)))
-            .map(|(key, v)| real_name(key, v))
+            .map(|(key, v)| (real_name(key, v), key.clone()))
             .collect();
-        volumes.sort();
+        let volumes: Vec<String> = volume_keys.keys().cloned().collect();
         let mut share_mounts: Vec<ShareMount> = Vec::new();
         let (mut vault_volumes, mut bind_mounts) = (Vec::new(), Vec::new());
         for (service, mount) in
@@ -165,7 +167,16 @@ impl<'a> Host<'a> {
             .filter(|(_, def)| !matches!(def.pull_policy.as_deref(), Some("never" | "build")))
             .filter_map(|(service, def)| Some((service.clone(), def.image.clone()?)))
             .collect();
-        Ok(Project { name: model.name, volumes, share_mounts, vault_volumes, bind_mounts, services, images })
+        Ok(Project {
+            name: model.name,
+            volumes,
+            volume_keys,
+            share_mounts,
+            vault_volumes,
+            bind_mounts,
+            services,
+            images,
+        })
     }
 
     /// The containers of the project, running or not (`docker compose ps --all`).
@@ -236,33 +247,6 @@ impl<'a> Host<'a> {
             Ok(out) => Ok(vault::judge(&out.stdout, &out.stderr)),
             Err(error) => Err(format!("osism cannot run ({error:#})")),
         }
-    }
-
-    /// Starts reading the share volume, mounted read-only, as one tar stream made by the image's
-    /// own tar (as the backup was); `FifoRead::finish` reads it. The stream comes through a named
-    /// pipe in `backup_dir`, mounted at /backup as the runbook mounts it, and tar opens that pipe
-    /// before it reads /share: started early, it reads nothing until it is finished. The volume
-    /// must exist: `docker run` would create it.
-    pub fn start_share_read(&self, volume: &str, image: &str, backup_dir: &Utf8Path) -> Result<FifoRead<'a>> {
-        ensure!(self.volume_exists(volume)?, "the share volume {volume} does not exist");
-        self.start_share_read_of_seen(volume, image, backup_dir)
-    }
-
-    /// As `start_share_read`, of a volume this process saw Compose create moments ago (step 4):
-    /// the restore's own `docker run` mounts it at once, so the read-back, which waits for it,
-    /// creates nothing that command would not.
-    pub fn start_share_read_of_seen(
-        &self,
-        volume: &str,
-        image: &str,
-        backup_dir: &Utf8Path,
-    ) -> Result<FifoRead<'a>> {
-        let fifo = read_back_fifo(backup_dir);
-        let label = format!("{READ_BACK_LABEL}={fifo}");
-        let bind = format!("{backup_dir}:/backup");
-        let target = format!("/backup/{FIFO_NAME}");
-        let rest = ["--label", &label, "--volume", &bind, image, "tar", "-cf", &target, "/share"];
-        self.runner.start_fifo_read(&read_only_share(volume, &rest), &fifo)
     }
 
     /// The tool's read-back containers that mount `volume`, running or not: left by a run that
@@ -376,7 +360,7 @@ impl<'a> Host<'a> {
 }
 
 /// The read-back's pipe, in the backup directory; the lock keeps any other run from using it.
-const FIFO_NAME: &str = ".osism-manager-reset-share.fifo";
+pub(super) const FIFO_NAME: &str = ".osism-manager-reset-share.fifo";
 
 pub fn read_back_fifo(backup_dir: &Utf8Path) -> camino::Utf8PathBuf {
     backup_dir.join(FIFO_NAME)
@@ -386,7 +370,12 @@ pub fn read_back_fifo(backup_dir: &Utf8Path) -> camino::Utf8PathBuf {
 /// then `rest` (more options, the image, its command): the only way the tool's own containers
 /// touch /share (its one other look, in `measure`, is `find` and `du` in the manager's own).
 pub(super) fn read_only_share(volume: &str, rest: &[&str]) -> Vec<String> {
-    let mount = format!("source={volume},target=/share,readonly");
+    read_only_mount(volume, "/share", rest)
+}
+
+/// As `read_only_share`, with `volume` at `target`.
+pub(super) fn read_only_mount(volume: &str, target: &str, rest: &[&str]) -> Vec<String> {
+    let mount = format!("source={volume},target={target},readonly");
     ["docker", "run", "--rm", "--pull=never", "--network", "none", "--mount", &mount]
         .iter()
         .chain(rest)

@@ -1,10 +1,14 @@
-//! Read-only questions about volumes: which exist, whose they are, and which containers use
-//! them. Part of `inspect`'s `Host`; nothing here changes state.
+//! Read-only questions about volumes: which exist, whose they are, which containers use them,
+//! and what they hold, read back as one tar stream. Part of `inspect`'s `Host`; nothing here
+//! changes state.
 
 use anyhow::{Result, ensure};
 
-use crate::host::exec::first_line;
-use crate::host::inspect::{Host, MEASURE_LABEL, PROJECT_LABEL, READ_BACK_LABEL};
+use camino::Utf8Path;
+
+use crate::host::exec::{FifoRead, first_line};
+use crate::host::inspect::{FIFO_NAME, Host, MEASURE_LABEL, PROJECT_LABEL, READ_BACK_LABEL};
+use crate::host::inspect::{read_back_fifo, read_only_mount};
 
 /// A container that mounts one of the volumes asked about, as `docker ps` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +26,47 @@ pub struct VolumeUser {
     pub mounts: Vec<String>,
 }
 
-impl Host<'_> {
+impl<'a> Host<'a> {
+    /// Starts reading the share volume, mounted read-only, as one tar stream made by the image's
+    /// own tar (as the backup was); `FifoRead::finish` reads it. The stream comes through a named
+    /// pipe in `backup_dir`, mounted at /backup as the runbook mounts it, and tar opens that pipe
+    /// before it reads /share: started early, it reads nothing until it is finished. The volume
+    /// must exist: `docker run` would create it.
+    pub fn start_share_read(&self, volume: &str, image: &str, backup_dir: &Utf8Path) -> Result<FifoRead<'a>> {
+        ensure!(self.volume_exists(volume)?, "the share volume {volume} does not exist");
+        self.start_share_read_of_seen(volume, image, backup_dir)
+    }
+
+    /// As `start_share_read`, of a volume this process saw Compose create moments ago (step 4):
+    /// the restore's own `docker run` mounts it at once, so the read-back, which waits for it,
+    /// creates nothing that command would not.
+    pub fn start_share_read_of_seen(
+        &self,
+        volume: &str,
+        image: &str,
+        backup_dir: &Utf8Path,
+    ) -> Result<FifoRead<'a>> {
+        self.start_volume_read(volume, "/share", image, backup_dir)
+    }
+
+    /// As `start_share_read_of_seen`, of any volume, mounted read-only at `target`: a volume the
+    /// reset keeps, read back as its archive holds it. The volume must exist: `docker run` would
+    /// create it.
+    pub fn start_volume_read(
+        &self,
+        volume: &str,
+        target: &str,
+        image: &str,
+        backup_dir: &Utf8Path,
+    ) -> Result<FifoRead<'a>> {
+        let fifo = read_back_fifo(backup_dir);
+        let label = format!("{READ_BACK_LABEL}={fifo}");
+        let bind = format!("{backup_dir}:/backup");
+        let pipe = format!("/backup/{FIFO_NAME}");
+        let rest = ["--label", &label, "--volume", &bind, image, "tar", "-cf", &pipe, target];
+        self.runner.start_fifo_read(&read_only_mount(volume, target, &rest), &fifo)
+    }
+
     /// Of `volumes`, those that exist.
     pub fn existing_volumes<'v>(&self, volumes: impl IntoIterator<Item = &'v str>) -> Result<Vec<String>> {
         let out = self.runner.read(&["docker", "volume", "ls", "--quiet"])?;
@@ -84,6 +128,16 @@ impl Host<'_> {
             return Ok(true);
         }
         no_such_volume(volume, &out.stderr).map(|()| false)
+    }
+
+    /// The labels of `volume`, as the engine holds them.
+    pub fn volume_labels(&self, volume: &str) -> Result<std::collections::BTreeMap<String, String>> {
+        let out =
+            self.runner.read(&["docker", "volume", "inspect", "--format", "{{json .Labels}}", volume])?;
+        ensure!(out.success, "`docker volume inspect {volume}` failed: {}", first_line(&out.stderr));
+        let labels: Option<_> = serde_json::from_str(out.stdout.trim())
+            .map_err(|e| anyhow::anyhow!("`docker volume inspect {volume}` printed no labels: {e}"))?;
+        Ok(labels.unwrap_or_default())
     }
 
     /// The volumes labelled with the project, declared or not.

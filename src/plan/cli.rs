@@ -128,6 +128,14 @@ pub struct Args {
     #[arg(long, env = "OSISM_MANAGER_RESET_DELETE_VAULT_DATA", value_parser = boolish)]
     pub delete_vault_data: bool,
 
+    /// Keep VOLUME, which `down -v` deletes, across the reset: ARA's database (mariadb) or, with
+    /// HashiCorp Vault, its storage (vault_file, vault_logs). Named as the compose file names it,
+    /// or in full (manager_mariadb); repeat the option or separate names with commas. Each is
+    /// archived beside /share's archive and compared with it after step 1, and after `down -v`
+    /// created again with Compose's labels, restored and compared before the manager starts.
+    #[arg(long, value_name = "VOLUME", value_delimiter = ',', env = "OSISM_MANAGER_RESET_KEEP_VOLUME")]
+    pub keep_volume: Vec<String>,
+
     /// Restore /share from ARCHIVE (a .tar.gz of /share, such as an earlier day's
     /// manager-share-YYYYMMDD.tar.gz) in step 5, instead of today's archive, which step 2 still
     /// makes. ARCHIVE is read whole first; one that could write outside /share is refused.

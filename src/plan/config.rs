@@ -32,6 +32,8 @@ pub struct Config {
     pub configuration_directory: Utf8PathBuf,
     /// The operator agreed that `down -v` deletes Vault's storage.
     pub delete_vault_data: bool,
+    /// The volumes `down -v` deletes that the operator keeps, as named (`--keep-volume`).
+    pub keep_volumes: Vec<String>,
     /// The archive step 5 restores instead of today's, and the sha256 it must have.
     pub restore_from: Option<Utf8PathBuf>,
     pub restore_sha256: Option<String>,
@@ -76,6 +78,7 @@ impl Config {
                 &name("configuration-directory"),
             )?,
             delete_vault_data: args.delete_vault_data,
+            keep_volumes: check_kept(args.keep_volume, &name("keep-volume"))?,
             restore_from: args
                 .restore_from
                 .as_deref()
@@ -101,6 +104,7 @@ impl From<&Config> for Options {
             health_timeout_s: config.health_timeout.as_secs(),
             configuration_directory: config.configuration_directory.clone(),
             delete_vault_data: config.delete_vault_data,
+            keep_volumes: config.keep_volumes.clone(),
             restore_from: config.restore_from.clone(),
             restore_sha256: config.restore_sha256.clone(),
         }
@@ -156,6 +160,7 @@ pub fn check_recorded(inputs: &crate::plan::Inputs, from: &str) -> Result<()> {
     let flag = |long: &str| format!("--{long} (as {from} records it)");
     check_image(options.image.clone(), &flag("image"))?;
     check_volume(options.share_volume.clone(), &flag("share-volume"))?;
+    check_kept(options.keep_volumes.clone(), &flag("keep-volume"))?;
     if inputs.facts.service.reason == crate::plan::SERVICE_GIVEN {
         check_unit(inputs.facts.service.unit.clone(), &flag("service"))?;
     }
@@ -176,6 +181,18 @@ fn check_unit(unit: String, flag: &str) -> Result<String> {
          list-units`"
     );
     Ok(unit)
+}
+
+/// The volumes to keep, each a docker volume name, each once, in the order given.
+fn check_kept(volumes: Vec<String>, flag: &str) -> Result<Vec<String>> {
+    let mut kept: Vec<String> = Vec::new();
+    for volume in volumes {
+        let volume = check_volume(volume.trim().to_owned(), flag)?;
+        if !kept.contains(&volume) {
+            kept.push(volume);
+        }
+    }
+    Ok(kept)
 }
 
 /// Docker's own rule for volume names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.

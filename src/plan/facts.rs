@@ -31,6 +31,9 @@ pub struct Options {
     /// `--delete-vault-data`: the operator agreed that `down -v` deletes Vault's storage.
     #[serde(default)]
     pub delete_vault_data: bool,
+    /// `--keep-volume`: the volumes `down -v` deletes that the operator keeps, as named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep_volumes: Vec<String>,
     /// `--restore-from`: the archive step 5 restores instead of today's.
     #[serde(default)]
     pub restore_from: Option<Utf8PathBuf>,
@@ -115,6 +118,23 @@ pub struct Facts {
     /// suffix (`.previous-N`) its journal, records and log are kept aside with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub earlier_reset: Option<String>,
+    /// The volumes `--keep-volume` names, as Compose declares them and the engine labels them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<KeptVolume>,
+}
+
+/// A volume `down -v` deletes that the reset keeps: archived before, created again as Compose
+/// creates it and restored after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeptVolume {
+    /// Its real name (`manager_mariadb`).
+    pub name: String,
+    /// Its key in the compose file (`mariadb`).
+    pub key: String,
+    /// Its labels as the engine holds them, which Compose set when it created the volume: the
+    /// same on the volume made again, so that `up` adopts it as its own.
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// An archive of /share found readable by others than its owner.
@@ -236,6 +256,9 @@ pub struct Volumes {
     /// What the services bind-mount from the host: `down -v` leaves it alone.
     #[serde(default)]
     pub bind_mounts: Vec<String>,
+    /// Of `named`, each real name with its key in the compose file, which `--keep-volume` takes.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub keys: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,6 +273,17 @@ impl Volumes {
     /// Every volume `down -v` deletes, named first.
     pub fn deleted(&self) -> impl Iterator<Item = &str> {
         self.named.iter().map(String::as_str).chain(self.anonymous.iter().map(|a| a.volume.as_str()))
+    }
+
+    /// The named volume `--keep-volume NAME` means: NAME is its key or its real name.
+    pub fn named_as(&self, name: &str) -> Option<&str> {
+        let key = |real: &String| self.keys.get(real).is_some_and(|k| k == name);
+        self.named.iter().find(|real| *real == name || key(real)).map(String::as_str)
+    }
+
+    /// What `--keep-volume` names `volume` by: its key, else its real name.
+    pub fn key_of<'v>(&'v self, volume: &'v str) -> &'v str {
+        self.keys.get(volume).map_or(volume, String::as_str)
     }
 }
 

@@ -32,7 +32,7 @@ pub const EXIT_CODES: [(i32, &str); 6] = [
 
 /// Every file the tool writes or reads besides its options' own, and what it is (Markdown).
 /// `DIR` is the backup directory, `YYYYMMDD` the date the reset was planned on.
-pub const FILES: [(&str, &str); 13] = [
+pub const FILES: [(&str, &str); 15] = [
     ("DIR/manager-share-YYYYMMDD.tar.gz", "the archive of `/share`, the runbook's name (mode 0600)"),
     ("DIR/manager-share-YYYYMMDD.tar.gz.sha256", "its checksum, for `sha256sum -c`"),
     (
@@ -54,6 +54,15 @@ pub const FILES: [(&str, &str); 13] = [
          the check after the backup, for the check after the restore (its SHA-256 in the journal)",
     ),
     ("DIR/manager-reset-YYYYMMDD.log", "every command with its start time, duration, exit status and output"),
+    (
+        "DIR/kept-VOLUME-YYYYMMDD.tar.gz",
+        "the archive of a volume `--keep-volume` keeps (mode 0600), made and checked as `/share`'s, with its \
+         `.sha256` beside it",
+    ),
+    (
+        "DIR/manager-reset-YYYYMMDD.VOLUME.records",
+        "each entry of a kept volume's archive, as the check after it was made read it",
+    ),
     (
         "DIR/manager-reset-YYYYMMDD.*.previous-N",
         "the journal, records and log of an earlier reset of the same day, finished or rolled back, kept \

@@ -10,10 +10,13 @@
 //!   (`facts`, re-exported too) into the plan, every step with its argv, display line and checks;
 //! - `guards`: the checks around each step (`Check`, re-exported);
 //! - `files`: the names of the files a reset writes beside its archive;
+//! - `files`: the names of the files a reset writes beside its archive; `kept`: the steps that
+//!   carry the volumes `--keep-volume` names across `down -v`;
 //! - `restore`: the archive `--restore-from` names, as preflight read it, for step 5;
 //!   `prepare`: what runs before step 1 (sudo's password, the pulls);
 //! - `command`: a command of the plan, argv, display line and input; `quote`: copy-paste-safe command lines; `advice`: the commands the operator is told to
-//!   type next; `saved`: a plan saved for a later run, and what differs when it is made again.
+//!   type next; `saved`: a plan saved for a later run, and what differs when it is made again;
+//!   `warnings`: what the operator should know before approving that is not a step.
 //!
 //! Uses nothing of the other layers.
 
@@ -24,6 +27,7 @@ pub mod config;
 mod facts;
 mod files;
 mod guards;
+pub mod kept;
 pub mod manual;
 pub mod mode;
 pub mod options;
@@ -32,6 +36,7 @@ pub mod quote;
 mod restore;
 mod runbook;
 pub mod saved;
+mod warnings;
 
 pub use advice::*;
 pub use command::{Command, Stdin};

@@ -39,8 +39,13 @@ fn path_of(path: &camino::Utf8Path) -> Option<String> {
     Some(path.to_string())
 }
 
+/// Names as one value, comma-separated, as `--keep-volume` takes them; `None` for none.
+fn listed(names: &[String]) -> Option<String> {
+    (!names.is_empty()).then(|| names.join(","))
+}
+
 /// Every option that shapes the plan, in the order commands name them.
-pub const PLAN_OPTIONS: [PlanOption; 11] = [
+pub const PLAN_OPTIONS: [PlanOption; 12] = [
     PlanOption {
         long: "project-directory",
         switch: false,
@@ -132,6 +137,16 @@ pub const PLAN_OPTIONS: [PlanOption; 11] = [
         given: |c| Some(c.delete_vault_data.to_string()),
         take: |c, i| c.delete_vault_data = i.options.delete_vault_data,
         default: Some("false"),
+        locates: false,
+    },
+    PlanOption {
+        long: "keep-volume",
+        switch: false,
+        recorded: |i| listed(&i.options.keep_volumes),
+        typed: None,
+        given: |c| listed(&c.keep_volumes),
+        take: |c, i| c.keep_volumes = i.options.keep_volumes.clone(),
+        default: None,
         locates: false,
     },
     PlanOption {

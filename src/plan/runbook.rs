@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::plan::command::{Command, Stdin};
 use crate::plan::facts::{
-    Facts, Forecast, Inputs, Options, Service, ServiceImage, ShareSize, Vault, VaultState, Volumes,
+    Facts, Forecast, Inputs, KeptVolume, Options, Service, ServiceImage, ShareSize, Vault, Volumes,
 };
 use crate::plan::files::{archive_path, date_stamp};
 use crate::plan::guards::{Check, Guards, StepKind, around};
 use crate::plan::restore::RestoreSource;
+use crate::plan::{kept, warnings};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +37,10 @@ pub struct Plan {
     /// The operator agreed that `down -v` deletes Vault's storage.
     #[serde(default)]
     pub delete_vault_data: bool,
+    /// The volumes `down -v` deletes that the reset keeps (`--keep-volume`), each archived beside
+    /// the /share archive (`kept_archive`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<KeptVolume>,
     /// What /share holds, and the free space where the archive goes (KiB), as measured.
     #[serde(default)]
     pub share: Option<ShareSize>,
@@ -81,16 +86,6 @@ pub struct Step {
     pub after: Vec<Check>,
 }
 
-/// What the plan says of an archive others may read.
-fn exposed_warning(exposed: &crate::plan::Exposed) -> String {
-    let path = &exposed.path;
-    let chmod = crate::plan::quote::join(&["chmod".into(), "600".into(), path.to_string()]);
-    format!(
-        "others may read the archive {path} (mode {:04o}), which holds the vault key and Ceph keys: `{chmod}`",
-        exposed.mode
-    )
-}
-
 /// A step before it is numbered and given its checks: what it does, its title, its commands.
 type Planned = (StepKind, &'static str, Vec<Command>);
 
@@ -103,16 +98,17 @@ pub fn build(inputs: &Inputs) -> Plan {
         backup: !backs_up_nothing(facts),
         restore: facts.restore.is_some(),
         password_file: matches!(vault_stdin(config, facts), Some(Stdin::File(_))),
+        kept: !facts.kept.is_empty(),
     };
     let mut steps = runbook_steps(config, facts, &backup_file);
-    let mut warnings: Vec<String> = facts.exposed.iter().map(exposed_warning).collect();
+    let mut warnings: Vec<String> = facts.exposed.iter().map(warnings::exposed).collect();
     if let Some(stdin) = vault_stdin(config, facts) {
         steps.push((
             StepKind::SetVaultPassword,
             "Set the Ansible vault password again",
             vec![Command::with_stdin(["osism", "set", "vault", "password"], stdin)],
         ));
-        warnings.extend(vault_warning(&facts.vault));
+        warnings.extend(warnings::vault(&facts.vault));
     }
     steps.extend([(
         StepKind::RebuildInventory,
@@ -139,6 +135,7 @@ pub fn build(inputs: &Inputs) -> Plan {
         volumes: facts.volumes.clone(),
         vault: facts.vault.clone(),
         delete_vault_data: config.delete_vault_data,
+        kept: facts.kept.clone(),
         share: facts.share,
         free_kib: facts.free_kib,
         health_timeout_s: config.health_timeout_s,
@@ -148,24 +145,35 @@ pub fn build(inputs: &Inputs) -> Plan {
         restore: facts.restore.clone(),
         earlier_reset: facts.earlier_reset.clone(),
         warnings,
-        steps: steps
-            .into_iter()
-            .enumerate()
-            .map(|(i, (kind, title, commands))| {
-                let (before, after) = around(kind, guards);
-                Step {
-                    number: i + 1,
-                    kind,
-                    title: title.to_owned(),
-                    destructive: kind == StepKind::RemoveProject,
-                    in_runbook: !matches!(kind, StepKind::SetVaultPassword | StepKind::RefreshKollaFacts),
-                    before,
-                    commands,
-                    after,
-                }
-            })
-            .collect(),
+        steps: numbered(steps, guards),
     }
+}
+
+/// The steps numbered in order, each with the checks around it.
+fn numbered(steps: Vec<Planned>, guards: Guards) -> Vec<Step> {
+    steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, (kind, title, commands))| {
+            let (before, after) = around(kind, guards);
+            Step {
+                number: i + 1,
+                kind,
+                title: title.to_owned(),
+                destructive: kind == StepKind::RemoveProject,
+                in_runbook: !matches!(
+                    kind,
+                    StepKind::SetVaultPassword
+                        | StepKind::RefreshKollaFacts
+                        | StepKind::ArchiveKeptVolumes
+                        | StepKind::RestoreKeptVolumes
+                ),
+                before,
+                commands,
+                after,
+            }
+        })
+        .collect()
 }
 
 /// The runbook's six steps before its last, each with the runbook's command lines, `$(pwd)` and
@@ -200,14 +208,21 @@ fn runbook_steps(config: &Options, facts: &Facts, backup_file: &Utf8Path) -> Vec
         "Back up the /share volume",
         vec![tar_in_container(&config.backup_dir, &["-czvf", &in_container, "/share"])],
     );
+    let stamp = date_stamp(facts.date);
+    let kept = &facts.kept;
+    let tar = kept::Tar { backup_dir: &config.backup_dir, stamp: &stamp, image: &config.image };
+    let archive_kept = (StepKind::ArchiveKeptVolumes, "Archive the volumes kept", tar.archive(kept));
+    let restore_kept = (StepKind::RestoreKeptVolumes, "Restore the volumes kept", tar.restore(kept));
     let mut steps = vec![(StepKind::StopService, "Stop the manager service", vec![systemctl("stop")])];
     steps.extend((!backs_up_nothing(facts)).then_some(backup));
+    steps.extend((!kept.is_empty()).then_some(archive_kept));
+    steps.push((
+        StepKind::RemoveProject,
+        "Delete the manager service and its volumes",
+        vec![compose(&["down", "-v"])],
+    ));
+    steps.extend((!kept.is_empty()).then_some(restore_kept));
     steps.extend([
-        (
-            StepKind::RemoveProject,
-            "Delete the manager service and its volumes",
-            vec![compose(&["down", "-v"])],
-        ),
         (StepKind::StartService, "Start the manager service", vec![systemctl("start")]),
         (
             StepKind::RestoreShare,
@@ -235,22 +250,6 @@ fn vault_stdin(config: &Options, facts: &Facts) -> Option<Stdin> {
     Some(config.vault_password_file.clone().map_or(Stdin::Terminal, Stdin::File))
 }
 
-/// What the operator should know of the password the step sets, where it is not simply the one
-/// set now coming back.
-fn vault_warning(vault: &Vault) -> Option<String> {
-    let why = match vault.state {
-        VaultState::Set | VaultState::InvalidKeyFile => return None,
-        VaultState::NotSet => "no vault password is set now, so osism's Ansible runs fail already",
-        VaultState::NoKeyFile => {
-            "no vault key file is in /share and no environments/.vault_pass in the configuration, so \
-             osism's Ansible runs fail already (osism makes a key file when the password is set)"
-        }
-        VaultState::Broken => "the vault password set now does not work",
-        VaultState::Unknown => "whether a vault password is set cannot be told",
-    };
-    Some(format!("{why} ({}): the step after the health check sets the one given", vault.detail))
-}
-
 impl Plan {
     /// The step of this kind, if the plan has one.
     pub fn step(&self, kind: StepKind) -> Option<&Step> {
@@ -272,42 +271,19 @@ impl Plan {
         })
     }
 
-    /// The archive step 5 restores: the one named with `--restore-from`, or today's.
-    pub fn restored_file(&self) -> &Utf8Path {
-        self.restore.as_ref().map_or(&self.backup_file, RestoreSource::file)
+    /// HashiCorp Vault's storage among what `down -v` deletes, but what the reset keeps.
+    pub fn vault_storage(&self) -> Vec<String> {
+        let vault = self.volumes.as_ref().map_or(&[][..], |v| v.vault.as_slice());
+        vault.iter().filter(|v| !self.keeps(v)).cloned().collect()
     }
 
-    /// HashiCorp Vault's storage among what `down -v` deletes.
-    pub fn vault_storage(&self) -> &[String] {
-        self.volumes.as_ref().map_or(&[], |v| v.vault.as_slice())
+    /// Whether the reset keeps `volume`.
+    pub fn keeps(&self, volume: &str) -> bool {
+        self.kept.iter().any(|k| k.name == volume)
     }
 
     /// The command that continues this reset, should it stop.
     pub fn resume_command(&self) -> String {
         crate::plan::resume_command(&self.backup_dir, &self.project_directory)
-    }
-
-    /// The journal, records and log this reset writes (`left_by_a_reset`).
-    pub fn left_by_a_reset(&self) -> [Utf8PathBuf; 3] {
-        crate::plan::files::left_by_a_reset(&self.backup_dir, &self.date)
-    }
-
-    /// The journal beside the archive, named after the same date.
-    pub fn journal_path(&self) -> Utf8PathBuf {
-        let [journal, _, _] = self.left_by_a_reset();
-        journal
-    }
-
-    /// The records of the archive's entries, kept by its verification for the check after the
-    /// restore, beside the journal.
-    pub fn records_path(&self) -> Utf8PathBuf {
-        let [_, records, _] = self.left_by_a_reset();
-        records
-    }
-
-    /// The transcript beside the archive, named after the same date.
-    pub fn log_path(&self) -> Utf8PathBuf {
-        let [_, _, log] = self.left_by_a_reset();
-        log
     }
 }

@@ -82,6 +82,11 @@ pub fn differences(saved: &Plan, now: &Plan) -> Vec<Difference> {
         volumes(now, |v| v.vault.clone()),
     );
     compare("--delete-vault-data", saved.delete_vault_data.to_string(), now.delete_vault_data.to_string());
+    let kept = |plan: &Plan| {
+        let kept: Vec<String> = plan.kept.iter().map(|k| format!("{} {:?}", k.name, k.labels)).collect();
+        list(&kept)
+    };
+    compare("volumes kept across the reset, with their labels", kept(saved), kept(now));
     let vault = |plan: &Plan| {
         let source = if plan.vault.vault_pass { ", environments/.vault_pass" } else { "" };
         let state = serde_json::to_value(plan.vault.state).ok();

@@ -64,10 +64,10 @@ pub fn approve_and_run(
     // A resume past `down -v` asks about what it will do, which deletes nothing.
     let harmless = proposal.resume.filter(|r| r.nothing_destructive_left(plan)).map(|r| r.left(plan));
     let (vault, restoring) = match harmless {
-        Some(_) => (&[][..], None),
+        Some(_) => (Vec::new(), None),
         None => (plan.vault_storage(), restoring),
     };
-    confirm::confirm(&plan.project, vault, restoring, config.yes, harmless.as_deref())
+    confirm::confirm(&plan.project, &vault, restoring, config.yes, harmless.as_deref())
         .or_exit(Code::Refused)?;
     // From consent on, a signal stops the reset where it can be stopped cleanly.
     signals::install().or_exit(Code::Refused)?;

@@ -23,13 +23,14 @@ use crate::host::exec::{FifoRead, Runner};
 use crate::host::inspect::Host;
 use crate::host::{fifo, service, signals, transcript};
 use crate::plan::{Check, Plan, Step, StepKind, VaultState};
-use crate::run::aside;
 use crate::run::compare::{self, Comparison, Names};
+use crate::run::ended::{Outdated, WrongUnit};
 use crate::run::follow::Followed;
 use crate::run::health;
 use crate::run::journal::Journal;
 use crate::run::records;
 use crate::run::verify::{self, Archive, Hashed};
+use crate::run::{aside, kept};
 use crate::view::ui::Ui;
 
 /// What a check sees of the step it guards: whom it asks and tells, which step it guards, and
@@ -44,6 +45,8 @@ pub struct Guarded<'c, 'r> {
     /// What reading the archive while step 2's tar wrote it found.
     pub followed: Option<Result<Followed>>,
     pub this_run: &'c ThisRun,
+    /// What reading each kept volume's archive on its way from tar found, in the plan's order.
+    pub kept_followed: Vec<Result<Followed>>,
 }
 
 /// What this process knows of the archive beyond the journal's word.
@@ -57,6 +60,10 @@ pub struct ThisRun {
     /// This process saw Compose create the share volume (step 4): the restore's read-back need
     /// not ask again whether it exists before its container mounts it.
     pub share_volume_seen: Cell<bool>,
+    /// Whether this process compared the kept volumes with their archives before `down -v`.
+    pub kept_compared: Cell<bool>,
+    /// The kept archives' sha256 as this process worked them out, by volume.
+    pub kept_hashed: RefCell<std::collections::BTreeMap<String, Hashed>>,
 }
 
 /// Whom a check asks and tells: the executor (and its log), the host's questions, the operator.
@@ -94,6 +101,11 @@ pub fn run(check: Check, cx: &mut Guarded) -> Result<()> {
         Check::ShareMatchesArchive => share_matches_archive(cx),
         Check::Healthy { timeout_s } => healthy(cx, Duration::from_secs(timeout_s)),
         Check::VaultPasses => vault_passes(cx),
+        Check::KeptArchivesPrivate => kept::checks::archives_private(cx),
+        Check::KeptArchivesMatchVolumes => kept::checks::archives_match(cx),
+        Check::KeptArchivesUnchanged => kept::checks::archives_unchanged(cx),
+        Check::KeptVolumesStillMatchArchives => kept::checks::volumes_still_match(cx).context(Outdated),
+        Check::KeptVolumesMatchArchives => kept::checks::volumes_restored(cx),
     }
 }
 
@@ -268,12 +280,18 @@ fn compare_with_share(cx: &Guarded, share_read: FifoRead, when: &str) -> Result<
 
 /// With the manager stopped, nothing may differ either way between `archive` and /share.
 fn judge(archive: &camino::Utf8Path, comparison: &Comparison) -> Result<()> {
+    judge_against(archive, comparison, "/share")
+}
+
+/// Nothing may differ either way between `archive` and `what` (/share, a kept volume), read
+/// back while nothing wrote it.
+pub fn judge_against(archive: &camino::Utf8Path, comparison: &Comparison, what: &str) -> Result<()> {
     let mut wrong = Vec::new();
-    mismatch(&mut wrong, &comparison.extra, "entries of /share are not in the archive");
-    mismatch(&mut wrong, &comparison.missing, "archived entries are not in /share");
-    mismatch(&mut wrong, &comparison.differing, "archived entries differ from /share");
+    mismatch(&mut wrong, &comparison.extra, &format!("entries of {what} are not in the archive"));
+    mismatch(&mut wrong, &comparison.missing, &format!("archived entries are not in {what}"));
+    mismatch(&mut wrong, &comparison.differing, &format!("archived entries differ from {what}"));
     if !wrong.is_empty() {
-        bail!("the archive {archive} does not match /share: {}", wrong.join("; "));
+        bail!("the archive {archive} does not match {what}: {}", wrong.join("; "));
     }
     Ok(())
 }
@@ -346,44 +364,5 @@ fn share_volume_created(cx: &mut Guarded, timeout: Duration) -> Result<()> {
 fn mismatch(wrong: &mut Vec<String>, names: &Names, what: &str) {
     if !names.is_empty() {
         wrong.push(format!("{} {what} ({names})", names.count));
-    }
-}
-
-/// Step 1 stopped a unit, yet the project's containers run on: that unit does not run this
-/// manager (an old docker-compose@manager.service active beside manager.service, say).
-#[derive(Debug, Clone)]
-pub struct WrongUnit {
-    pub stopped: String,
-    /// The services still running.
-    pub up: Vec<String>,
-    /// The other of OSISM's units, when it is active: the one to name.
-    pub running: Option<String>,
-}
-
-impl std::fmt::Display for WrongUnit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the project's containers still run after stopping {} ({}): that unit does not run this manager",
-            self.stopped,
-            self.up.join(", ")
-        )?;
-        match &self.running {
-            Some(unit) => write!(f, "; {unit} is active and does"),
-            None => Ok(()),
-        }
-    }
-}
-
-impl std::error::Error for WrongUnit {}
-
-/// The archive, though unchanged, does not hold what /share holds: the backup is to be made
-/// again before anything is deleted.
-#[derive(Debug, Clone, Copy)]
-pub struct Outdated;
-
-impl std::fmt::Display for Outdated {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("/share is not what the archive holds")
     }
 }

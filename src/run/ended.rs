@@ -6,7 +6,6 @@
 use crate::host::osism;
 use crate::host::service::UnitFailed;
 use crate::host::signals::{Stop, Stopped};
-use crate::run::checks::{Outdated, WrongUnit};
 use crate::run::verify::Untrusted;
 
 /// What ended a step, where the run decides on it.
@@ -53,5 +52,44 @@ impl StepError {
             Why::Other
         };
         StepError { why, error }
+    }
+}
+
+/// Step 1 stopped a unit, yet the project's containers run on: that unit does not run this
+/// manager (an old docker-compose@manager.service active beside manager.service, say).
+#[derive(Debug, Clone)]
+pub struct WrongUnit {
+    pub stopped: String,
+    /// The services still running.
+    pub up: Vec<String>,
+    /// The other of OSISM's units, when it is active: the one to name.
+    pub running: Option<String>,
+}
+
+impl std::fmt::Display for WrongUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the project's containers still run after stopping {} ({}): that unit does not run this manager",
+            self.stopped,
+            self.up.join(", ")
+        )?;
+        match &self.running {
+            Some(unit) => write!(f, "; {unit} is active and does"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for WrongUnit {}
+
+/// The archive, though unchanged, does not hold what /share holds: the backup is to be made
+/// again before anything is deleted.
+#[derive(Debug, Clone, Copy)]
+pub struct Outdated;
+
+impl std::fmt::Display for Outdated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("/share is not what the archive holds")
     }
 }

@@ -158,10 +158,13 @@ pub fn failure(plan: &Plan, step: &Step, journal: &Journal, ended: StepError) ->
     let correctable = !journal.destruction_began();
     let (what, next) = where_share_is_and_next(plan, step, journal, &ended.why);
     let hint = if correctable && !matches!(ended.why, Why::WrongUnit(_)) {
-        "; until step 3 begins, --resume also takes corrected options (such as --service or --image) and \
-         plans the reset again from step 1"
+        let down = plan.step(StepKind::RemoveProject).map_or(3, |s| s.number);
+        format!(
+            "; until step {down} begins, --resume also takes corrected options (such as --service or --image) \
+             and plans the reset again from step 1"
+        )
     } else {
-        ""
+        String::new()
     };
     let error = &ended.error;
     let failure = Failure::new(

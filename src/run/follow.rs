@@ -13,6 +13,7 @@ use std::thread;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, ensure};
+use camino::{Utf8Path, Utf8PathBuf};
 use flate2::read::GzDecoder;
 
 use crate::host::exec::{FifoRead, Runner};
@@ -34,12 +35,27 @@ pub struct Followed {
     pub written: Hashed,
 }
 
-/// Runs `commands` (step 2's tar) while a thread reads the archive they write into its pipe,
-/// writes the file and compares it with `share_read`, /share read back through a container
-/// started with them. Returns how the commands ended, then what the read found.
+/// The archive a tar writes into its pipe, and where the records of its entries go.
+#[derive(Clone, Copy)]
+pub struct Target<'p> {
+    pub archive: &'p Utf8Path,
+    pub records: &'p Utf8Path,
+}
+
+impl<'p> Target<'p> {
+    /// Step 2's: /share's archive and the records beside the journal.
+    pub fn share(plan: &Plan) -> (Utf8PathBuf, Utf8PathBuf) {
+        (plan.backup_file.clone(), plan.records_path())
+    }
+}
+
+/// Runs `commands` (step 2's tar, or a kept volume's) while a thread reads the archive they
+/// write into its pipe, writes the file and compares it with `share_read`, the volume read back
+/// through a container started with them. Returns how the commands ended, then what the read
+/// found.
 pub fn during(
     runner: &Runner,
-    plan: &Plan,
+    target: Target<'_>,
     share_read: FifoRead<'_>,
     commands: impl FnOnce() -> Result<()>,
 ) -> (Result<()>, Result<Followed>) {
@@ -47,11 +63,11 @@ pub fn during(
     // Dropped once the commands have ended, whatever became of them.
     let (ended, has_ended) = mpsc::channel::<()>();
     thread::scope(|scope| {
-        let reader = scope.spawn(|| read(plan, share_read, &waiting, has_ended));
+        let reader = scope.spawn(|| read(target, share_read, &waiting, has_ended));
         let ran = commands();
         drop(ended);
         let tar_ended = Instant::now();
-        fifo::let_reader_see_the_end(&plan.backup_file, &waiting);
+        fifo::let_reader_see_the_end(target.archive, &waiting);
         let read = reader.join().unwrap_or_else(|_| Err(anyhow!("the read-back of the archive failed")));
         let followed = if ran.is_ok() {
             read.map(|(archive, comparison, written)| Followed { archive, comparison, tar_ended, written })
@@ -66,12 +82,12 @@ pub fn during(
 /// Reads tar's pipe to its end (gzip stream to its CRC, every tar entry to its end), writing and
 /// hashing the file, compares it with /share entry by entry and keeps the records of its entries.
 fn read(
-    plan: &Plan,
+    target: Target<'_>,
     share_read: FifoRead<'_>,
     waiting: &AtomicBool,
     has_ended: mpsc::Receiver<()>,
 ) -> Result<(Archive, Comparison, Hashed)> {
-    let path = &plan.backup_file;
+    let path = target.archive;
     let pipe = fifo::open_reader(path, waiting)?;
     let mut tee = Some(BufReader::with_capacity(fifo::BUFFER, Tee::new(pipe, path)));
     // Read to the end whatever the comparison found (tar never finds its pipe closed, and what
@@ -81,8 +97,8 @@ fn read(
         tee.into_inner().finish(path).map(|written| (written, drained))
     };
     let mut finished = None;
-    let records_path = plan.records_path();
-    let compared = records::Writer::create(&records_path).and_then(|mut records| {
+    let records_path = target.records;
+    let compared = records::Writer::create(records_path).and_then(|mut records| {
         let comparison = share_read
             .finish(|share| {
                 let mut reading = tee.take().context("the archive was read already")?;
@@ -108,7 +124,7 @@ fn read(
     let (comparison, records) = compared?;
     drained.with_context(|| format!("cannot read the archive {path}"))?;
     ensure!(comparison.archived > 0, "the archive {path} is damaged: it holds no entry");
-    let records = records.finish(&records_path)?;
+    let records = records.finish(records_path)?;
     let archive =
         Archive { entries: comparison.archived, sha256: written.sha256.clone(), records: Some(records) };
     Ok((archive, comparison, written))

@@ -17,7 +17,7 @@ use crate::host::atomic;
 use crate::host::transcript::now;
 use crate::plan::{self, Inputs, NewerImage, Plan};
 use crate::run::verify::Archive;
-use crate::view::summary::Figures;
+use crate::view::summary::{Figures, Kept};
 
 use crate::plan::{JOURNAL_PREFIX as PREFIX, JOURNAL_SUFFIX as SUFFIX};
 
@@ -63,6 +63,10 @@ pub struct Journal {
     /// The archive as verified after step 2; `down -v` never runs without it.
     #[serde(default)]
     pub archive: Option<Archive>,
+    /// The kept volumes' archives as verified after they were made, by volume: `down -v` never
+    /// runs without them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub kept: std::collections::BTreeMap<String, Archive>,
     /// When every container was healthy again (step 6's wait ended).
     #[serde(default)]
     pub healthy_at: Option<String>,
@@ -96,6 +100,7 @@ impl Journal {
             plan,
             steps,
             archive: None,
+            kept: Default::default(),
             healthy_at: None,
             restored: None,
             newer_images: Vec::new(),
@@ -163,6 +168,11 @@ impl Journal {
             verified: self.archive.as_ref().map(|a| a.entries),
             restored: self.restored,
             newer_images: self.newer_images.clone(),
+            kept: self
+                .kept
+                .iter()
+                .map(|(volume, archive)| Kept { volume: volume.clone(), entries: archive.entries })
+                .collect(),
         }
     }
 
@@ -245,6 +255,7 @@ impl Journal {
         self.inputs = inputs;
         self.steps = pending(&self.plan);
         self.archive = None;
+        self.kept.clear();
         self.healthy_at = None;
         self.restored = None;
         self.finished = false;
@@ -269,6 +280,7 @@ impl Journal {
         }
         if archive {
             self.archive = None;
+            self.kept.clear();
         }
         self.save()
     }

@@ -18,6 +18,7 @@
 //!   never overwritten; `rescue`: the archive
 //!   `--restore-from` names, read whole and judged before anything changes; `found`: archives
 //!   of this manager offered where /share is missing or empty;
+//! - `kept`: the volumes `--keep-volume` names, archived and restored with /share's proof;
 //! - `journal`: each step's state, for `resume`; `registry`: where any run finds an unfinished
 //!   reset; `lock`: one reset per manager; `trust`: whose files the reset takes for its own, on which paths.
 //!
@@ -33,6 +34,7 @@ pub mod follow;
 pub mod found;
 pub mod health;
 pub mod journal;
+pub mod kept;
 pub mod lock;
 pub mod pieces;
 pub mod preflight;

@@ -19,12 +19,12 @@ use crate::host::sudo::Sudo;
 use crate::host::vault;
 use crate::plan::config::Config;
 use crate::plan::{
-    self, Facts, Forecast, Inputs, RestoreSource, Service, ServiceImage, ShareSize, Vault, VaultState,
-    Volumes,
+    self, Facts, Forecast, Inputs, KeptVolume, RestoreSource, Service, ServiceImage, ShareSize, Vault,
+    VaultState, Volumes,
 };
 use crate::run::found;
 use crate::run::problems::{
-    check_backup_dir, check_unfinished, free_bytes, judge_share, judge_volumes, missing_share,
+    check_backup_dir, check_unfinished, free_bytes, judge_kept, judge_share, judge_volumes, missing_share,
     share_volume_problem, sudo_for_unit, sudo_problems, vault_problems,
 };
 use crate::run::project::{self, Compose, Found, default_project_name};
@@ -45,9 +45,8 @@ pub struct Findings {
     /// What /share holds, and the free space in the backup directory (KiB), where measured.
     pub share: Option<ShareSize>,
     pub free_kib: Option<u64>,
-    /// The image is not on this host: the run pulls it before step 1.
+    /// The image is not on this host (the run pulls it before step 1); its ID where it is.
     pub image_missing: bool,
-    /// Its ID where it is here.
     pub image_id: Option<String>,
     /// sudo needs a password for the unit's commands, and a terminal is there to type it on.
     pub sudo_asks: bool,
@@ -64,6 +63,8 @@ pub struct Findings {
     pub images: Vec<ServiceImage>,
     /// What the unit's pull will change, where it pulls.
     pub forecast: Option<Forecast>,
+    /// The volumes `--keep-volume` names, as Compose declares and labels them.
+    pub kept: Vec<KeptVolume>,
     /// Each says what is wrong and how to fix it.
     pub problems: Vec<String>,
 }
@@ -127,23 +128,14 @@ pub fn inspect(
     };
     // First, as it explains others: a reset halfway has deleted the share volume, say.
     let unfinished = check_unfinished(config, euid, resuming, &mut problems);
-    let vault = vault.unwrap_or_else(|cannot| {
-        // OSISM's wrapper runs osism in a container: without Docker it cannot, which is said.
-        if docker {
-            problems.push(format!(
-                "{cannot}: the inventory and facts are rebuilt with osism after `down -v`, which would fail; put \
-                 OSISM's wrapper back at /usr/local/bin/osism (the manager role of osism.services writes it), \
-                 or the osism the plugin dispatcher chains to on PATH"
-            ));
-        }
-        Vault::new(VaultState::Unknown, cannot)
-    });
-    let vault = Vault { vault_pass: vault::vault_pass(&config.configuration_directory).exists(), ..vault };
+    let vault = vault_found(config, vault, docker, &mut problems);
     let Compose { project, volumes, images } = compose;
     let forecast = crate::run::unit_start::judge(config, (&service, &images), host, &mut problems);
     let name =
         project.as_ref().map_or_else(|| default_project_name(&config.project_directory), |p| p.name.clone());
-    let volumes = volumes.and_then(|found| judged(config, &name, (&service, active), found, &mut problems));
+    let (volumes, kept) = volumes.map_or_else(Default::default, |found| {
+        judged(config, (&name, host), (&service, active), found, &mut problems)
+    });
     if let Some(project) = &project {
         problems.extend(share_volume_problem(config, project));
     }
@@ -183,26 +175,51 @@ pub fn inspect(
         found,
         images,
         forecast,
+        kept,
         problems,
     }
 }
 
-/// The volumes `down -v` deletes, judged, where Compose could list them.
+/// What osism said of the vault password, or that it could not be asked (a problem where Docker
+/// answers, as osism runs in a container), with whether `.vault_pass` serves osism's runs.
+fn vault_found(
+    config: &Config,
+    vault: Result<Vault, String>,
+    docker: bool,
+    problems: &mut Vec<String>,
+) -> Vault {
+    let vault = vault.unwrap_or_else(|cannot| {
+        // OSISM's wrapper runs osism in a container: without Docker it cannot, which is said.
+        if docker {
+            problems.push(format!(
+                "{cannot}: the inventory and facts are rebuilt with osism after `down -v`, which would fail; put \
+                 OSISM's wrapper back at /usr/local/bin/osism (the manager role of osism.services writes it), \
+                 or the osism the plugin dispatcher chains to on PATH"
+            ));
+        }
+        Vault::new(VaultState::Unknown, cannot)
+    });
+    Vault { vault_pass: vault::vault_pass(&config.configuration_directory).exists(), ..vault }
+}
+
+/// The volumes `down -v` deletes, judged, where Compose could list them, and those of them
+/// `--keep-volume` names.
 fn judged(
     config: &Config,
-    project: &str,
+    (project, host): (&str, &Host),
     unit: (&Service, Option<bool>),
     found: Result<Found>,
     problems: &mut Vec<String>,
-) -> Option<Volumes> {
+) -> (Option<Volumes>, Vec<KeptVolume>) {
     match found {
         Ok(Found { volumes, up, users }) => {
             judge_volumes(config, project, unit, (&volumes, &up, users), problems);
-            Some(volumes)
+            let kept = judge_kept(config, &volumes, host, problems);
+            (Some(volumes), kept)
         }
         Err(error) => {
             problems.push(format!("{error:#}"));
-            None
+            (None, Vec::new())
         }
     }
 }
@@ -359,6 +376,7 @@ pub fn survey(
         forecast: findings.forecast,
         exposed: found::exposed(&config.backup_dir, config.restore_from.as_deref()),
         earlier_reset: crate::run::aside::earlier_reset(&config.backup_dir, today),
+        kept: findings.kept,
     };
     let inputs = Inputs { options: config.into(), facts };
     let mut problems = findings.problems;

@@ -11,7 +11,7 @@ use crate::host::sudo::Sudo;
 use crate::host::vault;
 use crate::host::volumes::VolumeUser;
 use crate::plan::config::Config;
-use crate::plan::{Service, ShareSize, Vault, VaultState, Volumes};
+use crate::plan::{KeptVolume, Service, ShareSize, Vault, VaultState, Volumes};
 use crate::run::{lock, registry};
 use crate::view::amount;
 
@@ -181,15 +181,66 @@ pub fn judge_volumes(
             problems.push(format!("{error:#}: cannot tell what uses the volumes `down -v` deletes"))
         }
     }
-    if !volumes.vault.is_empty() && !config.delete_vault_data {
+    let kept: Vec<&str> = config.keep_volumes.iter().filter_map(|k| volumes.named_as(k)).collect();
+    let unkept: Vec<&str> = volumes.vault.iter().map(String::as_str).filter(|v| !kept.contains(v)).collect();
+    if !unkept.is_empty() && !config.delete_vault_data {
+        let keys: Vec<&str> = unkept.iter().map(|v| volumes.key_of(v)).collect();
         problems.push(format!(
             "the manager runs HashiCorp Vault, and `down -v` deletes its storage ({}) for good: the runbook \
-             does not back it up and OSISM does not initialise Vault again; keep what you need of it, then \
-             agree with {}",
-            volumes.vault.join(", "),
+             does not back it up and OSISM does not initialise Vault again; keep it across the reset with {} {}, \
+             or agree that it is lost with {}",
+            unkept.join(", "),
+            config.sources.name("keep-volume"),
+            keys.join(","),
             config.sources.name("delete-vault-data")
         ));
     }
+}
+
+/// The volumes `--keep-volume` names, each resolved to one `down -v` deletes, with the labels
+/// Compose gave it: one that is not such a volume is a problem.
+pub fn judge_kept(
+    config: &Config,
+    volumes: &Volumes,
+    host: &Host,
+    problems: &mut Vec<String>,
+) -> Vec<KeptVolume> {
+    let flag = config.sources.name("keep-volume");
+    let mut kept: Vec<KeptVolume> = Vec::new();
+    for asked in &config.keep_volumes {
+        let Some(name) = volumes.named_as(asked) else {
+            let keys: Vec<&str> = volumes
+                .named
+                .iter()
+                .filter(|v| **v != config.share_volume)
+                .map(|v| volumes.key_of(v))
+                .collect();
+            let keys = if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
+            problems.push(format!(
+                "{flag} {asked} is not a named volume of the project that `down -v` deletes (those are: {keys}): \
+                 name one as the compose file does"
+            ));
+            continue;
+        };
+        if name == config.share_volume {
+            problems.push(format!(
+                "{flag} {asked} is the share volume, which the runbook's own archive carries across: leave it out"
+            ));
+            continue;
+        }
+        if kept.iter().any(|k| k.name == name) {
+            continue;
+        }
+        match host.volume_labels(name) {
+            Ok(labels) => {
+                kept.push(KeptVolume { name: name.to_owned(), key: volumes.key_of(name).to_owned(), labels })
+            }
+            Err(error) => {
+                problems.push(format!("{error:#}: cannot tell how Compose created {name}, to keep it"))
+            }
+        }
+    }
+    kept
 }
 
 /// What /share holds, where it was measured, and whether the share volume is missing; a

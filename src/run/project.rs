@@ -143,6 +143,7 @@ fn project_volumes(project: &Project, containers: &[Container], host: &Host) -> 
             kept: Vec::new(),
             vault: project.vault_volumes.clone(),
             bind_mounts: project.bind_mounts.clone(),
+            keys: project.volume_keys.clone(),
         };
         let users = host.volume_users(volumes.deleted());
         volumes.kept = answer(labelled)?

@@ -169,6 +169,7 @@ impl<'a> Reset<'a> {
             share_read: None,
             followed: None,
             this_run: &self.this_run,
+            kept_followed: Vec::new(),
         };
         for check in &step.before {
             checks::run(*check, &mut cx)?;
@@ -191,9 +192,14 @@ impl<'a> Reset<'a> {
         if step.after.contains(&Check::ArchiveMatchesShare) {
             // Step 2's archive is read back on its way from tar to the file.
             let share_read = cx.share_read.take().context("the read-back of /share was not started")?;
-            let (ran, followed) = follow::during(self.runner, plan, share_read, commands);
+            let (archive, records) = follow::Target::share(plan);
+            let target = follow::Target { archive: &archive, records: &records };
+            let (ran, followed) = follow::during(self.runner, target, share_read, commands);
             cx.followed = Some(followed);
             ran?;
+        } else if step.kind == StepKind::ArchiveKeptVolumes {
+            let one = |command: &Command| self.command_checked(plan, step, command, &host);
+            cx.kept_followed = crate::run::kept::archive::run(self.runner, &host, (plan, step), one)?;
         } else {
             commands()?;
         }
@@ -206,18 +212,23 @@ impl<'a> Reset<'a> {
     /// Runs the step's commands, one after the other.
     fn commands(&self, plan: &Plan, step: &Step, host: &Host) -> Result<()> {
         for command in &step.commands {
-            signals::check()?;
-            self.sudo_still_cached(plan, command)?;
-            self.ui.command(step, command);
-            let result = self.command(plan, step, command, host);
-            if signals::cut_short() && is_container_run(command) {
-                // The CLI is gone, its container is not: a `docker run` keeps running without it.
-                self.stop_containers(host, plan)?;
-            }
-            signals::check()?;
-            result?;
+            self.command_checked(plan, step, command, host)?;
         }
         Ok(())
+    }
+
+    /// Runs one of the step's commands, between checks for a stop asked for.
+    fn command_checked(&self, plan: &Plan, step: &Step, command: &Command, host: &Host) -> Result<()> {
+        signals::check()?;
+        self.sudo_still_cached(plan, command)?;
+        self.ui.command(step, command);
+        let result = self.command(plan, step, command, host);
+        if signals::cut_short() && is_container_run(command) {
+            // The CLI is gone, its container is not: a `docker run` keeps running without it.
+            self.stop_containers(host, plan)?;
+        }
+        signals::check()?;
+        result
     }
 
     /// Where sudo asked for the password before step 1, makes sure it still has it before a
@@ -242,12 +253,15 @@ impl<'a> Reset<'a> {
         Ok(())
     }
 
-    /// Stops what a run that was killed left running: a read-back of /share waiting on its pipe
+    /// Stops what a run that was killed left running: a read-back of /share (or of a kept volume) waiting on its pipe
     /// (it holds the share volume, which `down -v` could not delete then) and, when resuming, a
     /// tar container of the plan's whose CLI died with the tool (it would write the archive
     /// beside the repeated step's).
     fn stop_leftovers(&self, host: &Host, plan: &Plan, resumed: bool) -> Result<()> {
         let mut left = host.read_backs(&plan.share_volume)?;
+        for kept in &plan.kept {
+            left.extend(host.read_backs(&kept.name)?);
+        }
         if resumed {
             left.extend(host.tar_containers(&plan.image)?);
         }
@@ -369,6 +383,7 @@ pub fn execute(runner: &Runner, ui: &Ui, journal: &mut Journal, yes: bool) -> Re
         downtime_s: figures.downtime_s,
         entries_verified: figures.verified,
         entries_restored: figures.restored,
+        kept: &figures.kept,
     });
     Ok(())
 }

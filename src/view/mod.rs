@@ -3,7 +3,7 @@
 //! - `render`: the plan's text, one renderer for the dry run and the real run; `shown`: a plan
 //!   shown and nothing run (the dry run, a look at a resume); `rescue`: what the plan says of
 //!   the archive `--restore-from` names; `summary`: the closing summary of a finished reset; `unit`: what the plan says of the
-//!   unit's start and its pull;
+//!   unit's start and its pull; `volumes`: what `down -v` deletes, what is lost and what is kept;
 //! - `ui`: step headers, echoed commands, progress, JSON events; `out`: writes a closed pipe
 //!   cannot turn into a panic; `confirm`: the operator's consent; `outcome`: exit codes;
 //!   `amount`: sizes as the operator reads them; `wrap`: command lines broken for the terminal.
@@ -20,4 +20,5 @@ pub mod shown;
 pub mod summary;
 pub mod ui;
 pub mod unit;
+pub mod volumes;
 pub mod wrap;

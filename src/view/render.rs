@@ -57,7 +57,7 @@ pub fn resumed_plan(plan: &Plan, done: &[usize]) -> String {
             let _ = writeln!(out, "{}", command_line(command));
         }
         match step.kind {
-            StepKind::RemoveProject => out.push_str(&volumes(plan)),
+            StepKind::RemoveProject => out.push_str(&crate::view::volumes::deleted(plan)),
             StepKind::RefreshKollaFacts => out.push_str(
                 "    why: `down -v` emptied the fact cache, and `osism apply facts` fills only osism-ansible's \
                  generation of it; kolla-ansible reads its own and never gathers facts itself: `osism sync facts` \
@@ -94,13 +94,23 @@ fn guide(plan: &Plan) -> String {
         "\nIf a step fails, its message says what to do; the reset goes on with `{}`.",
         plan.resume_command()
     );
-    if let Some(restore) = plan.step(StepKind::RestoreShare).and_then(|s| s.commands.first()) {
+    if let Some(step) = plan.step(StepKind::RestoreShare)
+        && let Some(restore) = step.commands.first()
+    {
+        let kept = plan.step(StepKind::RestoreKeptVolumes).map_or_else(String::new, |kept| {
+            format!(
+                "; before the service starts, restore each kept volume with step {}'s commands, once `sha256sum \
+                 -c` has checked its archive's checksum beside it",
+                kept.number
+            )
+        });
         let _ = writeln!(
             out,
             "Should this tool not run at all: check the archive with `{}`, and once Compose has created {} \
-             (the service started), restore /share with step 5's command: `{}`",
+             (the service started), restore /share with step {}'s command: `{}`{kept}",
             crate::plan::check_command(plan.restored_file()),
             plan.share_volume,
+            step.number,
             restore.display
         );
     }
@@ -116,8 +126,10 @@ fn one_line(plan: &Plan) -> String {
         || "every volume".to_owned(),
         |v| {
             let all = v.deleted().count();
-            let lost = v.deleted().filter(|name| *name != plan.share_volume).count();
-            format!("{all} volumes, {lost} of them for good")
+            let lost = v.deleted().filter(|name| *name != plan.share_volume && !plan.keeps(name)).count();
+            let kept =
+                if plan.kept.is_empty() { String::new() } else { format!(", {} kept", plan.kept.len()) };
+            format!("{all} volumes, {lost} of them for good{kept}")
         },
     );
     let share = plan.share.map_or_else(|| "/share".to_owned(), |s| format!("/share ({})", share_size(s)));
@@ -193,6 +205,26 @@ pub fn check_line(check: Check, plan: &Plan) -> String {
                 .into()
         }
         Check::VolumesGone => "none of the volumes `down -v` was to delete is left".into(),
+        Check::KeptArchivesPrivate => format!(
+            "each kept volume's archive ({}) is made a pipe, mode 0600, as /share's is",
+            kept_archives(plan)
+        ),
+        Check::KeptArchivesMatchVolumes => {
+            "each archive is read back whole on its way from tar to the file and \
+             compared with its volume entry by entry; the file is synced to disk; its sha256 goes beside it"
+                .into()
+        }
+        Check::KeptArchivesUnchanged => "each kept volume's archive still matches its recorded sha256".into(),
+        Check::KeptVolumesStillMatchArchives => {
+            "each kept volume, while it exists, still holds what its archive \
+             holds (compared again when this run did not make the archive)"
+                .into()
+        }
+        Check::KeptVolumesMatchArchives => {
+            "each kept volume, created with the labels Compose gave it, holds \
+             exactly what its archive holds, compared entry by entry both ways"
+                .into()
+        }
         Check::ShareVolumeCreated { timeout_s } => format!(
             "wait up to {timeout_s}s until Compose has created {} for the project (the unit's start \
              returns before); a failed unit ends the wait",
@@ -216,6 +248,13 @@ pub fn check_line(check: Check, plan: &Plan) -> String {
     }
 }
 
+/// The kept volumes' archives, by name.
+fn kept_archives(plan: &Plan) -> String {
+    let names: Vec<String> =
+        plan.kept.iter().map(|k| plan.kept_archive(k).file_name().unwrap_or_default().to_owned()).collect();
+    names.join(", ")
+}
+
 /// The facts an operator checks before approving: what, where, which unit, which archive.
 pub fn summary(plan: &Plan) -> String {
     let mut out = String::new();
@@ -237,6 +276,9 @@ pub fn summary(plan: &Plan) -> String {
         None => "none: there is no share volume to back up (the runbook's step 2 is left out)".to_owned(),
     };
     let _ = writeln!(out, "  backup file:  {backup}");
+    for kept in &plan.kept {
+        let _ = writeln!(out, "  kept volume:  {} to {}", kept.name, plan.kept_archive(kept));
+    }
     out.push_str(&crate::view::rescue::summary(plan));
     let _ = writeln!(out, "  journal, log: {}, {}", plan.journal_path(), plan.log_path());
     if let Some(suffix) = &plan.earlier_reset {
@@ -268,74 +310,6 @@ fn vault_state(state: VaultState) -> &'static str {
         VaultState::Broken => "set, but not working",
         VaultState::Unknown => "unknown",
     }
-}
-
-/// The volumes `down -v` deletes, with Vault's flagged (the runbook backs up only /share), and
-/// the project's volumes it keeps.
-pub fn volumes(plan: &Plan) -> String {
-    let Some(volumes) = &plan.volumes else {
-        return "    deletes every volume of the project (not listed: Compose could not name them; see the problems)\n"
-            .into();
-    };
-    let mut out = String::new();
-    let deleted: Vec<String> = volumes
-        .named
-        .iter()
-        .cloned()
-        .chain(volumes.anonymous.iter().map(|a| format!("{} (anonymous, of {})", a.volume, a.service)))
-        .collect();
-    if deleted.is_empty() {
-        out.push_str("    deletes no volume (the project declares none)\n");
-    } else {
-        let _ = writeln!(out, "    deletes these volumes: {}", deleted.join(", "));
-    }
-    let lost: Vec<String> = volumes
-        .named
-        .iter()
-        .filter(|v| **v != plan.share_volume && !volumes.vault.contains(v))
-        .map(|v| if v.ends_with("_mariadb") { format!("{v} (ARA's database)") } else { v.clone() })
-        .chain(volumes.anonymous.iter().map(|a| {
-            if a.service == "redis" {
-                format!(
-                    "{} (Redis's data: the vault password, Celery's queued tasks and results, the task lock of \
-                     `osism lock`, the fact cache)",
-                    a.volume
-                )
-            } else {
-                format!("{} ({}'s data)", a.volume, a.service)
-            }
-        }))
-        .collect();
-    if !lost.is_empty() {
-        let _ = writeln!(out, "    lost for good, as nothing backs them up: {}", lost.join(", "));
-    }
-    if volumes.named.contains(&plan.share_volume) {
-        let _ = writeln!(out, "    /share ({}) comes back from the archive in step 5", plan.share_volume);
-    }
-    if !volumes.vault.is_empty() {
-        let warning = format!(
-            "    WARNING: this deletes HashiCorp Vault's storage ({}) for good: the runbook does not back it up \
-             and OSISM does not initialise Vault again{}",
-            volumes.vault.join(", "),
-            if plan.delete_vault_data { " (agreed with --delete-vault-data)" } else { "" }
-        );
-        let _ = writeln!(out, "{}", style(warning).red().bold());
-    }
-    if !volumes.kept.is_empty() {
-        let _ = writeln!(
-            out,
-            "    keeps these volumes, labelled with the project but no longer declared: {}",
-            volumes.kept.join(", ")
-        );
-    }
-    if !volumes.bind_mounts.is_empty() {
-        let _ = writeln!(
-            out,
-            "    leaves alone what the services bind-mount from the host: {}",
-            volumes.bind_mounts.join(", ")
-        );
-    }
-    out
 }
 
 /// What would refuse the run, `what` being "A real run" or "A resume": shown before the plan.

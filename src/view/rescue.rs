@@ -6,18 +6,22 @@ use std::fmt::Write;
 use console::style;
 use time::OffsetDateTime;
 
-use crate::plan::{Plan, RestoreSource, Vouched};
+use crate::plan::{Plan, RestoreSource, StepKind, Vouched};
 use crate::view::amount;
 
 /// The lines the plan's summary shows of the archive to restore.
 pub fn summary(plan: &Plan) -> String {
     let Some(restore) = &plan.restore else { return String::new() };
     let mut out = String::new();
-    let _ = writeln!(out, "  {}", style(format!("restores:     {} in step 5", restore.path)).bold());
+    let step = |kind: StepKind, runbook: usize| plan.step(kind).map_or(runbook, |s| s.number);
+    let restores = step(StepKind::RestoreShare, 5);
+    let _ = writeln!(out, "  {}", style(format!("restores:     {} in step {restores}", restore.path)).bold());
     if let Some(kept) = &restore.kept_as {
         let _ = writeln!(
             out,
-            "                it bears today's archive's name: step 2 keeps it as {kept} and step 5 restores that"
+            "                it bears today's archive's name: step {} keeps it as {kept} and step {restores} \
+             restores that",
+            step(StepKind::BackupShare, 2)
         );
     }
     let _ = writeln!(out, "                sha256 {}, {}", restore.sha256, vouched(restore));

@@ -1,5 +1,5 @@
 //! The closing summary of a finished reset: each step's time, the downtime, the entries
-//! verified and restored, and each service that started on a newer image.
+//! verified and restored, the volumes kept, and each service that started on a newer image.
 
 use std::fmt::Write;
 
@@ -12,6 +12,15 @@ pub struct Figures {
     pub verified: Option<u64>,
     pub restored: Option<u64>,
     pub newer_images: Vec<crate::plan::NewerImage>,
+    /// Each volume kept across the reset, with the entries its archive holds and it held again.
+    pub kept: Vec<Kept>,
+}
+
+/// A volume kept across the reset, as the summary and the `done` event tell it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Kept {
+    pub volume: String,
+    pub entries: u64,
 }
 
 /// The closing summary of a finished reset.
@@ -33,6 +42,13 @@ pub fn figures(figures: &Figures) -> String {
         count(figures.verified),
         count(figures.restored)
     );
+    for kept in &figures.kept {
+        let _ = writeln!(
+            out,
+            "  kept: {}, {} entries archived and restored as archived",
+            kept.volume, kept.entries
+        );
+    }
     for newer in &figures.newer_images {
         let _ = writeln!(out, "  {}", newer_image(newer));
     }

@@ -66,6 +66,9 @@ pub enum Event<'a> {
         downtime_s: Option<f64>,
         entries_verified: Option<u64>,
         entries_restored: Option<u64>,
+        /// The volumes kept across the reset (`--keep-volume`), with their entries.
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        kept: &'a [crate::view::summary::Kept],
     },
     Failed {
         exit_code: u8,

@@ -80,6 +80,9 @@ pub fn plan_with(argv: &[&str], euid: u32, cwd: &str, edit: impl FnOnce(&mut Fac
         kept: Vec::new(),
         vault: Vec::new(),
         bind_mounts: vec!["/opt/configuration".into(), "/opt/state/ara-server".into()],
+        keys: [("manager_mariadb", "mariadb"), ("manager_share", "share")]
+            .map(|(real, key)| (real.to_owned(), key.to_owned()))
+            .into(),
     };
     let mut facts = Facts {
         date: date!(2024 - 05 - 06),
@@ -106,6 +109,7 @@ pub fn plan_with(argv: &[&str], euid: u32, cwd: &str, edit: impl FnOnce(&mut Fac
         forecast: None,
         exposed: Vec::new(),
         earlier_reset: None,
+        kept: Vec::new(),
     };
     edit(&mut facts);
     plan::build(&Inputs { options: (&config).into(), facts })
@@ -172,8 +176,10 @@ pub const MEASURE_SHARE: &str = "find /share -type d -print0 -o -path /share/kno
 /// change, and "nothing ran" assertions see it.
 pub fn is_query(argv: &[String]) -> bool {
     let words: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let read_only_share =
-        |mount: &str| mount.starts_with("source=") && mount.ends_with(",target=/share,readonly");
+    let read_only_share = |mount: &str| {
+        mount.starts_with("source=")
+            && (mount.ends_with(",target=/share,readonly") || mount.ends_with(",target=/volume,readonly"))
+    };
     match words.as_slice() {
         ["systemctl", "is-active" | "is-enabled" | "is-failed", "--quiet", _] => true,
         ["systemctl", "show", "--property=ExecStartPre,ExecStart,User,WorkingDirectory", _] => true,
@@ -271,7 +277,7 @@ pub fn is_query(argv: &[String]) -> bool {
             "tar",
             "-cf",
             fifo,
-            "/share",
+            "/share" | "/volume",
         ] => {
             read_only_share(mount)
                 && label.starts_with("org.osism.manager-reset.read-back=")
@@ -322,7 +328,22 @@ impl World {
         world.set_state("up", "");
         world.set_state("working_dir", world.project().to_str().unwrap());
         world.fill_share();
+        world.fill_volume(
+            "manager_mariadb",
+            &[("ibdata1", "InnoDB system tablespace"), ("ara/playbooks.ibd", "3 playbooks")],
+        );
         world
+    }
+
+    /// Gives the named volume `volume` (not the share volume) these files, as a container sees
+    /// it at /volume.
+    pub fn fill_volume(&self, volume: &str, files: &[(&str, &str)]) {
+        let root = self.state().join("kept").join(volume).join("volume");
+        for (name, text) in files {
+            let path = root.join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
     }
 
     /// Writes the fakes' state file `name` (see `fakes/fake.sh`).

@@ -64,6 +64,18 @@ impl Fixture {
     /// A fixture made after `litter` has run on the engine, under the engine's lock: whatever it
     /// leaves of a project named `manager` must not reach the fixture.
     pub fn after(share: Share, litter: impl FnOnce()) -> Fixture {
+        let fixture = Fixture::made(share, "compose.yaml", "", litter);
+        fs::write(fixture.volume_dir("manager_mariadb").join("ibdata1"), "ARA and friends").unwrap();
+        fixture
+    }
+
+    /// A running fixture manager of another compose file of `fixture/` (`ara.yaml`: the real
+    /// MariaDB and ARA), with `env` (`NAME=value` lines) as the project's `.env`.
+    pub fn variant(share: Share, compose: &str, env: &str) -> Fixture {
+        Fixture::made(share, compose, env, || {})
+    }
+
+    fn made(share: Share, compose: &str, env: &str, litter: impl FnOnce()) -> Fixture {
         let engine = ENGINE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         litter();
         let dir = tempfile::Builder::new().prefix("omr-e2e-").tempdir().unwrap();
@@ -84,14 +96,16 @@ impl Fixture {
         // Configured for unattended runs, as a manager reset from CI is: the vault password in the
         // configuration repository serves every Ansible run (vault tests take it away).
         fs::write(fixture.vault_pass(), "vault password\n").unwrap();
-        fs::copy(here.join("compose.yaml"), fixture.project().join("compose.yaml")).unwrap();
+        fs::copy(here.join(compose), fixture.project().join("compose.yaml")).unwrap();
+        if !env.is_empty() {
+            fs::write(fixture.project().join(".env"), env).unwrap();
+        }
         for tool in ["systemctl", "journalctl", "osism"] {
             symlink(here.join("bin").join(tool), fixture.bin().join(tool)).unwrap();
         }
         fixture.clean_slate();
         ok(fixture.compose(&["up", "--detach", "--wait"]), "compose up");
         fixture.fill_share(share);
-        fs::write(fixture.volume_dir("manager_mariadb").join("ibdata1"), "ARA and friends").unwrap();
         fixture
     }
 

@@ -8,6 +8,7 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_macros)] // the suite drives docker and the binary, and prints figures
 
 mod fixture;
+mod kept;
 mod real_systemd;
 mod registry;
 mod rescue;

@@ -4,7 +4,8 @@
 # docker-compose package, a running dockerd without networking, a local busybox:latest image,
 # python3 for the hostile archives, a loopback registry (Debian's docker-registry, see
 # registry.sh) on 127.0.0.1:5000 holding the fixture manager's image, 127.0.0.1:5000/library/busybox,
-# and the image of the manager host with a real systemd (mmdebstrap; systemd-host/build.sh).
+# the image of the manager host with a real systemd (mmdebstrap; systemd-host/build.sh), and the
+# image of the real MariaDB and ARA (ara/build.sh).
 set -euo pipefail
 
 say() { printf 'e2e-setup: %s\n' "$*" >&2; }
@@ -104,6 +105,9 @@ case "${DOCKER_HOST:-}" in
     *) socket=/var/run/docker.sock ;;
 esac
 systemd_host=$(bash "$(dirname "$0")/systemd-host/build.sh" "$(stat -c %g "$socket")")
+# The real MariaDB and ARA of kept.rs (ara/build.sh): built once for each recipe (a few minutes:
+# Debian trixie and PyPI), found by its tag afterwards.
+ara_image=$(bash "$(dirname "$0")/ara/build.sh")
 
 # The manager's operator, as on an OSISM manager: the stand-in unit runs as dragon (User=), so
 # the tool, as root, pulls the manager's images as dragon (`runuser -u dragon`), who must reach
@@ -114,4 +118,4 @@ if ! getent passwd dragon >/dev/null; then
 fi
 usermod --append --groups docker dragon
 
-say "ready: $(docker version --format '{{.Server.Version}}') with busybox:latest, $registry_image in the registry, $systemd_host"
+say "ready: $(docker version --format '{{.Server.Version}}') with busybox:latest, $registry_image in the registry, $systemd_host, $ara_image"

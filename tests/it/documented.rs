@@ -39,7 +39,7 @@ fn the_readme_names_every_field_of_the_json_plan_and_no_other() {
     assert!(tar.unwrap().success());
     let restore = archive.to_str().unwrap();
     let dry = world.run(
-        &["--dry-run", "--output", "json", "--restore-from", restore],
+        &["--dry-run", "--output", "json", "--restore-from", restore, "--keep-volume", "mariadb"],
         &[("FAKE_IMAGE_MISSING", "1"), ("FAKE_ACTIVE", "manager.service")],
     );
     let mut found = fields(&dry);

@@ -16,6 +16,7 @@ mod facts;
 mod faults;
 mod image;
 mod journal;
+mod kept;
 mod manager;
 mod messages;
 mod operator;

@@ -8,6 +8,8 @@
 #              config` lists them (SOURCE is the volume's key, "-" for an anonymous volume)
 #   anonymous  "SERVICE VOLUME" lines: anonymous volumes of the project's containers (redis /data)
 #   volumes    every volume the engine holds; labelled: those with the project's label
+#   kept/NAME/volume/  what another named volume (manager_mariadb, say) holds, as a container
+#              sees it mounted at /volume; labels/NAME: the labels `docker volume create` gave it
 #   up         present while the manager's containers run (the unit starts and stops them)
 #   redis/     the anonymous volume of redis: the vault password osism stores there, and the fact
 #              cache (facts.RUNTIME, a generation per Ansible runtime)
@@ -212,9 +214,12 @@ docker_run() {
             *) break ;;
         esac
     done
-    # Like docker, a missing volume is created empty, without any label.
+    # Like docker, a missing volume is created empty, without any label. The share volume is
+    # share/, any other volume mounted at /volume is kept/NAME/volume/.
     local source=${mount#source=}; source=${source%%,*}
-    if ! has volumes "$source"; then add volumes "$source"; mkdir -p "$state/share"; fi
+    local root=$state dir=share
+    case "$mount" in *target=/volume*) root=$state/kept/$source dir=volume ;; esac
+    if ! has volumes "$source"; then add volumes "$source"; mkdir -p "$root/$dir"; fi
     # A container of its own, found by its label until it ends, whatever became of its caller.
     if [ -n "$label" ]; then
         mkdir -p "$state/containers"
@@ -225,7 +230,7 @@ docker_run() {
     case "$1 ${2:-}" in
         "sh -c") measure_share ;;
         "tar -cf")
-            tar -cf "$backup/${3#/backup/}" -C "$state" share ;;
+            tar -cf "$backup/${3#/backup/}" -C "$root" "$dir" ;;
         "tar -czvf")
             # Tar opens whatever is at the path and writes into it: the tool's pipe, or a file. Its
             # listing goes to stdout, as when it writes no archive there.
@@ -239,7 +244,7 @@ docker_run() {
                     echo "tar: write error" >&2
                     exit 1 ;;
                 truncate) { tar -czvf - -C "$state" share 2>&3 | head -c -64 > "$archive"; } 3>&1 ;;
-                *) tar -czvf "$archive" "${exclude[@]}" -C "$state" share || exit 1 ;;
+                *) tar -czvf "$archive" "${exclude[@]}" -C "$root" "$dir" || exit 1 ;;
             esac
             # Docker passing tar's last lines on after tar has closed the archive.
             if [ -n "${FAKE_TAR_LATE:-}" ]; then sleep 0.5; echo "share/ (listed late)"; fi
@@ -251,7 +256,7 @@ docker_run() {
             # A backup that outlasts sudo's password cache (timestamp_timeout).
             if [ -n "${FAKE_SUDO_EXPIRES:-}" ]; then rm -f "$state/sudo.cached"; fi ;;
         "tar -xzvf")
-            tar -xzvf "$backup/${3#/backup/}" -C "$state" || exit 1
+            tar -xzvf "$backup/${3#/backup/}" -C "$root" || exit 1
             case "${FAKE_RESTORE:-}" in
                 drop-one) rm "$state/share/a.txt" ;;
                 # Different, with an old mtime: not the running manager's doing.
@@ -375,6 +380,34 @@ inspect_json() {
     done < "$state/anonymous"
     printf '%s{"Config":{"Labels":{"com.docker.compose.service":"api"}},"Mounts":[{"Type":"volume","Name":"%s","Destination":"/share"}]}]\n' \
         "$sep" "$share_volume"
+}
+
+# The labels of volume $1 as `docker volume inspect --format '{{json .Labels}}'` prints them:
+# those `docker volume create` gave it, else Compose's for a labelled volume, else none.
+volume_labels() {
+    has volumes "$1" || { echo "Error: No such volume: $1" >&2; exit 1; }
+    if [ -f "$state/labels/$1" ]; then cat "$state/labels/$1"
+    elif has labelled "$1"; then
+        local project=${FAKE_PROJECT_NAME:-manager}
+        printf '{"com.docker.compose.project":"%s","com.docker.compose.version":"2.26.1","com.docker.compose.volume":"%s"}\n' \
+            "$project" "${1#"${project}"_}"
+    else echo null; fi
+}
+
+# `docker volume create [--label K=V]... NAME`: an existing volume is left as it is.
+volume_create() {
+    shift 2
+    local labels=() name
+    while [ $# -gt 1 ]; do [ "$1" = --label ] && labels+=("$2"); shift 2; done
+    name=$1
+    if ! has volumes "$name"; then
+        add volumes "$name"; mkdir -p "$state/labels" "$state/kept/$name/volume"
+        local json="" sep="" label
+        for label in "${labels[@]}"; do json+="$sep\"${label%%=*}\":\"${label#*=}\""; sep=,; done
+        if [ -n "$json" ]; then echo "{$json}" > "$state/labels/$name"; else echo null > "$state/labels/$name"; fi
+        case " ${labels[*]} " in *" com.docker.compose.project="*) add labelled "$name" ;; esac
+    fi
+    echo "$name"
 }
 
 volume_inspect_format() {
@@ -567,7 +600,9 @@ case "$name" in
         case "$*" in
             "compose version"*) echo "2.26.1" ;;
             "compose --project-directory "*" config --format json") config_json ;;
+            "volume inspect --format {{json .Labels}} "*) volume_labels "$5" ;;
             "volume inspect --format "*) volume_inspect_format "$@" ;;
+            "volume create "*) volume_create "$@" ;;
             "volume inspect "*)
                 has volumes "$3" || { echo "Error: No such volume: $3" >&2; exit 1; }
                 echo "[{\"Name\":\"$3\"}]" ;;
@@ -627,9 +662,10 @@ case "$name" in
                     [ -n "$volume" ] && [ "$volume" != "${FAKE_DOWN_LEAVES:-}" ] || continue
                     # In use by a container outside the project: left, and down still exits 0.
                     in_use "$volume" && continue
-                    drop volumes "$volume" && drop labelled "$volume"
+                    drop volumes "$volume" && drop labelled "$volume"; rm -f "$state/labels/$volume"
                 done < <(cat "$state/declared"; cut -d' ' -f2 "$state/anonymous")
                 has volumes "$share_volume" || rm -rf "$state/share"
+                for kept in "$state"/kept/*; do [ -d "$kept" ] && ! has volumes "${kept##*/}" && rm -rf "$kept"; done
                 rm -rf "$state/redis" ;;
             "run "*) docker_run "$@" ;;
             # The tool's measurement of /share, in a running container of the project.

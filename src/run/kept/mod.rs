@@ -1,0 +1,17 @@
+//! The volumes the operator keeps across the reset (`--keep-volume`), carried with /share's own
+//! proof: `archive` makes each archive as step 2 makes /share's (tar writes into a pipe, the tool
+//! writes the file, reads it back whole and compares it with the volume entry by entry both
+//! ways, syncs it and records its sha256); `checks` holds the safeguards the plan lists around
+//! `down -v` and the restore, each the kept volumes' side of one of /share's.
+
+pub mod archive;
+pub mod checks;
+
+use camino::Utf8PathBuf;
+
+use crate::plan::{KeptVolume, Plan};
+
+/// Where the records of a kept volume's archive go, beside the journal.
+pub fn records_path(plan: &Plan, volume: &KeptVolume) -> Utf8PathBuf {
+    plan.backup_dir.join(format!("{}{}.{}.records", crate::plan::JOURNAL_PREFIX, plan.date, volume.name))
+}
