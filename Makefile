@@ -19,7 +19,7 @@ help:
 	@echo "e2e              the suite against a real Docker engine (root; sets the engine up)"
 	@echo "bench            figures against their targets on the real engine, into BENCHMARKS.md"
 	@echo "                 (BENCH=\"GROUP...\": only those groups, printed, BENCHMARKS.md untouched;"
-	@echo "                 startup overhead scale verification large moved-tag)"
+	@echo "                 startup overhead scale verification large moved-tag kept)"
 	@echo "deb              the Debian package, target/debian/$(BIN)_VERSION_amd64.deb (cargo-deb)"
 	@echo "deb-test         as root: build, lintian, install, enable, use, disable and purge the package"
 	@echo "install          binary, plugin manifest, man page, completions under \$$(DESTDIR)\$$(PREFIX)"
