@@ -95,7 +95,7 @@ fn untrusted(file: &Utf8Path, project: &Utf8Path) -> Option<String> {
         let owner = crate::host::users::name_of(meta.uid());
         return Some(format!("belongs to {owner}"));
     }
-    if meta.mode() & 0o022 != 0 {
+    if crate::run::trust::others_may_write(&meta).is_some() {
         return Some(format!("may be written by others (mode {:04o})", meta.mode() & 0o7777));
     }
     crate::run::trust::above_problem(file, &crate::run::trust::writers(project, euid), euid)

@@ -273,7 +273,7 @@ pub fn state_problems(project: &Utf8Path, euid: u32) -> Vec<String> {
              journals: remove it with `{sudo}rm -r {dir}` ({remade}), {or_elsewhere}",
             crate::host::users::name_of(meta.uid())
         )),
-        Ok(meta) if meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0 => problems.push(format!(
+        Ok(meta) if crate::run::trust::others_may_replace(&meta) => problems.push(format!(
             "others may replace the records in the state directory {dir} (mode {:04o}, not sticky): `{sudo}chmod +t \
              {dir}`, {or_elsewhere}",
             meta.mode() & 0o7777

@@ -54,7 +54,7 @@ pub fn file_problem(path: &Utf8Path, project: &Utf8Path, euid: u32) -> Option<Re
         "it is empty".to_owned()
     } else if !writers.contains(&meta.uid()) {
         format!("it belongs to {}, whom the reset does not trust with /share", owner(meta.uid()))
-    } else if meta.mode() & 0o022 != 0 {
+    } else if crate::run::trust::others_may_write(&meta).is_some() {
         format!("others may write it (mode {:04o}): `chmod go-w {path}`", meta.mode() & 0o7777)
     } else {
         crate::run::trust::above_problem(path, &writers, euid)?

@@ -51,6 +51,22 @@ pub fn resolve_paths(config: &mut crate::plan::config::Config) {
     config.vault_password_file = config.vault_password_file.as_deref().map(resolved);
 }
 
+/// Who besides its owner may write the file or directory `meta` describes: "every user", "its
+/// group", or no one.
+pub fn others_may_write(meta: &std::fs::Metadata) -> Option<&'static str> {
+    match meta.mode() {
+        mode if mode & 0o002 != 0 => Some("every user"),
+        mode if mode & 0o020 != 0 => Some("its group"),
+        _ => None,
+    }
+}
+
+/// Whether others may rename what is in the directory `meta` describes: they may write it, and
+/// it is not sticky (in a sticky one, as `/tmp`, only an entry's owner may).
+pub fn others_may_replace(meta: &std::fs::Metadata) -> bool {
+    others_may_write(meta).is_some() && meta.mode() & 0o1000 == 0
+}
+
 /// Why another user could replace `path` through a directory above it, if one could: a
 /// directory on the way (resolved) belongs to a user the reset does not trust, or its group or
 /// everyone may write it without the sticky bit. Says which directory, and the fix.
@@ -65,8 +81,7 @@ pub fn above_problem(path: &Utf8Path, trusted: &[u32], euid: u32) -> Option<Stri
                 "the directory {dir} above it belongs to {owner}, who may replace what is in it: {elsewhere}"
             ));
         }
-        if meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0 {
-            let who = if meta.mode() & 0o002 != 0 { "every user" } else { "its group" };
+        if let Some(who) = others_may_write(&meta).filter(|_| others_may_replace(&meta)) {
             let sudo = if meta.uid() == euid { "" } else { "sudo " };
             return Some(format!(
                 "{who} may write the directory {dir} above it (mode {:04o}) and replace what is in it: {elsewhere}, \
@@ -89,8 +104,7 @@ pub fn backup_dir_problem(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> Opti
     let mode = meta.mode() & 0o7777;
     let owner = crate::host::users::name_of(meta.uid());
     let trusted = writers(project, euid);
-    let why = if meta.mode() & 0o022 != 0 {
-        let who = if meta.mode() & 0o002 != 0 { "every user" } else { "its group" };
+    let why = if let Some(who) = others_may_write(&meta) {
         format!("{who} may write it (mode {mode:04o}): `chmod go-w {dir}`")
     } else if !trusted.contains(&meta.uid()) {
         format!("it belongs to {owner}, who may write it")

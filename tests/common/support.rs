@@ -626,6 +626,11 @@ fn processes_with(entry: &str) -> Vec<(i32, String)> {
         .collect()
 }
 
+/// `$(date +%Y%m%d)` now, as the run names its files after it.
+pub fn today() -> String {
+    osism_manager_reset::plan::date_stamp(time::OffsetDateTime::now_local().unwrap().date())
+}
+
 /// Whether the tests run as root: then the plans hold no `sudo`, and a non-root operator is
 /// `nobody`.
 pub fn is_root() -> bool {

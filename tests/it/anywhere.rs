@@ -5,7 +5,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::{World, advice, is_root, stderr};
+use crate::support::{World, advice, is_root, stderr, today};
 
 #[test]
 fn a_reset_started_in_the_project_directory_finishes() {
@@ -14,10 +14,6 @@ fn a_reset_started_in_the_project_directory_finishes() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(world.runbook_calls().len(), 8, "{:?}", world.runbook_calls());
     assert!(world.project().join(format!("manager-reset-{}.log", today())).exists());
-}
-
-fn today() -> String {
-    osism_manager_reset::plan::date_stamp(time::OffsetDateTime::now_local().unwrap().date())
 }
 
 /// OSISM makes /opt/manager the operator's, mode 0750: whoever else runs the reset may not

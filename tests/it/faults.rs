@@ -86,7 +86,7 @@ fn a_truncated_archive_stops_the_run_before_down() {
 fn an_archive_that_cannot_be_written_stops_the_run_before_down() {
     let world = World::new();
     let before = world.share_listing();
-    let stamp = osism_manager_reset::plan::date_stamp(time::OffsetDateTime::now_local().unwrap().date());
+    let stamp = crate::support::today();
     let partial = world.backup_dir().join(format!(".manager-share-{stamp}.tar.gz.partial"));
     std::fs::create_dir_all(partial.join("in the way")).unwrap();
     let out = world.run(&["--yes"], &[]);

@@ -20,17 +20,24 @@ fn mode(path: &std::path::Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
 }
 
+/// A private directory `name` (0700) in the world's `open`, which every user may write (0777).
+fn under_open_dir(world: &World, name: &str) -> std::path::PathBuf {
+    let open = world.path().join("open");
+    let private = open.join(name);
+    fs::create_dir_all(&private).unwrap();
+    mode(&private, 0o700);
+    mode(&open, 0o777);
+    private
+}
+
 /// Seen: only the backup directory itself was judged; one under a directory every user may
 /// write passed, though that user may rename it away and put their own in its place between the
 /// check and `docker run --volume DIR:/backup`. A sticky directory above (as /tmp) is fine.
 #[test]
 fn a_backup_directory_under_a_directory_others_can_write_is_refused() {
     let world = World::new();
+    let backups = under_open_dir(&world, "backups");
     let open = world.path().join("open");
-    let backups = open.join("backups");
-    fs::create_dir_all(&backups).unwrap();
-    mode(&backups, 0o700);
-    mode(&open, 0o777);
     let out = world.run(&["--dry-run", "--backup-dir", backups.to_str().unwrap()], &[]);
     crate::snapshot!("paths_backup_dir_under_open_dir", problems(&world, &stdout(&out)));
 
@@ -200,11 +207,7 @@ fn root_through_sudo_trusts_the_user_who_ran_it() {
 #[allow(clippy::disallowed_methods)] // the operator's own tar makes the archive
 fn an_archive_to_restore_under_a_directory_others_can_write_is_refused() {
     let world = World::new();
-    let open = world.path().join("open");
-    let kept = open.join("kept");
-    fs::create_dir_all(&kept).unwrap();
-    mode(&kept, 0o700);
-    mode(&open, 0o777);
+    let kept = under_open_dir(&world, "kept");
     let archive = kept.join("manager-share-20261125.tar.gz");
     let state = world.state();
     let mut tar = std::process::Command::new("tar");

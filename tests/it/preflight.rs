@@ -70,7 +70,7 @@ fn a_missing_share_volume_is_refused_and_not_created() {
 #[test]
 fn an_existing_archive_is_never_overwritten() {
     refused("exists already and is never overwritten", &[], |w| {
-        let stamp = osism_manager_reset::plan::date_stamp(time::OffsetDateTime::now_local().unwrap().date());
+        let stamp = crate::support::today();
         fs::write(w.backup_dir().join(format!("manager-share-{stamp}.tar.gz")), "precious").unwrap();
     });
 }

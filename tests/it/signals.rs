@@ -181,7 +181,7 @@ fn a_second_ctrl_c_stops_the_running_command_at_once() {
 #[test]
 fn a_ctrl_c_before_step_1_changes_nothing_and_leaves_nothing_behind() {
     let world = World::new();
-    let stamp = osism_manager_reset::plan::date_stamp(time::OffsetDateTime::now_local().unwrap().date());
+    let stamp = crate::support::today();
     let log = world.backup_dir().join(format!("manager-reset-{stamp}.log"));
     rustix::fs::mkfifoat(rustix::fs::CWD, &log, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
     let mut tool = world.command(&["--yes"]);

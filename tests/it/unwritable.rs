@@ -4,7 +4,7 @@
 
 use std::process::Output;
 
-use crate::support::{World, is_root, stderr};
+use crate::support::{World, is_root, stderr, today};
 
 /// The backup directory unwritable to this user from the matching call on: immutable for root,
 /// whom no mode stops, mode 0555 for anyone else. Writable again when dropped, also on a panic,
@@ -30,10 +30,14 @@ impl Drop for Locked<'_> {
     }
 }
 
-/// `$(date +%Y%m%d)`, as the run's file names have it.
-fn today() -> String {
-    let now = time::OffsetDateTime::now_local().unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-    format!("{:04}{:02}{:02}", now.year(), u8::from(now.month()), now.day())
+/// A reset whose command matching `at` fails, the backup directory made unwritable as it runs;
+/// the directory stays so until the guard is dropped.
+fn failed_locked<'w>(world: &'w World, at: &str) -> (Output, Locked<'w>) {
+    let lock = Locked::script(world, "lock");
+    let locked = Locked(world);
+    let out = world.run(&["--yes"], &[("FAKE_AT", at), ("FAKE_DO", &lock), ("FAKE_FAIL", at)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    (out, locked)
 }
 
 /// The error a run ended with, from its first `error:` on, this world's directory `[WORLD]`.
@@ -61,11 +65,7 @@ fn ended_with(world: &World, out: &Output) -> String {
 #[test]
 fn a_journal_that_cannot_be_closed_after_a_rollback_is_never_resumed() {
     let world = World::new();
-    let at = "docker run * tar -czvf *";
-    let lock = Locked::script(&world, "lock");
-    let locked = Locked(&world);
-    let out = world.run(&["--yes"], &[("FAKE_AT", at), ("FAKE_DO", &lock), ("FAKE_FAIL", at)]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let (out, locked) = failed_locked(&world, "docker run * tar -czvf *");
     let ended = ended_with(&world, &out);
     crate::run_snapshot!("unwritable_rollback_unclosed", ended);
     assert!(world.state().join("up").exists(), "the manager was left stopped");
@@ -88,11 +88,7 @@ fn a_journal_that_cannot_be_closed_after_a_rollback_is_never_resumed() {
 #[test]
 fn a_step_end_the_journal_could_not_record_is_said() {
     let world = World::new();
-    let at = "docker compose * down -v";
-    let lock = Locked::script(&world, "lock");
-    let locked = Locked(&world);
-    let out = world.run(&["--yes"], &[("FAKE_AT", at), ("FAKE_DO", &lock), ("FAKE_FAIL", at)]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let (out, locked) = failed_locked(&world, "docker compose * down -v");
     crate::run_snapshot!("unwritable_step_end_unrecorded", ended_with(&world, &out));
     drop(locked);
     let out = world.run(&["--resume", "--yes"], &[]);
