@@ -8,7 +8,7 @@ fn main() -> ExitCode {
     let today = match time::OffsetDateTime::now_local() {
         Ok(now) => now.date(),
         Err(error) => {
-            osism_manager_reset::view::out::line_err(&format!(
+            osism_manager_reset::view::print::line_err(&format!(
                 "error: cannot read the local date ({error}): set TZ, such as TZ=UTC"
             ));
             return ExitCode::from(2);

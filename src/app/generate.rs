@@ -14,7 +14,7 @@ use crate::plan::manual;
 /// Variables the tool reads besides its options' own.
 const OTHER_VARIABLES: [(&str, &str); 5] = [
     (
-        crate::run::registry::STATE_DIR_VARIABLE,
+        crate::run::record::registry::STATE_DIR_VARIABLE,
         "where unfinished resets are recorded, for runs from any directory and user (default /var/tmp/osism-manager-reset)",
     ),
     ("NO_COLOR", "when set and not empty, no colour, whatever else asks for it"),

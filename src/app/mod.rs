@@ -18,22 +18,22 @@ use anyhow::{Context, anyhow};
 use camino::Utf8PathBuf;
 use time::Date;
 
-use crate::host::exec::Runner;
-use crate::host::signals;
+use crate::host::process::exec::Runner;
+use crate::host::process::signals;
 use crate::plan;
 use crate::plan::cli::{self, Args, Output, Sources};
 use crate::plan::config::Config;
 use crate::plan::mode::Mode;
 use crate::run::approval::{self, Proposal};
-use crate::run::journal::Journal;
-use crate::run::lock;
-use crate::run::preflight;
-use crate::run::registry;
+use crate::run::preflight::{self, Survey};
+use crate::run::record::journal::Journal;
+use crate::run::record::lock;
+use crate::run::record::registry;
 use crate::run::resume;
-use crate::view::out;
 use crate::view::outcome::{Code, Failure, OrExit};
-use crate::view::render;
-use crate::view::shown;
+use crate::view::plan_text::render;
+use crate::view::preview;
+use crate::view::print;
 use crate::view::ui::{Event, Ui};
 
 /// Runs the tool. `today` is read by `main` before any thread exists (see `main.rs`).
@@ -53,7 +53,7 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     match run(today, args, &sources) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            out::line_err(&format!("{} {failure}", console::style("error:").for_stderr().red().bold()));
+            print::line_err(&format!("{} {failure}", console::style("error:").for_stderr().red().bold()));
             if json && failure.event {
                 let error = failure.to_string();
                 let (cause, follow) =
@@ -76,10 +76,10 @@ pub fn main(today: Date, argv: impl IntoIterator<Item = OsString>) -> ExitCode {
 fn stopped(stop: &cli::Ended, json: bool) -> ExitCode {
     // console's verdict: a terminal (or CLICOLOR_FORCE), and not NO_COLOR.
     if stop.exit_code == 0 {
-        out::text(if console::colors_enabled() { &stop.styled } else { &stop.text });
+        print::text(if console::colors_enabled() { &stop.styled } else { &stop.text });
         return ExitCode::SUCCESS;
     }
-    out::text_err(if console::colors_enabled_stderr() { &stop.styled } else { &stop.text });
+    print::text_err(if console::colors_enabled_stderr() { &stop.styled } else { &stop.text });
     if json {
         let error = stop.text.lines().next().unwrap_or_default().trim_start_matches("error: ");
         Ui::new(json).event(&Event::Failed {
@@ -96,7 +96,7 @@ fn stopped(stop: &cli::Ended, json: bool) -> ExitCode {
 fn run(today: Date, args: Args, sources: &Sources) -> Result<(), Failure> {
     match Mode::of(&args) {
         Mode::PluginMetadata => {
-            out::line(&plugin::metadata_json().or_exit(Code::Refused)?);
+            print::line(&plugin::metadata_json().or_exit(Code::Refused)?);
             Ok(())
         }
         Mode::Generate(what) => generate::write(what, &mut std::io::stdout().lock()).or_exit(Code::Refused),
@@ -141,12 +141,12 @@ fn dry_run(
     detailed_exitcode: bool,
 ) -> Result<(), Failure> {
     let runner = Runner::new().or_exit(Code::Refused)?;
-    let (inputs, problems) = preflight::survey(config, today, &runner, None);
+    let Survey { inputs, problems, .. } = preflight::survey(config, today, &runner, None);
     let plan = plan::build(&inputs);
     if let Some(file) = save {
         saved::save(&saved::path(file)?, inputs.clone(), &plan)?;
     }
-    shown::plan(&plan, None, &problems, config.output);
+    preview::plan(&plan, None, &problems, config.output);
     if detailed_exitcode && !problems.is_empty() {
         let error =
             anyhow!("a real run would refuse to start: preflight found {} problem(s)", problems.len());
@@ -167,7 +167,7 @@ fn apply(today: Date, config: Config, sources: &Sources, saved_file: Option<&Pat
         Some((_, saved)) => {
             saved::refuse_changed(&config, saved, sources)?;
             let mut config = config.with_recorded(&saved.inputs, sources);
-            crate::run::trust::resolve_paths(&mut config);
+            crate::host::files::trust::resolve_paths(&mut config);
             config
         }
         None => config,
@@ -176,19 +176,19 @@ fn apply(today: Date, config: Config, sources: &Sources, saved_file: Option<&Pat
     let _lock = lock::acquire(&config.project_directory)?;
     let ui = Ui::new(config.output == Output::Json);
     ui.say("Checking the manager before anything changes ...");
-    let (inputs, problems) = preflight::survey(&config, today, &runner, None);
+    let Survey { inputs, problems, notes } = preflight::survey(&config, today, &runner, None);
     let plan = plan::build(&inputs);
     if let Some((file, saved)) = &saved {
         saved::matches(file, saved, &plan)?;
     }
     let heading = format!("preflight found {} problem(s), nothing was changed", problems.len());
-    let proposal = Proposal { plan: &plan, resume: None, problems: &problems, heading };
+    let proposal = Proposal { plan: &plan, resume: None, problems: &problems, notes: &notes, heading };
     approval::approve_and_run(runner, &ui, &config, proposal, |runner| {
         // Preflight's queries ran before there was a log to keep; what they found goes in it.
         runner.note(&format!(
             "preflight passed:\n{}{}",
             render::summary(&plan),
-            crate::view::volumes::deleted(&plan)
+            crate::view::plan_text::volumes::deleted(&plan)
         ));
         let journal = Journal::create(inputs).or_exit(Code::Refused)?;
         if let Err(error) = registry::record(&journal, preflight::euid()) {
@@ -212,6 +212,6 @@ fn checked_config(args: Args, sources: &Sources) -> anyhow::Result<Config> {
     let cwd = Utf8PathBuf::from_path_buf(cwd)
         .map_err(|cwd| anyhow!("current directory {} is not valid UTF-8", cwd.display()))?;
     let mut config = Config::new(args, &cwd, sources)?;
-    crate::run::trust::resolve_paths(&mut config);
+    crate::host::files::trust::resolve_paths(&mut config);
     Ok(config)
 }

@@ -14,8 +14,8 @@ use std::os::unix::fs::MetadataExt;
 use anyhow::{Context, Result, anyhow, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::host::exec::Runner;
-use crate::view::out;
+use crate::host::process::exec::Runner;
+use crate::view::print;
 
 /// Where the link goes: first on PATH for root and in sudo's `secure_path`, and where
 /// Ubuntu's login PATH has it first for every user.
@@ -43,7 +43,7 @@ pub fn enable(runner: &Runner, operator: Option<&str>) -> Result<bool> {
     let dispatcher = dispatcher()?;
     let link = Utf8Path::new(LINK);
     match link.read_link_utf8() {
-        Ok(target) if target == dispatcher => out::line(&format!("{link} links to {dispatcher} already")),
+        Ok(target) if target == dispatcher => print::line(&format!("{link} links to {dispatcher} already")),
         Ok(_) | Err(_) if link.symlink_metadata().is_ok() => bail!(
             "{link} is there and is not the link to {dispatcher}: remove it first (a dispatcher from `make \
              install-wrapper`: `make uninstall`)"
@@ -52,7 +52,7 @@ pub fn enable(runner: &Runner, operator: Option<&str>) -> Result<bool> {
             std::fs::create_dir_all(link.parent().unwrap_or(Utf8Path::new("/")))
                 .with_context(|| format!("cannot create {}", link.parent().unwrap_or(link)))?;
             std::os::unix::fs::symlink(&dispatcher, link).with_context(|| format!("cannot link {link}"))?;
-            out::line(&format!("linked {link} to {dispatcher}"));
+            print::line(&format!("linked {link} to {dispatcher}"));
         }
     }
     let operator = operator.map(String::from).or_else(default_operator);
@@ -65,7 +65,7 @@ pub fn enable(runner: &Runner, operator: Option<&str>) -> Result<bool> {
             format!("{user}'s login shell"),
             argv(&["runuser", "--login", user, "--command", "type -a osism"]),
         )),
-        None => out::line("no operator user to check: name the one who runs osism with --operator USER"),
+        None => print::line("no operator user to check: name the one who runs osism with --operator USER"),
     }
     if which::which("sudo").is_ok() {
         shells.push(("sudo (its secure_path)".into(), argv(&["sudo", "sh", "-c", "type osism"])));
@@ -77,19 +77,19 @@ pub fn enable(runner: &Runner, operator: Option<&str>) -> Result<bool> {
             Err(error) => Err(format!("cannot ask: {error:#}")),
         };
         match verdict {
-            Ok(note) => out::line(&format!("  {who}: `osism` runs the dispatcher{note}")),
+            Ok(note) => print::line(&format!("  {who}: `osism` runs the dispatcher{note}")),
             Err(why) => {
                 all = false;
-                out::line(&format!("  {who}: {why}"));
+                print::line(&format!("  {who}: {why}"));
             }
         }
     }
     if all {
-        out::line(
+        print::line(
             "`osism manager reset` runs this tool; undo with `osism-manager-reset --disable-osism-command`",
         );
     } else {
-        out::line(&format!(
+        print::line(&format!(
             "where `osism` does not run the dispatcher, put {} before /usr/local/bin on that user's PATH (the \
              package's /etc/profile.d/osism-manager-reset.sh does so for login shells, unless a dotfile sets \
              PATH after it: there, in ~/.profile: `export PATH=/usr/local/sbin:$PATH`), or type \
@@ -109,11 +109,11 @@ pub fn disable() -> Result<()> {
     match link.read_link_utf8() {
         Ok(target) if target == dispatcher => {
             std::fs::remove_file(link).with_context(|| format!("cannot remove {link}"))?;
-            out::line(&format!("removed {link}: `osism` is OSISM's wrapper again"));
+            print::line(&format!("removed {link}: `osism` is OSISM's wrapper again"));
             Ok(())
         }
         _ if link.symlink_metadata().is_err() => {
-            out::line(&format!("{link} is not there: nothing to disable"));
+            print::line(&format!("{link} is not there: nothing to disable"));
             Ok(())
         }
         _ => bail!("{link} is not the link to {dispatcher}: it was not made here, so it stays"),
@@ -155,7 +155,7 @@ fn default_operator() -> Option<String> {
     if uid == 0 {
         return None;
     }
-    crate::host::users::user_of(uid)
+    crate::host::files::users::user_of(uid)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use anyhow::anyhow;
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::host::atomic;
+use crate::host::files::atomic;
 use crate::plan::cli::Sources;
 use crate::plan::config::Config;
 use crate::plan::saved::{self, FORMAT, SavedPlan};
@@ -32,7 +32,7 @@ pub fn save(file: &Utf8Path, inputs: Inputs, plan: &Plan) -> Result<(), Failure>
     if let Ok(there) = std::fs::symlink_metadata(file)
         && (there.uid() != euid || !there.file_type().is_file())
     {
-        let owner = crate::host::users::name_of(there.uid());
+        let owner = crate::host::files::users::name_of(there.uid());
         return Err(refused(anyhow!(
             "{file} is there already and is not a file of yours (it belongs to {owner}): the plan is never \
              written over another's file; save it in a directory only you can write"
@@ -55,7 +55,7 @@ pub fn load(file: &Utf8Path, project: &Utf8Path) -> Result<(Utf8PathBuf, SavedPl
              directory"
         )));
     }
-    let text = crate::host::untrusted::read_text(file)
+    let text = crate::host::files::untrusted::read_text(file)
         .map_err(|error| refused(anyhow!("cannot read the plan {file}: {error}")))?;
     let header: serde_json::Value = serde_json::from_str(&text)
         .map_err(|error| refused(anyhow!("{file} is not a saved plan ({error}): {again}")))?;
@@ -91,14 +91,14 @@ fn untrusted(file: &Utf8Path, project: &Utf8Path) -> Option<String> {
         return Some("is a symlink".to_owned());
     }
     let euid = rustix::process::geteuid().as_raw();
-    if !crate::run::trust::writers(project, euid).contains(&meta.uid()) {
-        let owner = crate::host::users::name_of(meta.uid());
+    if !crate::host::files::trust::writers(project, euid).contains(&meta.uid()) {
+        let owner = crate::host::files::users::name_of(meta.uid());
         return Some(format!("belongs to {owner}"));
     }
-    if crate::run::trust::others_may_write(&meta).is_some() {
+    if crate::host::files::trust::others_may_write(&meta).is_some() {
         return Some(format!("may be written by others (mode {:04o})", meta.mode() & 0o7777));
     }
-    crate::run::trust::above_problem(file, &crate::run::trust::writers(project, euid), euid)
+    crate::host::files::trust::above_problem(file, &crate::host::files::trust::writers(project, euid), euid)
         .map(|why| format!("lies where others may replace it: {why}"))
 }
 

@@ -1,5 +1,5 @@
 //! The safeguards around the runbook's steps, as data: which checks hold before and after a step
-//! of each kind. The executor runs them (`run::checks`), the dry run shows them, and the operator
+//! of each kind. The executor runs them (`run::steps::checks`), the dry run shows them, and the operator
 //! approves them with the commands.
 
 use serde::{Deserialize, Serialize};

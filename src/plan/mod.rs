@@ -16,7 +16,8 @@
 //!   `prepare`: what runs before step 1 (sudo's password, the pulls);
 //! - `command`: a command of the plan, argv, display line and input; `quote`: copy-paste-safe command lines; `advice`: the commands the operator is told to
 //!   type next; `saved`: a plan saved for a later run, and what differs when it is made again;
-//!   `warnings`: what the operator should know before approving that is not a step.
+//!   `warnings`: what the operator should know before approving that is not a step; `problem`:
+//!   what keeps a real run from starting, as a value with its kind.
 //!
 //! Uses nothing of the other layers.
 
@@ -32,6 +33,7 @@ pub mod manual;
 pub mod mode;
 pub mod options;
 mod prepare;
+pub mod problem;
 pub mod quote;
 mod restore;
 mod runbook;

@@ -3,25 +3,30 @@
 //! ready, then the reset run and closed. What differs between the two is only how the journal
 //! comes to be, which the caller hands in.
 
-use crate::host::exec::Runner;
-use crate::host::signals;
-use crate::host::transcript::Transcript;
+use crate::host::process::exec::Runner;
+use crate::host::process::signals;
+use crate::host::process::transcript::Transcript;
 use crate::plan::config::Config;
+use crate::plan::problem::Problem;
 use crate::plan::{Plan, Vouched};
-use crate::run::journal::Journal;
-use crate::run::{preflight, registry, reset};
+use crate::run::preflight;
+use crate::run::record::journal::Journal;
+use crate::run::steps::step_loop;
 use crate::view::confirm;
 use crate::view::outcome::{Code, Failure, OrExit};
-use crate::view::shown::Resumed;
+use crate::view::plan_text::render;
+use crate::view::preview::Resumed;
+use crate::view::print;
 use crate::view::ui::Ui;
-use crate::view::{out, render};
 
 /// What the operator approves and what refuses it.
 pub struct Proposal<'a> {
     pub plan: &'a Plan,
     /// What a resume does with the plan, said before it, and the steps it has done.
     pub resume: Option<Resumed<'a>>,
-    pub problems: &'a [String],
+    pub problems: &'a [Problem],
+    /// What preflight set aside on the way (records that do not count), for the log.
+    pub notes: &'a [String],
     /// How the refusal begins, where there are problems.
     pub heading: String,
 }
@@ -41,7 +46,7 @@ pub fn approve_and_run(
     // What refuses the run first, on stderr with the refusal itself, as the dry run shows it.
     if refused {
         let what = if proposal.resume.is_some() { "A resume" } else { "This run" };
-        out::line_err(&render::refusal(what, proposal.problems));
+        print::line_err(&render::refusal(what, proposal.problems));
     }
     // The operator approves the whole plan, commands and checks, as the dry run shows it; a
     // resume leads with what it does, and shows what is done as done.
@@ -75,7 +80,7 @@ pub fn approve_and_run(
     // aside, as the plan said, before it writes its own log and journal there.
     let kept = match (proposal.resume, &plan.earlier_reset) {
         (None, Some(_)) => {
-            crate::run::aside::keep_set_aside(&plan.left_by_a_reset()).or_exit(Code::Refused)?
+            crate::run::record::previous::keep_set_aside(&plan.left_by_a_reset()).or_exit(Code::Refused)?
         }
         _ => None,
     };
@@ -85,9 +90,12 @@ pub fn approve_and_run(
             format!("today's earlier reset's journal, records and log are kept aside, each with {suffix}");
         ui.tell(&runner, &line);
     }
-    for note in registry::take_set_aside() {
-        runner.note(&note);
+    // Each once: a resume that plans again reads the records twice.
+    for (i, note) in proposal.notes.iter().enumerate() {
+        if !proposal.notes[..i].contains(note) {
+            runner.note(note);
+        }
     }
     let mut journal = ready(&runner)?;
-    reset::execute(&runner, ui, &mut journal, config.yes)
+    step_loop::execute(&runner, ui, &mut journal, config.yes)
 }

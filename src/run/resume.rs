@@ -7,21 +7,22 @@
 use anyhow::anyhow;
 use camino::Utf8Path;
 
-use crate::host::exec::Runner;
-use crate::host::inspect::Host;
+use crate::archive::verify;
+use crate::host::docker::inspect::Host;
+use crate::host::files::trust;
+use crate::host::process::exec::Runner;
 use crate::plan::StepKind;
 use crate::plan::cli::{Output, Sources};
 use crate::plan::config::Config;
+use crate::plan::problem::{Kind, Problem};
 use crate::run::approval::{self, Proposal};
-use crate::run::journal::Journal;
-use crate::run::lock;
-use crate::run::preflight;
-use crate::run::registry;
-use crate::run::trust;
-use crate::run::verify;
+use crate::run::preflight::{self, Preflight, Survey};
+use crate::run::record::journal::Journal;
+use crate::run::record::lock;
+use crate::run::record::registry;
 use crate::view::outcome::{Code, Failure, OrExit};
-use crate::view::shown;
-use crate::view::shown::Resumed;
+use crate::view::preview;
+use crate::view::preview::Resumed;
 use crate::view::ui::Ui;
 
 /// Continues the unfinished reset of this manager, found wherever it was started (the registry)
@@ -29,16 +30,19 @@ use crate::view::ui::Ui;
 pub fn resume(config: &Config, sources: &Sources, runner: Runner) -> Result<(), Failure> {
     // Before any journal is read: a reset of this manager running now may be writing one.
     let _lock = lock::acquire(&config.project_directory)?;
-    let mut journal = find(config, sources)?;
+    let (mut journal, set_aside) = find(config, sources)?;
     let ui = Ui::new(config.output == Output::Json);
     let changed = config.changed_from(&journal.inputs, sources);
     let path = journal.path().to_owned();
-    let (what, problems) = decide(config, sources, &runner, &ui, &mut journal, &path, &changed);
+    let Decision { what, problems, notes } =
+        decide(config, sources, &runner, &ui, &mut journal, &path, &changed);
     let heading = format!("the resume found {} problem(s), nothing was changed", problems.len());
     let plan = journal.plan.clone();
     let done = done_steps(&journal);
     let resumed = Resumed { what: &what, done: &done };
-    let proposal = Proposal { plan: &plan, resume: Some(resumed), problems: &problems, heading };
+    let notes = [set_aside, notes].concat();
+    let proposal =
+        Proposal { plan: &plan, resume: Some(resumed), problems: &problems, notes: &notes, heading };
     approval::approve_and_run(runner, &ui, config, proposal, |runner| {
         // This user's record as well: the reset may have been started by another user.
         registry::record(&journal, preflight::euid()).or_exit(Code::Refused)?;
@@ -59,23 +63,26 @@ pub fn resume(config: &Config, sources: &Sources, runner: Runner) -> Result<(), 
 /// and what would refuse it; nothing is locked or changed. A journal is replaced whole, never
 /// half written, so reading one without the lock is safe.
 pub fn look(config: &Config, sources: &Sources, runner: Runner) -> Result<(), Failure> {
-    let mut journal = find(config, sources)?;
+    let (mut journal, _) = find(config, sources)?;
     let ui = Ui::new(config.output == Output::Json);
     let changed = config.changed_from(&journal.inputs, sources);
     let path = journal.path().to_owned();
-    let (what, problems) = decide(config, sources, &runner, &ui, &mut journal, &path, &changed);
+    let Decision { what, problems, .. } =
+        decide(config, sources, &runner, &ui, &mut journal, &path, &changed);
     let done = done_steps(&journal);
-    shown::plan(&journal.plan, Some(Resumed { what: &what, done: &done }), &problems, config.output);
+    preview::plan(&journal.plan, Some(Resumed { what: &what, done: &done }), &problems, config.output);
     Ok(())
 }
 
 /// The journal of this manager's one unfinished reset, found and checked: as the tool wrote it,
-/// by a user the reset trusts, of this manager.
-fn find(config: &Config, sources: &Sources) -> Result<Journal, Failure> {
+/// by a user the reset trusts, of this manager; with the records set aside on the way, for the
+/// log.
+fn find(config: &Config, sources: &Sources) -> Result<(Journal, Vec<String>), Failure> {
     let euid = preflight::euid();
     let refused = |error: anyhow::Error| Failure::new(Code::Refused, error);
-    let mut found =
+    let resets =
         registry::unfinished(&config.project_directory, &config.backup_dir, euid).map_err(refused)?;
+    let mut found = resets.unfinished;
     if sources.given("backup-dir") {
         found.retain(|f| f.backup_dir() == config.backup_dir);
     }
@@ -118,7 +125,7 @@ fn find(config: &Config, sources: &Sources) -> Result<Journal, Failure> {
             crate::plan::resume_command(unfinished.backup_dir(), project)
         )));
     }
-    Ok(journal)
+    Ok((journal, resets.set_aside))
 }
 
 /// Refuses a journal that is not as the tool wrote it, saying how to finish by hand.
@@ -139,8 +146,7 @@ fn untrusted_journal(path: &Utf8Path, error: anyhow::Error) -> Failure {
 /// What a resume of `journal` does, decided once for the run and for the look at it: it goes on
 /// with the approved plan from its first unfinished step; or, options corrected before `down -v`
 /// began, it plans again (preflight and all) and starts from step 1; or, `down -v` begun, it
-/// refuses other options. Returns that in a sentence, and what would refuse it. The journal
-/// holds the plan a resume runs.
+/// refuses other options. The journal holds the plan a resume runs.
 fn decide(
     config: &Config,
     sources: &Sources,
@@ -149,12 +155,14 @@ fn decide(
     journal: &mut Journal,
     path: &Utf8Path,
     changed: &[String],
-) -> (String, Vec<String>) {
-    let mut problems = Vec::new();
+) -> Decision {
     if changed.is_empty() {
-        preflight::check_programs(preflight::euid(), &Host::new(runner), &mut problems);
+        let host = Host::new(runner);
+        let mut preflight = Preflight::new(config, &host, journal.inputs.facts.date, Some(path));
+        preflight.check_programs();
+        let mut problems = preflight.problems;
         let from = journal.first_unfinished().unwrap_or(journal.plan.steps.len());
-        problems.extend(restore_source_changed(journal, from));
+        problems.extend(restore_source_changed(journal, from).map(|p| Problem::new(Kind::RestoreFrom, p)));
         problems.extend(privacy_problems(journal, path, from));
         let steps = &journal.plan.steps[from..];
         let done = match from {
@@ -176,7 +184,7 @@ fn decide(
             ),
             _ => format!("The reset recorded in {path} has no step left to run"),
         };
-        return (what, problems);
+        return Decision { what, problems, notes: Vec::new() };
     }
     if journal.destruction_began()
         && config.changed_options(&journal.inputs, sources) == ["vault-password-file"]
@@ -184,29 +192,41 @@ fn decide(
         return another_vault_password_file(config, sources, journal, path);
     }
     if journal.destruction_began() {
-        problems.push(format!(
+        let problem = format!(
             "`down -v` has begun, so the reset goes on with the plan it was approved with, but {}: drop them, \
              or give the recorded values",
             changed.join("; ")
-        ));
-        return (format!("The reset recorded in {path} goes on only with its approved plan"), problems);
+        );
+        return Decision {
+            what: format!("The reset recorded in {path} goes on only with its approved plan"),
+            problems: vec![Problem::new(Kind::Resume, problem)],
+            notes: Vec::new(),
+        };
     }
     // Nothing is lost yet: plan again with the corrected options, preflight and all.
     ui.say("Checking the manager again before anything changes ...");
     // The archive the operator named, kept aside by step 2 as it bore today's name, goes back
     // under that name, so that the plan made again reads the archive that was named.
     if journal.plan.restore.as_ref().and_then(|r| r.kept_as.as_ref()).is_some_and(|kept| kept.exists()) {
-        runner.note(&crate::run::rollback::clear_the_way(&journal.plan, journal, "verified"));
+        runner.note(&crate::run::steps::rollback::clear_the_way(&journal.plan, journal, "verified"));
     }
     let mut config = config.with_recorded(&journal.inputs, sources);
     trust::resolve_paths(&mut config);
-    let (inputs, found) = preflight::survey(&config, journal.inputs.facts.date, runner, Some(path));
+    let Survey { inputs, problems, notes } =
+        preflight::survey(&config, journal.inputs.facts.date, runner, Some(path));
     journal.replan(inputs);
     let what = format!(
         "The reset recorded in {path} is planned again with {}; it starts again from step 1",
         changed.join("; ").replace(" is not the recorded ", " instead of ")
     );
-    (what, found)
+    Decision { what, problems, notes }
+}
+
+/// What a resume does, in a sentence; what would refuse it; what preflight set aside, for the log.
+struct Decision {
+    what: String,
+    problems: Vec<Problem>,
+    notes: Vec<String>,
 }
 
 /// After `down -v`, the one option a resume may change: how the vault password reaches osism,
@@ -218,14 +238,15 @@ fn another_vault_password_file(
     sources: &Sources,
     journal: &mut Journal,
     path: &Utf8Path,
-) -> (String, Vec<String>) {
+) -> Decision {
     let option = sources.name("vault-password-file");
-    let mut problems: Vec<String> = config
+    let mut problems: Vec<Problem> = config
         .vault_password_file
         .iter()
         .filter_map(|file| {
             trust::password_file_problem(file, &option, &config.project_directory, preflight::euid())
         })
+        .map(|problem| Problem::new(Kind::Vault, problem))
         .collect();
     let mut inputs = journal.inputs.clone();
     inputs.options.vault_password_file = config.vault_password_file.clone();
@@ -238,11 +259,15 @@ fn another_vault_password_file(
         }
     }
     if same != journal.plan {
-        problems.push(format!(
-            "`down -v` has begun, and with {option} the plan would differ from the approved one beyond the vault \
-             step: drop it"
+        problems.push(Problem::new(
+            Kind::Resume,
+            format!(
+                "`down -v` has begun, and with {option} the plan would differ from the approved one beyond the \
+                 vault step: drop it"
+            ),
         ));
-        return (format!("The reset recorded in {path} goes on only with its approved plan"), problems);
+        let what = format!("The reset recorded in {path} goes on only with its approved plan");
+        return Decision { what, problems, notes: Vec::new() };
     }
     let from = journal.first_unfinished().unwrap_or(journal.plan.steps.len());
     problems.extend(privacy_problems(journal, path, from));
@@ -258,7 +283,7 @@ fn another_vault_password_file(
         ),
         None => format!("The reset recorded in {path} has no step left to run"),
     };
-    (what, problems)
+    Decision { what, problems, notes: Vec::new() }
 }
 
 /// The archive `--restore-from` named no longer has the sha256 the plan was approved with, and
@@ -270,28 +295,39 @@ fn restore_source_changed(journal: &Journal, from: usize) -> Option<String> {
     if from > restore_step {
         return None;
     }
-    crate::run::rescue::still_approved(restore, restore.on_disk()).err().map(|error| format!("{error:#}"))
+    crate::run::preflight::rescue::still_approved(restore, restore.on_disk())
+        .err()
+        .map(|error| format!("{error:#}"))
 }
 
 /// The privacy checks of a fresh run, made again for what the steps left to run use: the
 /// state directory, the backup directory (the journal's), the archive `--restore-from` named, the vault password
 /// file. That they passed when the reset began is no proof: directories change hands.
-fn privacy_problems(journal: &Journal, path: &Utf8Path, from: usize) -> Vec<String> {
+fn privacy_problems(journal: &Journal, path: &Utf8Path, from: usize) -> Vec<Problem> {
     let plan = &journal.plan;
     let project = &plan.project_directory;
     let euid = preflight::euid();
     let left = |kind: StepKind| plan.steps[from..].iter().any(|s| s.kind == kind);
-    let mut problems = registry::state_problems(project, euid);
-    problems.extend(path.parent().and_then(|dir| trust::backup_dir_problem(dir, project, euid)));
+    let of = |kind: Kind| move |text: String| Problem::new(kind, text);
+    let mut problems: Vec<Problem> =
+        registry::state_problems(project, euid).into_iter().map(of(Kind::StateDir)).collect();
+    problems.extend(
+        path.parent().and_then(|dir| trust::backup_dir_problem(dir, project, euid)).map(of(Kind::BackupDir)),
+    );
     if left(StepKind::RestoreShare) {
         // Where step 2 kept it aside, as it bore today's name, that copy is the one restored.
         let named = plan.restore.as_ref().map(|restore| restore.on_disk());
-        problems.extend(named.and_then(|file| crate::run::rescue::file_problem(file, project, euid)));
+        problems.extend(
+            named
+                .and_then(|file| crate::run::preflight::rescue::file_problem(file, project, euid))
+                .map(of(Kind::RestoreFrom)),
+        );
     }
     if left(StepKind::SetVaultPassword) {
         let file = plan.vault_password_file();
         problems.extend(
-            file.and_then(|f| trust::password_file_problem(f, "--vault-password-file", project, euid)),
+            file.and_then(|f| trust::password_file_problem(f, "--vault-password-file", project, euid))
+                .map(of(Kind::Vault)),
         );
     }
     problems
@@ -299,7 +335,12 @@ fn privacy_problems(journal: &Journal, path: &Utf8Path, from: usize) -> Vec<Stri
 
 /// The numbers of the steps the journal's reset has done.
 fn done_steps(journal: &Journal) -> Vec<usize> {
-    journal.steps.iter().filter(|s| s.state == crate::run::journal::State::Done).map(|s| s.number).collect()
+    journal
+        .steps
+        .iter()
+        .filter(|s| s.state == crate::run::record::journal::State::Done)
+        .map(|s| s.number)
+        .collect()
 }
 
 /// Whether this user may read `path`.

@@ -18,11 +18,11 @@ pub enum Code {
     Terminated = 143,
 }
 
-impl From<crate::host::signals::Stop> for Code {
-    fn from(stop: crate::host::signals::Stop) -> Code {
+impl From<crate::host::process::signals::Stop> for Code {
+    fn from(stop: crate::host::process::signals::Stop) -> Code {
         match stop {
-            crate::host::signals::Stop::Interrupt => Code::Interrupted,
-            crate::host::signals::Stop::Terminate => Code::Terminated,
+            crate::host::process::signals::Stop::Interrupt => Code::Interrupted,
+            crate::host::process::signals::Stop::Terminate => Code::Terminated,
         }
     }
 }
@@ -31,7 +31,7 @@ impl From<crate::host::signals::Stop> for Code {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cause {
     /// An osism command failed, and osism said why.
-    Osism(crate::host::osism::Cause),
+    Osism(crate::host::osism::task_output::Cause),
     /// The reset stopped before `down -v`, and the manager was started again.
     RolledBack,
 }

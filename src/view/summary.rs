@@ -57,7 +57,7 @@ pub fn figures(figures: &Figures) -> String {
 
 /// A service that starts on a newer image, as the transcript, the log and the summary say it.
 pub fn newer_image(newer: &crate::plan::NewerImage) -> String {
-    let short = crate::view::unit::short_id;
+    let short = crate::view::plan_text::unit::short_id;
     format!(
         "{} starts on a newer image: {} is now {}, its container was created from {}",
         newer.service,

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::host::transcript::Stream;
+use crate::host::process::transcript::Stream;
 use crate::plan::{Command, Step};
-use crate::view::out;
-use crate::view::render;
+use crate::view::plan_text::render;
+use crate::view::print;
 
 /// How often a plain (non-terminal) progress line is printed.
 const PLAIN_EVERY: Duration = Duration::from_secs(10);
@@ -103,21 +103,21 @@ impl Ui {
 
     pub fn say(&self, text: &str) {
         if self.json {
-            out::line_err(text);
+            print::line_err(text);
         } else {
-            out::line(text);
+            print::line(text);
         }
     }
 
     /// A line of the run's own, for the operator (indented under its step) and the log alike.
-    pub fn tell(&self, runner: &crate::host::exec::Runner, line: &str) {
+    pub fn tell(&self, runner: &crate::host::process::exec::Runner, line: &str) {
         runner.note(line);
         self.say(&format!("    {line}"));
     }
 
     pub fn event(&self, event: &Event) {
         if self.json {
-            out::line(&serde_json::to_string(event).expect("events always serialize"));
+            print::line(&serde_json::to_string(event).expect("events always serialize"));
         }
     }
 
@@ -138,7 +138,7 @@ impl Ui {
     pub fn output(&self, stream: Stream, line: &str) {
         match stream {
             Stream::Stdout => self.say(&format!("    {line}")),
-            Stream::Stderr => out::line_err(&format!("    {line}")),
+            Stream::Stderr => print::line_err(&format!("    {line}")),
         }
     }
 

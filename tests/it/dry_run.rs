@@ -91,6 +91,17 @@ fn missing_directories_are_problems_in_the_list_for_the_run_and_the_dry_run() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let problems = stdout(&out).lines().filter(|l| l.starts_with("  - ")).count();
     assert_eq!(problems, 3, "{}", stdout(&out));
+    // The JSON plan names each problem's kind, which a pipeline matches on, beside its text.
+    let out = world.run(&[&["--dry-run", "--output", "json"][..], &dirs].concat(), &[]);
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let kinds: Vec<&str> =
+        plan["problems"].as_array().unwrap().iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["program", "project", "backup-dir"], "{}", stdout(&out));
+    assert!(
+        plan["problems"][0]["text"].as_str().unwrap().starts_with("osism is not on PATH: "),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

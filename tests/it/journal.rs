@@ -165,7 +165,8 @@ fn a_journal_that_says_the_backup_was_verified_is_checked_against_share_again() 
         .unwrap();
     assert!(forged.success());
     let sha256 =
-        osism_manager_reset::run::verify::sha256_of(camino::Utf8Path::from_path(&archive).unwrap()).unwrap();
+        osism_manager_reset::archive::verify::sha256_of(camino::Utf8Path::from_path(&archive).unwrap())
+            .unwrap();
     fs::write(
         format!("{}.sha256", archive.display()),
         format!("{sha256}  {}\n", archive.file_name().unwrap().to_str().unwrap()),
@@ -199,7 +200,10 @@ fn a_journal_that_says_the_backup_was_verified_is_checked_against_share_again() 
     // The archive that was there was not overwritten: it is kept aside, with a checksum
     // `sha256sum -c` takes.
     let kept = format!("{}.previous-1", archive.display());
-    assert_eq!(osism_manager_reset::run::verify::sha256_of(camino::Utf8Path::new(&kept)).unwrap(), sha256);
+    assert_eq!(
+        osism_manager_reset::archive::verify::sha256_of(camino::Utf8Path::new(&kept)).unwrap(),
+        sha256
+    );
     #[allow(clippy::disallowed_methods)] // sha256sum, as the operator would run it
     let check = std::process::Command::new("sha256sum")
         .args(["--check", &format!("{kept}.sha256")])

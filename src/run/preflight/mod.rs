@@ -1,0 +1,87 @@
+//! Preflight: every check before anything changes, and the facts the plan needs, as one value
+//! (`Survey`): the planner's inputs, each problem with its kind, and the notes for the log.
+//!
+//! One `Preflight` carries what every check needs (the checked config, this user, the host to
+//! ask, whether a terminal is there) and collects what they find; the checks are its methods,
+//! area by area:
+//! - `facts`: the host asked (groups of questions at once), the answers judged into `Facts`;
+//!   `project`: what Compose says of the project; `problems`: an unfinished reset, the backup
+//!   directory, the share volume, sudo, the vault password's way back; `volumes`: the volumes
+//!   `down -v` deletes and keeps; `unit_start`: what the unit's start means (its directory, what its
+//!   pull will change, asked of the registry);
+//! - `rescue`: the archive `--restore-from` names, read whole and judged; `earlier_archives`:
+//!   archives of this manager offered where /share is missing or empty.
+//!
+//! Uses the run's `record` (an unfinished reset, the lock, what is in the way), never its
+//! `steps`.
+
+pub mod earlier_archives;
+pub mod facts;
+pub mod problems;
+pub mod project;
+pub mod rescue;
+pub mod unit_start;
+pub mod volumes;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::host::docker::inspect::Host;
+use crate::plan::config::Config;
+use crate::plan::problem::{Kind, Problem};
+
+pub use facts::{euid, refuse_on, survey};
+
+/// What preflight learnt: the planner's inputs, what keeps a real run from starting, and what
+/// it set aside on the way (records that do not count), for the run's log.
+#[derive(Debug)]
+pub struct Survey {
+    pub inputs: crate::plan::Inputs,
+    pub problems: Vec<Problem>,
+    pub notes: Vec<String>,
+}
+
+/// What every check needs, and what they found so far.
+pub struct Preflight<'a> {
+    pub config: &'a Config,
+    pub euid: u32,
+    pub host: &'a Host<'a>,
+    /// A terminal is there for osism and sudo to ask on.
+    pub terminal: bool,
+    /// Today's archive, which step 2 writes.
+    pub archive: Utf8PathBuf,
+    /// The journal of the reset being planned again, which is not in the way.
+    pub resuming: Option<&'a Utf8Path>,
+    pub problems: Vec<Problem>,
+    pub notes: Vec<String>,
+}
+
+impl<'a> Preflight<'a> {
+    /// The checks' context; `today` names the archive step 2 writes.
+    pub fn new(
+        config: &'a Config,
+        host: &'a Host<'a>,
+        today: time::Date,
+        resuming: Option<&'a Utf8Path>,
+    ) -> Preflight<'a> {
+        Preflight {
+            config,
+            euid: facts::euid(),
+            host,
+            terminal: crate::view::confirm::at_terminal(),
+            archive: crate::plan::archive_path(&config.backup_dir, today),
+            resuming,
+            problems: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// A problem of `kind`: `text` says what is wrong and how to fix it.
+    pub fn problem(&mut self, kind: Kind, text: impl Into<String>) {
+        self.problems.push(Problem::new(kind, text));
+    }
+
+    /// Each of `texts` a problem of `kind`.
+    pub fn problems(&mut self, kind: Kind, texts: impl IntoIterator<Item = String>) {
+        self.problems.extend(texts.into_iter().map(|text| Problem::new(kind, text)));
+    }
+}

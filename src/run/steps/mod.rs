@@ -1,0 +1,23 @@
+//! The steps: the runbook's commands run between the checks the plan lists for them.
+//!
+//! - `prelude`: what runs after the operator's consent and before step 1 (sudo's password, the
+//!   pulls); `step_loop`: the loop itself; `checks`: one function per safeguard around the steps
+//!   (what guards `down -v` is in one place); `drift`: those that hold a step to the inputs
+//!   approved (the tar image by ID, the vault password file); `health`: step 6's wait;
+//!   `kept_volumes`: the volumes `--keep-volume` names, archived and restored with /share's
+//!   proof;
+//! - `stop`: what ended a step, told apart once; `failure`: what a failed or interrupted step
+//!   tells the operator to do; `rollback`: the manager started again when a reset stops before
+//!   `down -v`.
+//!
+//! Uses the run's `record` and `preflight` (the named archive's checks, again at its step).
+
+pub mod checks;
+pub mod drift;
+pub mod failure;
+pub mod health;
+pub mod kept_volumes;
+pub mod prelude;
+pub mod rollback;
+pub mod step_loop;
+pub mod stop;
