@@ -64,7 +64,7 @@ fn odd_names_stay_one_argv_element_and_display_round_trips() {
 #[test]
 fn every_plan_shaping_option_is_in_the_one_table_the_readme_and_the_man_page() {
     use clap::CommandFactory;
-    use osism_manager_reset::plan::options::PLAN_OPTIONS;
+    use osism_manager_reset::plan::options::record::PLAN_OPTIONS;
     // What decides the mode or the output, not the plan.
     const NOT_THE_PLAN: [&str; 14] = [
         "dry-run",

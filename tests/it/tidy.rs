@@ -195,8 +195,8 @@ fn code_braces(line: &str) -> Vec<char> {
     braces
 }
 
-/// The modules of `crate::...` paths in `text`, resolved to the module that defines an item a
-/// layer's mod.rs re-exports (the plan's types).
+/// The modules of `crate::...` paths in `text`, resolved through `items`: each module's path,
+/// and each item or module a mod.rs above it may re-export, by the module that defines it.
 fn uses(text: &str, items: &std::collections::BTreeMap<String, String>) -> Vec<String> {
     let mut found = Vec::new();
     for (at, _) in text.match_indices("crate::") {
@@ -205,14 +205,13 @@ fn uses(text: &str, items: &std::collections::BTreeMap<String, String>) -> Vec<S
             .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
             .collect();
         let mut words = path.split("::").filter(|w| !w.is_empty());
-        let (Some(layer), next) = (words.next(), words.next()) else { continue };
-        let module = match next {
-            Some(name) if items.contains_key(&format!("{layer}::{name}")) => {
-                items[&format!("{layer}::{name}")].clone()
+        let Some(mut module) = words.next().map(str::to_owned) else { continue };
+        for word in words {
+            match items.get(&format!("{module}::{word}")) {
+                Some(defined) => module = defined.clone(),
+                None => break,
             }
-            Some(name) if name.chars().next().is_some_and(char::is_lowercase) => format!("{layer}::{name}"),
-            _ => layer.to_owned(),
-        };
+        }
         found.push(module);
     }
     found
@@ -221,21 +220,28 @@ fn uses(text: &str, items: &std::collections::BTreeMap<String, String>) -> Vec<S
 #[test]
 fn a_layer_uses_only_the_layers_below_it_and_no_module_cycles() {
     let files = sources();
-    // What a layer's mod.rs re-exports (`pub use runbook::*`), by the module that defines it.
+    // What a mod.rs may re-export (`pub use runbook::{Plan, build}`), by the module that defines
+    // it, under each folder above that module; and each module under its own path and, as a
+    // mod.rs may re-export it too (`pub use options::cli`), under each folder above it.
     let mut items = std::collections::BTreeMap::new();
     for (file, text) in &files {
         let module = module_of(file);
+        let words: Vec<&str> = module.split("::").collect();
+        for depth in 1..words.len() {
+            let name = words[depth];
+            for above in 1..=depth {
+                items.insert(format!("{}::{name}", words[..above].join("::")), words[..=depth].join("::"));
+            }
+        }
         for line in text.lines().map(str::trim_start) {
-            let Some(rest) = ["pub struct ", "pub enum ", "pub fn ", "pub const "]
-                .iter()
-                .find_map(|p| line.strip_prefix(p))
-            else {
+            let Some(rest) = ["struct ", "enum ", "fn ", "const "].iter().find_map(|p| {
+                line.strip_prefix("pub ").or(line.strip_prefix("pub(crate) "))?.strip_prefix(p)
+            }) else {
                 continue;
             };
             let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-            let layer = module.split("::").next().unwrap();
-            if module.contains("::") {
-                items.insert(format!("{layer}::{name}"), module.clone());
+            for above in 1..words.len() {
+                items.insert(format!("{}::{name}", words[..above].join("::")), module.clone());
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::plan::restore::RestoreSource;
+use crate::plan::runbook::restore::RestoreSource;
 use crate::plan::{KeptVolume, Plan};
 use time::Date;
 use time::macros::format_description;
@@ -50,12 +50,12 @@ impl Plan {
 
     /// The archive a kept volume goes to, beside /share's.
     pub fn kept_archive(&self, volume: &KeptVolume) -> Utf8PathBuf {
-        crate::plan::kept::archive_path(&self.backup_dir, &self.date, &volume.name)
+        crate::plan::runbook::kept::archive_path(&self.backup_dir, &self.date, &volume.name)
     }
 
     /// The journal, records and log this reset writes (`left_by_a_reset`).
     pub fn left_by_a_reset(&self) -> [Utf8PathBuf; 3] {
-        crate::plan::files::left_by_a_reset(&self.backup_dir, &self.date)
+        crate::plan::runbook::files::left_by_a_reset(&self.backup_dir, &self.date)
     }
 
     /// The journal beside the archive, named after the same date.

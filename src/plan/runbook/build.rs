@@ -7,14 +7,14 @@
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-use crate::plan::command::{Command, Stdin};
 use crate::plan::facts::{
     Facts, Forecast, Inputs, KeptVolume, Options, Service, ServiceImage, ShareSize, Vault, Volumes,
 };
-use crate::plan::files::{archive_path, date_stamp};
-use crate::plan::guards::{Check, Guards, StepKind, around};
-use crate::plan::restore::RestoreSource;
-use crate::plan::{kept, warnings};
+use crate::plan::runbook::command::{Command, Stdin};
+use crate::plan::runbook::files::{archive_path, date_stamp};
+use crate::plan::runbook::guards::{Check, Guards, StepKind, around};
+use crate::plan::runbook::restore::RestoreSource;
+use crate::plan::runbook::{kept, warnings};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,7 +139,7 @@ pub fn build(inputs: &Inputs) -> Plan {
         share: facts.share,
         free_kib: facts.free_kib,
         health_timeout_s: config.health_timeout_s,
-        prepare: crate::plan::prepare::commands(config, facts),
+        prepare: crate::plan::runbook::prepare::commands(config, facts),
         images: facts.images.clone(),
         forecast: facts.forecast.clone(),
         restore: facts.restore.clone(),

@@ -315,7 +315,7 @@ pub enum Output {
 /// The examples, the exit codes (`manual`'s) and how signals stop a reset, after the options.
 fn after_help() -> String {
     let (examples, signals) = AFTER_HELP.split_once("\n\n").expect("examples, then signals");
-    format!("{examples}\n\n{}\n{signals}", crate::plan::manual::exit_codes_help())
+    format!("{examples}\n\n{}\n{signals}", crate::plan::options::manual::exit_codes_help())
 }
 
 const AFTER_HELP: &str = "\

@@ -13,7 +13,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use regex::Regex;
 
 use crate::plan::Options;
-use crate::plan::cli::{Args, Output, Sources};
+use crate::plan::options::cli::{Args, Output, Sources};
 
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -6,12 +6,12 @@
 
 use std::time::Duration;
 
-use crate::plan::cli::Sources;
-use crate::plan::cli::{
+use crate::plan::options::cli::Sources;
+use crate::plan::options::cli::{
     DEFAULT_CONFIGURATION_DIRECTORY, DEFAULT_HEALTH_TIMEOUT, DEFAULT_IMAGE, DEFAULT_PROJECT_DIRECTORY,
     DEFAULT_SHARE_VOLUME,
 };
-use crate::plan::config::Config;
+use crate::plan::options::config::Config;
 use crate::plan::{Inputs, SERVICE_GIVEN};
 
 /// One option that shapes the plan. Values are as typed after `--LONG`; a switch's is "true"
