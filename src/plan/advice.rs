@@ -3,7 +3,7 @@
 
 use camino::Utf8Path;
 
-use crate::plan::facts::Inputs;
+use crate::plan::Inputs;
 use crate::plan::runbook::files::checksum_path;
 use crate::plan::runbook::quote;
 

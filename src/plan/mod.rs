@@ -6,8 +6,8 @@
 //!   into a `Config`, the mode, and what `--help`, the man page and the README share;
 //! - `runbook/`: the runbook as data: `build` turns the inputs into the plan, every step with
 //!   its argv, display line and checks, and the commands, guards and files it names;
-//! - `facts`: what the planner reads (the options and the facts preflight learned), which the
-//!   journal records; `saved`: a plan saved for a later run, and what differs when it is made
+//! - `facts`: what the planner reads besides the options, the facts preflight learned, which
+//!   the journal records with them (`Inputs`); `saved`: a plan saved for a later run, and what differs when it is made
 //!   again; `advice`: the commands the operator is told to type next.
 //!
 //! `cli`, `config`, `manual`, `mode`, `command`, `kept` and `quote` are re-exported here under
@@ -25,11 +25,12 @@ pub use advice::check_command;
 pub(crate) use advice::{again_command, resume_command, save_again_command};
 pub(crate) use facts::SERVICE_GIVEN;
 pub use facts::{
-    AnonymousVolume, Exposed, Facts, Forecast, Inputs, KeptVolume, NewerImage, Options, Service,
-    ServiceImage, ShareSize, UnitCommand, UnitStart, Vault, VaultState, Volumes,
+    AnonymousVolume, Exposed, Facts, Forecast, KeptVolume, NewerImage, Service, ServiceImage, ShareSize,
+    UnitCommand, UnitStart, Vault, VaultState, Volumes,
 };
 // Named by host::measure's shell script, which lists the same two files.
 pub use facts::FRESH_MANAGER_FILES;
+pub use options::record::{Inputs, Options};
 pub use options::{cli, config, manual, mode};
 pub(crate) use runbook::files::{
     JOURNAL_PREFIX, JOURNAL_SUFFIX, archive_name, archive_path, left_by_a_reset,

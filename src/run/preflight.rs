@@ -131,8 +131,8 @@ pub fn inspect(
     let vault = vault_found(config, vault, docker, &mut problems);
     let Compose { project, volumes, images } = compose;
     let forecast = crate::run::unit_start::judge(config, (&service, &images), host, &mut problems);
-    let name =
-        project.as_ref().map_or_else(|| default_project_name(&config.project_directory), |p| p.name.clone());
+    let dir = &config.options.project_directory;
+    let name = project.as_ref().map_or_else(|| default_project_name(dir), |p| p.name.clone());
     let (volumes, kept) = volumes.map_or_else(Default::default, |found| {
         judged(config, (&name, host), (&service, active), found, &mut problems)
     });
@@ -155,7 +155,7 @@ pub fn inspect(
         Err(_) => (false, None),
     };
     problems.extend(vault_problems(config, &vault, terminal));
-    let free_kib = free_bytes(&config.backup_dir).ok().map(|bytes| bytes / 1024);
+    let free_kib = free_bytes(&config.options.backup_dir).ok().map(|bytes| bytes / 1024);
     // An archive found is today's, maybe: the offer to restore it says what to do, not "move it".
     check_backup_dir(config, unfinished || found.is_some(), archive, share, free_kib, &mut problems);
     let kolla_ansible = project.as_ref().is_some_and(|p| p.services.iter().any(|s| s == KOLLA_ANSIBLE));
@@ -199,7 +199,7 @@ fn vault_found(
         }
         Vault::new(VaultState::Unknown, cannot)
     });
-    Vault { vault_pass: vault::vault_pass(&config.configuration_directory).exists(), ..vault }
+    Vault { vault_pass: vault::vault_pass(&config.options.configuration_directory).exists(), ..vault }
 }
 
 /// The volumes `down -v` deletes, judged, where Compose could list them, and those of them
@@ -248,13 +248,13 @@ fn judge_shared(
     let restore = crate::run::rescue::inspect(config, (euid, host), archive, measured, problems);
     // Nothing of /share's own to back up: archives of it, if any are here, are offered instead.
     let empty = share_missing || share.is_some_and(|s| s.files_of_value == Some(0));
-    let offered = empty && !unfinished && config.restore_from.is_none();
+    let offered = empty && !unfinished && config.options.restore_from.is_none();
     let (found, more) = if offered {
-        found::archives(&config.backup_dir, &config.project_directory, euid)
+        found::archives(&config.options.backup_dir, &config.options.project_directory, euid)
     } else {
         (Vec::new(), 0)
     };
-    if share_missing && !unfinished && config.restore_from.is_none() && found.is_empty() {
+    if share_missing && !unfinished && config.options.restore_from.is_none() && found.is_empty() {
         problems.push(missing_share(config));
     }
     Shared { share, share_missing, restore, found: (!found.is_empty()).then_some((found, more)) }
@@ -270,20 +270,20 @@ fn judge_shared(
 fn ask(config: &Config, euid: u32, host: &Host, problems: &mut Vec<String>) -> Answers {
     let (mounts_share, mounted) = mpsc::channel::<bool>();
     thread::scope(|scope| {
-        let asked = project::start(scope, &config.project_directory, host);
+        let asked = project::start(scope, &config.options.project_directory, host);
         let project = asked.has_project();
         let share = scope.spawn(move || {
             if which::which("docker").is_err() {
                 return (Err(anyhow::anyhow!("docker is not installed")), None);
             }
-            let image = scope.spawn(|| host.image_id(&config.image));
-            let (volume, dir) = (&config.share_volume, &config.project_directory);
+            let image = scope.spawn(|| host.image_id(&config.options.image));
+            let (volume, dir) = (&config.options.share_volume, &config.options.project_directory);
             let in_use = project.then(|| host.measure_share_in_use(volume, dir)).flatten();
             let image = joined(image);
             let measured = match in_use {
                 Some(size) => Some(Ok(Some(size))),
                 None => (project && image.as_ref().is_ok_and(Option::is_some))
-                    .then(|| host.measure_share(volume, &config.image)),
+                    .then(|| host.measure_share(volume, &config.options.image)),
             };
             (image, measured.filter(|_| mounted.recv().unwrap_or(false)))
         });
@@ -318,14 +318,14 @@ struct Units {
 /// password, and sudo whether it runs the unit's commands.
 fn ask_units(config: &Config, euid: u32, host: &Host) -> Units {
     let systemctl = which::which("systemctl").is_ok();
-    let ((service, active), systemd_down) = match service::resolve(config.service.as_deref(), host, systemctl)
-    {
-        Ok(service) => (service, None),
-        Err(down) => {
-            let unit = config.service.clone().unwrap_or_else(|| service::RUNBOOK_UNIT.into());
-            ((Service::new(unit, "systemd is not running here"), None), Some(down.0))
-        }
-    };
+    let ((service, active), systemd_down) =
+        match service::resolve(config.options.service.as_deref(), host, systemctl) {
+            Ok(service) => (service, None),
+            Err(down) => {
+                let unit = config.options.service.clone().unwrap_or_else(|| service::RUNBOOK_UNIT.into());
+                ((Service::new(unit, "systemd is not running here"), None), Some(down.0))
+            }
+        };
     let service = match systemd_down {
         None if systemctl => Service { start: service::unit_start(host, &service.unit), ..service },
         _ => service,
@@ -353,7 +353,7 @@ pub fn survey(
     resuming: Option<&Utf8Path>,
 ) -> (Inputs, Vec<String>) {
     let euid = euid();
-    let archive = plan::archive_path(&config.backup_dir, today);
+    let archive = plan::archive_path(&config.options.backup_dir, today);
     let terminal = confirm::at_terminal();
     let findings = inspect(config, euid, &archive, resuming, terminal, &Host::new(runner));
     let facts = Facts {
@@ -374,11 +374,11 @@ pub fn survey(
         restore: findings.restore,
         images: findings.images,
         forecast: findings.forecast,
-        exposed: found::exposed(&config.backup_dir, config.restore_from.as_deref()),
-        earlier_reset: crate::run::aside::earlier_reset(&config.backup_dir, today),
+        exposed: found::exposed(&config.options.backup_dir, config.options.restore_from.as_deref()),
+        earlier_reset: crate::run::aside::earlier_reset(&config.options.backup_dir, today),
         kept: findings.kept,
     };
-    let inputs = Inputs { options: config.into(), facts };
+    let inputs = Inputs { options: config.options.clone(), facts };
     let mut problems = findings.problems;
     if let Some((found, more)) = &findings.found {
         problems.push(found::problem(found, *more, &inputs, config.yes));

@@ -23,19 +23,20 @@ pub fn check_unfinished(
     resuming: Option<&Utf8Path>,
     problems: &mut Vec<String>,
 ) -> bool {
-    let unfinished = match registry::unfinished(&config.project_directory, &config.backup_dir, euid) {
-        Ok(found) => found,
-        Err(error) => {
-            problems.push(format!("{error:#}"));
-            Vec::new()
-        }
-    };
-    let running = lock::holder(&config.project_directory).filter(|&pid| pid != std::process::id());
+    let unfinished =
+        match registry::unfinished(&config.options.project_directory, &config.options.backup_dir, euid) {
+            Ok(found) => found,
+            Err(error) => {
+                problems.push(format!("{error:#}"));
+                Vec::new()
+            }
+        };
+    let running = lock::holder(&config.options.project_directory).filter(|&pid| pid != std::process::id());
     // The archive of an unfinished reset is what its resume needs: never advise moving it.
     for found in unfinished.iter().filter(|f| Some(f.journal.as_path()) != resuming) {
         problems.push(found.describe(euid, running));
     }
-    problems.extend(registry::state_problems(&config.project_directory, euid));
+    problems.extend(registry::state_problems(&config.options.project_directory, euid));
     !unfinished.is_empty()
 }
 
@@ -47,7 +48,7 @@ pub fn check_backup_dir(
     free_kib: Option<u64>,
     problems: &mut Vec<String>,
 ) {
-    let dir = &config.backup_dir;
+    let dir = &config.options.backup_dir;
     if let Some(problem) =
         not_a_directory(dir, "the backup directory", "create it or choose another with --backup-dir")
     {
@@ -62,7 +63,7 @@ pub fn check_backup_dir(
     }
     problems.extend(crate::run::trust::backup_dir_problem(
         dir,
-        &config.project_directory,
+        &config.options.project_directory,
         rustix::process::geteuid().as_raw(),
     ));
     if access(dir.as_std_path(), Access::WRITE_OK).is_err() {
@@ -82,7 +83,7 @@ pub fn check_backup_dir(
 
 /// The operator named today's archive to restore: step 2 keeps it aside, it is not in the way.
 fn restores_it(config: &Config, archive: &Utf8Path) -> bool {
-    config.restore_from.as_deref() == Some(archive)
+    config.options.restore_from.as_deref() == Some(archive)
 }
 
 /// What keeps the vault step from setting the password again after `down -v`: a password file
@@ -90,8 +91,9 @@ fn restores_it(config: &Config, archive: &Utf8Path) -> bool {
 pub fn vault_problems(config: &Config, vault: &Vault, terminal: bool) -> Vec<String> {
     let option = config.sources.name("vault-password-file");
     let euid = rustix::process::geteuid().as_raw();
-    let project = &config.project_directory;
+    let project = &config.options.project_directory;
     let mut problems: Vec<String> = config
+        .options
         .vault_password_file
         .iter()
         .filter_map(|file| crate::run::trust::password_file_problem(file, &option, project, euid))
@@ -99,13 +101,13 @@ pub fn vault_problems(config: &Config, vault: &Vault, terminal: bool) -> Vec<Str
     if !vault.needs_setting() {
         return problems;
     }
-    if config.vault_password_file.is_none() && !terminal {
+    if config.options.vault_password_file.is_none() && !terminal {
         problems.push(format!(
             "osism's Ansible runs need the vault password after the reset, as `down -v` empties Redis, \
              which holds it ({}), and there is no terminal for osism to ask for it on: pass {option} FILE, \
              or add {} for unattended runs",
             vault.detail,
-            vault::vault_pass(&config.configuration_directory)
+            vault::vault_pass(&config.options.configuration_directory)
         ));
     }
     if vault.state == VaultState::InvalidKeyFile {
@@ -124,7 +126,7 @@ pub fn vault_problems(config: &Config, vault: &Vault, terminal: bool) -> Vec<Str
 /// deletes /share unsaved.
 pub fn share_volume_problem(config: &Config, project: &Project) -> Option<String> {
     let option = config.sources.name("share-volume");
-    let given = &config.share_volume;
+    let given = &config.options.share_volume;
     let mounted = |m: &ShareMount| format!("{} (mounted by {})", m.volume, m.services.join(", "));
     match project.share_mounts.as_slice() {
         [] => Some(format!(
@@ -181,9 +183,9 @@ pub fn judge_volumes(
             problems.push(format!("{error:#}: cannot tell what uses the volumes `down -v` deletes"))
         }
     }
-    let kept: Vec<&str> = config.keep_volumes.iter().filter_map(|k| volumes.named_as(k)).collect();
+    let kept: Vec<&str> = config.options.keep_volumes.iter().filter_map(|k| volumes.named_as(k)).collect();
     let unkept: Vec<&str> = volumes.vault.iter().map(String::as_str).filter(|v| !kept.contains(v)).collect();
-    if !unkept.is_empty() && !config.delete_vault_data {
+    if !unkept.is_empty() && !config.options.delete_vault_data {
         let keys: Vec<&str> = unkept.iter().map(|v| volumes.key_of(v)).collect();
         problems.push(format!(
             "the manager runs HashiCorp Vault, and `down -v` deletes its storage ({}) for good: the runbook \
@@ -207,12 +209,12 @@ pub fn judge_kept(
 ) -> Vec<KeptVolume> {
     let flag = config.sources.name("keep-volume");
     let mut kept: Vec<KeptVolume> = Vec::new();
-    for asked in &config.keep_volumes {
+    for asked in &config.options.keep_volumes {
         let Some(name) = volumes.named_as(asked) else {
             let keys: Vec<&str> = volumes
                 .named
                 .iter()
-                .filter(|v| **v != config.share_volume)
+                .filter(|v| **v != config.options.share_volume)
                 .map(|v| volumes.key_of(v))
                 .collect();
             let keys = if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
@@ -222,7 +224,7 @@ pub fn judge_kept(
             ));
             continue;
         };
-        if name == config.share_volume {
+        if name == config.options.share_volume {
             problems.push(format!(
                 "{flag} {asked} is the share volume, which the runbook's own archive carries across: leave it out"
             ));
@@ -269,7 +271,7 @@ pub fn missing_share(config: &Config) -> String {
     format!(
         "the share volume {} does not exist: name the manager's volume with --share-volume (see docker volume \
          ls)",
-        config.share_volume
+        config.options.share_volume
     )
 }
 
@@ -281,7 +283,9 @@ pub fn missing_share(config: &Config) -> String {
 pub fn strangers(config: &Config, project: &str, volumes: &Volumes, users: &[VolumeUser]) -> Vec<String> {
     let deleted: Vec<&str> = volumes.deleted().collect();
     let ours = |u: &VolumeUser| {
-        u.own || (u.image == config.image && u.mounts.iter().any(|m| m == config.backup_dir.as_str()))
+        u.own
+            || (u.image == config.options.image
+                && u.mounts.iter().any(|m| m == config.options.backup_dir.as_str()))
     };
     users
         .iter()
@@ -296,7 +300,7 @@ pub fn strangers(config: &Config, project: &str, volumes: &Volumes, users: &[Vol
                 u.image,
                 u.state,
                 held.join(", "),
-                if held.contains(&config.share_volume.as_str()) {
+                if held.contains(&config.options.share_volume.as_str()) {
                     ", and it may write to /share while it is backed up"
                 } else {
                     ""

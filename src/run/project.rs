@@ -79,7 +79,7 @@ pub fn findings(
     host: &Host,
     problems: &mut Vec<String>,
 ) -> (Compose, bool) {
-    let dir = &config.project_directory;
+    let dir = &config.options.project_directory;
     if let Some(problem) =
         not_a_directory(dir, "the project directory", "point --project-directory at the manager's directory")
     {

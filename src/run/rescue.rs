@@ -155,20 +155,20 @@ pub fn inspect(
     (measured, share_missing): (bool, bool),
     problems: &mut Vec<String>,
 ) -> Option<RestoreSource> {
-    let path = config.restore_from.as_ref()?;
+    let path = config.options.restore_from.as_ref()?;
     let refused = |problems: &mut Vec<String>, refusal: Refusal| {
         problems.push(refusal);
         None
     };
-    if let Some(problem) = file_problem(path, &config.project_directory, euid) {
+    if let Some(problem) = file_problem(path, &config.options.project_directory, euid) {
         return refused(problems, problem);
     }
     let whole = match read(path) {
         Ok(whole) => whole,
         Err(refusal) => return refused(problems, refusal),
     };
-    let trusted = crate::run::trust::writers(&config.project_directory, euid);
-    let vouched = match vouch(path, &whole.sha256, config.restore_sha256.as_deref(), &trusted) {
+    let trusted = crate::run::trust::writers(&config.options.project_directory, euid);
+    let vouched = match vouch(path, &whole.sha256, config.options.restore_sha256.as_deref(), &trusted) {
         Ok(vouched) => vouched,
         Err(refusal) => return refused(problems, refusal),
     };
@@ -182,9 +182,9 @@ pub fn inspect(
     }
     // /share is read back through a pipe in the backup directory: only once that directory has
     // passed the privacy check (its problem, if any, is listed by the backup directory's check).
-    let dir = &config.backup_dir;
-    let private =
-        dir.is_dir() && crate::run::trust::backup_dir_problem(dir, &config.project_directory, euid).is_none();
+    let dir = &config.options.backup_dir;
+    let private = dir.is_dir()
+        && crate::run::trust::backup_dir_problem(dir, &config.options.project_directory, euid).is_none();
     let difference = (measured && private).then(|| compare_with_share(config, path, host)).and_then(|d| {
         d.map_err(|error| {
             problems.push(format!("{error:#}: cannot compare --restore-from {path} with /share"))
@@ -204,7 +204,11 @@ pub fn inspect(
 
 /// How the archive's entries and /share's differ, /share read back as a tar stream.
 fn compare_with_share(config: &Config, path: &Utf8Path, host: &Host) -> Result<Difference> {
-    let read = host.start_share_read(&config.share_volume, &config.image, &config.backup_dir)?;
+    let read = host.start_share_read(
+        &config.options.share_volume,
+        &config.options.image,
+        &config.options.backup_dir,
+    )?;
     let comparison = read.finish(|share| compare::compare(verify::entries(path)?, share, None))?;
     Ok(difference(&comparison))
 }

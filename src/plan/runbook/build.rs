@@ -7,9 +7,8 @@
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-use crate::plan::facts::{
-    Facts, Forecast, Inputs, KeptVolume, Options, Service, ServiceImage, ShareSize, Vault, Volumes,
-};
+use crate::plan::facts::{Facts, Forecast, KeptVolume, Service, ServiceImage, ShareSize, Vault, Volumes};
+use crate::plan::options::record::{Inputs, Options};
 use crate::plan::runbook::command::{Command, Stdin};
 use crate::plan::runbook::files::{archive_path, date_stamp};
 use crate::plan::runbook::guards::{Check, Guards, StepKind, around};
