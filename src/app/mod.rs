@@ -159,7 +159,7 @@ fn dry_run(
 /// found to be the one saved), then run.
 fn apply(today: Date, config: Config, sources: &Sources, saved_file: Option<&Path>) -> Result<(), Failure> {
     let saved = match saved_file {
-        Some(file) => Some(saved::load(&saved::path(file)?, &config.project_directory)?),
+        Some(file) => Some(saved::load(&saved::path(file)?, &config.options.project_directory)?),
         None => None,
     };
     // A saved plan runs with its own options.
@@ -173,7 +173,7 @@ fn apply(today: Date, config: Config, sources: &Sources, saved_file: Option<&Pat
         None => config,
     };
     let runner = Runner::new().or_exit(Code::Refused)?;
-    let _lock = lock::acquire(&config.project_directory)?;
+    let _lock = lock::acquire(&config.options.project_directory)?;
     let ui = Ui::new(config.output == Output::Json);
     ui.say("Checking the manager before anything changes ...");
     let Survey { inputs, problems, notes } = preflight::survey(&config, today, &runner, None);

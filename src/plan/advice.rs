@@ -3,16 +3,16 @@
 
 use camino::Utf8Path;
 
-use crate::plan::facts::Inputs;
-use crate::plan::files::checksum_path;
-use crate::plan::quote;
+use crate::plan::Inputs;
+use crate::plan::runbook::files::checksum_path;
+use crate::plan::runbook::quote;
 
 /// The command that continues the unfinished reset of the manager in `project` recorded in
 /// `backup_dir`, typed anywhere: the project directory is named unless it is the default.
 pub fn resume_command(backup_dir: &Utf8Path, project: &Utf8Path) -> String {
     let mut argv: Vec<String> =
         ["osism-manager-reset", "--resume", "--backup-dir", backup_dir.as_str()].map(String::from).into();
-    if project != crate::plan::cli::DEFAULT_PROJECT_DIRECTORY {
+    if project != crate::plan::options::cli::DEFAULT_PROJECT_DIRECTORY {
         argv.extend(["--project-directory".to_owned(), project.to_string()]);
     }
     quote::join(&argv)
@@ -22,7 +22,7 @@ pub fn resume_command(backup_dir: &Utf8Path, project: &Utf8Path) -> String {
 /// each option that is not its default, the backup directory always (the runbook's `$(pwd)`).
 pub fn again_command(inputs: &Inputs, yes: bool) -> String {
     let mut argv = vec!["osism-manager-reset".to_owned()];
-    argv.extend(crate::plan::options::typed(inputs, false));
+    argv.extend(crate::plan::options::record::typed(inputs, false));
     argv.extend(yes.then(|| "--yes".to_owned()));
     quote::join(&argv)
 }
@@ -31,7 +31,7 @@ pub fn again_command(inputs: &Inputs, yes: bool) -> String {
 /// it does not depend on the environment it is typed in.
 pub fn save_again_command(file: &Utf8Path, inputs: &Inputs) -> String {
     let mut argv: Vec<String> = vec!["osism-manager-reset".into(), "--save-plan".into(), file.to_string()];
-    argv.extend(crate::plan::options::typed(inputs, true));
+    argv.extend(crate::plan::options::record::typed(inputs, true));
     quote::join(&argv)
 }
 

@@ -1,46 +1,10 @@
-//! What the planner reads: the operator's options and the facts preflight learned of the host
-//! (date, user, unit, volumes, vault password, /share's size). The journal records them, and
-//! `--resume` runs only the plan that the planner makes again from them.
+//! What the planner reads besides the options: the facts preflight learned of the host (date,
+//! user, unit, volumes, vault password, /share's size). The journal records them with the
+//! options (`Inputs`), and `--resume` runs only the plan that the planner makes again from them.
 
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 use time::Date;
-
-/// Everything the planner reads: the journal records it, and `--resume` runs only the plan it
-/// makes again from it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Inputs {
-    pub options: Options,
-    pub facts: Facts,
-}
-
-/// What the planner reads of the operator's options (`Config` makes them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Options {
-    pub project_directory: Utf8PathBuf,
-    pub share_volume: String,
-    pub image: String,
-    pub backup_dir: Utf8PathBuf,
-    pub vault_password_file: Option<Utf8PathBuf>,
-    /// `--health-timeout`: how long the started manager may take.
-    pub health_timeout_s: u64,
-    /// The manager's configuration repository, where `environments/.vault_pass` may be.
-    pub configuration_directory: Utf8PathBuf,
-    /// `--delete-vault-data`: the operator agreed that `down -v` deletes Vault's storage.
-    #[serde(default)]
-    pub delete_vault_data: bool,
-    /// `--keep-volume`: the volumes `down -v` deletes that the operator keeps, as named.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub keep_volumes: Vec<String>,
-    /// `--restore-from`: the archive step 5 restores instead of today's.
-    #[serde(default)]
-    pub restore_from: Option<Utf8PathBuf>,
-    /// `--restore-sha256`: the sha256 that archive must have.
-    #[serde(default)]
-    pub restore_sha256: Option<String>,
-}
 
 /// What the share volume holds, counted inside a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,49 +1,42 @@
 //! Layer 1, the plan: what the operator asked for, checked, and the runbook as data. Pure: no
 //! process, file or terminal is touched here, so nothing here can fail at run time.
 //!
-//! - `cli`: the flags, each defined once with its environment variable and help; `manual`: the
-//!   exit codes, files and references that `--help`, the man page and the README share;
-//! - `config`: flags checked into a `Config` (exit 2 on bad input, before anything runs);
-//!   `mode`: what the flags ask the tool to do, decided once; `options`: the options that shape
-//!   the plan, each defined once, and how they are compared, taken and typed again;
-//! - the planner (`runbook`, re-exported here): `build` turns the options and facts it reads
-//!   (`facts`, re-exported too) into the plan, every step with its argv, display line and checks;
-//! - `guards`: the checks around each step (`Check`, re-exported);
-//! - `files`: the names of the files a reset writes beside its archive;
-//! - `files`: the names of the files a reset writes beside its archive; `kept`: the steps that
-//!   carry the volumes `--keep-volume` names across `down -v`;
-//! - `restore`: the archive `--restore-from` names, as preflight read it, for step 5;
-//!   `prepare`: what runs before step 1 (sudo's password, the pulls);
-//! - `command`: a command of the plan, argv, display line and input; `quote`: copy-paste-safe command lines; `advice`: the commands the operator is told to
-//!   type next; `saved`: a plan saved for a later run, and what differs when it is made again;
-//!   `warnings`: what the operator should know before approving that is not a step; `problem`:
-//!   what keeps a real run from starting, as a value with its kind.
+//! Two rooms and what joins them:
+//! - `options/`: what the operator asks for: the flags, each plan option defined once, checked
+//!   into a `Config`, the mode, and what `--help`, the man page and the README share;
+//! - `runbook/`: the runbook as data: `build` turns the inputs into the plan, every step with
+//!   its argv, display line and checks, and the commands, guards and files it names;
+//! - `facts`: what the planner reads besides the options, the facts preflight learned, which
+//!   the journal records with them (`Inputs`); `saved`: a plan saved for a later run, and what differs when it is made
+//!   again; `advice`: the commands the operator is told to type next; `problem`: what keeps a
+//!   real run from starting, as a value with its kind.
+//!
+//! `cli`, `config`, `manual`, `mode`, `command`, `kept` and `quote` are re-exported here under
+//! their own names, the paths the other layers use.
 //!
 //! Uses nothing of the other layers.
 
 mod advice;
-pub mod cli;
-pub mod command;
-pub mod config;
 mod facts;
-mod files;
-mod guards;
-pub mod kept;
-pub mod manual;
-pub mod mode;
 pub mod options;
-mod prepare;
 pub mod problem;
-pub mod quote;
-mod restore;
-mod runbook;
+pub mod runbook;
 pub mod saved;
-mod warnings;
 
-pub use advice::*;
-pub use command::{Command, Stdin};
-pub use facts::*;
-pub use files::*;
-pub use guards::{Check, StepKind};
-pub use restore::*;
-pub use runbook::*;
+pub use advice::check_command;
+pub(crate) use advice::{again_command, resume_command, save_again_command};
+pub(crate) use facts::SERVICE_GIVEN;
+pub use facts::{
+    AnonymousVolume, Exposed, Facts, Forecast, KeptVolume, NewerImage, Service, ServiceImage, ShareSize,
+    UnitCommand, UnitStart, Vault, VaultState, Volumes,
+};
+// Named by host::measure's shell script, which lists the same two files.
+pub use facts::FRESH_MANAGER_FILES;
+pub use options::record::{Inputs, Options};
+pub use options::{cli, config, manual, mode};
+pub(crate) use runbook::files::{
+    JOURNAL_PREFIX, JOURNAL_SUFFIX, archive_name, archive_path, left_by_a_reset,
+};
+pub use runbook::files::{checksum_path, date_stamp};
+pub use runbook::restore::{ArchiveSummary, Difference, Listed, RestoreSource, Vouched};
+pub use runbook::{Check, Command, Plan, Stdin, Step, StepKind, build, command, kept, quote};

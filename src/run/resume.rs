@@ -29,7 +29,7 @@ use crate::view::ui::Ui;
 /// or in the backup directory, with its own plan.
 pub fn resume(config: &Config, sources: &Sources, runner: Runner) -> Result<(), Failure> {
     // Before any journal is read: a reset of this manager running now may be writing one.
-    let _lock = lock::acquire(&config.project_directory)?;
+    let _lock = lock::acquire(&config.options.project_directory)?;
     let (mut journal, set_aside) = find(config, sources)?;
     let ui = Ui::new(config.output == Output::Json);
     let changed = config.changed_from(&journal.inputs, sources);
@@ -80,19 +80,19 @@ pub fn look(config: &Config, sources: &Sources, runner: Runner) -> Result<(), Fa
 fn find(config: &Config, sources: &Sources) -> Result<(Journal, Vec<String>), Failure> {
     let euid = preflight::euid();
     let refused = |error: anyhow::Error| Failure::new(Code::Refused, error);
-    let resets =
-        registry::unfinished(&config.project_directory, &config.backup_dir, euid).map_err(refused)?;
+    let resets = registry::unfinished(&config.options.project_directory, &config.options.backup_dir, euid)
+        .map_err(refused)?;
     let mut found = resets.unfinished;
     if sources.given("backup-dir") {
-        found.retain(|f| f.backup_dir() == config.backup_dir);
+        found.retain(|f| f.backup_dir() == config.options.backup_dir);
     }
     let unfinished = match found.as_slice() {
         [] => {
             return Err(refused(anyhow!(
                 "no unfinished reset of the manager in {} is recorded in {} or in {}: nothing to resume",
-                config.project_directory,
+                config.options.project_directory,
                 registry::state_dir(),
-                config.backup_dir
+                config.options.backup_dir
             )));
         }
         [one] => one,
@@ -109,7 +109,7 @@ fn find(config: &Config, sources: &Sources) -> Result<(Journal, Vec<String>), Fa
     if !unfinished.journal_exists || (unfinished.other_user.is_some() && !is_readable(path)) {
         return Err(refused(anyhow!("{}", unfinished.describe(euid, None))));
     }
-    if !trust::written_by_trusted(path, &config.project_directory, euid) {
+    if !trust::written_by_trusted(path, &config.options.project_directory, euid) {
         return Err(refused(anyhow!(
             "the journal {path} was not written by you, root or the manager's operator, so it is not taken for a \
              reset of this manager: look at it, and remove it (`rm {}`) if it is no one's you know",
@@ -118,10 +118,10 @@ fn find(config: &Config, sources: &Sources) -> Result<(Journal, Vec<String>), Fa
     }
     let journal = Journal::load(path).map_err(|error| untrusted_journal(path, error))?;
     let project = &journal.plan.project_directory;
-    if *project != config.project_directory {
+    if *project != config.options.project_directory {
         return Err(refused(anyhow!(
             "the reset recorded in {path} is of the manager in {project}, not {}: resume it with `{}`",
-            config.project_directory,
+            config.options.project_directory,
             crate::plan::resume_command(unfinished.backup_dir(), project)
         )));
     }
@@ -241,15 +241,16 @@ fn another_vault_password_file(
 ) -> Decision {
     let option = sources.name("vault-password-file");
     let mut problems: Vec<Problem> = config
+        .options
         .vault_password_file
         .iter()
         .filter_map(|file| {
-            trust::password_file_problem(file, &option, &config.project_directory, preflight::euid())
+            trust::password_file_problem(file, &option, &config.options.project_directory, preflight::euid())
         })
         .map(|problem| Problem::new(Kind::Vault, problem))
         .collect();
     let mut inputs = journal.inputs.clone();
-    inputs.options.vault_password_file = config.vault_password_file.clone();
+    inputs.options.vault_password_file = config.options.vault_password_file.clone();
     let plan = crate::plan::build(&inputs);
     let mut same = plan.clone();
     for (step, approved) in same.steps.iter_mut().zip(&journal.plan.steps) {
@@ -271,8 +272,11 @@ fn another_vault_password_file(
     }
     let from = journal.first_unfinished().unwrap_or(journal.plan.steps.len());
     problems.extend(privacy_problems(journal, path, from));
-    let reads =
-        config.vault_password_file.as_ref().map_or_else(|| "osism's prompt".to_owned(), |f| f.to_string());
+    let reads = config
+        .options
+        .vault_password_file
+        .as_ref()
+        .map_or_else(|| "osism's prompt".to_owned(), |f| f.to_string());
     journal.inputs = inputs;
     journal.plan = plan;
     let what = match journal.plan.steps.get(from) {

@@ -66,11 +66,17 @@ pub fn plan_for(argv: &[&str], euid: u32, cwd: &str) -> Plan {
 
 /// The plan for `argv`, run by `euid` in `cwd` on 2024-05-06, from the facts `edit` leaves.
 pub fn plan_with(argv: &[&str], euid: u32, cwd: &str, edit: impl FnOnce(&mut Facts)) -> Plan {
+    plan::build(&inputs_with(argv, euid, cwd, edit))
+}
+
+/// What the planner reads for `argv`, run by `euid` in `cwd` on 2024-05-06: the options
+/// checked, and the facts `edit` leaves.
+pub fn inputs_with(argv: &[&str], euid: u32, cwd: &str, edit: impl FnOnce(&mut Facts)) -> Inputs {
     let args = Args::try_parse_from(std::iter::once("osism-manager-reset").chain(argv.iter().copied()))
         .expect("test arguments parse");
     let config =
         Config::new(args, Utf8Path::new(cwd), &Sources::default()).expect("test arguments are valid");
-    let service = match &config.service {
+    let service = match &config.options.service {
         Some(unit) => Service::new(unit.clone(), "given by --service"),
         None => Service::new("docker-compose@manager.service", "the runbook's unit"),
     };
@@ -112,7 +118,7 @@ pub fn plan_with(argv: &[&str], euid: u32, cwd: &str, edit: impl FnOnce(&mut Fac
         kept: Vec::new(),
     };
     edit(&mut facts);
-    plan::build(&Inputs { options: (&config).into(), facts })
+    Inputs { options: config.options, facts }
 }
 
 /// Every display line of `plan`, in the order they run.

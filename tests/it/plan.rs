@@ -58,51 +58,119 @@ fn odd_names_stay_one_argv_element_and_display_round_trips() {
     }
 }
 
-/// Every option of `--help` that shapes the plan is defined once, in the table the comparisons,
-/// the plan made again and the typed commands loop over; README's options and the man page
-/// name each.
+/// A sample value for an option that takes `value_name`, unlike its default.
+fn sample(id: &str, value_name: &str) -> String {
+    match value_name {
+        "DIR" | "FILE" => format!("/srv/{id}"),
+        "UNIT" => "manager.service".into(),
+        "VOLUME" => format!("{id}_a"),
+        "IMAGE" => "busybox:1.36".into(),
+        "SECONDS" => "60".into(),
+        "ARCHIVE" => "/srv/old.tar.gz".into(),
+        "HEX" => "0123456789abcdef".repeat(4),
+        other => panic!("--{id} takes {other}: give a sample value for it here"),
+    }
+}
+
+/// Each option that shapes the plan is one field of `plan::Options`: walked through clap's list
+/// of them, each given a value unlike its default is parsed, checked, recorded as the journal
+/// records it, read back, typed again into the command the operator is told to type, and that
+/// command plans with the same options; README's options and the man page name each.
 #[test]
-fn every_plan_shaping_option_is_in_the_one_table_the_readme_and_the_man_page() {
-    use clap::CommandFactory;
-    use osism_manager_reset::plan::options::PLAN_OPTIONS;
-    // What decides the mode or the output, not the plan.
-    const NOT_THE_PLAN: [&str; 14] = [
-        "dry-run",
-        "yes",
-        "resume",
-        "save-plan",
-        "plan",
-        "detailed-exitcode",
-        "output",
-        "plugin-metadata",
-        "enable-osism-command",
-        "disable-osism-command",
-        "operator",
-        "generate",
-        "help",
-        "version",
-    ];
-    let command = osism_manager_reset::plan::cli::Args::command();
-    let mut shaping: Vec<&str> =
-        command.get_arguments().filter_map(|a| a.get_long()).filter(|l| !NOT_THE_PLAN.contains(l)).collect();
-    shaping.sort_unstable();
-    let mut table: Vec<&str> = PLAN_OPTIONS.iter().map(|o| o.long).collect();
-    table.sort_unstable();
-    assert_eq!(
-        shaping, table,
-        "an option shapes the plan but is not in PLAN_OPTIONS, or the other way round"
-    );
+fn each_plan_option_is_one_field_from_the_command_line_to_the_journal_and_back() {
+    use clap::{ArgAction, Args as _, Parser};
+    use osism_manager_reset::plan::cli::{Args, Sources};
+    use osism_manager_reset::plan::config::Config;
+    use osism_manager_reset::plan::options::record::typed;
+    use osism_manager_reset::plan::{Inputs, Options};
+    let options = Options::augment_args(clap::Command::new("options"));
+    let mut words: Vec<String> = Vec::new();
+    for arg in options.get_arguments() {
+        words.push(format!("--{}", arg.get_long().unwrap()));
+        if !matches!(arg.get_action(), ArgAction::SetTrue) {
+            let value = sample(arg.get_id().as_str(), arg.get_value_names().unwrap()[0].as_str());
+            // Two values where it takes a list.
+            words.push(match arg.get_value_delimiter() {
+                Some(comma) => format!("{value}{comma}{value}2"),
+                None => value,
+            });
+        }
+    }
+    let config = |words: &[String]| {
+        let argv = std::iter::once("osism-manager-reset").chain(words.iter().map(String::as_str));
+        Config::new(
+            Args::try_parse_from(argv).unwrap(),
+            camino::Utf8Path::new("/home/dragon"),
+            &Sources::default(),
+        )
+        .unwrap()
+    };
+    let given = config(&words);
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let inputs = crate::support::inputs_with(&words, 1000, "/home/dragon", |_| {});
+    let journal = serde_json::to_string(&inputs).unwrap();
+    let read: Inputs = serde_json::from_str(&journal).unwrap();
+    // The unit is recorded as a fact, with why that unit: given here.
+    assert_eq!(read.options, Options { service: None, ..inputs.options.clone() });
+    assert_eq!(read.facts, inputs.facts);
+    let again = typed(&read, false);
+    for arg in options.get_arguments() {
+        let long = format!("--{}", arg.get_long().unwrap());
+        assert!(again.contains(&long), "{long} is not typed again: {again:?}");
+    }
+    assert_eq!(config(&again).options, given.options, "typed again: {again:?}");
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let options = &readme[readme.find("## Options").unwrap()..];
+    let readme = &readme[readme.find("## Options").unwrap()..];
     let man = crate::support::stdout(
         &crate::clean_command::clean_command(env!("CARGO_BIN_EXE_osism-manager-reset"))
             .args(["--generate", "man"])
             .output()
             .unwrap(),
     );
-    for long in table {
-        assert!(options.contains(&format!("`--{long}")), "README's options do not name --{long}");
+    for long in options.get_arguments().filter_map(|a| a.get_long()) {
+        assert!(readme.contains(&format!("`--{long}")), "README's options do not name --{long}");
         let in_man = format!("\\-\\-{}", long.replace('-', "\\-"));
         assert!(man.contains(&in_man), "the man page does not name --{long}");
     }
+}
+
+/// A journal's options as the code before `plan::Options` wrote them, every option away from
+/// its default (`--service` is recorded among the facts).
+const OPTIONS_RECORDED_BEFORE: &str = r#"{
+  "project_directory": "/srv/manager",
+  "share_volume": "other_share",
+  "image": "busybox:1.36",
+  "backup_dir": "/srv/b",
+  "vault_password_file": "/root/v",
+  "health_timeout_s": 60,
+  "configuration_directory": "/srv/conf",
+  "delete_vault_data": true,
+  "keep_volumes": [
+    "mariadb",
+    "vault_file"
+  ],
+  "restore_from": "/srv/old.tar.gz",
+  "restore_sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+}"#;
+
+/// Journals and saved plans written before each option was defined once still read, as the
+/// same options, and the options are written as they were: the journal's format is unchanged.
+#[test]
+fn options_recorded_before_read_as_they_were_and_are_written_so() {
+    use osism_manager_reset::plan::Options;
+    let before: serde_json::Value = serde_json::from_str(OPTIONS_RECORDED_BEFORE).unwrap();
+    let options: Options = serde_json::from_value(before.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&options).unwrap(), before);
+    assert_eq!((options.health_timeout_s, options.service), (60, None));
+    assert_eq!(options.keep_volumes, ["mariadb", "vault_file"]);
+    // An option the earlier code left out where it had no value.
+    let mut fewer = before.clone();
+    for absent in ["keep_volumes", "delete_vault_data", "restore_from", "restore_sha256"] {
+        fewer.as_object_mut().unwrap().remove(absent);
+    }
+    let options: Options = serde_json::from_value(fewer).unwrap();
+    assert_eq!(
+        (options.keep_volumes.len(), options.delete_vault_data, options.restore_from),
+        (0, false, None)
+    );
 }

@@ -130,6 +130,18 @@ fn every_module_says_what_it_owns_and_none_passes_400_lines() {
     }
 }
 
+/// A folder is a room a newcomer can name: past a dozen files, it holds more than one thing.
+#[test]
+fn no_folder_holds_more_than_a_dozen_files() {
+    let mut dirs = vec![root().join("src")];
+    while let Some(dir) = dirs.pop() {
+        let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let files = entries.iter().filter(|p| p.is_file()).count();
+        assert!(files <= 12, "{} holds {files} files: split it into rooms by concept", dir.display());
+        dirs.extend(entries.into_iter().filter(|p| p.is_dir()));
+    }
+}
+
 /// What ended a step is told apart in one place, `run/steps/stop.rs`; elsewhere the code matches on
 /// its `Why`, never on an error's type.
 #[test]
@@ -225,58 +237,101 @@ fn code_braces(line: &str) -> Vec<char> {
 }
 
 /// The modules of `crate::...` paths in `text`: the longest prefix of each path that is a
-/// module of the crate (`modules`), or the module defining an item its parent re-exports
-/// (`items`: `run::preflight::survey` is `run::preflight::facts`'s).
+/// module of the crate (`modules`), followed through what mod.rs files re-export (`reexports`:
+/// `run::preflight::survey` is `run::preflight::facts`'s, `plan::cli` is `plan::options::cli`).
 fn uses(
     text: &str,
     modules: &std::collections::BTreeSet<String>,
-    items: &std::collections::BTreeMap<String, String>,
+    reexports: &std::collections::BTreeMap<String, String>,
 ) -> Vec<String> {
     let mut found = Vec::new();
+    let mut paths = Vec::new();
     for (at, _) in text.match_indices("crate::") {
-        let path: String = text[at + "crate::".len()..]
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-            .collect();
-        let words: Vec<&str> = path.split("::").filter(|w| !w.is_empty()).collect();
-        let Some(known) =
-            (1..=words.len()).rev().map(|n| words[..n].join("::")).find(|m| modules.contains(m))
-        else {
-            continue;
+        let rest = &text[at + "crate::".len()..];
+        let path: String =
+            rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+        // A group (`crate::plan::runbook::{kept, warnings}`) uses each of its names.
+        match rest[path.len()..].strip_prefix('{').and_then(|group| group.split_once('}')) {
+            Some((group, _)) => paths.extend(
+                group
+                    .split(',')
+                    .map(|n| n.trim().split("::").next().unwrap_or_default().to_owned())
+                    .filter(|n| !n.is_empty() && n != "self")
+                    .map(|n| format!("{path}{n}")),
+            ),
+            None => paths.push(path),
+        }
+    }
+    for path in paths {
+        let mut words: Vec<String> = path.split("::").filter(|w| !w.is_empty()).map(String::from).collect();
+        // Each re-export taken is one step down the tree, so the walk ends; the bound is for a
+        // re-export of itself.
+        let mut steps = 0..16;
+        let module = loop {
+            if steps.next().is_none() {
+                break None;
+            }
+            let Some(known) =
+                (1..=words.len()).rev().map(|n| words[..n].join("::")).find(|m| modules.contains(m))
+            else {
+                break None;
+            };
+            let depth = known.matches("::").count() + 1;
+            match words.get(depth).and_then(|name| reexports.get(&format!("{known}::{name}"))) {
+                Some(target) => {
+                    let rest = words.split_off(depth + 1);
+                    words = target.split("::").map(String::from).chain(rest).collect();
+                }
+                None => break Some(known),
+            }
         };
-        let next = words.get(known.matches("::").count() + 1);
-        let module = next.and_then(|name| items.get(&format!("{known}::{name}"))).unwrap_or(&known);
-        found.push(module.clone());
+        found.extend(module);
     }
     found
+}
+
+/// What each module re-exports (`pub use facts::{euid, survey};`), by the module that defines
+/// it: `run::preflight::survey` -> `run::preflight::facts`, `plan::cli` -> `plan::options::cli`.
+fn reexports(files: &[(String, String)]) -> std::collections::BTreeMap<String, String> {
+    let mut reexports = std::collections::BTreeMap::new();
+    for (file, text) in files {
+        let module = module_of(file);
+        let statements = text.split(';').map(str::trim_start).filter_map(|s| {
+            s.lines().find(|l| l.starts_with("pub use ") || l.starts_with("pub(crate) use "))?;
+            let at = s.find("use ")?;
+            Some(s[at + 4..].split_whitespace().collect::<String>())
+        });
+        for statement in statements {
+            let (prefix, names) = match statement.split_once("::{") {
+                Some((prefix, names)) => (prefix.to_owned(), names.trim_end_matches('}').to_owned()),
+                None => match statement.rsplit_once("::") {
+                    Some((prefix, name)) => (prefix.to_owned(), name.to_owned()),
+                    None => continue,
+                },
+            };
+            let from = match prefix.strip_prefix("crate::") {
+                Some(path) => path.to_owned(),
+                None => format!("{module}::{prefix}"),
+            };
+            for name in names.split(',').filter(|n| !n.is_empty() && *n != "self") {
+                reexports.insert(format!("{module}::{name}"), format!("{from}::{name}"));
+            }
+        }
+    }
+    reexports
 }
 
 #[test]
 fn a_module_uses_only_its_rooms_and_those_below_and_no_module_cycles() {
     let files = sources();
     let modules: std::collections::BTreeSet<String> = files.iter().map(|(file, _)| module_of(file)).collect();
-    // What a folder's mod.rs re-exports (`pub use facts::survey`), by the module that defines it.
-    let mut items = std::collections::BTreeMap::new();
-    for (file, text) in &files {
-        let module = module_of(file);
-        let Some((parent, _)) = module.rsplit_once("::") else { continue };
-        for line in text.lines().map(str::trim_start) {
-            let Some(rest) = ["pub struct ", "pub enum ", "pub fn ", "pub const ", "pub type "]
-                .iter()
-                .find_map(|p| line.strip_prefix(p))
-            else {
-                continue;
-            };
-            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-            items.insert(format!("{parent}::{name}"), module.clone());
-        }
-    }
+    let reexports = reexports(&files);
     let mut edges: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
         Default::default();
     for (file, text) in &files {
         let module = module_of(file);
         let Some(own) = rank(&module) else { continue }; // lib.rs, main.rs: above every layer
-        for used in uses(text, &modules, &items) {
+        for used in uses(text, &modules, &reexports) {
             let room = rank(&used).unwrap_or_else(|| panic!("src/{file} uses crate::{used}, in no room"));
             assert!(
                 room <= own,

@@ -46,9 +46,9 @@ pub fn resolved(path: &Utf8Path) -> Utf8PathBuf {
 /// uses, the same directories, whatever a symlink on the way points at later. Made again for
 /// the values a saved plan or a journal brings.
 pub fn resolve_paths(config: &mut crate::plan::config::Config) {
-    config.backup_dir = resolved(&config.backup_dir);
-    config.restore_from = config.restore_from.as_deref().map(resolved);
-    config.vault_password_file = config.vault_password_file.as_deref().map(resolved);
+    config.options.backup_dir = resolved(&config.options.backup_dir);
+    config.options.restore_from = config.options.restore_from.as_deref().map(resolved);
+    config.options.vault_password_file = config.options.vault_password_file.as_deref().map(resolved);
 }
 
 /// Who besides its owner may write the file or directory `meta` describes: "every user", "its

@@ -103,7 +103,7 @@ impl Preflight<'_> {
         let forecast = self.judge_unit_start(&service, &images);
         let name = project
             .as_ref()
-            .map_or_else(|| default_project_name(&config.project_directory), |p| p.name.clone());
+            .map_or_else(|| default_project_name(&config.options.project_directory), |p| p.name.clone());
         let (volumes, kept) = match volumes {
             Some(found) => self.judged(&name, &service, active, found),
             None => Default::default(),
@@ -122,7 +122,7 @@ impl Preflight<'_> {
             Err(_) => (false, None),
         };
         self.problems(Kind::Vault, vault_problems(config, &vault, self.terminal, self.euid));
-        let free_kib = free_bytes(&config.backup_dir).ok().map(|bytes| bytes / 1024);
+        let free_kib = free_bytes(&config.options.backup_dir).ok().map(|bytes| bytes / 1024);
         // An archive found is today's, maybe: the offer to restore it says what to do, not "move it".
         self.check_backup_dir(unfinished || offered.is_some(), share, free_kib);
         let kolla_ansible = project.as_ref().is_some_and(|p| p.services.iter().any(|s| s == KOLLA_ANSIBLE));
@@ -144,8 +144,11 @@ impl Preflight<'_> {
             restore,
             images,
             forecast,
-            exposed: earlier_archives::exposed(&config.backup_dir, config.restore_from.as_deref()),
-            earlier_reset: crate::run::record::previous::earlier_reset(&config.backup_dir, today),
+            exposed: earlier_archives::exposed(
+                &config.options.backup_dir,
+                config.options.restore_from.as_deref(),
+            ),
+            earlier_reset: crate::run::record::previous::earlier_reset(&config.options.backup_dir, today),
             kept,
         };
         (facts, offered)
@@ -169,7 +172,10 @@ impl Preflight<'_> {
             }
             Vault::new(VaultState::Unknown, cannot)
         });
-        Vault { vault_pass: vault::vault_pass(&self.config.configuration_directory).exists(), ..vault }
+        Vault {
+            vault_pass: vault::vault_pass(&self.config.options.configuration_directory).exists(),
+            ..vault
+        }
     }
 
     /// The volumes `down -v` deletes, judged, where Compose could list them, and those of them
@@ -203,13 +209,21 @@ impl Preflight<'_> {
         let restore = self.restore_source(share.is_some(), share_missing);
         // Nothing of /share's own to back up: archives of it, if any are here, are offered instead.
         let empty = share_missing || share.is_some_and(|s| s.files_of_value == Some(0));
-        let offered = empty && !unfinished && config.restore_from.is_none();
+        let offered = empty && !unfinished && config.options.restore_from.is_none();
         let offered = if offered {
-            earlier_archives::archives(&config.backup_dir, &config.project_directory, self.euid)
+            earlier_archives::archives(
+                &config.options.backup_dir,
+                &config.options.project_directory,
+                self.euid,
+            )
         } else {
             Offered::default()
         };
-        if share_missing && !unfinished && config.restore_from.is_none() && offered.archives.is_empty() {
+        if share_missing
+            && !unfinished
+            && config.options.restore_from.is_none()
+            && offered.archives.is_empty()
+        {
             self.problem(Kind::Share, missing_share(config));
         }
         let offered = (!offered.archives.is_empty()).then_some(offered);
@@ -238,20 +252,20 @@ impl Preflight<'_> {
         let (config, euid, host) = (self.config, self.euid, self.host);
         let (mounts_share, mounted) = mpsc::channel::<bool>();
         thread::scope(|scope| {
-            let asked = project::start(scope, &config.project_directory, host);
+            let asked = project::start(scope, &config.options.project_directory, host);
             let project = asked.has_project();
             let share = scope.spawn(move || {
                 if which::which("docker").is_err() {
                     return (Err(anyhow::anyhow!("docker is not installed")), None);
                 }
-                let image = scope.spawn(|| host.image_id(&config.image));
-                let (volume, dir) = (&config.share_volume, &config.project_directory);
+                let image = scope.spawn(|| host.image_id(&config.options.image));
+                let (volume, dir) = (&config.options.share_volume, &config.options.project_directory);
                 let in_use = project.then(|| host.measure_share_in_use(volume, dir)).flatten();
                 let image = joined(image);
                 let measured = match in_use {
                     Some(size) => Some(Ok(Some(size))),
                     None => (project && image.as_ref().is_ok_and(Option::is_some))
-                        .then(|| host.measure_share(volume, &config.image)),
+                        .then(|| host.measure_share(volume, &config.options.image)),
                 };
                 (image, measured.filter(|_| mounted.recv().unwrap_or(false)))
             });
@@ -290,14 +304,14 @@ struct Units {
 /// password, and sudo whether it runs the unit's commands.
 fn ask_units(config: &Config, euid: u32, host: &Host) -> Units {
     let systemctl = which::which("systemctl").is_ok();
-    let ((service, active), systemd_down) = match service::resolve(config.service.as_deref(), host, systemctl)
-    {
-        Ok(service) => (service, None),
-        Err(down) => {
-            let unit = config.service.clone().unwrap_or_else(|| service::RUNBOOK_UNIT.into());
-            ((Service::new(unit, "systemd is not running here"), None), Some(down.0))
-        }
-    };
+    let ((service, active), systemd_down) =
+        match service::resolve(config.options.service.as_deref(), host, systemctl) {
+            Ok(service) => (service, None),
+            Err(down) => {
+                let unit = config.options.service.clone().unwrap_or_else(|| service::RUNBOOK_UNIT.into());
+                ((Service::new(unit, "systemd is not running here"), None), Some(down.0))
+            }
+        };
     let service = match systemd_down {
         None if systemctl => Service { start: service::unit_start(host, &service.unit), ..service },
         _ => service,
@@ -323,7 +337,7 @@ pub fn survey(config: &Config, today: Date, runner: &Runner, resuming: Option<&U
     let host = Host::new(runner);
     let mut preflight = Preflight::new(config, &host, today, resuming);
     let (facts, offered) = preflight.facts(today);
-    let inputs = Inputs { options: config.into(), facts };
+    let inputs = Inputs { options: config.options.clone(), facts };
     if let Some(offered) = &offered {
         preflight.problem(Kind::ArchivesFound, earlier_archives::problem(offered, &inputs, config.yes));
     }

@@ -68,7 +68,7 @@ impl<'a> Preflight<'a> {
             euid: facts::euid(),
             host,
             terminal: crate::view::confirm::at_terminal(),
-            archive: crate::plan::archive_path(&config.backup_dir, today),
+            archive: crate::plan::archive_path(&config.options.backup_dir, today),
             resuming,
             problems: Vec::new(),
             notes: Vec::new(),

@@ -23,22 +23,24 @@ impl Preflight<'_> {
     /// one is.
     pub fn check_unfinished(&mut self) -> bool {
         let (config, euid, resuming) = (self.config, self.euid, self.resuming);
-        let unfinished = match registry::unfinished(&config.project_directory, &config.backup_dir, euid) {
-            Ok(resets) => {
-                self.notes.extend(resets.set_aside);
-                resets.unfinished
-            }
-            Err(error) => {
-                self.problem(Kind::Unfinished, format!("{error:#}"));
-                Vec::new()
-            }
-        };
-        let running = lock::holder(&config.project_directory).filter(|&pid| pid != std::process::id());
+        let unfinished =
+            match registry::unfinished(&config.options.project_directory, &config.options.backup_dir, euid) {
+                Ok(resets) => {
+                    self.notes.extend(resets.set_aside);
+                    resets.unfinished
+                }
+                Err(error) => {
+                    self.problem(Kind::Unfinished, format!("{error:#}"));
+                    Vec::new()
+                }
+            };
+        let running =
+            lock::holder(&config.options.project_directory).filter(|&pid| pid != std::process::id());
         // The archive of an unfinished reset is what its resume needs: never advise moving it.
         for found in unfinished.iter().filter(|f| Some(f.journal.as_path()) != resuming) {
             self.problem(Kind::Unfinished, found.describe(euid, running));
         }
-        self.problems(Kind::StateDir, registry::state_problems(&config.project_directory, euid));
+        self.problems(Kind::StateDir, registry::state_problems(&config.options.project_directory, euid));
         !unfinished.is_empty()
     }
 
@@ -46,7 +48,7 @@ impl Preflight<'_> {
     /// without today's archive in the way (`unfinished`: an unfinished reset's resume needs it).
     pub fn check_backup_dir(&mut self, unfinished: bool, share: Option<ShareSize>, free_kib: Option<u64>) {
         let (config, archive) = (self.config, self.archive.clone());
-        let dir = &config.backup_dir;
+        let dir = &config.options.backup_dir;
         if let Some(problem) =
             not_a_directory(dir, "the backup directory", "create it or choose another with --backup-dir")
         {
@@ -64,7 +66,7 @@ impl Preflight<'_> {
         }
         self.problems(
             Kind::BackupDir,
-            crate::host::files::trust::backup_dir_problem(dir, &config.project_directory, self.euid),
+            crate::host::files::trust::backup_dir_problem(dir, &config.options.project_directory, self.euid),
         );
         if access(dir.as_std_path(), Access::WRITE_OK).is_err() {
             self.problem(
@@ -89,15 +91,16 @@ impl Preflight<'_> {
 
 /// The operator named today's archive to restore: step 2 keeps it aside, it is not in the way.
 fn restores_it(config: &Config, archive: &Utf8Path) -> bool {
-    config.restore_from.as_deref() == Some(archive)
+    config.options.restore_from.as_deref() == Some(archive)
 }
 
 /// What keeps the vault step from setting the password again after `down -v`: a password file
 /// that will not do, no file and no terminal for osism to ask on, a key file osism cannot use.
 pub fn vault_problems(config: &Config, vault: &Vault, terminal: bool, euid: u32) -> Vec<String> {
     let option = config.sources.name("vault-password-file");
-    let project = &config.project_directory;
+    let project = &config.options.project_directory;
     let mut problems: Vec<String> = config
+        .options
         .vault_password_file
         .iter()
         .filter_map(|file| crate::host::files::trust::password_file_problem(file, &option, project, euid))
@@ -105,13 +108,13 @@ pub fn vault_problems(config: &Config, vault: &Vault, terminal: bool, euid: u32)
     if !vault.needs_setting() {
         return problems;
     }
-    if config.vault_password_file.is_none() && !terminal {
+    if config.options.vault_password_file.is_none() && !terminal {
         problems.push(format!(
             "osism's Ansible runs need the vault password after the reset, as `down -v` empties Redis, \
              which holds it ({}), and there is no terminal for osism to ask for it on: pass {option} FILE, \
              or add {} for unattended runs",
             vault.detail,
-            vault::vault_pass(&config.configuration_directory)
+            vault::vault_pass(&config.options.configuration_directory)
         ));
     }
     if vault.state == VaultState::InvalidKeyFile {
@@ -130,7 +133,7 @@ pub fn vault_problems(config: &Config, vault: &Vault, terminal: bool, euid: u32)
 /// deletes /share unsaved.
 pub fn share_volume_problem(config: &Config, project: &Project) -> Option<String> {
     let option = config.sources.name("share-volume");
-    let given = &config.share_volume;
+    let given = &config.options.share_volume;
     let mounted = |m: &ShareMount| format!("{} (mounted by {})", m.volume, m.services.join(", "));
     match project.share_mounts.as_slice() {
         [] => Some(format!(
@@ -188,7 +191,7 @@ pub fn missing_share(config: &Config) -> String {
     format!(
         "the share volume {} does not exist: name the manager's volume with --share-volume (see docker volume \
          ls)",
-        config.share_volume
+        config.options.share_volume
     )
 }
 

@@ -77,7 +77,7 @@ pub fn start<'scope, 'env>(
 impl Preflight<'_> {
     /// Judges what Compose answered, where docker is `on_path`.
     pub fn compose(&mut self, asked: Asked, on_path: bool) -> Compose {
-        let (dir, host) = (&self.config.project_directory, self.host);
+        let (dir, host) = (&self.config.options.project_directory, self.host);
         if let Some(problem) = not_a_directory(
             dir,
             "the project directory",

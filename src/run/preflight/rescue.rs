@@ -153,20 +153,20 @@ impl Preflight<'_> {
     /// kept aside first where the share volume exists (`!share_missing`).
     pub fn restore_source(&mut self, measured: bool, share_missing: bool) -> Option<RestoreSource> {
         let (config, euid, host, today) = (self.config, self.euid, self.host, self.archive.clone());
-        let path = config.restore_from.as_ref()?;
+        let path = config.options.restore_from.as_ref()?;
         let mut refused = |refusal: Refusal| {
             self.problem(Kind::RestoreFrom, refusal);
             None
         };
-        if let Some(problem) = file_problem(path, &config.project_directory, euid) {
+        if let Some(problem) = file_problem(path, &config.options.project_directory, euid) {
             return refused(problem);
         }
         let whole = match read(path) {
             Ok(whole) => whole,
             Err(refusal) => return refused(refusal),
         };
-        let trusted = crate::host::files::trust::writers(&config.project_directory, euid);
-        let vouched = match vouch(path, &whole.sha256, config.restore_sha256.as_deref(), &trusted) {
+        let trusted = crate::host::files::trust::writers(&config.options.project_directory, euid);
+        let vouched = match vouch(path, &whole.sha256, config.options.restore_sha256.as_deref(), &trusted) {
             Ok(vouched) => vouched,
             Err(refusal) => return refused(refusal),
         };
@@ -184,9 +184,10 @@ impl Preflight<'_> {
         }
         // /share is read back through a pipe in the backup directory: only once that directory
         // has passed the privacy check (its problem, if any, is listed by the backup directory's).
-        let dir = &config.backup_dir;
+        let dir = &config.options.backup_dir;
         let private = dir.is_dir()
-            && crate::host::files::trust::backup_dir_problem(dir, &config.project_directory, euid).is_none();
+            && crate::host::files::trust::backup_dir_problem(dir, &config.options.project_directory, euid)
+                .is_none();
         let difference = match (measured && private).then(|| compare_with_share(config, path, host)) {
             Some(Ok(difference)) => Some(difference),
             Some(Err(error)) => {
@@ -212,7 +213,11 @@ impl Preflight<'_> {
 
 /// How the archive's entries and /share's differ, /share read back as a tar stream.
 fn compare_with_share(config: &Config, path: &Utf8Path, host: &Host) -> Result<Difference> {
-    let read = host.start_share_read(&config.share_volume, &config.image, &config.backup_dir)?;
+    let read = host.start_share_read(
+        &config.options.share_volume,
+        &config.options.image,
+        &config.options.backup_dir,
+    )?;
     let comparison = read.finish(|share| compare::compare(verify::entries(path)?, share, None))?;
     Ok(difference(&comparison))
 }

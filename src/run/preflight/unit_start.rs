@@ -34,17 +34,17 @@ impl Preflight<'_> {
 fn unit_directory_problem(config: &Config, service: &Service) -> Option<String> {
     let dir = service.start.as_ref()?.working_directory.as_ref()?;
     // A project directory that is none is a problem of its own already.
-    if !config.project_directory.is_dir() {
+    if !config.options.project_directory.is_dir() {
         return None;
     }
     let same = |a: &Utf8Path, b: &Utf8Path| {
         a == b || a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b)
     };
-    (!same(dir, &config.project_directory)).then(|| {
+    (!same(dir, &config.options.project_directory)).then(|| {
         format!(
             "the unit {} runs Compose in {dir}, not in the project directory {}: name the manager's directory with \
              --project-directory, or the unit that runs it with --service",
-            service.unit, config.project_directory
+            service.unit, config.options.project_directory
         )
     })
 }

@@ -40,10 +40,11 @@ impl Preflight<'_> {
                 format!("{error:#}: cannot tell what uses the volumes `down -v` deletes"),
             ),
         }
-        let kept: Vec<&str> = config.keep_volumes.iter().filter_map(|k| volumes.named_as(k)).collect();
+        let kept: Vec<&str> =
+            config.options.keep_volumes.iter().filter_map(|k| volumes.named_as(k)).collect();
         let unkept: Vec<&str> =
             volumes.vault.iter().map(String::as_str).filter(|v| !kept.contains(v)).collect();
-        if !unkept.is_empty() && !config.delete_vault_data {
+        if !unkept.is_empty() && !config.options.delete_vault_data {
             let keys: Vec<&str> = unkept.iter().map(|v| volumes.key_of(v)).collect();
             self.problem(
                 Kind::VaultStorage,
@@ -66,12 +67,12 @@ impl Preflight<'_> {
         let config = self.config;
         let flag = config.sources.name("keep-volume");
         let mut kept: Vec<KeptVolume> = Vec::new();
-        for asked in &config.keep_volumes {
+        for asked in &config.options.keep_volumes {
             let Some(name) = volumes.named_as(asked) else {
                 let keys: Vec<&str> = volumes
                     .named
                     .iter()
-                    .filter(|v| **v != config.share_volume)
+                    .filter(|v| **v != config.options.share_volume)
                     .map(|v| volumes.key_of(v))
                     .collect();
                 let keys = if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
@@ -84,7 +85,7 @@ impl Preflight<'_> {
                 );
                 continue;
             };
-            if name == config.share_volume {
+            if name == config.options.share_volume {
                 self.problem(
                     Kind::KeepVolume,
                     format!(
@@ -121,7 +122,9 @@ impl Preflight<'_> {
 pub fn strangers(config: &Config, project: &str, volumes: &Volumes, users: &[VolumeUser]) -> Vec<String> {
     let deleted: Vec<&str> = volumes.deleted().collect();
     let ours = |u: &VolumeUser| {
-        u.own || (u.image == config.image && u.mounts.iter().any(|m| m == config.backup_dir.as_str()))
+        u.own
+            || (u.image == config.options.image
+                && u.mounts.iter().any(|m| m == config.options.backup_dir.as_str()))
     };
     users
         .iter()
@@ -136,7 +139,7 @@ pub fn strangers(config: &Config, project: &str, volumes: &Volumes, users: &[Vol
                 u.image,
                 u.state,
                 held.join(", "),
-                if held.contains(&config.share_volume.as_str()) {
+                if held.contains(&config.options.share_volume.as_str()) {
                     ", and it may write to /share while it is backed up"
                 } else {
                     ""

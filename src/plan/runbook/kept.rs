@@ -5,8 +5,8 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::plan::command::Command;
 use crate::plan::facts::KeptVolume;
+use crate::plan::runbook::command::Command;
 
 /// Where a kept volume is mounted in the tar containers, as /share is at /share.
 pub const MOUNT: &str = "/volume";

@@ -1,4 +1,6 @@
-//! The command line: every flag is defined here once, with its environment fallback and help.
+//! The command line: every flag defined once, with its environment fallback and help; those
+//! that decide the mode and the output here, those that shape the plan in `record`'s `Options`,
+//! which `Args` flattens.
 //!
 //! Nothing here touches the system; `config` turns the parsed flags into a checked `Config`.
 
@@ -9,14 +11,11 @@ use clap::error::ContextKind;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
-/// Where OSISM's manager role puts the manager's compose project.
-pub const DEFAULT_PROJECT_DIRECTORY: &str = "/opt/manager";
-/// The runbook's share volume, image, and OSISM's configuration repository.
-pub const DEFAULT_SHARE_VOLUME: &str = "manager_share";
-pub const DEFAULT_IMAGE: &str = "busybox";
-pub const DEFAULT_CONFIGURATION_DIRECTORY: &str = "/opt/configuration";
-/// As long as OSISM's own role waits for a fresh manager, in seconds.
-pub const DEFAULT_HEALTH_TIMEOUT: &str = "1000";
+pub use crate::plan::options::record::{
+    DEFAULT_CONFIGURATION_DIRECTORY, DEFAULT_HEALTH_TIMEOUT, DEFAULT_IMAGE, DEFAULT_PROJECT_DIRECTORY,
+    DEFAULT_SHARE_VOLUME,
+};
+use crate::plan::options::record::{Options, boolish};
 
 /// Reset a broken OSISM manager the runbook's way, without ever losing /share.
 #[derive(Debug, Parser)]
@@ -72,90 +71,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Output::Text, env = "OSISM_MANAGER_RESET_OUTPUT")]
     pub output: Output,
 
-    /// Compose project directory of the manager.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = DEFAULT_PROJECT_DIRECTORY,
-        env = "OSISM_MANAGER_RESET_PROJECT_DIRECTORY"
-    )]
-    pub project_directory: PathBuf,
-
-    /// systemd unit of the manager [default: detected, docker-compose@manager.service or
-    /// manager.service]
-    #[arg(long, value_name = "UNIT", env = "OSISM_MANAGER_RESET_SERVICE")]
-    pub service: Option<String>,
-
-    /// Docker volume mounted at /share in the manager.
-    #[arg(
-        long,
-        value_name = "VOLUME",
-        default_value = DEFAULT_SHARE_VOLUME,
-        env = "OSISM_MANAGER_RESET_SHARE_VOLUME"
-    )]
-    pub share_volume: String,
-
-    /// Directory for the archive, its checksum, the journal and the log [default: current
-    /// directory]
-    #[arg(long, value_name = "DIR", env = "OSISM_MANAGER_RESET_BACKUP_DIR")]
-    pub backup_dir: Option<PathBuf>,
-
-    /// Image whose tar makes and restores the archive.
-    #[arg(long, value_name = "IMAGE", default_value = DEFAULT_IMAGE, env = "OSISM_MANAGER_RESET_IMAGE")]
-    pub image: String,
-
-    /// Seconds the reset waits for the started manager: for Compose to create the share volume
-    /// after step 4, and for every container to be running and healthy in step 6.
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value = DEFAULT_HEALTH_TIMEOUT,
-        value_parser = seconds,
-        env = "OSISM_MANAGER_RESET_HEALTH_TIMEOUT"
-    )]
-    pub health_timeout: u64,
-
-    /// File holding the Ansible vault password (mode 0600 or stricter, not blank). `down -v`
-    /// empties the manager's Redis, which held it: unless environments/.vault_pass serves osism's
-    /// runs, the reset pipes this file into `osism set vault password` after step 6. Without it,
-    /// osism's own prompt asks on a terminal.
-    #[arg(long, value_name = "FILE", env = "OSISM_MANAGER_RESET_VAULT_PASSWORD_FILE")]
-    pub vault_password_file: Option<PathBuf>,
-
-    /// Agree that `down -v` deletes HashiCorp Vault's storage (OSISM's vault service, with
-    /// enable_vault), which the runbook does not back up and OSISM does not initialise again.
-    /// The environment variable takes 1/0, true/false, yes/no, on/off.
-    #[arg(long, env = "OSISM_MANAGER_RESET_DELETE_VAULT_DATA", value_parser = boolish)]
-    pub delete_vault_data: bool,
-
-    /// Keep VOLUME, which `down -v` deletes, across the reset: ARA's database (mariadb) or, with
-    /// HashiCorp Vault, its storage (vault_file, vault_logs). Named as the compose file names it,
-    /// or in full (manager_mariadb); repeat the option or separate names with commas. Each is
-    /// archived beside /share's archive and compared with it after step 1, and after `down -v`
-    /// created again with Compose's labels, restored and compared before the manager starts.
-    #[arg(long, value_name = "VOLUME", value_delimiter = ',', env = "OSISM_MANAGER_RESET_KEEP_VOLUME")]
-    pub keep_volume: Vec<String>,
-
-    /// Restore /share from ARCHIVE (a .tar.gz of /share, such as an earlier day's
-    /// manager-share-YYYYMMDD.tar.gz) in step 5, instead of today's archive, which step 2 still
-    /// makes. ARCHIVE is read whole first; one that could write outside /share is refused.
-    #[arg(long, value_name = "ARCHIVE", env = "OSISM_MANAGER_RESET_RESTORE_FROM")]
-    pub restore_from: Option<PathBuf>,
-
-    /// The sha256 that ARCHIVE must have. Needed with --yes when no ARCHIVE.sha256 is beside it,
-    /// so that a pipeline restores exactly the file a person approved.
-    #[arg(long, value_name = "HEX", requires = "restore_from", env = "OSISM_MANAGER_RESET_RESTORE_SHA256")]
-    pub restore_sha256: Option<String>,
-
-    /// The manager's configuration repository: where osism's Ansible runs find
-    /// environments/.vault_pass, which spares the reset setting the vault password again.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = DEFAULT_CONFIGURATION_DIRECTORY,
-        env = "OSISM_MANAGER_RESET_CONFIGURATION_DIRECTORY"
-    )]
-    pub configuration_directory: PathBuf,
+    // The options that shape the plan, each defined once (`record`).
+    #[command(flatten)]
+    pub options: Options,
 
     /// Print this plugin's manifest (plugin.toml) as JSON, for the osism wrapper and tooling,
     /// and exit.
@@ -180,24 +98,6 @@ pub struct Args {
     /// Print the man page or a shell completion script, made from these very options, and exit.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub generate: Option<Generate>,
-}
-
-/// A switch's value from its environment variable, as systemd and most tools read one.
-fn boolish(value: &str) -> Result<bool, String> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "y" | "on" => Ok(true),
-        "0" | "false" | "no" | "n" | "off" | "" => Ok(false),
-        _ => Err("give one of 1/0, true/false, yes/no, on/off".into()),
-    }
-}
-
-/// A number of seconds to wait, one at the least: the started manager needs time.
-fn seconds(value: &str) -> Result<u64, String> {
-    match value.trim().parse::<u64>() {
-        Ok(0) => Err("give at least 1 second (a fresh manager takes about a minute)".into()),
-        Ok(seconds) => Ok(seconds),
-        Err(_) => Err("give a whole number of seconds, such as 1000".into()),
-    }
 }
 
 /// Which options took their value from their environment variable, so that a message about
@@ -315,7 +215,7 @@ pub enum Output {
 /// The examples, the exit codes (`manual`'s) and how signals stop a reset, after the options.
 fn after_help() -> String {
     let (examples, signals) = AFTER_HELP.split_once("\n\n").expect("examples, then signals");
-    format!("{examples}\n\n{}\n{signals}", crate::plan::manual::exit_codes_help())
+    format!("{examples}\n\n{}\n{signals}", crate::plan::options::manual::exit_codes_help())
 }
 
 const AFTER_HELP: &str = "\

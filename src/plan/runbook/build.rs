@@ -7,14 +7,13 @@
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-use crate::plan::command::{Command, Stdin};
-use crate::plan::facts::{
-    Facts, Forecast, Inputs, KeptVolume, Options, Service, ServiceImage, ShareSize, Vault, Volumes,
-};
-use crate::plan::files::{archive_path, date_stamp};
-use crate::plan::guards::{Check, Guards, StepKind, around};
-use crate::plan::restore::RestoreSource;
-use crate::plan::{kept, warnings};
+use crate::plan::facts::{Facts, Forecast, KeptVolume, Service, ServiceImage, ShareSize, Vault, Volumes};
+use crate::plan::options::record::{Inputs, Options};
+use crate::plan::runbook::command::{Command, Stdin};
+use crate::plan::runbook::files::{archive_path, date_stamp, left_by_a_reset};
+use crate::plan::runbook::guards::{Check, Guards, StepKind, around};
+use crate::plan::runbook::restore::RestoreSource;
+use crate::plan::runbook::{kept, warnings};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,7 +138,7 @@ pub fn build(inputs: &Inputs) -> Plan {
         share: facts.share,
         free_kib: facts.free_kib,
         health_timeout_s: config.health_timeout_s,
-        prepare: crate::plan::prepare::commands(config, facts),
+        prepare: crate::plan::runbook::prepare::commands(config, facts),
         images: facts.images.clone(),
         forecast: facts.forecast.clone(),
         restore: facts.restore.clone(),
@@ -285,5 +284,42 @@ impl Plan {
     /// The command that continues this reset, should it stop.
     pub fn resume_command(&self) -> String {
         crate::plan::resume_command(&self.backup_dir, &self.project_directory)
+    }
+}
+
+/// The files of a plan, by name.
+impl Plan {
+    /// The archive step 5 restores: the one named with `--restore-from`, or today's.
+    pub fn restored_file(&self) -> &Utf8Path {
+        self.restore.as_ref().map_or(&self.backup_file, RestoreSource::file)
+    }
+
+    /// The archive a kept volume goes to, beside /share's.
+    pub fn kept_archive(&self, volume: &KeptVolume) -> Utf8PathBuf {
+        kept::archive_path(&self.backup_dir, &self.date, &volume.name)
+    }
+
+    /// The journal, records and log this reset writes (`left_by_a_reset`).
+    pub fn left_by_a_reset(&self) -> [Utf8PathBuf; 3] {
+        left_by_a_reset(&self.backup_dir, &self.date)
+    }
+
+    /// The journal beside the archive, named after the same date.
+    pub fn journal_path(&self) -> Utf8PathBuf {
+        let [journal, _, _] = self.left_by_a_reset();
+        journal
+    }
+
+    /// The records of the archive's entries, kept by its verification for the check after the
+    /// restore, beside the journal.
+    pub fn records_path(&self) -> Utf8PathBuf {
+        let [_, records, _] = self.left_by_a_reset();
+        records
+    }
+
+    /// The transcript beside the archive, named after the same date.
+    pub fn log_path(&self) -> Utf8PathBuf {
+        let [_, _, log] = self.left_by_a_reset();
+        log
     }
 }

@@ -2,8 +2,9 @@
 //! password asked once, the tar image's pull where it is not on this host, the unit's own pull
 //! where its start pulls. One that fails refuses the reset with nothing changed.
 
-use crate::plan::command::{Command, Stdin};
-use crate::plan::facts::{Facts, Options};
+use crate::plan::facts::Facts;
+use crate::plan::options::record::Options;
+use crate::plan::runbook::command::{Command, Stdin};
 
 pub(crate) fn commands(config: &Options, facts: &Facts) -> Vec<Command> {
     [

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::plan::cli::{Args, Generate};
+use crate::plan::options::cli::{Args, Generate};
 
 /// What the operator asked the tool to do, decided once from the parsed arguments (ripgrep's
 /// `Mode`, rust-analyzer's `XtaskCmd`): `app::run` is one `match` over it.

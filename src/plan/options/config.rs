@@ -3,40 +3,23 @@
 //! Everything an operator can get wrong by typing is caught here, before anything runs, so bad
 //! input always means exit 2 and no change.
 
-use std::path::Path;
-use std::time::Duration;
-
 use std::sync::LazyLock;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use camino::{Utf8Path, Utf8PathBuf};
 use regex::Regex;
 
-use crate::plan::Options;
-use crate::plan::cli::{Args, Output, Sources};
+use crate::plan::Inputs;
+use crate::plan::options::cli::{Args, Output, Sources};
+use crate::plan::options::record::{Options, in_order, long};
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub project_directory: Utf8PathBuf,
-    /// The unit given by the operator; `None` means detect it.
-    pub service: Option<String>,
-    pub share_volume: String,
-    pub backup_dir: Utf8PathBuf,
-    pub image: String,
+    /// The options that shape the plan, checked: absolute paths, valid names. `service` is the
+    /// unit given by the operator; `None` means detect it.
+    pub options: Options,
     pub yes: bool,
     pub output: Output,
-    pub health_timeout: Duration,
-    /// Piped into `osism set vault password`; read by the tool only to refuse a blank one.
-    pub vault_password_file: Option<Utf8PathBuf>,
-    /// Where `environments/.vault_pass` may be.
-    pub configuration_directory: Utf8PathBuf,
-    /// The operator agreed that `down -v` deletes Vault's storage.
-    pub delete_vault_data: bool,
-    /// The volumes `down -v` deletes that the operator keeps, as named (`--keep-volume`).
-    pub keep_volumes: Vec<String>,
-    /// The archive step 5 restores instead of today's, and the sha256 it must have.
-    pub restore_from: Option<Utf8PathBuf>,
-    pub restore_sha256: Option<String>,
     /// Which options the environment set, for naming them in messages.
     pub sources: Sources,
 }
@@ -46,11 +29,9 @@ impl Config {
     /// an option by its environment variable where that set it (`sources`).
     pub fn new(args: Args, cwd: &Utf8Path, sources: &Sources) -> Result<Config> {
         let name = |long: &str| sources.name(long);
-        let project_directory = absolute(&args.project_directory, cwd, &name("project-directory"))?;
-        let backup_dir = match &args.backup_dir {
-            Some(dir) => absolute(dir, cwd, &name("backup-dir"))?,
-            None => cwd.to_owned(),
-        };
+        let given = args.options;
+        // "." is the default: the directory the tool was started in, as the runbook's `$(pwd)`.
+        let backup_dir = if given.backup_dir == "." { cwd.to_owned() } else { cwd.join(&given.backup_dir) };
         // docker's --volume splits on ':', so such a directory would be mounted wrongly.
         ensure!(
             !backup_dir.as_str().contains(':'),
@@ -58,63 +39,80 @@ impl Config {
              choose another with {}",
             name("backup-dir")
         );
-        let service = args.service.map(|unit| check_unit(unit, &name("service"))).transpose()?;
-        Ok(Config {
-            project_directory,
-            service,
-            share_volume: check_volume(args.share_volume, &name("share-volume"))?,
+        let options = Options {
+            project_directory: cwd.join(&given.project_directory),
+            service: given.service.map(|unit| check_unit(unit, &name("service"))).transpose()?,
+            share_volume: check_volume(given.share_volume, &name("share-volume"))?,
             backup_dir,
-            image: check_image(args.image, &name("image"))?,
-            yes: args.yes,
-            output: args.output,
-            health_timeout: Duration::from_secs(args.health_timeout),
-            vault_password_file: match &args.vault_password_file {
-                Some(file) => Some(absolute(file, cwd, &name("vault-password-file"))?),
-                None => None,
-            },
-            configuration_directory: absolute(
-                &args.configuration_directory,
-                cwd,
-                &name("configuration-directory"),
-            )?,
-            delete_vault_data: args.delete_vault_data,
-            keep_volumes: check_kept(args.keep_volume, &name("keep-volume"))?,
-            restore_from: args
+            image: check_image(given.image, &name("image"))?,
+            health_timeout_s: given.health_timeout_s,
+            configuration_directory: cwd.join(&given.configuration_directory),
+            vault_password_file: given.vault_password_file.map(|file| cwd.join(file)),
+            delete_vault_data: given.delete_vault_data,
+            keep_volumes: check_kept(given.keep_volumes, &name("keep-volume"))?,
+            restore_from: given
                 .restore_from
                 .as_deref()
                 .map(|file| check_restore_from(file, cwd, &name("restore-from")))
                 .transpose()?,
-            restore_sha256: args
+            restore_sha256: given
                 .restore_sha256
                 .map(|hex| check_sha256(&hex, &name("restore-sha256")))
                 .transpose()?,
-            sources: sources.clone(),
-        })
+        };
+        Ok(Config { options, yes: args.yes, output: args.output, sources: sources.clone() })
     }
-}
 
-impl From<&Config> for Options {
-    fn from(config: &Config) -> Options {
-        Options {
-            project_directory: config.project_directory.clone(),
-            share_volume: config.share_volume.clone(),
-            image: config.image.clone(),
-            backup_dir: config.backup_dir.clone(),
-            vault_password_file: config.vault_password_file.clone(),
-            health_timeout_s: config.health_timeout.as_secs(),
-            configuration_directory: config.configuration_directory.clone(),
-            delete_vault_data: config.delete_vault_data,
-            keep_volumes: config.keep_volumes.clone(),
-            restore_from: config.restore_from.clone(),
-            restore_sha256: config.restore_sha256.clone(),
+    /// The options the operator gave (on the command line or in the environment) whose values
+    /// are not the ones a recorded plan (a journal's, a saved one's) was made from: taking them
+    /// silently would show a value the reset does not use.
+    pub fn changed_from(&self, inputs: &Inputs, sources: &Sources) -> Vec<String> {
+        self.changes(inputs, sources)
+            .into_iter()
+            .map(|(long, given, recorded)| {
+                format!("{} {given} is not the recorded {recorded}", sources.name(long))
+            })
+            .collect()
+    }
+
+    /// The long names of the options `changed_from` lists.
+    pub fn changed_options(&self, inputs: &Inputs, sources: &Sources) -> Vec<&'static str> {
+        self.changes(inputs, sources).into_iter().map(|(long, _, _)| long).collect()
+    }
+
+    /// Each option given whose value is not the recorded one: its long name and both values as
+    /// shown. The recorded unit is the one the plan stops and starts, whether given or detected.
+    fn changes(&self, inputs: &Inputs, sources: &Sources) -> Vec<(&'static str, String, String)> {
+        let shown = |value: Option<String>| value.unwrap_or_else(|| "none".to_owned());
+        let mut planned = inputs.options.clone();
+        planned.service = Some(inputs.facts.service.unit.clone());
+        in_order(self.options.values())
+            .into_iter()
+            .zip(in_order(planned.values()))
+            .map(|((id, given), (_, recorded))| (long(id), shown(given), shown(recorded)))
+            .filter(|(long, given, recorded)| sources.given(long) && given != recorded)
+            .collect()
+    }
+
+    /// This run's options where the operator gave them, the recorded ones where not: the
+    /// options a reset planned again with corrections goes on with. The directories locate the
+    /// reset, and so are always the recorded ones.
+    pub fn with_recorded(&self, recorded: &Inputs, sources: &Sources) -> Config {
+        let typed = recorded.typed_options();
+        let mut config = self.clone();
+        for (id, _) in typed.values() {
+            if crate::plan::options::record::LOCATING.contains(&id) || !sources.given(long(id)) {
+                config.options.take(&typed, id);
+            }
         }
+        config
     }
 }
 
 /// The archive to restore, absolute: its directory is mounted like the backup directory.
-fn check_restore_from(file: &Path, cwd: &Utf8Path, flag: &str) -> Result<Utf8PathBuf> {
+fn check_restore_from(file: &Utf8Path, cwd: &Utf8Path, flag: &str) -> Result<Utf8PathBuf> {
     // Cleaned by its words, so that today's archive is known under any spelling of its path.
-    let mut file = absolute(file, cwd, flag)?.components().fold(Utf8PathBuf::new(), |mut clean, part| {
+    let mut file = cwd.join(file).components().fold(Utf8PathBuf::new(), |mut clean, part| {
         match part {
             camino::Utf8Component::ParentDir => drop(clean.pop()),
             camino::Utf8Component::CurDir => {}
@@ -146,16 +144,10 @@ fn check_sha256(hex: &str, flag: &str) -> Result<String> {
     Ok(hex)
 }
 
-fn absolute(path: &Path, cwd: &Utf8Path, flag: &str) -> Result<Utf8PathBuf> {
-    let path = Utf8Path::from_path(path)
-        .with_context(|| format!("{flag} {} is not valid UTF-8: rename it", path.display()))?;
-    Ok(cwd.join(path))
-}
-
 /// The options a recorded plan (a saved plan's, a journal's) was made from, held to the rules
 /// the command line's flags are: a value read from a file another user may have edited passes
 /// the same checks as one typed. `from` names the file, for the message.
-pub fn check_recorded(inputs: &crate::plan::Inputs, from: &str) -> Result<()> {
+pub fn check_recorded(inputs: &Inputs, from: &str) -> Result<()> {
     let options = &inputs.options;
     let flag = |long: &str| format!("--{long} (as {from} records it)");
     check_image(options.image.clone(), &flag("image"))?;
@@ -244,9 +236,9 @@ mod tests {
     #[test]
     fn relative_paths_are_taken_from_the_start_directory() {
         let c = config(&["--backup-dir", "backups", "--project-directory", "m"]).unwrap();
-        assert_eq!(c.backup_dir, "/home/dragon/backups");
-        assert_eq!(c.project_directory, "/home/dragon/m");
-        assert_eq!(config(&[]).unwrap().backup_dir, "/home/dragon");
+        assert_eq!(c.options.backup_dir, "/home/dragon/backups");
+        assert_eq!(c.options.project_directory, "/home/dragon/m");
+        assert_eq!(config(&[]).unwrap().options.backup_dir, "/home/dragon");
     }
 
     #[test]

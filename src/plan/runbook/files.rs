@@ -1,10 +1,9 @@
 //! The files a reset writes in the backup directory, by name: the archive and its checksum, the
-//! journal, the records and the log, all named after the plan's date.
+//! journal, the records and the log, all named after the plan's date. A plan's own files are
+//! its methods, beside `Plan` in `build`.
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::plan::restore::RestoreSource;
-use crate::plan::{KeptVolume, Plan};
 use time::Date;
 use time::macros::format_description;
 
@@ -39,41 +38,4 @@ pub fn left_by_a_reset(backup_dir: &Utf8Path, stamp: &str) -> [Utf8PathBuf; 3] {
         backup_dir.join(format!("{JOURNAL_PREFIX}{stamp}.records")),
         backup_dir.join(format!("{JOURNAL_PREFIX}{stamp}.log")),
     ]
-}
-
-/// The files of a plan, by name.
-impl Plan {
-    /// The archive step 5 restores: the one named with `--restore-from`, or today's.
-    pub fn restored_file(&self) -> &Utf8Path {
-        self.restore.as_ref().map_or(&self.backup_file, RestoreSource::file)
-    }
-
-    /// The archive a kept volume goes to, beside /share's.
-    pub fn kept_archive(&self, volume: &KeptVolume) -> Utf8PathBuf {
-        crate::plan::kept::archive_path(&self.backup_dir, &self.date, &volume.name)
-    }
-
-    /// The journal, records and log this reset writes (`left_by_a_reset`).
-    pub fn left_by_a_reset(&self) -> [Utf8PathBuf; 3] {
-        crate::plan::files::left_by_a_reset(&self.backup_dir, &self.date)
-    }
-
-    /// The journal beside the archive, named after the same date.
-    pub fn journal_path(&self) -> Utf8PathBuf {
-        let [journal, _, _] = self.left_by_a_reset();
-        journal
-    }
-
-    /// The records of the archive's entries, kept by its verification for the check after the
-    /// restore, beside the journal.
-    pub fn records_path(&self) -> Utf8PathBuf {
-        let [_, records, _] = self.left_by_a_reset();
-        records
-    }
-
-    /// The transcript beside the archive, named after the same date.
-    pub fn log_path(&self) -> Utf8PathBuf {
-        let [_, _, log] = self.left_by_a_reset();
-        log
-    }
 }

@@ -6,7 +6,7 @@ use crate::plan::facts::{Vault, VaultState};
 /// What the plan says of an archive others may read.
 pub fn exposed(exposed: &crate::plan::Exposed) -> String {
     let path = &exposed.path;
-    let chmod = crate::plan::quote::join(&["chmod".into(), "600".into(), path.to_string()]);
+    let chmod = crate::plan::runbook::quote::join(&["chmod".into(), "600".into(), path.to_string()]);
     format!(
         "others may read the archive {path} (mode {:04o}), which holds the vault key and Ceph keys: `{chmod}`",
         exposed.mode
