@@ -157,3 +157,46 @@ fn a_saved_plan_keeping_a_volume_is_refused_when_its_labels_changed() {
     assert!(stderr(&out).contains("volumes kept across the reset, with their labels"), "{}", stderr(&out));
     assert!(!world.ran("systemctl stop"));
 }
+
+/// `--restore-from` with `--keep-volume`: /share comes back from the archive named, the kept
+/// volume from this run's own archive of it, made before `down -v`. A kept archive under today's
+/// name in the named archive's directory (an older one, copied there) is never what comes back.
+#[test]
+fn with_restore_from_the_kept_volume_comes_from_this_runs_archive_and_share_from_the_named_one() {
+    let world = World::new();
+    let earlier = world.path().join("earlier");
+    let archive = crate::rescue::earlier_archive(&world, &earlier, true, crate::rescue::as_it_was);
+    let decoy = world.path().join("decoy/volume");
+    std::fs::create_dir_all(&decoy).unwrap();
+    std::fs::write(decoy.join("ibdata1"), "an older database").unwrap();
+    let name = format!("kept-manager_mariadb-{}.tar.gz", crate::support::today());
+    #[allow(clippy::disallowed_methods)] // the operator's own tar copies an older archive there
+    let tar = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(earlier.join(name))
+        .arg("-C")
+        .arg(decoy.parent().unwrap())
+        .arg("volume")
+        .status();
+    assert!(tar.unwrap().success());
+    let before = mariadb(&world);
+    let restore = archive.to_str().unwrap();
+    let args = ["--restore-from", restore, "--keep-volume", "mariadb"];
+
+    let dry = world.run(&[&["--dry-run"][..], &args].concat(), &[]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    calls_snapshot!("kept_restore_from_dry_run_text", world.scrub(&[stdout(&dry)]));
+
+    let out = world.run(&[&["--yes"][..], &args].concat(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        world.share_listing(),
+        crate::rescue::listing_of(&archive, &world),
+        "/share is not the named archive"
+    );
+    assert_eq!(mariadb(&world), before, "manager_mariadb is not what it held before the reset");
+    calls_snapshot!("kept_restore_from_calls", world.scrub(&world.runbook_calls()));
+    let journal = world.journal();
+    assert_eq!(journal["plan"]["restore"]["path"], restore);
+    assert_eq!(journal["kept"]["manager_mariadb"]["entries"], 4);
+}
