@@ -200,3 +200,78 @@ fn with_restore_from_the_kept_volume_comes_from_this_runs_archive_and_share_from
     assert_eq!(journal["plan"]["restore"]["path"], restore);
     assert_eq!(journal["kept"]["manager_mariadb"]["entries"], 4);
 }
+
+/// The kept volume's archive is damaged on its way to the file (its read-back finds it cut
+/// short), before `down -v`: the reset rolls back, the manager runs again on every volume as it
+/// was, the damaged archive is removed (never kept aside as if it were a copy), and the advice,
+/// typed, runs a reset that keeps the volume.
+#[test]
+fn a_kept_archive_damaged_before_down_rolls_back_with_every_volume_untouched() {
+    let world = World::new();
+    let (before, share) = (mariadb(&world), world.share_listing());
+    let damaged = [("FAKE_CORRUPT", "truncate"), ("FAKE_CORRUPT_VOLUME", "manager_mariadb")];
+    let out = world.run(&["--yes", "--keep-volume", "mariadb"], &damaged);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!world.ran("down -v"));
+    assert!(world.state().join("up").exists(), "the manager was left stopped");
+    assert_eq!(mariadb(&world), before);
+    assert_eq!(world.share_listing(), share);
+    crate::run_snapshot!("kept_archive_damaged_before_down", world.error_of(&out));
+    let kept: Vec<String> = std::fs::read_dir(world.backup_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("kept-"))
+        .collect();
+    assert!(kept.is_empty(), "a damaged archive was left: {kept:?}");
+
+    world.clear_calls();
+    let line = crate::support::advice("run the reset again with", &stderr(&out));
+    let again = world.type_line(&line, std::path::Path::new("/"), &[]);
+    assert_eq!(again.status.code(), Some(0), "`{line}`: {}", stderr(&again));
+    assert!(world.ran("down -v"));
+    assert_eq!(mariadb(&world), before);
+}
+
+/// Killed between `down -v` and the kept volume's restore, its archive damaged meanwhile (a byte
+/// of it changed, its size kept): the resume's check refuses to restore it before anything is
+/// restored or started, the message names that archive (not /share's) and says what to do, and
+/// the advice, typed once a good copy is back in its place, restores the volume as it was.
+#[test]
+fn a_kept_archive_damaged_after_down_is_refused_and_the_advice_typed_restores_it() {
+    let world = World::new();
+    let before = mariadb(&world);
+    let out = world.run(&["--yes", "--keep-volume", "mariadb"], &[("FAKE_KILL", "docker volume create *")]);
+    assert_eq!(out.status.code(), None, "not killed: {}", stderr(&out));
+    let archive = world.backup_file(".tar.gz");
+    let archive = archive.with_file_name(format!("kept-manager_mariadb-{}.tar.gz", crate::support::today()));
+    let copy = world.path().join("a copy.tar.gz");
+    std::fs::copy(&archive, &copy).unwrap();
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&archive, bytes).unwrap();
+
+    world.clear_calls();
+    let out = world.run(&["--resume", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!world.ran("tar -xzvf") && !world.ran("systemctl start"), "{:?}", world.runbook_calls());
+    crate::run_snapshot!("kept_archive_damaged_after_down", world.error_of(&out));
+
+    let err = stderr(&out);
+    let check = crate::support::advice("a copy of the archive that passes", &err);
+    let here = std::path::Path::new("/");
+    assert_ne!(
+        world.type_line(&check, here, &[]).status.code(),
+        Some(0),
+        "`{check}` passes a damaged archive"
+    );
+    std::fs::copy(&copy, &archive).unwrap();
+    let checked = world.type_line(&check, here, &[]);
+    assert_eq!(checked.status.code(), Some(0), "`{check}`: {}", stderr(&checked));
+    // Without a terminal to confirm at, as the other typed resumes: the run's own consent.
+    let resume = format!("{} --yes", crate::support::advice("then resume with", &err));
+    let resumed = world.type_line(&resume, here, &[]);
+    assert_eq!(resumed.status.code(), Some(0), "`{resume}`: {}", stderr(&resumed));
+    assert_eq!(mariadb(&world), before);
+    assert!(world.journal()["finished"].as_bool().unwrap());
+}

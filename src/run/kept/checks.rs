@@ -12,6 +12,7 @@ use crate::host::fifo;
 use crate::plan::KeptVolume;
 use crate::plan::kept::MOUNT;
 use crate::run::checks::{Guarded, judge_against};
+use crate::run::kept::fault::Damaged;
 use crate::run::{aside, compare, verify};
 
 /// What a kept volume is called in messages.
@@ -71,7 +72,8 @@ pub fn archives_unchanged(cx: &mut Guarded) -> Result<()> {
         let never = || anyhow!("the archive {path} of {} was never verified: refusing to go on", volume.name);
         let archive = cx.journal.kept.get(&volume.name).ok_or_else(never)?;
         let hashed = cx.this_run.kept_hashed.borrow_mut().remove(&volume.name);
-        let hashed = verify::check(&path, &archive.sha256, hashed)?;
+        let damaged = || Damaged { volume: volume.name.clone(), archive: path.clone() };
+        let hashed = verify::check(&path, &archive.sha256, hashed).with_context(damaged)?;
         cx.this_run.kept_hashed.borrow_mut().insert(volume.name.clone(), hashed);
     }
     Ok(())

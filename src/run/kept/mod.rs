@@ -2,10 +2,12 @@
 //! proof: `archive` makes each archive as step 2 makes /share's (tar writes into a pipe, the tool
 //! writes the file, reads it back whole and compares it with the volume entry by entry both
 //! ways, syncs it and records its sha256); `checks` holds the safeguards the plan lists around
-//! `down -v` and the restore, each the kept volumes' side of one of /share's.
+//! `down -v` and the restore, each the kept volumes' side of one of /share's; `fault` what the
+//! fault paths (a damaged archive, a rollback) do and say of them.
 
 pub mod archive;
 pub mod checks;
+pub mod fault;
 
 use camino::Utf8PathBuf;
 
