@@ -275,3 +275,34 @@ fn a_kept_archive_damaged_after_down_is_refused_and_the_advice_typed_restores_it
     assert_eq!(mariadb(&world), before);
     assert!(world.journal()["finished"].as_bool().unwrap());
 }
+
+/// A second reset on the same day keeps aside what the first left where it writes its own: the
+/// records of the first one's kept volume with its journal, records and log, all under one
+/// `.previous-N`, and the first one's kept archive: nothing of the first reset is overwritten.
+#[test]
+fn a_second_reset_of_the_day_keeps_aside_what_the_first_left_kept_records_too() {
+    let world = World::new();
+    let keep = ["--yes", "--keep-volume", "mariadb"];
+    let out = world.run(&keep, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let day = crate::support::today();
+    let records = world.backup_dir().join(format!("manager-reset-{day}.manager_mariadb.records"));
+    let first = std::fs::read(&records).unwrap();
+    // The first reset's archive of /share moved away, as the refusal of a second one says.
+    let elsewhere = world.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    for name in [format!("manager-share-{day}.tar.gz"), format!("manager-share-{day}.tar.gz.sha256")] {
+        std::fs::rename(world.backup_dir().join(&name), elsewhere.join(&name)).unwrap();
+    }
+    let out = world.run(&keep, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let aside = world.backup_dir().join(format!("manager-reset-{day}.manager_mariadb.records.previous-1"));
+    let kept_aside = std::fs::read(&aside).is_ok_and(|bytes| bytes == first);
+    assert!(kept_aside, "the first reset's kept records are not {}", aside.display());
+    let mut names: Vec<String> = std::fs::read_dir(world.backup_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    crate::run_snapshot!("kept_second_reset_of_the_day_files", names.join("\n"));
+}

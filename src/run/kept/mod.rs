@@ -15,5 +15,5 @@ use crate::plan::{KeptVolume, Plan};
 
 /// Where the records of a kept volume's archive go, beside the journal.
 pub fn records_path(plan: &Plan, volume: &KeptVolume) -> Utf8PathBuf {
-    plan.backup_dir.join(format!("{}{}.{}.records", crate::plan::JOURNAL_PREFIX, plan.date, volume.name))
+    crate::plan::kept_records_path(&plan.backup_dir, &plan.date, &volume.name)
 }
