@@ -80,7 +80,8 @@ pub fn approve_and_run(
     // aside, as the plan said, before it writes its own log and journal there.
     let kept = match (proposal.resume, &plan.earlier_reset) {
         (None, Some(_)) => {
-            crate::run::record::previous::keep_set_aside(&plan.left_by_a_reset()).or_exit(Code::Refused)?
+            let left = crate::run::record::previous::left_by_earlier(&plan.backup_dir, &plan.date);
+            crate::run::record::previous::keep_set_aside(&left).or_exit(Code::Refused)?
         }
         _ => None,
     };

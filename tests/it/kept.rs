@@ -157,3 +157,152 @@ fn a_saved_plan_keeping_a_volume_is_refused_when_its_labels_changed() {
     assert!(stderr(&out).contains("volumes kept across the reset, with their labels"), "{}", stderr(&out));
     assert!(!world.ran("systemctl stop"));
 }
+
+/// `--restore-from` with `--keep-volume`: /share comes back from the archive named, the kept
+/// volume from this run's own archive of it, made before `down -v`. A kept archive under today's
+/// name in the named archive's directory (an older one, copied there) is never what comes back.
+#[test]
+fn with_restore_from_the_kept_volume_comes_from_this_runs_archive_and_share_from_the_named_one() {
+    let world = World::new();
+    let earlier = world.path().join("earlier");
+    let archive = crate::rescue::earlier_archive(&world, &earlier, true, crate::rescue::as_it_was);
+    let decoy = world.path().join("decoy/volume");
+    std::fs::create_dir_all(&decoy).unwrap();
+    std::fs::write(decoy.join("ibdata1"), "an older database").unwrap();
+    let name = format!("kept-manager_mariadb-{}.tar.gz", crate::support::today());
+    #[allow(clippy::disallowed_methods)] // the operator's own tar copies an older archive there
+    let tar = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(earlier.join(name))
+        .arg("-C")
+        .arg(decoy.parent().unwrap())
+        .arg("volume")
+        .status();
+    assert!(tar.unwrap().success());
+    let before = mariadb(&world);
+    let restore = archive.to_str().unwrap();
+    let args = ["--restore-from", restore, "--keep-volume", "mariadb"];
+
+    let dry = world.run(&[&["--dry-run"][..], &args].concat(), &[]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    calls_snapshot!("kept_restore_from_dry_run_text", world.scrub(&[stdout(&dry)]));
+
+    let out = world.run(&[&["--yes"][..], &args].concat(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        world.share_listing(),
+        crate::rescue::listing_of(&archive, &world),
+        "/share is not the named archive"
+    );
+    assert_eq!(mariadb(&world), before, "manager_mariadb is not what it held before the reset");
+    calls_snapshot!("kept_restore_from_calls", world.scrub(&world.runbook_calls()));
+    let journal = world.journal();
+    assert_eq!(journal["plan"]["restore"]["path"], restore);
+    assert_eq!(journal["kept"]["manager_mariadb"]["entries"], 4);
+}
+
+/// The kept volume's archive is damaged on its way to the file (its read-back finds it cut
+/// short), before `down -v`: the reset rolls back, the manager runs again on every volume as it
+/// was, the damaged archive is removed (never kept aside as if it were a copy), and the advice,
+/// typed, runs a reset that keeps the volume.
+#[test]
+fn a_kept_archive_damaged_before_down_rolls_back_with_every_volume_untouched() {
+    let world = World::new();
+    let (before, share) = (mariadb(&world), world.share_listing());
+    let damaged = [("FAKE_CORRUPT", "truncate"), ("FAKE_CORRUPT_VOLUME", "manager_mariadb")];
+    let out = world.run(&["--yes", "--keep-volume", "mariadb"], &damaged);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!world.ran("down -v"));
+    assert!(world.state().join("up").exists(), "the manager was left stopped");
+    assert_eq!(mariadb(&world), before);
+    assert_eq!(world.share_listing(), share);
+    crate::run_snapshot!("kept_archive_damaged_before_down", world.error_of(&out));
+    let kept: Vec<String> = std::fs::read_dir(world.backup_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("kept-"))
+        .collect();
+    assert!(kept.is_empty(), "a damaged archive was left: {kept:?}");
+
+    world.clear_calls();
+    let line = crate::support::advice("run the reset again with", &stderr(&out));
+    let again = world.type_line(&line, std::path::Path::new("/"), &[]);
+    assert_eq!(again.status.code(), Some(0), "`{line}`: {}", stderr(&again));
+    assert!(world.ran("down -v"));
+    assert_eq!(mariadb(&world), before);
+}
+
+/// Killed between `down -v` and the kept volume's restore, its archive damaged meanwhile (a byte
+/// of it changed, its size kept): the resume's check refuses to restore it before anything is
+/// restored or started, the message names that archive (not /share's) and says what to do, and
+/// the advice, typed once a good copy is back in its place, restores the volume as it was.
+#[test]
+fn a_kept_archive_damaged_after_down_is_refused_and_the_advice_typed_restores_it() {
+    let world = World::new();
+    let before = mariadb(&world);
+    let out = world.run(&["--yes", "--keep-volume", "mariadb"], &[("FAKE_KILL", "docker volume create *")]);
+    assert_eq!(out.status.code(), None, "not killed: {}", stderr(&out));
+    let archive = world.backup_file(".tar.gz");
+    let archive = archive.with_file_name(format!("kept-manager_mariadb-{}.tar.gz", crate::support::today()));
+    let copy = world.path().join("a copy.tar.gz");
+    std::fs::copy(&archive, &copy).unwrap();
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&archive, bytes).unwrap();
+
+    world.clear_calls();
+    let out = world.run(&["--resume", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!world.ran("tar -xzvf") && !world.ran("systemctl start"), "{:?}", world.runbook_calls());
+    crate::run_snapshot!("kept_archive_damaged_after_down", world.error_of(&out));
+
+    let err = stderr(&out);
+    let check = crate::support::advice("a copy of the archive that passes", &err);
+    let here = std::path::Path::new("/");
+    assert_ne!(
+        world.type_line(&check, here, &[]).status.code(),
+        Some(0),
+        "`{check}` passes a damaged archive"
+    );
+    std::fs::copy(&copy, &archive).unwrap();
+    let checked = world.type_line(&check, here, &[]);
+    assert_eq!(checked.status.code(), Some(0), "`{check}`: {}", stderr(&checked));
+    // Without a terminal to confirm at, as the other typed resumes: the run's own consent.
+    let resume = format!("{} --yes", crate::support::advice("then resume with", &err));
+    let resumed = world.type_line(&resume, here, &[]);
+    assert_eq!(resumed.status.code(), Some(0), "`{resume}`: {}", stderr(&resumed));
+    assert_eq!(mariadb(&world), before);
+    assert!(world.journal()["finished"].as_bool().unwrap());
+}
+
+/// A second reset on the same day keeps aside what the first left where it writes its own: the
+/// records of the first one's kept volume with its journal, records and log, all under one
+/// `.previous-N`, and the first one's kept archive: nothing of the first reset is overwritten.
+#[test]
+fn a_second_reset_of_the_day_keeps_aside_what_the_first_left_kept_records_too() {
+    let world = World::new();
+    let keep = ["--yes", "--keep-volume", "mariadb"];
+    let out = world.run(&keep, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let day = crate::support::today();
+    let records = world.backup_dir().join(format!("manager-reset-{day}.manager_mariadb.records"));
+    let first = std::fs::read(&records).unwrap();
+    // The first reset's archive of /share moved away, as the refusal of a second one says.
+    let elsewhere = world.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    for name in [format!("manager-share-{day}.tar.gz"), format!("manager-share-{day}.tar.gz.sha256")] {
+        std::fs::rename(world.backup_dir().join(&name), elsewhere.join(&name)).unwrap();
+    }
+    let out = world.run(&keep, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let aside = world.backup_dir().join(format!("manager-reset-{day}.manager_mariadb.records.previous-1"));
+    let kept_aside = std::fs::read(&aside).is_ok_and(|bytes| bytes == first);
+    assert!(kept_aside, "the first reset's kept records are not {}", aside.display());
+    let mut names: Vec<String> = std::fs::read_dir(world.backup_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    crate::run_snapshot!("kept_second_reset_of_the_day_files", names.join("\n"));
+}

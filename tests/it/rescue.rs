@@ -13,7 +13,7 @@ use crate::support::{World, at_terminal, stderr, stdout};
 
 /// An archive of /share as it was on an earlier day: the world's /share changed by `edit`, in
 /// `dir` under the runbook's name for 2026-11-25, with a `.sha256` beside it where `checksum`.
-fn earlier_archive(world: &World, dir: &Path, checksum: bool, edit: impl FnOnce(&Path)) -> PathBuf {
+pub fn earlier_archive(world: &World, dir: &Path, checksum: bool, edit: impl FnOnce(&Path)) -> PathBuf {
     let then = world.path().join("then");
     let _ = fs::remove_dir_all(&then);
     fs::create_dir_all(&then).unwrap();
@@ -41,7 +41,7 @@ fn earlier_archive(world: &World, dir: &Path, checksum: bool, edit: impl FnOnce(
 }
 
 /// /share as it was: one file gone since, one changed since, one added since.
-fn as_it_was(share: &Path) {
+pub fn as_it_was(share: &Path) {
     fs::write(share.join("gone-since.key"), "octavia ca\n").unwrap();
     fs::write(share.join("dir/b c.txt"), "ceph key, as it was\n").unwrap();
     fs::remove_file(share.join("dir/deeper/empty")).unwrap();
@@ -52,7 +52,7 @@ fn sha256(path: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_owned()
 }
 
-fn listing_of(archive: &Path, world: &World) -> std::collections::BTreeMap<String, String> {
+pub fn listing_of(archive: &Path, world: &World) -> std::collections::BTreeMap<String, String> {
     let into = world.path().join("unpacked");
     let _ = fs::remove_dir_all(&into);
     fs::create_dir_all(&into).unwrap();

@@ -39,3 +39,40 @@ pub fn left_by_a_reset(backup_dir: &Utf8Path, stamp: &str) -> [Utf8PathBuf; 3] {
         backup_dir.join(format!("{JOURNAL_PREFIX}{stamp}.log")),
     ]
 }
+
+/// The records of the archive of the kept volume `volume`, as a reset of the date `stamp` names
+/// them beside its journal.
+pub fn kept_records_path(backup_dir: &Utf8Path, stamp: &str, volume: &str) -> Utf8PathBuf {
+    backup_dir.join(format!("{JOURNAL_PREFIX}{stamp}.{volume}.records"))
+}
+
+/// The name of a kept volume's records (`kept_records_path`) of the date `stamp`: its volume.
+pub fn kept_records_volume<'n>(name: &'n str, stamp: &str) -> Option<&'n str> {
+    let volume = name.strip_prefix(JOURNAL_PREFIX)?.strip_prefix(stamp)?.strip_prefix('.')?;
+    volume.strip_suffix(".records").filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_kept_volumes_records_of_the_day_name_a_volume() {
+        let day = "20240506";
+        assert_eq!(
+            kept_records_volume("manager-reset-20240506.manager_mariadb.records", day),
+            Some("manager_mariadb")
+        );
+        for other in [
+            "manager-reset-20240506.records",
+            "manager-reset-20240506..records",
+            "manager-reset-20240506.journal.json",
+            "manager-reset-20240506.log",
+            "manager-reset-20240506.manager_mariadb.records.previous-1",
+            "manager-reset-20240505.manager_mariadb.records",
+            ".records-a1b2c3",
+        ] {
+            assert_eq!(kept_records_volume(other, day), None, "{other}");
+        }
+    }
+}

@@ -2,8 +2,8 @@
 //! `.previous-N`, private (0600: it holds the vault key and Ceph keys, and the runbook's tar
 //! writes 0644), with a checksum file that `sha256sum -c` accepts, and an archive the operator
 //! named is put back under its name when a reset that kept it aside is rolled back. What an
-//! earlier reset of the same day left beside its archive (journal, records, log) is kept aside
-//! the same way by the next one, before it writes its own.
+//! earlier reset of the same day left beside its archive (journal, records, log, and the records
+//! of each volume it kept) is kept aside the same way by the next one, before it writes its own.
 
 use std::fs::Permissions;
 use std::os::unix::fs::PermissionsExt;
@@ -47,10 +47,26 @@ pub fn free_suffix(paths: &[Utf8PathBuf]) -> String {
 /// left a closed journal (finished, or rolled back) where this one writes its own; an unfinished
 /// one is resumed, never kept aside.
 pub fn earlier_reset(backup_dir: &Utf8Path, today: time::Date) -> Option<String> {
-    let left = crate::plan::left_by_a_reset(backup_dir, &crate::plan::date_stamp(today));
+    let left = left_by_earlier(backup_dir, &crate::plan::date_stamp(today));
     let closed =
         std::fs::read_to_string(&left[0]).is_ok_and(|text| crate::run::record::journal::closed(&text));
     closed.then(|| free_suffix(&left))
+}
+
+/// What a reset of the date `stamp` left in `backup_dir` that the next one of that day writes
+/// again: `left_by_a_reset`'s three (the journal first), then the records of each volume it kept,
+/// found by name, as it may have kept other volumes than the next one does.
+pub fn left_by_earlier(backup_dir: &Utf8Path, stamp: &str) -> Vec<Utf8PathBuf> {
+    let mut kept: Vec<Utf8PathBuf> = backup_dir
+        .read_dir_utf8()
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| crate::plan::runbook::files::kept_records_volume(entry.file_name(), stamp).is_some())
+        .map(|entry| entry.into_path())
+        .collect();
+    kept.sort();
+    crate::plan::left_by_a_reset(backup_dir, stamp).into_iter().chain(kept).collect()
 }
 
 /// Keeps what an earlier reset of the same day left (`paths`: its journal, records and log)

@@ -183,6 +183,9 @@ fn where_share_is_and_next(plan: &Plan, step: &Step, journal: &Journal, why: &Wh
     let checksum = verify::checksum_path(archive);
     let resume = format!("resume with `{}`", plan.resume_command());
     let command = plan.resume_command();
+    if let Why::KeptDamaged(damaged) = why {
+        return crate::run::steps::kept_volumes::fault::where_and_next(plan, journal, damaged);
+    }
     if let Why::WrongUnit(wrong) = why {
         let next = match &wrong.running {
             Some(unit) => {

@@ -2,7 +2,8 @@
 //! manager as it found it: running. The unit is started again (the plan's own start command),
 //! the manager waited for by step 6's health rules, and the archive this run left is removed when
 //! it was never verified (a partial one takes the space the next run needs) or kept aside when it
-//! was; an archive the operator named that step 2 kept aside goes back under its name. The
+//! was, and so is each kept volume's (`kept::fault`); an archive the operator named that step 2
+//! kept aside goes back under its name. The
 //! journal then says rolled back, which closes the reset: nothing was changed, so the
 //! next run starts afresh. A start that fails leaves the reset open, every step to do again, for
 //! the resume to start over from step 1.
@@ -43,13 +44,21 @@ pub fn needed(journal: &Journal) -> bool {
 }
 
 /// Starts the manager again after a reset that stopped before `down -v`, at `step`; `verified`
-/// says what the archive is, where the journal holds it as verified (what the stop found).
-pub fn start_again(runner: &Runner, ui: &Ui, journal: &mut Journal, step: &Step, verified: &str) -> Rollback {
+/// says what the archive is, where the journal holds it as verified (what the stop found), and
+/// `damaged` which kept volume's archive changed since it was verified, where that stopped it.
+pub fn start_again(
+    runner: &Runner,
+    ui: &Ui,
+    journal: &mut Journal,
+    step: &Step,
+    (verified, damaged): (&str, Option<&str>),
+) -> Rollback {
     let plan = journal.plan.clone();
     signals::rearm();
     ui.say("\nNothing was deleted: starting the manager again, as it was before the reset");
     runner.note("the reset stopped before `down -v`: starting the manager again");
-    let archive = clear_the_way(&plan, journal, verified);
+    let mut archive = clear_the_way(&plan, journal, verified);
+    archive.push_str(&crate::run::steps::kept_volumes::fault::clear_the_way(&plan, journal, damaged));
     runner.note(&archive);
     let host = Host::new(runner);
     match start(runner, ui, &host, &plan, step) {

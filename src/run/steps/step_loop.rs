@@ -139,7 +139,8 @@ impl<'a> Reset<'a> {
                 Why::Outdated => "verified, but /share has changed since",
                 _ => "verified",
             };
-            let outcome = rollback::start_again(self.runner, self.ui, journal, step, verified);
+            let damaged = if let Why::KeptDamaged(d) = &error.why { Some(d.volume.as_str()) } else { None };
+            let outcome = rollback::start_again(self.runner, self.ui, journal, step, (verified, damaged));
             let again = plan::again_command(&journal.inputs, self.yes);
             return rolled_back(journal, step, &error, outcome, &again);
         }

@@ -1,12 +1,14 @@
 //! What ended a step, told apart once. The executor's and the checks' errors are `anyhow`
 //! chains; the few kinds the run decides on (a stop asked for, a unit that does not run the
-//! manager, one that failed, a backup that no longer holds /share, an archive changed, osism's
+//! manager, one that failed, a backup that no longer holds /share, an archive changed (/share's or a
+//! kept volume's), osism's
 //! own reasons) are found in them here, and nowhere else.
 
 use crate::archive::verify::Untrusted;
 use crate::host::osism::task_output;
 use crate::host::process::signals::{Stop, Stopped};
 use crate::host::system::service::UnitFailed;
+use crate::run::steps::kept_volumes::fault::Damaged;
 
 /// What ended a step, where the run decides on it.
 #[derive(Debug, Clone)]
@@ -21,6 +23,8 @@ pub enum Why {
     Outdated,
     /// The archive is not what was verified.
     Untrusted,
+    /// A kept volume's archive is not what was verified.
+    KeptDamaged(Damaged),
     /// An osism command failed, and osism said why.
     Osism(task_output::Cause),
     /// Anything else: the message says what.
@@ -44,6 +48,8 @@ impl StepError {
             Why::UnitFailed
         } else if error.downcast_ref::<Outdated>().is_some() {
             Why::Outdated
+        } else if let Some(damaged) = error.downcast_ref::<Damaged>() {
+            Why::KeptDamaged(damaged.clone())
         } else if error.downcast_ref::<Untrusted>().is_some() {
             Why::Untrusted
         } else if let Some(failed) = error.downcast_ref::<task_output::Failed>() {

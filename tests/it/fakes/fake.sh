@@ -46,6 +46,8 @@
 #                       short-write: gzip fails while tar writes (its disk full, say);
 #                       rewrite-behind: once the archive is a file (the tool put it in its pipe's
 #                       place), before tar exits, a byte of it changes (the size kept)
+#   FAKE_CORRUPT_VOLUME=NAME  FAKE_CORRUPT spoils the archive of the kept volume NAME instead
+#                       of /share's
 #   FAKE_TAR_LATE       the backup's tar prints a last line half a second after it closed the
 #                       archive (Docker's attach stream passing it on late)
 #   FAKE_TAMPER_AT_START=DIR  `systemctl start` changes a byte of each archive in DIR, its
@@ -235,20 +237,24 @@ docker_run() {
             # Tar opens whatever is at the path and writes into it: the tool's pipe, or a file. Its
             # listing goes to stdout, as when it writes no archive there.
             local archive=$backup/${3#/backup/}
-            local exclude=()
-            [ "${FAKE_CORRUPT:-}" = drop-one ] && exclude=(--exclude=share/a.txt)
-            case "${FAKE_CORRUPT:-}" in
+            local exclude=() corrupt=${FAKE_CORRUPT:-}
+            case "$dir:${FAKE_CORRUPT_VOLUME:-}" in
+                share: | volume:"$source") ;;
+                *) corrupt="" ;;
+            esac
+            [ "$corrupt" = drop-one ] && exclude=(--exclude=share/a.txt)
+            case "$corrupt" in
                 short-write)
-                    { tar -czvf - -C "$state" share 2>&3 | head -c 100 > "$archive"; } 3>&1
+                    { tar -czvf - -C "$root" "$dir" 2>&3 | head -c 100 > "$archive"; } 3>&1
                     echo "gzip: short write: No space left on device" >&2
                     echo "tar: write error" >&2
                     exit 1 ;;
-                truncate) { tar -czvf - -C "$state" share 2>&3 | head -c -64 > "$archive"; } 3>&1 ;;
+                truncate) { tar -czvf - -C "$root" "$dir" 2>&3 | head -c -64 > "$archive"; } 3>&1 ;;
                 *) tar -czvf "$archive" "${exclude[@]}" -C "$root" "$dir" || exit 1 ;;
             esac
             # Docker passing tar's last lines on after tar has closed the archive.
             if [ -n "${FAKE_TAR_LATE:-}" ]; then sleep 0.5; echo "share/ (listed late)"; fi
-            if [ "${FAKE_CORRUPT:-}" = rewrite-behind ]; then
+            if [ "$corrupt" = rewrite-behind ]; then
                 local tries=0
                 while [ ! -f "$archive" ] && [ $((tries += 1)) -lt 200 ]; do sleep 0.05; done
                 flip_a_byte "$archive"

@@ -14,6 +14,7 @@ use crate::plan::KeptVolume;
 use crate::plan::kept::MOUNT;
 use crate::run::record::previous;
 use crate::run::steps::checks::{Guarded, judge_against};
+use crate::run::steps::kept_volumes::fault::Damaged;
 
 /// What a kept volume is called in messages.
 fn named(volume: &KeptVolume) -> String {
@@ -72,7 +73,8 @@ pub fn archives_unchanged(cx: &mut Guarded) -> Result<()> {
         let never = || anyhow!("the archive {path} of {} was never verified: refusing to go on", volume.name);
         let archive = cx.journal.kept.get(&volume.name).ok_or_else(never)?;
         let hashed = cx.this_run.kept_hashed.borrow_mut().remove(&volume.name);
-        let hashed = verify::check(&path, &archive.sha256, hashed)?;
+        let damaged = || Damaged { volume: volume.name.clone(), archive: path.clone() };
+        let hashed = verify::check(&path, &archive.sha256, hashed).with_context(damaged)?;
         cx.this_run.kept_hashed.borrow_mut().insert(volume.name.clone(), hashed);
     }
     Ok(())

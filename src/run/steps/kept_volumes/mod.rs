@@ -2,10 +2,12 @@
 //! proof: `archive` makes each archive as step 2 makes /share's (tar writes into a pipe, the tool
 //! writes the file, reads it back whole and compares it with the volume entry by entry both
 //! ways, syncs it and records its sha256); `checks` holds the safeguards the plan lists around
-//! `down -v` and the restore, each the kept volumes' side of one of /share's.
+//! `down -v` and the restore, each the kept volumes' side of one of /share's; `fault` what the
+//! fault paths (a damaged archive, a rollback) do and say of them.
 
 pub mod archive;
 pub mod checks;
+pub mod fault;
 
 use camino::Utf8PathBuf;
 
@@ -13,5 +15,5 @@ use crate::plan::{KeptVolume, Plan};
 
 /// Where the records of a kept volume's archive go, beside the journal.
 pub fn records_path(plan: &Plan, volume: &KeptVolume) -> Utf8PathBuf {
-    plan.backup_dir.join(format!("{}{}.{}.records", crate::plan::JOURNAL_PREFIX, plan.date, volume.name))
+    crate::plan::runbook::files::kept_records_path(&plan.backup_dir, &plan.date, &volume.name)
 }
