@@ -134,11 +134,12 @@ pub struct World {
 const STAND_INS: [&str; 6] = ["sudo", "runuser", "systemctl", "journalctl", "docker", "osism"];
 
 /// What the fakes themselves need from the host.
-const SYSTEM_TOOLS: [&str; 34] = [
+const SYSTEM_TOOLS: [&str; 35] = [
     "base64",
     "bash",
     "basename",
     "cat",
+    "chmod",
     "cp",
     "cut",
     "date",
