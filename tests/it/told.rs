@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::run_snapshot;
+use crate::calls_snapshot;
 use crate::support::{World, stderr};
 use crate::told_before::*;
 use crate::told_steps::*;
@@ -132,18 +132,20 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Row `test`'s scenario run in a world of its own and its snapshot compared, or, for a row an
-/// existing test pins, that test and its snapshots there.
+/// Row `test`'s scenario run in a world of its own and its snapshot compared (`sudo` before
+/// `systemctl` written without it, as where the tests run as root: a message that names the
+/// unit's stop holds it for others), or, for a row an existing test pins, that test and its
+/// snapshots there.
 fn pin(test: &str) {
     let (_, _, pinned) = ROWS.iter().find(|(name, ..)| *name == test).expect("a row of the table");
     match pinned {
         Pinned::Here(scenario) => {
             let world = World::new();
-            run_snapshot!(format!("told_{test}"), scenario(&world));
+            calls_snapshot!(format!("told_{test}"), scenario(&world));
         }
         Pinned::AsRoot(scenario) if crate::support::is_root() => {
             let world = World::new();
-            run_snapshot!(format!("told_{test}"), scenario(&world));
+            calls_snapshot!(format!("told_{test}"), scenario(&world));
         }
         Pinned::AsRoot(_) => {}
         Pinned::By(tests, snapshots) => {
