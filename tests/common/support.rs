@@ -1,5 +1,5 @@
 //! Test helpers of the fake-binary suite: inputs for the planner, and a scratch world in which
-//! the built binary runs against one fake (`tests/it/fakes/fake.sh`) standing in for sudo,
+//! the built binary runs against stand-ins (`tests/it/fakes`, one program each) for sudo,
 //! systemctl, docker and osism; what the tool tells the operator to type, typed.
 
 use std::collections::BTreeMap;
@@ -135,12 +135,17 @@ pub struct World {
     pub root: tempfile::TempDir,
 }
 
+/// The programs `tests/it/fakes` stands in for, one stand-in each (their shared part is
+/// `fakes/common.sh`).
+const STAND_INS: [&str; 6] = ["sudo", "runuser", "systemctl", "journalctl", "docker", "osism"];
+
 /// What the fakes themselves need from the host.
-const SYSTEM_TOOLS: [&str; 34] = [
+const SYSTEM_TOOLS: [&str; 35] = [
     "base64",
     "bash",
     "basename",
     "cat",
+    "chmod",
     "cp",
     "cut",
     "date",
@@ -305,11 +310,14 @@ impl World {
         {
             fs::create_dir_all(dir).unwrap();
         }
-        // A copy, so that a test running as another user can read it wherever the checkout is.
-        let fake = world.bin_dir().join("fake.sh");
-        fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fakes/fake.sh"), &fake).unwrap();
-        for name in ["sudo", "runuser", "systemctl", "journalctl", "docker", "osism"] {
-            symlink(&fake, world.bin_dir().join(name)).unwrap();
+        // Copies, so that a test running as another user can read them wherever the checkout is;
+        // linked into bin/, where a test may remove one.
+        fs::create_dir_all(world.path().join("fakes")).unwrap();
+        let fakes = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fakes");
+        fs::copy(fakes.join("common.sh"), world.path().join("fakes/common.sh")).unwrap();
+        for name in STAND_INS {
+            fs::copy(fakes.join(name), world.fake(name)).unwrap();
+            symlink(world.fake(name), world.bin_dir().join(name)).unwrap();
         }
         // Only these host tools, so that a real systemctl or docker can never answer a test.
         for tool in SYSTEM_TOOLS {
@@ -352,7 +360,7 @@ impl World {
         }
     }
 
-    /// Writes the fakes' state file `name` (see `fakes/fake.sh`).
+    /// Writes the fakes' state file `name` (see `fakes/common.sh`).
     pub fn set_state(&self, name: &str, contents: &str) {
         fs::write(self.state().join(name), contents).unwrap();
     }
@@ -377,9 +385,9 @@ impl World {
         self.root.path()
     }
 
-    /// The fake that stands in for every program; symlinks give it its names.
-    pub fn fake(&self) -> PathBuf {
-        self.bin_dir().join("fake.sh")
+    /// The stand-in for `program` (one of `STAND_INS`), which bin/ links to.
+    pub fn fake(&self, program: &str) -> PathBuf {
+        self.path().join("fakes").join(program)
     }
 
     pub fn bin_dir(&self) -> PathBuf {

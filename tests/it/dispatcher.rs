@@ -25,7 +25,7 @@ fn world(plugin: bool) -> World {
     }
     fs::copy(root().join("wrapper/osism"), dispatcher(&world)).unwrap();
     fs::copy(root().join("tests/it/fakes/osism-wrapper.sh"), osism_wrapper(&world)).unwrap();
-    symlink(world.fake(), world.bin_dir().join("osism-update-docker")).unwrap();
+    symlink(world.fake("osism"), world.bin_dir().join("osism-update-docker")).unwrap();
     symlink(env!("CARGO_BIN_EXE_osism-manager-reset"), world.bin_dir().join("osism-manager-reset")).unwrap();
     if plugin {
         fs::copy(root().join("plugin.toml"), world.path().join("plugins/manager-reset.toml")).unwrap();

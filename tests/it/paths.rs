@@ -106,7 +106,7 @@ fn a_vault_password_file_others_could_replace_is_refused() {
 }
 
 /// The name this user's record of the world's manager takes in the state directory.
-fn record_name(world: &World) -> String {
+pub(crate) fn record_name(world: &World) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(world.project().to_str().unwrap().as_bytes());
     let uid = rustix::process::geteuid().as_raw();

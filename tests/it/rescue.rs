@@ -13,7 +13,12 @@ use crate::support::{World, at_terminal, stderr, stdout};
 
 /// An archive of /share as it was on an earlier day: the world's /share changed by `edit`, in
 /// `dir` under the runbook's name for 2026-11-25, with a `.sha256` beside it where `checksum`.
-pub fn earlier_archive(world: &World, dir: &Path, checksum: bool, edit: impl FnOnce(&Path)) -> PathBuf {
+pub(crate) fn earlier_archive(
+    world: &World,
+    dir: &Path,
+    checksum: bool,
+    edit: impl FnOnce(&Path),
+) -> PathBuf {
     let then = world.path().join("then");
     let _ = fs::remove_dir_all(&then);
     fs::create_dir_all(&then).unwrap();
@@ -41,7 +46,7 @@ pub fn earlier_archive(world: &World, dir: &Path, checksum: bool, edit: impl FnO
 }
 
 /// /share as it was: one file gone since, one changed since, one added since.
-pub fn as_it_was(share: &Path) {
+pub(crate) fn as_it_was(share: &Path) {
     fs::write(share.join("gone-since.key"), "octavia ca\n").unwrap();
     fs::write(share.join("dir/b c.txt"), "ceph key, as it was\n").unwrap();
     fs::remove_file(share.join("dir/deeper/empty")).unwrap();
