@@ -58,7 +58,7 @@ rows! {
         Pinned::By("image::a_tar_image_moved_after_approval_is_never_run", &["image_moved_before_step_2", "image_moved_before_step_5"]);
     sudo_would_ask_or_refuse: r#"`sudo asks dragon for a password to run ... and there is no terminal to type it on ...` / `sudo does not let dragon run ...` (exit 2)"# =>
         Pinned::Here(sudo_would_ask_or_refuse);
-    sudo_password_wrong: r#"`stopped before step 1 ...: sudo did not take the password` (exit 2)"# =>
+    sudo_password_wrong: r#"``` `sudo -v` exit status: 1: nothing was changed; sudo did not take the password ``` (exit 2)"# =>
         Pinned::Here(sudo_password_wrong);
     image_cannot_be_pulled: r#"`` `docker pull IMAGE` exit status: 1: nothing was changed; get an image with tar onto this host first ... `` (exit 2)"# =>
         Pinned::Here(image_cannot_be_pulled);

@@ -43,16 +43,16 @@ pub fn needed(journal: &Journal) -> bool {
     stop_began && !journal.destruction_began()
 }
 
-/// Starts the manager again after a reset that stopped before `down -v`, at `step`; `verified`
-/// says what the archive is, where the journal holds it as verified (what the stop found), and
-/// `damaged` which kept volume's archive changed since it was verified, where that stopped it.
-pub fn start_again(
-    runner: &Runner,
-    ui: &Ui,
-    journal: &mut Journal,
-    step: &Step,
-    (verified, damaged): (&str, Option<&str>),
-) -> Rollback {
+/// Starts the manager again after a reset that stopped before `down -v`, at `step`, for `why`:
+/// what the stop found says what the archive is, where the journal holds it as verified, and
+/// which kept volume's archive changed since it was verified, where that stopped it.
+pub fn start_again(runner: &Runner, ui: &Ui, journal: &mut Journal, step: &Step, why: &Why) -> Rollback {
+    let verified = match why {
+        Why::Untrusted => "changed since it was verified",
+        Why::Outdated => "verified, but /share has changed since",
+        _ => "verified",
+    };
+    let damaged = if let Why::KeptDamaged(d) = why { Some(d.volume.as_str()) } else { None };
     let plan = journal.plan.clone();
     signals::rearm();
     ui.say("\nNothing was deleted: starting the manager again, as it was before the reset");

@@ -134,13 +134,7 @@ impl<'a> Reset<'a> {
             journal.failed(index, &format!("{detail:#}")).err()
         };
         if rollback::needed(journal) && !matches!(error.why, Why::WrongUnit(_)) {
-            let verified = match error.why {
-                Why::Untrusted => "changed since it was verified",
-                Why::Outdated => "verified, but /share has changed since",
-                _ => "verified",
-            };
-            let damaged = if let Why::KeptDamaged(d) = &error.why { Some(d.volume.as_str()) } else { None };
-            let outcome = rollback::start_again(self.runner, self.ui, journal, step, (verified, damaged));
+            let outcome = rollback::start_again(self.runner, self.ui, journal, step, &error.why);
             let again = plan::again_command(&journal.inputs, self.yes);
             return rolled_back(journal, step, &error, outcome, &again);
         }
@@ -202,7 +196,7 @@ impl<'a> Reset<'a> {
         } else if step.kind == StepKind::ArchiveKeptVolumes {
             let one = |command: &Command| self.command_checked(plan, step, command, &host);
             cx.kept_followed =
-                crate::run::steps::kept_volumes::archive::run(self.runner, &host, (plan, step), one)?;
+                crate::run::steps::kept_volumes::archive::run(self.runner, &host, plan, step, one)?;
         } else {
             commands()?;
         }

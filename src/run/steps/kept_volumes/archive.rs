@@ -15,7 +15,8 @@ use crate::plan::{Command, Plan, Step};
 pub fn run(
     runner: &Runner,
     host: &Host,
-    (plan, step): (&Plan, &Step),
+    plan: &Plan,
+    step: &Step,
     run: impl Fn(&Command) -> Result<()>,
 ) -> Result<Vec<Result<Followed>>> {
     let mut found = Vec::new();
