@@ -19,6 +19,11 @@
 //! - `app`: argv to exit code, the dry run or the real run decided once; the man page and the
 //!   plugin manifest.
 //!
+//! Reach: `plan` is the crate's library API, the pure planner the tests drive (its crate-only
+//! items `pub(crate)`); in every other layer everything is `pub(crate)`, so that the compiler
+//! finds dead code, save what `main` and the tests call: `app::main`, `app::generate::write`,
+//! `view::print::line_err` and `archive::verify::sha256_of`.
+//!
 //! xshell's `Shell::cmd` builder, not its `cmd!` macro: every command is argv data (the plan's
 //! or a query's), and the executor turns each xshell command into a `std::process::Command` to
 //! choose its process group and stream its output.

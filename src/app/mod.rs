@@ -6,9 +6,9 @@
 //! agreed to, handed to the executor.
 
 pub mod generate;
-pub mod osism_command;
-pub mod plugin;
-pub mod saved;
+pub(crate) mod osism_command;
+pub(crate) mod plugin;
+pub(crate) mod saved;
 
 use std::ffi::OsString;
 use std::path::Path;

@@ -19,7 +19,7 @@ use crate::view::print;
 
 /// Where the link goes: first on PATH for root and in sudo's `secure_path`, and where
 /// Ubuntu's login PATH has it first for every user.
-pub const LINK: &str = "/usr/local/sbin/osism";
+pub(crate) const LINK: &str = "/usr/local/sbin/osism";
 
 /// The dispatcher the package installs, beside the binary's `/usr/bin`.
 fn dispatcher() -> Result<Utf8PathBuf> {
@@ -38,7 +38,7 @@ fn dispatcher() -> Result<Utf8PathBuf> {
 
 /// Links the dispatcher first on PATH and checks, per user, that `osism` finds it. Returns
 /// whether every check passed.
-pub fn enable(runner: &Runner, operator: Option<&str>) -> Result<bool> {
+pub(crate) fn enable(runner: &Runner, operator: Option<&str>) -> Result<bool> {
     must_be_root("--enable-osism-command")?;
     let dispatcher = dispatcher()?;
     let link = Utf8Path::new(LINK);
@@ -102,7 +102,7 @@ pub fn enable(runner: &Runner, operator: Option<&str>) -> Result<bool> {
 }
 
 /// Removes the link, if it is the one to this package's dispatcher.
-pub fn disable() -> Result<()> {
+pub(crate) fn disable() -> Result<()> {
     must_be_root("--disable-osism-command")?;
     let link = Utf8Path::new(LINK);
     let dispatcher = dispatcher()?;
@@ -151,7 +151,7 @@ fn default_operator() -> Option<String> {
     {
         return Some(user);
     }
-    let uid = std::fs::metadata(crate::plan::cli::DEFAULT_PROJECT_DIRECTORY).ok()?.uid();
+    let uid = std::fs::metadata(crate::plan::options::record::DEFAULT_PROJECT_DIRECTORY).ok()?.uid();
     if uid == 0 {
         return None;
     }

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 const MANIFEST: &str = include_str!("../../plugin.toml");
 
 /// plugin.toml as one JSON object.
-pub fn metadata_json() -> Result<String> {
+pub(crate) fn metadata_json() -> Result<String> {
     let manifest: toml::Table = toml::from_str(MANIFEST).context("the built-in plugin.toml is not TOML")?;
     serde_json::to_string(&manifest).context("cannot encode plugin.toml as JSON")
 }

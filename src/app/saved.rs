@@ -17,7 +17,7 @@ fn refused(error: anyhow::Error) -> Failure {
 }
 
 /// `file` as given, from the current directory, made absolute.
-pub fn path(file: &std::path::Path) -> Result<Utf8PathBuf, Failure> {
+pub(crate) fn path(file: &std::path::Path) -> Result<Utf8PathBuf, Failure> {
     let cwd = std::env::current_dir()
         .map_err(|error| refused(anyhow!("cannot read the current directory: {error}")))?;
     Utf8PathBuf::from_path_buf(cwd.join(file))
@@ -26,7 +26,7 @@ pub fn path(file: &std::path::Path) -> Result<Utf8PathBuf, Failure> {
 
 /// Writes the plan made from `inputs` to `file`, private. A file another user put at that path
 /// is refused, not replaced: the plan is never handed to anyone.
-pub fn save(file: &Utf8Path, inputs: Inputs, plan: &Plan) -> Result<(), Failure> {
+pub(crate) fn save(file: &Utf8Path, inputs: Inputs, plan: &Plan) -> Result<(), Failure> {
     use std::os::unix::fs::MetadataExt;
     let euid = rustix::process::geteuid().as_raw();
     if let Ok(there) = std::fs::symlink_metadata(file)
@@ -46,7 +46,7 @@ pub fn save(file: &Utf8Path, inputs: Inputs, plan: &Plan) -> Result<(), Failure>
 /// Reads the plan saved in `file`; refuses one that this tool did not save, and one that
 /// someone else than you, root and the manager's operator (the owner of `project`) wrote or
 /// could have replaced.
-pub fn load(file: &Utf8Path, project: &Utf8Path) -> Result<(Utf8PathBuf, SavedPlan), Failure> {
+pub(crate) fn load(file: &Utf8Path, project: &Utf8Path) -> Result<(Utf8PathBuf, SavedPlan), Failure> {
     let again = "save the plan again with --save-plan, review it, and apply that";
     if let Some(problem) = untrusted(file, project) {
         return Err(refused(anyhow!(
@@ -103,7 +103,7 @@ fn untrusted(file: &Utf8Path, project: &Utf8Path) -> Option<String> {
 }
 
 /// Refuses options given with values other than the saved plan's: it runs with its own.
-pub fn refuse_changed(config: &Config, saved: &SavedPlan, sources: &Sources) -> Result<(), Failure> {
+pub(crate) fn refuse_changed(config: &Config, saved: &SavedPlan, sources: &Sources) -> Result<(), Failure> {
     let changed = config.changed_from(&saved.inputs, sources);
     if changed.is_empty() {
         return Ok(());
@@ -115,7 +115,7 @@ pub fn refuse_changed(config: &Config, saved: &SavedPlan, sources: &Sources) -> 
 }
 
 /// Refuses, listing every difference, unless `plan` (made now) is the saved one.
-pub fn matches(file: &Utf8Path, saved: &SavedPlan, plan: &Plan) -> Result<(), Failure> {
+pub(crate) fn matches(file: &Utf8Path, saved: &SavedPlan, plan: &Plan) -> Result<(), Failure> {
     let differences = saved::differences(&saved.plan, plan);
     if differences.is_empty() {
         return Ok(());

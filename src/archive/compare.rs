@@ -20,25 +20,25 @@ use sha2::{Digest, Sha256};
 use crate::archive::pieces;
 
 /// How many entries a message names at most.
-pub const NAMED: usize = 5;
+pub(crate) const NAMED: usize = 5;
 
 /// How many of /share's entries its thread reads ahead of the comparison.
 const AHEAD: usize = 256;
 
 /// One entry: what it is (hashed) and when it was last written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Record {
+pub(crate) struct Record {
     /// Type, mode, owner, size, link target and the piecewise SHA-256 of the contents, hashed.
-    pub what: [u8; 16],
-    pub mtime: u64,
+    pub(crate) what: [u8; 16],
+    pub(crate) mtime: u64,
 }
 
 /// Paths, counted, the first few kept for messages.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Names {
-    pub count: usize,
+pub(crate) struct Names {
+    pub(crate) count: usize,
     /// The first `NAMED` paths.
-    pub first: Vec<String>,
+    pub(crate) first: Vec<String>,
 }
 
 impl Names {
@@ -49,7 +49,7 @@ impl Names {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.count == 0
     }
 }
@@ -66,20 +66,20 @@ impl std::fmt::Display for Names {
 
 /// How /share compares with the archive.
 #[derive(Debug, Default)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     /// Entries the archive holds.
-    pub archived: u64,
+    pub(crate) archived: u64,
     /// Archived entries that /share lacks.
-    pub missing: Names,
+    pub(crate) missing: Names,
     /// Archived entries that /share holds otherwise (see `compare` for `changed_since`).
-    pub differing: Names,
+    pub(crate) differing: Names,
     /// Archived entries that /share holds otherwise, written since `changed_since`: the running
     /// manager's own writes.
-    pub changed_since: Names,
+    pub(crate) changed_since: Names,
     /// Entries of /share that the archive lacks.
-    pub extra: Names,
+    pub(crate) extra: Names,
     /// Archived entries found identical.
-    pub identical: u64,
+    pub(crate) identical: u64,
 }
 
 impl Comparison {
@@ -100,7 +100,7 @@ impl Comparison {
 /// An archived entry that differs counts as changed since `changed_since` (Unix seconds) when
 /// its mtime in `share` is that late and not the archived one (tar restores mtimes, so a
 /// restored entry has the archive's); `None` counts every difference as differing.
-pub fn compare(
+pub(crate) fn compare(
     archive: impl Read,
     share: impl Read + Send,
     changed_since: Option<u64>,
@@ -109,7 +109,7 @@ pub fn compare(
 }
 
 /// `compare`, handing each archived entry's path and record to `keep` as it goes by.
-pub fn compare_recording(
+pub(crate) fn compare_recording(
     archive: impl Read,
     share: impl Read + Send,
     changed_since: Option<u64>,
@@ -135,7 +135,7 @@ pub fn compare_recording(
 
 /// `compare`, the archive's entries given as the records `archived` yields: those its
 /// verification kept (`records`), which describe it as reading it would.
-pub fn compare_with_records(
+pub(crate) fn compare_with_records(
     archived: impl FnMut() -> Result<Option<(String, Record)>>,
     share: impl Read + Send,
     changed_since: Option<u64>,

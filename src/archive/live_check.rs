@@ -25,26 +25,26 @@ use crate::host::process::exec::{FifoRead, Runner};
 use crate::plan::Plan;
 
 /// What reading the archive on its way from tar found.
-pub struct Followed {
+pub(crate) struct Followed {
     /// Its entries and sha256, and the records kept of them.
-    pub archive: Archive,
-    pub comparison: Comparison,
+    pub(crate) archive: Archive,
+    pub(crate) comparison: Comparison,
     /// When tar ended: what follows it is what the check adds to the step.
-    pub tar_ended: Instant,
+    pub(crate) tar_ended: Instant,
     /// The file written, synced and in place, with the sha256 that stands for it.
-    pub written: Hashed,
+    pub(crate) written: Hashed,
 }
 
 /// The archive a tar writes into its pipe, and where the records of its entries go.
 #[derive(Clone, Copy)]
-pub struct Target<'p> {
-    pub archive: &'p Utf8Path,
-    pub records: &'p Utf8Path,
+pub(crate) struct Target<'p> {
+    pub(crate) archive: &'p Utf8Path,
+    pub(crate) records: &'p Utf8Path,
 }
 
 impl<'p> Target<'p> {
     /// Step 2's: /share's archive and the records beside the journal.
-    pub fn share(plan: &Plan) -> (Utf8PathBuf, Utf8PathBuf) {
+    pub(crate) fn share(plan: &Plan) -> (Utf8PathBuf, Utf8PathBuf) {
         (plan.backup_file.clone(), plan.records_path())
     }
 }
@@ -53,7 +53,7 @@ impl<'p> Target<'p> {
 /// write into its pipe, writes the file and compares it with `share_read`, the volume read back
 /// through a container started with them. Returns how the commands ended, then what the read
 /// found.
-pub fn during(
+pub(crate) fn during(
     runner: &Runner,
     target: Target<'_>,
     share_read: FifoRead<'_>,

@@ -12,9 +12,9 @@
 //!
 //! Owns the archive files and their checksum and records files; uses `plan` and `host`.
 
-pub mod compare;
-pub mod live_check;
-pub mod pieces;
-pub mod records;
-pub mod tee;
+pub(crate) mod compare;
+pub(crate) mod live_check;
+pub(crate) mod pieces;
+pub(crate) mod records;
+pub(crate) mod tee;
 pub mod verify;

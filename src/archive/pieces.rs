@@ -18,13 +18,13 @@ use sha2::{Digest, Sha256};
 /// pieces of 256 KiB a 2 GiB stream out of a pipe took a tenth longer; 1 MiB was no faster.
 const PIECE: usize = 1 << 19;
 
-pub type Digest32 = [u8; 32];
+pub(crate) type Digest32 = [u8; 32];
 
 /// Works out piecewise SHA-256s, one stream after another, in a first piece's buffer it keeps:
 /// most entries of /share are far smaller than a piece, and a fresh 512 KiB buffer zeroed for
 /// each of them cost 13 µs, a quarter of a second at 20,000 files.
 #[derive(Default)]
-pub struct Hasher {
+pub(crate) struct Hasher {
     first: Vec<u8>,
 }
 
@@ -34,7 +34,7 @@ impl Hasher {
     /// this thread, which reads them all: on two cores, a helper hashes every other piece while
     /// this thread reads and hashes the next (measured faster than a reading thread and two
     /// helpers).
-    pub fn of_stream(&mut self, read: &mut impl Read) -> io::Result<(Digest32, u64)> {
+    pub(crate) fn of_stream(&mut self, read: &mut impl Read) -> io::Result<(Digest32, u64)> {
         if self.first.is_empty() {
             self.first = vec![0; PIECE];
         }

@@ -29,20 +29,20 @@ const LONGEST_PATH: usize = 1 << 20;
 /// The records as the journal names them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Stored {
-    pub entries: u64,
-    pub sha256: String,
+pub(crate) struct Stored {
+    pub(crate) entries: u64,
+    pub(crate) sha256: String,
 }
 
 /// Writes the records to a temporary file beside `path`, which `finish` puts in its place.
-pub struct Writer {
+pub(crate) struct Writer {
     file: BufWriter<tempfile::NamedTempFile>,
     hasher: Sha256,
     entries: u64,
 }
 
 impl Writer {
-    pub fn create(path: &Utf8Path) -> Result<Writer> {
+    pub(crate) fn create(path: &Utf8Path) -> Result<Writer> {
         let dir = path.parent().context("the records have no directory")?;
         let file = tempfile::Builder::new()
             .prefix(".records-")
@@ -54,7 +54,7 @@ impl Writer {
         Ok(writer)
     }
 
-    pub fn add(&mut self, path: &str, record: &Record) -> Result<()> {
+    pub(crate) fn add(&mut self, path: &str, record: &Record) -> Result<()> {
         self.write(&(path.len() as u32).to_le_bytes())?;
         self.write(path.as_bytes())?;
         self.write(&record.what)?;
@@ -64,7 +64,7 @@ impl Writer {
     }
 
     /// Syncs the records to disk under `path`.
-    pub fn finish(self, path: &Utf8Path) -> Result<Stored> {
+    pub(crate) fn finish(self, path: &Utf8Path) -> Result<Stored> {
         let file = self.file.into_inner().map_err(|e| e.into_error()).context("cannot write the records")?;
         file.as_file().sync_all().context("cannot sync the records")?;
         file.persist(path).with_context(|| format!("cannot write {path}"))?;
@@ -79,12 +79,12 @@ impl Writer {
 }
 
 /// The records at `path`, once their sha256 is the one `stored` names.
-pub struct Reader {
+pub(crate) struct Reader {
     file: BufReader<File>,
     left: u64,
 }
 
-pub fn open(path: &Utf8Path, stored: &Stored) -> Result<Reader> {
+pub(crate) fn open(path: &Utf8Path, stored: &Stored) -> Result<Reader> {
     let mut file =
         crate::host::files::untrusted::open(path).with_context(|| format!("cannot open {path}"))?;
     let mut hasher = Sha256::new();
@@ -101,7 +101,7 @@ pub fn open(path: &Utf8Path, stored: &Stored) -> Result<Reader> {
 
 impl Reader {
     /// The next record, as `compare` reads an entry.
-    pub fn next_record(&mut self) -> Result<Option<(String, Record)>> {
+    pub(crate) fn next_record(&mut self) -> Result<Option<(String, Record)>> {
         if self.left == 0 {
             return Ok(None);
         }

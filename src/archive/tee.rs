@@ -27,14 +27,14 @@ const SYNC_EVERY: u64 = 64 << 20;
 
 /// Where the archive is written until it is whole: hidden beside it, in the same directory so
 /// that a rename puts it in place.
-pub fn partial_path(archive: &Utf8Path) -> Utf8PathBuf {
+pub(crate) fn partial_path(archive: &Utf8Path) -> Utf8PathBuf {
     let name = archive.file_name().unwrap_or("archive");
     archive.with_file_name(format!(".{name}.partial"))
 }
 
 /// Removes what a write of `archive` that never finished left: its partial file, and the pipe
 /// where it was to go (a killed run's, or one whose file could not be written).
-pub fn remove_unfinished(archive: &Utf8Path) {
+pub(crate) fn remove_unfinished(archive: &Utf8Path) {
     let _ = std::fs::remove_file(partial_path(archive));
     if std::fs::symlink_metadata(archive).is_ok_and(|m| m.file_type().is_fifo()) {
         let _ = std::fs::remove_file(archive);
@@ -42,7 +42,7 @@ pub fn remove_unfinished(archive: &Utf8Path) {
 }
 
 /// A reader of tar's pipe that hashes what it reads and writes it to the partial file.
-pub struct Tee {
+pub(crate) struct Tee {
     pipe: File,
     /// The partial file, or why it could not be made or written: reading goes on regardless.
     file: io::Result<File>,
@@ -54,7 +54,7 @@ pub struct Tee {
 impl Tee {
     /// Reads `pipe`, writing the partial file of `archive`, made afresh (mode 0600: it holds the
     /// vault key and Ceph keys) in place of one a killed run left.
-    pub fn new(pipe: File, archive: &Utf8Path) -> Tee {
+    pub(crate) fn new(pipe: File, archive: &Utf8Path) -> Tee {
         let partial = partial_path(archive);
         let _ = std::fs::remove_file(&partial);
         let file = OpenOptions::new()
@@ -81,7 +81,7 @@ impl Tee {
 
     /// Once the pipe's stream has been read to its end: syncs the file, puts it in the pipe's
     /// place as `archive` and returns its sha256, which stands for it while nothing writes it.
-    pub fn finish(self, archive: &Utf8Path) -> Result<Hashed> {
+    pub(crate) fn finish(self, archive: &Utf8Path) -> Result<Hashed> {
         let Tee { file, hasher, partial, .. } = self;
         let sha256 = format!("{:x}", hasher.finalize());
         let placed = match file {

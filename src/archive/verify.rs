@@ -23,18 +23,18 @@ use crate::archive::compare::{self, Comparison};
 /// What reading the archive back found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Archive {
-    pub entries: u64,
-    pub sha256: String,
+pub(crate) struct Archive {
+    pub(crate) entries: u64,
+    pub(crate) sha256: String,
     /// Each entry as the verification read it, for the check after the restore.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub records: Option<crate::archive::records::Stored>,
+    pub(crate) records: Option<crate::archive::records::Stored>,
 }
 
 /// Reads the whole archive (gzip stream to its CRC, every tar entry to its end) and compares it
 /// with `share`, /share's own tar stream, entry by entry. The file is synced to disk first:
 /// between `down -v` and the restore it is the only copy of /share.
-pub fn read_back(path: &Utf8Path, share: impl Read + Send) -> Result<(Archive, Comparison)> {
+pub(crate) fn read_back(path: &Utf8Path, share: impl Read + Send) -> Result<(Archive, Comparison)> {
     let file = open(path).with_context(|| format!("cannot open the archive {path}"))?;
     file.sync_all().with_context(|| format!("cannot sync {path}"))?;
     crate::host::files::atomic::sync_dir(path.parent().context("an archive without a directory")?)?;
@@ -55,7 +55,7 @@ fn open(path: &Utf8Path) -> io::Result<File> {
 }
 
 /// The archive's tar stream, decompressed.
-pub fn entries(path: &Utf8Path) -> Result<impl Read + use<>> {
+pub(crate) fn entries(path: &Utf8Path) -> Result<impl Read + use<>> {
     let file = open(path).with_context(|| format!("cannot open the archive {path}"))?;
     Ok(GzDecoder::new(BufReader::with_capacity(1 << 16, file)))
 }
@@ -70,8 +70,8 @@ pub fn sha256_of(path: &Utf8Path) -> Result<String> {
 
 /// A file's sha256, and the file as it was while it was read.
 #[derive(Debug, Clone)]
-pub struct Hashed {
-    pub sha256: String,
+pub(crate) struct Hashed {
+    pub(crate) sha256: String,
     identity: Identity,
 }
 
@@ -127,13 +127,13 @@ impl Hashed {
     /// The sha256 of what this process wrote into `file` and synced, its identity taken now.
     /// Its mtime is that of the last write, which `past_the_last_write` let a tick pass since
     /// before anyone else could find the file: any other write shows in it.
-    pub fn written(file: &File, sha256: String) -> Result<Hashed> {
+    pub(crate) fn written(file: &File, sha256: String) -> Result<Hashed> {
         Ok(Hashed { sha256, identity: Identity::of(&file.metadata()?) })
     }
 }
 
 /// Returns once a write to `file` could no longer bear the mtime of its last one.
-pub fn past_the_last_write(file: &File) -> Result<()> {
+pub(crate) fn past_the_last_write(file: &File) -> Result<()> {
     Identity::of(&file.metadata()?).wait_for_the_next_tick();
     Ok(())
 }
@@ -151,15 +151,15 @@ fn hash(path: &Utf8Path) -> Result<Hashed> {
 
 impl Hashed {
     /// Whether `path` is still the very file hashed, not written since.
-    pub fn still_at(&self, path: &Utf8Path) -> bool {
+    pub(crate) fn still_at(&self, path: &Utf8Path) -> bool {
         std::fs::metadata(path).is_ok_and(|meta| Identity::of(&meta) == self.identity)
     }
 }
 
-pub use crate::plan::{check_command, checksum_path};
+pub(crate) use crate::plan::{check_command, checksum_path};
 
 /// Writes `<archive>.sha256` as `sha256sum` would, with the archive's name relative to it.
-pub fn write_checksum(archive: &Utf8Path, sha256: &str) -> Result<Utf8PathBuf> {
+pub(crate) fn write_checksum(archive: &Utf8Path, sha256: &str) -> Result<Utf8PathBuf> {
     let path = checksum_path(archive);
     let name = archive.file_name().context("the archive has no file name")?;
     crate::host::files::atomic::write(&path, format!("{sha256}  {name}\n").as_bytes())?;
@@ -168,7 +168,7 @@ pub fn write_checksum(archive: &Utf8Path, sha256: &str) -> Result<Utf8PathBuf> {
 
 /// The archive can no longer be trusted: it, or its checksum file, is not what was verified.
 #[derive(Debug, Clone, Copy)]
-pub struct Untrusted;
+pub(crate) struct Untrusted;
 
 impl std::fmt::Display for Untrusted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -180,7 +180,7 @@ impl std::fmt::Display for Untrusted {
 /// any failure is `Untrusted`. `hashed`, the file's sha256 worked out earlier, stands for
 /// hashing it again only while the file is the one it was worked out from, unwritten since.
 /// Returns the hash that stands for the file now, for the next check.
-pub fn check(archive: &Utf8Path, recorded: &str, hashed: Option<Hashed>) -> Result<Hashed> {
+pub(crate) fn check(archive: &Utf8Path, recorded: &str, hashed: Option<Hashed>) -> Result<Hashed> {
     matches_checksum(archive, recorded, hashed).context(Untrusted)
 }
 
@@ -204,18 +204,18 @@ fn matches_checksum(archive: &Utf8Path, recorded: &str, hashed: Option<Hashed>) 
 }
 
 /// A reader that hashes what passes through it.
-pub struct HashingReader<R> {
+pub(crate) struct HashingReader<R> {
     inner: R,
     hasher: Sha256,
 }
 
 impl<R> HashingReader<R> {
-    pub fn new(inner: R) -> HashingReader<R> {
+    pub(crate) fn new(inner: R) -> HashingReader<R> {
         HashingReader { inner, hasher: Sha256::new() }
     }
 
     /// The sha256 of what was read, as `sha256sum` prints it.
-    pub fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         format!("{:x}", self.hasher.finalize())
     }
 }

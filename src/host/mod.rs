@@ -11,8 +11,8 @@
 //!
 //! Uses only `plan`.
 
-pub mod docker;
-pub mod files;
-pub mod osism;
-pub mod process;
-pub mod system;
+pub(crate) mod docker;
+pub(crate) mod files;
+pub(crate) mod osism;
+pub(crate) mod process;
+pub(crate) mod system;

@@ -12,7 +12,7 @@ use crate::plan::runbook::quote;
 pub fn resume_command(backup_dir: &Utf8Path, project: &Utf8Path) -> String {
     let mut argv: Vec<String> =
         ["osism-manager-reset", "--resume", "--backup-dir", backup_dir.as_str()].map(String::from).into();
-    if project != crate::plan::options::cli::DEFAULT_PROJECT_DIRECTORY {
+    if project != crate::plan::options::record::DEFAULT_PROJECT_DIRECTORY {
         argv.extend(["--project-directory".to_owned(), project.to_string()]);
     }
     quote::join(&argv)

@@ -11,7 +11,7 @@
 //!   again; `advice`: the commands the operator is told to type next; `problem`: what keeps a
 //!   real run from starting, as a value with its kind.
 //!
-//! `cli`, `config`, `manual`, `mode`, `command`, `kept` and `quote` are re-exported here under
+//! `cli`, `config`, `manual`, `mode`, `kept` and `quote` are re-exported here under
 //! their own names, the paths the other layers use.
 //!
 //! Uses nothing of the other layers.
@@ -30,7 +30,7 @@ pub use facts::{
     AnonymousVolume, Exposed, Facts, Forecast, KeptVolume, NewerImage, Service, ServiceImage, ShareSize,
     UnitCommand, UnitStart, Vault, VaultState, Volumes,
 };
-// Named by host::measure's shell script, which lists the same two files.
+// What host::docker::measure's script tells a /share of value from a fresh one by.
 pub use facts::FRESH_MANAGER_FILES;
 pub use options::record::{Inputs, Options};
 pub use options::{cli, config, manual, mode};
@@ -38,5 +38,5 @@ pub(crate) use runbook::files::{
     JOURNAL_PREFIX, JOURNAL_SUFFIX, archive_name, archive_path, left_by_a_reset,
 };
 pub use runbook::files::{checksum_path, date_stamp};
-pub use runbook::restore::{ArchiveSummary, Difference, Listed, RestoreSource, Vouched};
-pub use runbook::{Check, Command, Plan, Stdin, Step, StepKind, build, command, kept, quote};
+pub use runbook::restore::{ArchiveSummary, Listed, RestoreSource, ShareDifference, Vouched};
+pub use runbook::{Check, Command, Plan, Stdin, Step, StepKind, build, kept, quote};

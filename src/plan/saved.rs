@@ -34,24 +34,24 @@ impl SavedPlan {
 
 /// One thing the plan made now does otherwise than the saved one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Difference {
+pub struct PlanChange {
     pub what: String,
     pub recorded: String,
     pub now: String,
 }
 
-impl std::fmt::Display for Difference {
+impl std::fmt::Display for PlanChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: saved {}, now {}", self.what, self.recorded, self.now)
     }
 }
 
 /// What the plan made now (`now`) does otherwise than the saved one, field by field.
-pub fn differences(saved: &Plan, now: &Plan) -> Vec<Difference> {
+pub fn differences(saved: &Plan, now: &Plan) -> Vec<PlanChange> {
     let mut found = Vec::new();
     let mut compare = |what: &str, recorded: String, now: String| {
         if recorded != now {
-            found.push(Difference { what: what.into(), recorded, now });
+            found.push(PlanChange { what: what.into(), recorded, now });
         }
     };
     compare("date (the archive's name)", saved.date.clone(), now.date.clone());

@@ -20,21 +20,21 @@ use crate::view::print;
 use crate::view::ui::Ui;
 
 /// What the operator approves and what refuses it.
-pub struct Proposal<'a> {
-    pub plan: &'a Plan,
+pub(crate) struct Proposal<'a> {
+    pub(crate) plan: &'a Plan,
     /// What a resume does with the plan, said before it, and the steps it has done.
-    pub resume: Option<Resumed<'a>>,
-    pub problems: &'a [Problem],
+    pub(crate) resume: Option<Resumed<'a>>,
+    pub(crate) problems: &'a [Problem],
     /// What preflight set aside on the way (records that do not count), for the log.
-    pub notes: &'a [String],
+    pub(crate) notes: &'a [String],
     /// How the refusal begins, where there are problems.
-    pub heading: String,
+    pub(crate) heading: String,
 }
 
 /// Shows the proposal, refuses on its problems, asks for consent, then runs the reset with the
 /// journal `ready` makes once the log is open (the log first: a journal without a log would
 /// block the next reset for nothing).
-pub fn approve_and_run(
+pub(crate) fn approve_and_run(
     mut runner: Runner,
     ui: &Ui,
     config: &Config,

@@ -10,8 +10,8 @@
 //!
 //! Uses `plan`, `host`, `archive` and `view`.
 
-pub mod approval;
-pub mod preflight;
-pub mod record;
-pub mod resume;
-pub mod steps;
+pub(crate) mod approval;
+pub(crate) mod preflight;
+pub(crate) mod record;
+pub(crate) mod resume;
+pub(crate) mod steps;

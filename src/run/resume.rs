@@ -27,7 +27,7 @@ use crate::view::ui::Ui;
 
 /// Continues the unfinished reset of this manager, found wherever it was started (the registry)
 /// or in the backup directory, with its own plan.
-pub fn resume(config: &Config, sources: &Sources, runner: Runner) -> Result<(), Failure> {
+pub(crate) fn resume(config: &Config, sources: &Sources, runner: Runner) -> Result<(), Failure> {
     // Before any journal is read: a reset of this manager running now may be writing one.
     let _lock = lock::acquire(&config.options.project_directory)?;
     let (mut journal, set_aside) = find(config, sources)?;
@@ -62,7 +62,7 @@ pub fn resume(config: &Config, sources: &Sources, runner: Runner) -> Result<(), 
 /// `--resume --dry-run`: what a resume would do (the plan, from which step, with which checks)
 /// and what would refuse it; nothing is locked or changed. A journal is replaced whole, never
 /// half written, so reading one without the lock is safe.
-pub fn look(config: &Config, sources: &Sources, runner: Runner) -> Result<(), Failure> {
+pub(crate) fn look(config: &Config, sources: &Sources, runner: Runner) -> Result<(), Failure> {
     let (mut journal, _) = find(config, sources)?;
     let ui = Ui::new(config.output == Output::Json);
     let changed = config.changed_from(&journal.inputs, sources);

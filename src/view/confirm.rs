@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::{Result, bail};
 
 /// Whether an operator sits at a terminal: standard input to type on, standard error to read.
-pub fn at_terminal() -> bool {
+pub(crate) fn at_terminal() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
@@ -13,17 +13,17 @@ pub fn at_terminal() -> bool {
 const VAULT_WORDS: &str = "delete vault data";
 
 /// The archive step 5 restores in place of today's, for the confirmation to name.
-pub struct Restoring<'a> {
-    pub path: &'a str,
+pub(crate) struct Restoring<'a> {
+    pub(crate) path: &'a str,
     /// No checksum vouches for it: its file name is typed too.
-    pub unvouched: bool,
+    pub(crate) unvouched: bool,
 }
 
 /// Asks the operator to type `word` (the compose project's name) before anything changes; where
 /// `down -v` deletes HashiCorp Vault's storage (`vault`), to type that they agree; and where an
 /// archive no checksum vouches for is to be restored, to type its file name.
 /// A resume past `down -v` names the steps it runs (`harmless`) and says that nothing destructive is left.
-pub fn confirm(
+pub(crate) fn confirm(
     word: &str,
     vault: &[String],
     restoring: Option<Restoring>,

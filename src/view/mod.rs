@@ -8,10 +8,10 @@
 //!
 //! Uses `plan` and `host`.
 
-pub mod confirm;
-pub mod outcome;
-pub mod plan_text;
-pub mod preview;
+pub(crate) mod confirm;
+pub(crate) mod outcome;
+pub(crate) mod plan_text;
+pub(crate) mod preview;
 pub mod print;
-pub mod summary;
-pub mod ui;
+pub(crate) mod summary;
+pub(crate) mod ui;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 /// The exit codes README and `--help` document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
+pub(crate) enum Code {
     /// A step failed after changes began; the journal allows `--resume`.
     StepFailed = 1,
     /// Refused before any change: bad input, failed preflight, no confirmation.
@@ -29,16 +29,16 @@ impl From<crate::host::process::signals::Stop> for Code {
 
 /// What failed, as a pipeline is told it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cause {
+pub(crate) enum Cause {
     /// An osism command failed, and osism said why.
-    Osism(crate::host::osism::task_output::Cause),
+    Osism(crate::host::osism::task_output::OsismFailure),
     /// The reset stopped before `down -v`, and the manager was started again.
     RolledBack,
 }
 
 impl Cause {
     /// The kind, for the JSON `failed` event.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Cause::Osism(cause) => cause.kind(),
             Cause::RolledBack => "rolled-back",
@@ -46,7 +46,7 @@ impl Cause {
     }
 
     /// The command that follows up a task osism stopped waiting for.
-    pub fn follow(&self) -> Option<&str> {
+    pub(crate) fn follow(&self) -> Option<&str> {
         match self {
             Cause::Osism(cause) => cause.follow(),
             Cause::RolledBack => None,
@@ -56,36 +56,36 @@ impl Cause {
 
 /// An error with the exit code it ends the run with.
 #[derive(Debug)]
-pub struct Failure {
-    pub code: Code,
-    pub error: anyhow::Error,
+pub(crate) struct Failure {
+    pub(crate) code: Code,
+    pub(crate) error: anyhow::Error,
     /// What failed, for a pipeline (the JSON `failed` event), where the tool can tell.
-    pub cause: Option<Cause>,
+    pub(crate) cause: Option<Cause>,
     /// Where a saved plan is not the one made now: each difference, for the JSON event.
-    pub differences: Vec<crate::plan::saved::Difference>,
+    pub(crate) differences: Vec<crate::plan::saved::PlanChange>,
     /// Whether a JSON `failed` event reports it; not where stdout holds one document already.
-    pub event: bool,
+    pub(crate) event: bool,
 }
 
 impl Failure {
-    pub fn new(code: Code, error: impl Into<anyhow::Error>) -> Failure {
+    pub(crate) fn new(code: Code, error: impl Into<anyhow::Error>) -> Failure {
         Failure { code, error: error.into(), cause: None, differences: Vec::new(), event: true }
     }
 
-    pub fn with_differences(self, differences: Vec<crate::plan::saved::Difference>) -> Failure {
+    pub(crate) fn with_differences(self, differences: Vec<crate::plan::saved::PlanChange>) -> Failure {
         Failure { differences, ..self }
     }
 
     /// The dry run's JSON is one document on stdout: no event follows it.
-    pub fn without_event(self) -> Failure {
+    pub(crate) fn without_event(self) -> Failure {
         Failure { event: false, ..self }
     }
 
-    pub fn with_cause(self, cause: Cause) -> Failure {
+    pub(crate) fn with_cause(self, cause: Cause) -> Failure {
         Failure { cause: Some(cause), ..self }
     }
 
-    pub fn exit_code(&self) -> ExitCode {
+    pub(crate) fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.code as u8)
     }
 }
@@ -97,7 +97,7 @@ impl fmt::Display for Failure {
 }
 
 /// Tags an `anyhow::Result` with the exit code its error ends the run with.
-pub trait OrExit<T> {
+pub(crate) trait OrExit<T> {
     fn or_exit(self, code: Code) -> Result<T, Failure>;
 }
 

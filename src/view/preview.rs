@@ -13,7 +13,7 @@ use crate::view::print;
 
 /// Shows `plan` with the `problems` a real run would refuse on; `resume` is what a resume would
 /// do, for a look at one.
-pub fn plan(plan: &Plan, resume: Option<Resumed>, problems: &[Problem], output: Output) {
+pub(crate) fn plan(plan: &Plan, resume: Option<Resumed>, problems: &[Problem], output: Output) {
     #[derive(Serialize)]
     struct Shown<'a> {
         #[serde(flatten)]
@@ -48,19 +48,19 @@ pub fn plan(plan: &Plan, resume: Option<Resumed>, problems: &[Problem], output: 
 /// What a resume does with its journal's plan, said before the plan, and the steps (by number)
 /// its reset has done already, shown as done rather than as what will happen.
 #[derive(Debug, Clone, Copy)]
-pub struct Resumed<'a> {
-    pub what: &'a str,
-    pub done: &'a [usize],
+pub(crate) struct Resumed<'a> {
+    pub(crate) what: &'a str,
+    pub(crate) done: &'a [usize],
 }
 
 impl Resumed<'_> {
     /// Whether what is left deletes nothing: the destructive step is done.
-    pub fn nothing_destructive_left(&self, plan: &Plan) -> bool {
+    pub(crate) fn nothing_destructive_left(&self, plan: &Plan) -> bool {
         plan.steps.iter().filter(|s| s.destructive).all(|s| self.done.contains(&s.number))
     }
 
     /// The steps left, as the confirmation names them.
-    pub fn left(&self, plan: &Plan) -> String {
+    pub(crate) fn left(&self, plan: &Plan) -> String {
         let left: Vec<usize> =
             plan.steps.iter().map(|s| s.number).filter(|n| !self.done.contains(n)).collect();
         match left.as_slice() {

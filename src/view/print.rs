@@ -7,12 +7,12 @@
 use std::io::{self, Write};
 
 /// `text` and a newline on standard output, if it can still be written.
-pub fn line(text: &str) {
+pub(crate) fn line(text: &str) {
     let _ = writeln!(io::stdout().lock(), "{text}");
 }
 
 /// `text` as it is on standard output, if it can still be written.
-pub fn text(text: &str) {
+pub(crate) fn text(text: &str) {
     let mut stdout = io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }
@@ -23,7 +23,7 @@ pub fn line_err(text: &str) {
 }
 
 /// `text` as it is on standard error, if it can still be written.
-pub fn text_err(text: &str) {
+pub(crate) fn text_err(text: &str) {
     let mut stderr = io::stderr().lock();
     let _ = stderr.write_all(text.as_bytes()).and_then(|()| stderr.flush());
 }

@@ -5,26 +5,26 @@ use std::fmt::Write;
 
 /// A finished reset in figures (the journal's times and counts).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Figures {
+pub(crate) struct Figures {
     /// Number, title and seconds of each step (`None` for a time not recorded).
-    pub steps: Vec<(usize, String, Option<f64>)>,
-    pub downtime_s: Option<f64>,
-    pub verified: Option<u64>,
-    pub restored: Option<u64>,
-    pub newer_images: Vec<crate::plan::NewerImage>,
+    pub(crate) steps: Vec<(usize, String, Option<f64>)>,
+    pub(crate) downtime_s: Option<f64>,
+    pub(crate) verified: Option<u64>,
+    pub(crate) restored: Option<u64>,
+    pub(crate) newer_images: Vec<crate::plan::NewerImage>,
     /// Each volume kept across the reset, with the entries its archive holds and it held again.
-    pub kept: Vec<Kept>,
+    pub(crate) kept: Vec<Kept>,
 }
 
 /// A volume kept across the reset, as the summary and the `done` event tell it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Kept {
-    pub volume: String,
-    pub entries: u64,
+pub(crate) struct Kept {
+    pub(crate) volume: String,
+    pub(crate) entries: u64,
 }
 
 /// The closing summary of a finished reset.
-pub fn figures(figures: &Figures) -> String {
+pub(crate) fn figures(figures: &Figures) -> String {
     let mut out = String::from("Summary:\n");
     let seconds = |s: Option<f64>| s.map_or_else(|| "?".to_owned(), |s| format!("{s:.1} s"));
     for (number, title, took) in &figures.steps {
@@ -56,7 +56,7 @@ pub fn figures(figures: &Figures) -> String {
 }
 
 /// A service that starts on a newer image, as the transcript, the log and the summary say it.
-pub fn newer_image(newer: &crate::plan::NewerImage) -> String {
+pub(crate) fn newer_image(newer: &crate::plan::NewerImage) -> String {
     let short = crate::view::plan_text::unit::short_id;
     format!(
         "{} starts on a newer image: {} is now {}, its container was created from {}",

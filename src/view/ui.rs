@@ -25,7 +25,7 @@ const PLAIN_EVERY: Duration = Duration::from_secs(10);
 /// One line of the `--output json` stream.
 #[derive(Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     StepStarted {
         step: usize,
         title: &'a str,
@@ -81,27 +81,27 @@ pub enum Event<'a> {
         follow: Option<&'a str>,
         /// Where a saved plan is not the one made now: what differs, saved and now.
         #[serde(skip_serializing_if = "<[_]>::is_empty")]
-        differences: &'a [crate::plan::saved::Difference],
+        differences: &'a [crate::plan::saved::PlanChange],
     },
 }
 
-pub struct Ui {
+pub(crate) struct Ui {
     /// Standard error, where indicatif draws the spinner, is a terminal.
     spinner: bool,
     json: bool,
 }
 
 impl Ui {
-    pub fn new(json: bool) -> Ui {
+    pub(crate) fn new(json: bool) -> Ui {
         Ui { spinner: std::io::stderr().is_terminal(), json }
     }
 
     /// Events go to stdout as JSON, and human text to stderr.
-    pub fn json(&self) -> bool {
+    pub(crate) fn json(&self) -> bool {
         self.json
     }
 
-    pub fn say(&self, text: &str) {
+    pub(crate) fn say(&self, text: &str) {
         if self.json {
             print::line_err(text);
         } else {
@@ -110,18 +110,18 @@ impl Ui {
     }
 
     /// A line of the run's own, for the operator (indented under its step) and the log alike.
-    pub fn tell(&self, runner: &crate::host::process::exec::Runner, line: &str) {
+    pub(crate) fn tell(&self, runner: &crate::host::process::exec::Runner, line: &str) {
         runner.note(line);
         self.say(&format!("    {line}"));
     }
 
-    pub fn event(&self, event: &Event) {
+    pub(crate) fn event(&self, event: &Event) {
         if self.json {
             print::line(&serde_json::to_string(event).expect("events always serialize"));
         }
     }
 
-    pub fn step(&self, step: &Step, total: usize) {
+    pub(crate) fn step(&self, step: &Step, total: usize) {
         self.say(&format!("\n{}", render::step_header(step, total)));
         self.event(&Event::StepStarted {
             step: step.number,
@@ -130,12 +130,12 @@ impl Ui {
         });
     }
 
-    pub fn command(&self, step: &Step, command: &Command) {
+    pub(crate) fn command(&self, step: &Step, command: &Command) {
         self.say(&render::command_line(command));
         self.event(&Event::CommandStarted { step: step.number, command: &command.display });
     }
 
-    pub fn output(&self, stream: Stream, line: &str) {
+    pub(crate) fn output(&self, stream: Stream, line: &str) {
         match stream {
             Stream::Stdout => self.say(&format!("    {line}")),
             Stream::Stderr => print::line_err(&format!("    {line}")),
@@ -143,7 +143,7 @@ impl Ui {
     }
 
     /// Progress that updates in place on a terminal and prints now and then elsewhere.
-    pub fn progress(&self) -> Progress<'_> {
+    pub(crate) fn progress(&self) -> Progress<'_> {
         let bar = self.spinner.then(|| {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
@@ -157,13 +157,13 @@ impl Ui {
 
     /// Progress for a command whose own output is shown: no spinner to tear it, and nothing
     /// said before it has run ten seconds; then, like `progress`, a line every ten seconds.
-    pub fn heartbeat(&self) -> Progress<'_> {
+    pub(crate) fn heartbeat(&self) -> Progress<'_> {
         let now = Instant::now();
         Progress { ui: self, bar: None, last_plain: Some(now), started: now }
     }
 }
 
-pub struct Progress<'a> {
+pub(crate) struct Progress<'a> {
     ui: &'a Ui,
     bar: Option<ProgressBar>,
     /// When the last plain line (or JSON progress event) was given; `None` before the first.
@@ -175,7 +175,7 @@ impl Progress<'_> {
     /// Shows `message`, which is only built when it will be shown: on the spinner at once, else
     /// as a line with how long it has gone on, at most every ten seconds, as the JSON progress
     /// event is.
-    pub fn update(&mut self, message: impl FnOnce() -> String) {
+    pub(crate) fn update(&mut self, message: impl FnOnce() -> String) {
         let due = self.last_plain.is_none_or(|at| at.elapsed() >= PLAIN_EVERY);
         if self.bar.is_none() && !due && !self.ui.json {
             return;
@@ -196,7 +196,7 @@ impl Progress<'_> {
     }
 
     /// Prints a line above the spinner, which a plain print would tear.
-    pub fn println(&self, stream: Stream, line: &str) {
+    pub(crate) fn println(&self, stream: Stream, line: &str) {
         match &self.bar {
             Some(bar) => bar.suspend(|| self.ui.output(stream, line)),
             None => self.ui.output(stream, line),
@@ -204,7 +204,7 @@ impl Progress<'_> {
     }
 
     /// Replaces the spinner, if any, with `message`, indented like every other progress line.
-    pub fn finish(self, message: &str) {
+    pub(crate) fn finish(self, message: &str) {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
         }

@@ -10,21 +10,21 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Container {
+pub(crate) struct Container {
     #[serde(rename = "ID", default)]
-    pub id: String,
+    pub(crate) id: String,
     #[serde(rename = "Service", default)]
-    pub service: String,
+    pub(crate) service: String,
     #[serde(rename = "Name", default)]
-    pub name: String,
+    pub(crate) name: String,
     #[serde(rename = "State", default)]
-    pub state: String,
+    pub(crate) state: String,
     #[serde(rename = "Health", default)]
-    pub health: String,
+    pub(crate) health: String,
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Healthy,
     /// Not yet: what each waiting service is doing.
     Waiting(Vec<String>),
@@ -33,7 +33,7 @@ pub enum Verdict {
 }
 
 /// Reads both of Compose's `ps --format json` shapes.
-pub fn parse(text: &str) -> Result<Vec<Container>> {
+pub(crate) fn parse(text: &str) -> Result<Vec<Container>> {
     let text = text.trim();
     if text.starts_with('[') {
         return serde_json::from_str(text).context("cannot read `docker compose ps` JSON");
@@ -51,22 +51,22 @@ impl Container {
     }
 
     /// The service's name, or the container's where Compose gave none.
-    pub fn label(&self) -> &str {
+    pub(crate) fn label(&self) -> &str {
         if self.service.is_empty() { &self.name } else { &self.service }
     }
 }
 
 /// Whether `container` has stopped: exited, or dead.
-pub fn has_exited(container: &Container) -> bool {
+pub(crate) fn has_exited(container: &Container) -> bool {
     matches!(container.state.as_str(), "exited" | "dead")
 }
 
 /// The services (or containers) of `containers` that may still be writing.
-pub fn up(containers: &[Container]) -> Vec<String> {
+pub(crate) fn up(containers: &[Container]) -> Vec<String> {
     containers.iter().filter(|c| c.is_up()).map(|c| c.label().to_owned()).collect()
 }
 
-pub fn judge(containers: &[Container]) -> Verdict {
+pub(crate) fn judge(containers: &[Container]) -> Verdict {
     if containers.is_empty() {
         return Verdict::Waiting(vec!["no container yet".into()]);
     }

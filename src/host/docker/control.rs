@@ -6,23 +6,23 @@ use anyhow::{Result, ensure};
 
 use crate::host::process::exec::{Runner, first_line};
 
-pub struct Control<'a> {
+pub(crate) struct Control<'a> {
     runner: &'a Runner,
 }
 
 impl<'a> Control<'a> {
-    pub fn new(runner: &'a Runner) -> Control<'a> {
+    pub(crate) fn new(runner: &'a Runner) -> Control<'a> {
         Control { runner }
     }
 
-    pub fn kill_containers(&self, ids: &[String]) -> Result<()> {
+    pub(crate) fn kill_containers(&self, ids: &[String]) -> Result<()> {
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         // One that ended meanwhile makes `docker kill` fail; the caller looks again.
         self.runner.act(&[&["docker", "kill"][..], &ids].concat()).map(drop)
     }
 
     /// Stops and removes the containers `ids` (`docker rm --force` returns once they are gone).
-    pub fn remove_containers(&self, ids: &[String]) -> Result<()> {
+    pub(crate) fn remove_containers(&self, ids: &[String]) -> Result<()> {
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let out = self.runner.act(&[&["docker", "rm", "--force"][..], &ids].concat())?;
         ensure!(out.success, "`docker rm --force {}` failed: {}", ids.join(" "), first_line(&out.stderr));

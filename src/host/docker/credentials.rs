@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 /// What the unit's user has for an image's registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Credentials {
+pub(crate) enum Credentials {
     /// Nothing: the question goes without credentials, as the pull would.
     None,
     /// The `X-Registry-Auth` header that carries them to the engine.
@@ -22,9 +22,9 @@ pub enum Credentials {
 }
 
 #[derive(Deserialize, Default)]
-struct Config {
+struct DockerConfig {
     #[serde(default)]
-    auths: BTreeMap<String, Entry>,
+    auths: BTreeMap<String, AuthEntry>,
     #[serde(default, rename = "credsStore")]
     creds_store: Option<String>,
     #[serde(default, rename = "credHelpers")]
@@ -32,7 +32,7 @@ struct Config {
 }
 
 #[derive(Deserialize, Default)]
-struct Entry {
+struct AuthEntry {
     #[serde(default)]
     auth: Option<String>,
     #[serde(default, rename = "identitytoken")]
@@ -40,7 +40,7 @@ struct Entry {
 }
 
 /// The unit's user's credentials for `image`'s registry; `user` `None` is root.
-pub fn for_image(user: Option<&str>, image: &str) -> Credentials {
+pub(crate) fn for_image(user: Option<&str>, image: &str) -> Credentials {
     let home = match user {
         Some(user) => crate::host::files::users::home_of(user),
         None => Some(Utf8PathBuf::from("/root")),
@@ -54,7 +54,7 @@ pub fn for_image(user: Option<&str>, image: &str) -> Credentials {
 }
 
 fn from_config(text: &str, image: &str) -> Credentials {
-    let Ok(config) = serde_json::from_str::<Config>(text) else { return Credentials::None };
+    let Ok(config) = serde_json::from_str::<DockerConfig>(text) else { return Credentials::None };
     let registry = registry_of(image);
     if let Some(helper) = config.cred_helpers.get(registry) {
         return Credentials::Helper(helper.clone());

@@ -23,7 +23,7 @@ const ANSWER_BYTES: u64 = 1 << 20;
 
 /// What the engine said of a tag in its registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Registry {
+pub(crate) enum Registry {
     /// The digest of the manifest (or index) the tag names there now: what a pull would fetch.
     Holds(String),
     /// The registry answered that it does not have it, or could not be reached: the pull would
@@ -60,7 +60,7 @@ fn socket() -> Option<String> {
 
 /// What the registry holds under `image`'s tag, as the engine asks it with `auth` (the
 /// `X-Registry-Auth` header of the unit user's credentials, where it has any).
-pub fn distribution(image: &str, auth: Option<&str>) -> Registry {
+pub(crate) fn distribution(image: &str, auth: Option<&str>) -> Registry {
     distribution_at(socket().as_deref(), image, auth)
 }
 

@@ -28,30 +28,30 @@ pub(super) const SERVICE_LABEL: &str = "com.docker.compose.service";
 
 /// The compose project as its configuration declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Project {
-    pub name: String,
+pub(crate) struct Project {
+    pub(crate) name: String,
     /// Real names of the named volumes, external ones left out: what `down -v` removes.
-    pub volumes: Vec<String>,
+    pub(crate) volumes: Vec<String>,
     /// Each of `volumes` with its key in the compose file.
-    pub volume_keys: BTreeMap<String, String>,
+    pub(crate) volume_keys: BTreeMap<String, String>,
     /// The named volumes its services mount at /share (real names), each with those services.
-    pub share_mounts: Vec<ShareMount>,
+    pub(crate) share_mounts: Vec<ShareMount>,
     /// The named volumes of HashiCorp Vault's service (OSISM's `vault`, with `enable_vault`):
     /// its storage, which `down -v` deletes and OSISM does not initialise again.
-    pub vault_volumes: Vec<String>,
+    pub(crate) vault_volumes: Vec<String>,
     /// The host directories and files its services bind-mount: what `down -v` leaves alone.
-    pub bind_mounts: Vec<String>,
+    pub(crate) bind_mounts: Vec<String>,
     /// Its services' names.
-    pub services: Vec<String>,
+    pub(crate) services: Vec<String>,
     /// Each service that names an image `compose pull` pulls, with that image.
-    pub images: Vec<(String, String)>,
+    pub(crate) images: Vec<(String, String)>,
 }
 
 /// A named volume mounted at /share, and the services that mount it there.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShareMount {
-    pub volume: String,
-    pub services: Vec<String>,
+pub(crate) struct ShareMount {
+    pub(crate) volume: String,
+    pub(crate) services: Vec<String>,
 }
 
 /// `docker compose config --format json`, as much of it as the reset reads.
@@ -90,16 +90,16 @@ struct ComposeVolume {
     external: serde_json::Value,
 }
 
-pub struct Host<'a> {
+pub(crate) struct Host<'a> {
     pub(crate) runner: &'a Runner,
 }
 
 impl<'a> Host<'a> {
-    pub fn new(runner: &'a Runner) -> Host<'a> {
+    pub(crate) fn new(runner: &'a Runner) -> Host<'a> {
         Host { runner }
     }
 
-    pub fn compose_version(&self) -> Result<String> {
+    pub(crate) fn compose_version(&self) -> Result<String> {
         let out = self.runner.read(&["docker", "compose", "version", "--short"])?;
         ensure!(out.success, "`docker compose version` failed: {}", out.stderr.trim());
         Ok(out.stdout.trim().to_owned())
@@ -107,7 +107,7 @@ impl<'a> Host<'a> {
 
     /// The compose project as Compose itself resolves it (`name:`, `.env`, directory): its name
     /// and the real names of the named volumes it declares, external ones left out.
-    pub fn project(&self, dir: &Utf8Path) -> Result<Project> {
+    pub(crate) fn project(&self, dir: &Utf8Path) -> Result<Project> {
         let out = self.runner.read(&[
             "docker",
             "compose",
@@ -180,12 +180,12 @@ impl<'a> Host<'a> {
     }
 
     /// The containers of the project, running or not (`docker compose ps --all`).
-    pub fn containers(&self, dir: &Utf8Path) -> Result<Vec<Container>> {
+    pub(crate) fn containers(&self, dir: &Utf8Path) -> Result<Vec<Container>> {
         containers::parse(&self.compose_ps_json(dir)?)
     }
 
     /// The anonymous volumes of `containers`: volume mounts whose volume is not among `named`.
-    pub fn anonymous_volumes(
+    pub(crate) fn anonymous_volumes(
         &self,
         containers: &[Container],
         named: &[String],
@@ -193,12 +193,12 @@ impl<'a> Host<'a> {
         #[derive(Deserialize)]
         struct Inspected {
             #[serde(rename = "Config")]
-            config: Config,
+            config: ContainerConfig,
             #[serde(rename = "Mounts", default)]
             mounts: Vec<Mount>,
         }
         #[derive(Deserialize)]
-        struct Config {
+        struct ContainerConfig {
             #[serde(rename = "Labels", default)]
             labels: BTreeMap<String, String>,
         }
@@ -239,7 +239,7 @@ impl<'a> Host<'a> {
     /// Whether the Ansible vault password is set: `osism vault check --format script`.
     /// `Err` when osism cannot run at all (exit 126 or 127: not installed, or the plugin
     /// dispatcher with no osism after it), which step 7 would meet after `down -v`.
-    pub fn vault(&self) -> Result<Vault, String> {
+    pub(crate) fn vault(&self) -> Result<Vault, String> {
         match self.runner.read(&["osism", "vault", "check", "--format", "script"]) {
             Ok(out) if matches!(out.status.code(), Some(126 | 127)) => {
                 Err(format!("osism cannot run ({}: {})", out.status, first_line(&out.stderr)))
@@ -251,7 +251,7 @@ impl<'a> Host<'a> {
 
     /// The tool's read-back containers that mount `volume`, running or not: left by a run that
     /// was killed while one waited on its pipe.
-    pub fn read_backs(&self, volume: &str) -> Result<Vec<String>> {
+    pub(crate) fn read_backs(&self, volume: &str) -> Result<Vec<String>> {
         let label = format!("label={READ_BACK_LABEL}");
         let volume = format!("volume={volume}");
         let out = self
@@ -263,7 +263,7 @@ impl<'a> Host<'a> {
 
     /// Running containers of the plan's tar commands: made from `image`, with something
     /// mounted at /backup (the manager's own containers mount nothing there).
-    pub fn tar_containers(&self, image: &str) -> Result<Vec<String>> {
+    pub(crate) fn tar_containers(&self, image: &str) -> Result<Vec<String>> {
         let ancestor = format!("ancestor={image}");
         let out = self.runner.read(&[
             "docker",
@@ -279,7 +279,7 @@ impl<'a> Host<'a> {
     }
 
     /// When each of the containers `ids` last stopped (`State.FinishedAt`), for those that did.
-    pub fn finished_at(&self, ids: &[&str]) -> Result<Vec<(String, SystemTime)>> {
+    pub(crate) fn finished_at(&self, ids: &[&str]) -> Result<Vec<(String, SystemTime)>> {
         Ok(self
             .inspect_pairs("{{.Id}} {{.State.FinishedAt}}", ids)?
             .into_iter()
@@ -314,13 +314,13 @@ impl<'a> Host<'a> {
 
     /// Whether `unit` has failed (`systemctl is-failed`): a Type=simple unit fails after its start
     /// returned, when its `docker compose up` does.
-    pub fn unit_failed(&self, unit: &str) -> Result<bool> {
+    pub(crate) fn unit_failed(&self, unit: &str) -> Result<bool> {
         self.unit_is("is-failed", unit)
     }
 
     /// The last lines of the unit's journal, or what journalctl said instead (it may not let this
     /// user read the journal).
-    pub fn unit_journal(&self, unit: &str) -> String {
+    pub(crate) fn unit_journal(&self, unit: &str) -> String {
         match self.runner.read(&["journalctl", "--unit", unit, "--lines", "20", "--no-pager"]) {
             Ok(out) => format!("{}{}", out.stdout, out.stderr),
             Err(error) => format!("{error:#}"),
@@ -328,22 +328,22 @@ impl<'a> Host<'a> {
     }
 
     /// `docker compose ps --all` as an operator reads it; here for the log, where its output goes.
-    pub fn compose_ps_table(&self, dir: &Utf8Path) {
+    pub(crate) fn compose_ps_table(&self, dir: &Utf8Path) {
         let _ = self.runner.read(&["docker", "compose", "--project-directory", dir.as_str(), "ps", "--all"]);
     }
 
     /// Whether `systemctl is-active` or `is-enabled` affirms `unit` (exit 0).
-    pub fn unit_is(&self, verb: &str, unit: &str) -> Result<bool> {
+    pub(crate) fn unit_is(&self, verb: &str, unit: &str) -> Result<bool> {
         Ok(self.unit_answer(verb, unit)?.success)
     }
 
     /// `systemctl VERB --quiet UNIT` as it answered, for what it says besides its exit code.
-    pub fn unit_answer(&self, verb: &str, unit: &str) -> Result<crate::host::process::exec::Captured> {
+    pub(crate) fn unit_answer(&self, verb: &str, unit: &str) -> Result<crate::host::process::exec::Captured> {
         self.runner.read(&["systemctl", verb, "--quiet", unit])
     }
 
     /// `docker compose ps --all --format json`, as printed.
-    pub fn compose_ps_json(&self, dir: &Utf8Path) -> Result<String> {
+    pub(crate) fn compose_ps_json(&self, dir: &Utf8Path) -> Result<String> {
         let out = self.runner.read(&[
             "docker",
             "compose",
@@ -362,7 +362,7 @@ impl<'a> Host<'a> {
 /// The read-back's pipe, in the backup directory; the lock keeps any other run from using it.
 pub(super) const FIFO_NAME: &str = ".osism-manager-reset-share.fifo";
 
-pub fn read_back_fifo(backup_dir: &Utf8Path) -> camino::Utf8PathBuf {
+pub(crate) fn read_back_fifo(backup_dir: &Utf8Path) -> camino::Utf8PathBuf {
     backup_dir.join(FIFO_NAME)
 }
 

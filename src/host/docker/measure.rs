@@ -19,8 +19,13 @@ use crate::plan::ShareSize;
 /// /share of value from a new one, and its entries, then its KiB. `find` ends the directories
 /// and those two files with a NUL, every other entry with a newline; with all but the ends
 /// deleted, `wc` counts the newlines (the files of value) and the bytes (every entry).
-const MEASURE_SHARE: &str = "find /share -type d -print0 -o -path /share/known_hosts -print0 -o -path \
-/share/ansible-execution-history.json -print0 -o -print | tr -dc '\\n\\000' | wc -lc && du -sk /share";
+fn measure_share_script() -> String {
+    let fresh: String = crate::plan::FRESH_MANAGER_FILES
+        .iter()
+        .map(|file| format!(" -o -path /share/{file} -print0"))
+        .collect();
+    format!("find /share -type d -print0{fresh} -o -print | tr -dc '\\n\\000' | wc -lc && du -sk /share")
+}
 
 /// Compose's label naming the directory a container's project was brought up from.
 const WORKING_DIR_LABEL: &str = "com.docker.compose.project.working_dir";
@@ -28,14 +33,15 @@ const WORKING_DIR_LABEL: &str = "com.docker.compose.project.working_dir";
 impl Host<'_> {
     /// Counts and sizes the share volume in its own container, mounted read-only; `None` if
     /// it does not exist, which is asked first so that `docker run` never creates it.
-    pub fn measure_share(&self, volume: &str, image: &str) -> Result<Option<ShareSize>> {
+    pub(crate) fn measure_share(&self, volume: &str, image: &str) -> Result<Option<ShareSize>> {
         if !self.volume_exists(volume)? {
             return Ok(None);
         }
         let label = format!("{MEASURE_LABEL}={}", std::process::id());
-        let out = self
-            .runner
-            .read(&read_only_share(volume, &["--label", &label, image, "sh", "-c", MEASURE_SHARE]))?;
+        let out = self.runner.read(&read_only_share(
+            volume,
+            &["--label", &label, image, "sh", "-c", &measure_share_script()],
+        ))?;
         ensure!(out.success, "cannot measure the share volume {volume}: {}", first_line(&out.stderr));
         share_size(volume, &out.stdout).map(Some)
     }
@@ -45,10 +51,12 @@ impl Host<'_> {
     /// `None` where there is none or it could not answer (what it printed is not the script's,
     /// or it failed, which the log says): the caller asks `measure_share`.
     /// Only the project's own containers are asked, never another's that uses the volume.
-    pub fn measure_share_in_use(&self, volume: &str, dir: &Utf8Path) -> Option<ShareSize> {
+    pub(crate) fn measure_share_in_use(&self, volume: &str, dir: &Utf8Path) -> Option<ShareSize> {
         let id = self.share_mounter(volume, dir)?;
-        let out =
-            self.runner.read(&["docker", "exec", "--user", "0", &id, "sh", "-c", MEASURE_SHARE]).ok()?;
+        let out = self
+            .runner
+            .read(&["docker", "exec", "--user", "0", &id, "sh", "-c", &measure_share_script()])
+            .ok()?;
         if !out.success {
             self.runner.note("that container could not measure /share: a container of the tool's own will");
             return None;
@@ -80,7 +88,7 @@ fn is_id(word: &str) -> bool {
     word.len() == 64 && word.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// `MEASURE_SHARE`'s three numbers, as printed: `wc`'s two on a line, then `du`'s KiB and path.
+/// `measure_share_script`'s three numbers, as printed: `wc`'s two on a line, then `du`'s KiB and path.
 fn share_size(volume: &str, stdout: &str) -> Result<ShareSize> {
     let numbers: Vec<u64> = stdout.split_whitespace().map_while(|w| w.parse().ok()).collect();
     match (numbers.as_slice(), stdout.trim_end().ends_with("\t/share")) {
@@ -94,6 +102,17 @@ fn share_size(volume: &str, stdout: &str) -> Result<ShareSize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The script as it ran before it was made from `FRESH_MANAGER_FILES`, which the
+    /// real-engine suite runs in busybox.
+    #[test]
+    fn the_script_ends_the_fresh_managers_files_with_a_nul() {
+        assert_eq!(
+            measure_share_script(),
+            "find /share -type d -print0 -o -path /share/known_hosts -print0 -o -path \
+             /share/ansible-execution-history.json -print0 -o -print | tr -dc '\\n\\000' | wc -lc && du -sk /share"
+        );
+    }
 
     #[test]
     fn the_three_numbers_are_read_as_busybox_and_coreutils_print_them() {

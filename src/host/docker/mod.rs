@@ -7,11 +7,11 @@
 //!
 //! Uses the host's `files`, `process` and `osism`.
 
-pub mod containers;
-pub mod control;
-pub mod credentials;
-pub mod engine;
-pub mod images;
-pub mod inspect;
-pub mod measure;
-pub mod volumes;
+pub(crate) mod containers;
+pub(crate) mod control;
+pub(crate) mod credentials;
+pub(crate) mod engine;
+pub(crate) mod images;
+pub(crate) mod inspect;
+pub(crate) mod measure;
+pub(crate) mod volumes;

@@ -12,18 +12,18 @@ use crate::host::process::exec::{FifoRead, first_line};
 
 /// A container that mounts one of the volumes asked about, as `docker ps` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VolumeUser {
-    pub id: String,
-    pub name: String,
-    pub image: String,
+pub(crate) struct VolumeUser {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) image: String,
     /// `running`, `exited`, `created`, ...
-    pub state: String,
+    pub(crate) state: String,
     /// Its compose project label, empty when it has none.
-    pub project: String,
+    pub(crate) project: String,
     /// One of the tool's own containers: a read-back or a measurement of /share.
-    pub own: bool,
+    pub(crate) own: bool,
     /// The names of its volumes and the sources of its bind mounts.
-    pub mounts: Vec<String>,
+    pub(crate) mounts: Vec<String>,
 }
 
 impl<'a> Host<'a> {
@@ -32,7 +32,12 @@ impl<'a> Host<'a> {
     /// pipe in `backup_dir`, mounted at /backup as the runbook mounts it, and tar opens that pipe
     /// before it reads /share: started early, it reads nothing until it is finished. The volume
     /// must exist: `docker run` would create it.
-    pub fn start_share_read(&self, volume: &str, image: &str, backup_dir: &Utf8Path) -> Result<FifoRead<'a>> {
+    pub(crate) fn start_share_read(
+        &self,
+        volume: &str,
+        image: &str,
+        backup_dir: &Utf8Path,
+    ) -> Result<FifoRead<'a>> {
         ensure!(self.volume_exists(volume)?, "the share volume {volume} does not exist");
         self.start_share_read_of_seen(volume, image, backup_dir)
     }
@@ -40,7 +45,7 @@ impl<'a> Host<'a> {
     /// As `start_share_read`, of a volume this process saw Compose create moments ago (step 4):
     /// the restore's own `docker run` mounts it at once, so the read-back, which waits for it,
     /// creates nothing that command would not.
-    pub fn start_share_read_of_seen(
+    pub(crate) fn start_share_read_of_seen(
         &self,
         volume: &str,
         image: &str,
@@ -52,7 +57,7 @@ impl<'a> Host<'a> {
     /// As `start_share_read_of_seen`, of any volume, mounted read-only at `target`: a volume the
     /// reset keeps, read back as its archive holds it. The volume must exist: `docker run` would
     /// create it.
-    pub fn start_volume_read(
+    pub(crate) fn start_volume_read(
         &self,
         volume: &str,
         target: &str,
@@ -68,7 +73,10 @@ impl<'a> Host<'a> {
     }
 
     /// Of `volumes`, those that exist.
-    pub fn existing_volumes<'v>(&self, volumes: impl IntoIterator<Item = &'v str>) -> Result<Vec<String>> {
+    pub(crate) fn existing_volumes<'v>(
+        &self,
+        volumes: impl IntoIterator<Item = &'v str>,
+    ) -> Result<Vec<String>> {
         let out = self.runner.read(&["docker", "volume", "ls", "--quiet"])?;
         ensure!(out.success, "`docker volume ls` failed: {}", first_line(&out.stderr));
         let existing: Vec<&str> = out.stdout.lines().map(str::trim).collect();
@@ -77,7 +85,7 @@ impl<'a> Host<'a> {
 
     /// The compose project `volume` is labelled with: `None` if the volume does not exist,
     /// `Some("")` if it exists without the label (not created by Compose).
-    pub fn volume_project(&self, volume: &str) -> Result<Option<String>> {
+    pub(crate) fn volume_project(&self, volume: &str) -> Result<Option<String>> {
         let format = format!("{{{{ index .Labels \"{PROJECT_LABEL}\" }}}}");
         let out = self.runner.read(&["docker", "volume", "inspect", "--format", &format, volume])?;
         if !out.success {
@@ -90,7 +98,10 @@ impl<'a> Host<'a> {
 
     /// Every container, running or not, that mounts one of `volumes`: whichever is not the
     /// project's keeps its volumes from `down -v`, which exits 0 all the same.
-    pub fn volume_users<'v>(&self, volumes: impl IntoIterator<Item = &'v str>) -> Result<Vec<VolumeUser>> {
+    pub(crate) fn volume_users<'v>(
+        &self,
+        volumes: impl IntoIterator<Item = &'v str>,
+    ) -> Result<Vec<VolumeUser>> {
         let filters: Vec<String> = volumes.into_iter().map(|v| format!("volume={v}")).collect();
         if filters.is_empty() {
             return Ok(Vec::new());
@@ -122,7 +133,7 @@ impl<'a> Host<'a> {
     }
 
     /// Whether `volume` exists; an answer other than "no such volume" is an error.
-    pub fn volume_exists(&self, volume: &str) -> Result<bool> {
+    pub(crate) fn volume_exists(&self, volume: &str) -> Result<bool> {
         let out = self.runner.read(&["docker", "volume", "inspect", volume])?;
         if out.success {
             return Ok(true);
@@ -131,7 +142,7 @@ impl<'a> Host<'a> {
     }
 
     /// The labels of `volume`, as the engine holds them.
-    pub fn volume_labels(&self, volume: &str) -> Result<std::collections::BTreeMap<String, String>> {
+    pub(crate) fn volume_labels(&self, volume: &str) -> Result<std::collections::BTreeMap<String, String>> {
         let out =
             self.runner.read(&["docker", "volume", "inspect", "--format", "{{json .Labels}}", volume])?;
         ensure!(out.success, "`docker volume inspect {volume}` failed: {}", first_line(&out.stderr));
@@ -141,7 +152,7 @@ impl<'a> Host<'a> {
     }
 
     /// The volumes labelled with the project, declared or not.
-    pub fn labelled_volumes(&self, project: &str) -> Result<Vec<String>> {
+    pub(crate) fn labelled_volumes(&self, project: &str) -> Result<Vec<String>> {
         let filter = format!("label={PROJECT_LABEL}={project}");
         let out = self.runner.read(&["docker", "volume", "ls", "--quiet", "--filter", &filter])?;
         ensure!(out.success, "`docker volume ls` failed: {}", first_line(&out.stderr));

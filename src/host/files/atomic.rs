@@ -14,14 +14,14 @@ use anyhow::{Context, Result};
 use camino::Utf8Path;
 
 /// The mode of every file the tool writes.
-pub const PRIVATE: u32 = 0o600;
+pub(crate) const PRIVATE: u32 = 0o600;
 
-pub fn write(path: &Utf8Path, contents: &[u8]) -> Result<()> {
+pub(crate) fn write(path: &Utf8Path, contents: &[u8]) -> Result<()> {
     write_with_mode(path, contents, PRIVATE)
 }
 
 /// `write`, for the one file that others must read: the registry's record, which names paths.
-pub fn write_with_mode(path: &Utf8Path, contents: &[u8], mode: u32) -> Result<()> {
+pub(crate) fn write_with_mode(path: &Utf8Path, contents: &[u8], mode: u32) -> Result<()> {
     let dir = path.parent().context("a file without a directory")?;
     let name = path.file_name().context("a path without a file name")?;
     let mut temporary = tempfile::Builder::new()
@@ -49,7 +49,7 @@ pub fn write_with_mode(path: &Utf8Path, contents: &[u8], mode: u32) -> Result<()
 }
 
 /// Opens `path` for appending, creating it private; an existing file is made private too.
-pub fn append(path: &Utf8Path) -> Result<File> {
+pub(crate) fn append(path: &Utf8Path) -> Result<File> {
     let file = OpenOptions::new()
         .create(true)
         .append(true)
@@ -63,13 +63,13 @@ pub fn append(path: &Utf8Path) -> Result<File> {
 }
 
 /// Flushes `path` and the directory entry that names it to disk.
-pub fn sync(path: &Utf8Path) -> Result<()> {
+pub(crate) fn sync(path: &Utf8Path) -> Result<()> {
     File::open(path).and_then(|f| f.sync_all()).with_context(|| format!("cannot sync {path}"))?;
     sync_dir(path.parent().context("a file without a directory")?)
 }
 
 /// Flushes the directory entries of `dir` to disk: a rename in it is then there for good.
-pub fn sync_dir(dir: &Utf8Path) -> Result<()> {
+pub(crate) fn sync_dir(dir: &Utf8Path) -> Result<()> {
     File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("cannot sync {dir}"))
 }
 

@@ -22,11 +22,11 @@ const PIPE_SIZE: usize = 1 << 20;
 
 /// The buffer a pipe is read with: no smaller than the pieces contents are hashed in, which
 /// then go past it straight into their own buffer.
-pub const BUFFER: usize = 1 << 19;
+pub(crate) const BUFFER: usize = 1 << 19;
 
 /// Makes the pipe `path`, mode 0600: only its owner (and root, as the container's tar is) may
 /// open it. Anything empty in its place (an earlier run's placeholder or pipe) goes first.
-pub fn make(path: &Utf8Path) -> Result<()> {
+pub(crate) fn make(path: &Utf8Path) -> Result<()> {
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.len() == 0 && !m.is_dir()) {
         std::fs::remove_file(path).with_context(|| format!("cannot remove {path}"))?;
     }
@@ -36,7 +36,7 @@ pub fn make(path: &Utf8Path) -> Result<()> {
 
 /// Opens the pipe `path` for reading, waiting for its writer; `waiting` is cleared once the wait
 /// is over, however it ended.
-pub fn open_reader(path: &Utf8Path, waiting: &AtomicBool) -> Result<File> {
+pub(crate) fn open_reader(path: &Utf8Path, waiting: &AtomicBool) -> Result<File> {
     let opened = OpenOptions::new()
         .read(true)
         .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
@@ -51,7 +51,7 @@ pub fn open_reader(path: &Utf8Path, waiting: &AtomicBool) -> Result<File> {
 
 /// Called once the writer's command has ended: a reader still waiting in open(2) for a writer
 /// that never came is let through, to the end of an empty stream.
-pub fn let_reader_see_the_end(path: &Utf8Path, waiting: &AtomicBool) {
+pub(crate) fn let_reader_see_the_end(path: &Utf8Path, waiting: &AtomicBool) {
     while waiting.load(Ordering::SeqCst) {
         // Succeeds only while a reader has the pipe open, or waits to: it is then let through.
         let write_end = OpenOptions::new()

@@ -5,8 +5,8 @@
 //!
 //! Uses the host's `osism` (the vault password file's own checks).
 
-pub mod atomic;
-pub mod fifo;
-pub mod trust;
-pub mod untrusted;
-pub mod users;
+pub(crate) mod atomic;
+pub(crate) mod fifo;
+pub(crate) mod trust;
+pub(crate) mod untrusted;
+pub(crate) mod users;

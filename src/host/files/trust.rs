@@ -18,7 +18,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 /// The users whose files the reset trusts: root, `euid`, and the owner of `project`; as root
 /// through sudo, also the user who ran sudo (`SUDO_UID`: root's own environment, which only root
 /// and sudo set), from whose directory an administrator starts the reset.
-pub fn writers(project: &Utf8Path, euid: u32) -> Vec<u32> {
+pub(crate) fn writers(project: &Utf8Path, euid: u32) -> Vec<u32> {
     let mut users = vec![0, euid];
     users.extend(project.metadata().ok().map(|m| m.uid()));
     if euid == 0 {
@@ -32,7 +32,7 @@ pub fn writers(project: &Utf8Path, euid: u32) -> Vec<u32> {
 /// `path` with every symlink in it followed and `..` taken away, as the run then uses it, so
 /// that a link re-pointed later changes nothing; where the path's end is missing, its existing
 /// start resolved and the rest kept (the checks that need it say it is missing).
-pub fn resolved(path: &Utf8Path) -> Utf8PathBuf {
+pub(crate) fn resolved(path: &Utf8Path) -> Utf8PathBuf {
     if let Ok(found) = path.canonicalize_utf8() {
         return found;
     }
@@ -45,7 +45,7 @@ pub fn resolved(path: &Utf8Path) -> Utf8PathBuf {
 /// The paths the options name, resolved once, here: every check judges, and every command
 /// uses, the same directories, whatever a symlink on the way points at later. Made again for
 /// the values a saved plan or a journal brings.
-pub fn resolve_paths(config: &mut crate::plan::config::Config) {
+pub(crate) fn resolve_paths(config: &mut crate::plan::config::Config) {
     config.options.backup_dir = resolved(&config.options.backup_dir);
     config.options.restore_from = config.options.restore_from.as_deref().map(resolved);
     config.options.vault_password_file = config.options.vault_password_file.as_deref().map(resolved);
@@ -53,7 +53,7 @@ pub fn resolve_paths(config: &mut crate::plan::config::Config) {
 
 /// Who besides its owner may write the file or directory `meta` describes: "every user", "its
 /// group", or no one.
-pub fn others_may_write(meta: &std::fs::Metadata) -> Option<&'static str> {
+pub(crate) fn others_may_write(meta: &std::fs::Metadata) -> Option<&'static str> {
     match meta.mode() {
         mode if mode & 0o002 != 0 => Some("every user"),
         mode if mode & 0o020 != 0 => Some("its group"),
@@ -63,14 +63,14 @@ pub fn others_may_write(meta: &std::fs::Metadata) -> Option<&'static str> {
 
 /// Whether others may rename what is in the directory `meta` describes: they may write it, and
 /// it is not sticky (in a sticky one, as `/tmp`, only an entry's owner may).
-pub fn others_may_replace(meta: &std::fs::Metadata) -> bool {
+pub(crate) fn others_may_replace(meta: &std::fs::Metadata) -> bool {
     others_may_write(meta).is_some() && meta.mode() & 0o1000 == 0
 }
 
 /// Why another user could replace `path` through a directory above it, if one could: a
 /// directory on the way (resolved) belongs to a user the reset does not trust, or its group or
 /// everyone may write it without the sticky bit. Says which directory, and the fix.
-pub fn above_problem(path: &Utf8Path, trusted: &[u32], euid: u32) -> Option<String> {
+pub(crate) fn above_problem(path: &Utf8Path, trusted: &[u32], euid: u32) -> Option<String> {
     let resolved = resolved(path);
     let elsewhere = "choose a path whose directories only you, root or the manager's operator can write";
     for dir in resolved.ancestors().skip(1) {
@@ -97,7 +97,7 @@ pub fn above_problem(path: &Utf8Path, trusted: &[u32], euid: u32) -> Option<Stri
 /// Why `dir` will not do as the backup directory, if it will not: a user the reset does not
 /// trust owns it, or its group or everyone may write it (sticky or not), or a directory above
 /// it is not as private.
-pub fn backup_dir_problem(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> Option<String> {
+pub(crate) fn backup_dir_problem(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> Option<String> {
     let resolved = resolved(dir);
     let dir = resolved.as_path();
     let meta = dir.metadata().ok()?;
@@ -119,7 +119,7 @@ pub fn backup_dir_problem(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> Opti
 }
 
 /// Whether the file at `path` was written by a user the reset trusts.
-pub fn written_by_trusted(path: &Utf8Path, project: &Utf8Path, euid: u32) -> bool {
+pub(crate) fn written_by_trusted(path: &Utf8Path, project: &Utf8Path, euid: u32) -> bool {
     std::fs::symlink_metadata(path)
         .is_ok_and(|m| m.file_type().is_file() && writers(project, euid).contains(&m.uid()))
 }
@@ -127,7 +127,12 @@ pub fn written_by_trusted(path: &Utf8Path, project: &Utf8Path, euid: u32) -> boo
 /// What is wrong with the vault password file `file` (named by `option`): as well as the mode
 /// and content `vault::check_password_file` judges, it must be a trusted user's, on a path no one
 /// else may replace it through; the password it holds becomes every Ansible run's.
-pub fn password_file_problem(file: &Utf8Path, option: &str, project: &Utf8Path, euid: u32) -> Option<String> {
+pub(crate) fn password_file_problem(
+    file: &Utf8Path,
+    option: &str,
+    project: &Utf8Path,
+    euid: u32,
+) -> Option<String> {
     let trusted = writers(project, euid);
     let fix = "give a file of yours, root's or the operator's, readable by its owner only (chmod 600), in a \
                directory only they can write";

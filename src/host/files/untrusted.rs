@@ -11,11 +11,11 @@ use camino::Utf8Path;
 
 /// The most of a journal, record, plan or checksum file read: a journal of a manager with a
 /// hundred services is a few hundred KiB.
-pub const TEXT_LIMIT: u64 = 16 << 20;
+pub(crate) const TEXT_LIMIT: u64 = 16 << 20;
 
 /// Opens `path` for reading as a file the tool may have written: no symlink followed, no
 /// waiting on a pipe, a regular file only.
-pub fn open(path: &Utf8Path) -> io::Result<File> {
+pub(crate) fn open(path: &Utf8Path) -> io::Result<File> {
     let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
     let file = OpenOptions::new().read(true).custom_flags(flags.bits() as i32).open(path)?;
     if !file.metadata()?.is_file() {
@@ -26,7 +26,7 @@ pub fn open(path: &Utf8Path) -> io::Result<File> {
 
 /// The text of the file at `path`, read as `open` opens it, at most `TEXT_LIMIT` bytes: a larger
 /// one is no file of the tool's.
-pub fn read_text(path: &Utf8Path) -> io::Result<String> {
+pub(crate) fn read_text(path: &Utf8Path) -> io::Result<String> {
     let file = open(path)?;
     if file.metadata()?.len() > TEXT_LIMIT {
         return Err(io::Error::new(

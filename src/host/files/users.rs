@@ -5,7 +5,7 @@
 use std::fs;
 
 /// The name the password database gives `uid`, if it names it.
-pub fn user_of(uid: u32) -> Option<String> {
+pub(crate) fn user_of(uid: u32) -> Option<String> {
     let passwd = fs::read_to_string("/etc/passwd").ok()?;
     passwd
         .lines()
@@ -15,7 +15,7 @@ pub fn user_of(uid: u32) -> Option<String> {
 }
 
 /// The home directory the password database gives `user`, if it names the user.
-pub fn home_of(user: &str) -> Option<camino::Utf8PathBuf> {
+pub(crate) fn home_of(user: &str) -> Option<camino::Utf8PathBuf> {
     let passwd = fs::read_to_string("/etc/passwd").ok()?;
     passwd
         .lines()
@@ -25,6 +25,6 @@ pub fn home_of(user: &str) -> Option<camino::Utf8PathBuf> {
 }
 
 /// The name of `uid` for a message: its name, or `uid N` where the database has none.
-pub fn name_of(uid: u32) -> String {
+pub(crate) fn name_of(uid: u32) -> String {
     user_of(uid).unwrap_or_else(|| format!("uid {uid}"))
 }

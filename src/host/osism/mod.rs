@@ -4,5 +4,5 @@
 //!
 //! Uses nothing of the host; the questions themselves are asked through `docker::inspect`.
 
-pub mod task_output;
-pub mod vault;
+pub(crate) mod task_output;
+pub(crate) mod vault;

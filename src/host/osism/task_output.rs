@@ -7,7 +7,7 @@ use std::fmt;
 
 /// Why an osism command of step 7 failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cause {
+pub(crate) enum OsismFailure {
     /// osism stopped waiting for its task, which may still run; `follow` is the `osism wait`
     /// line osism printed, or the one for the task it named.
     Timeout { follow: Option<String> },
@@ -21,58 +21,58 @@ pub enum Cause {
     Other { said: String },
 }
 
-impl Cause {
+impl OsismFailure {
     /// The kind, for the JSON `failed` event.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
-            Cause::Timeout { .. } => "osism-timeout",
-            Cause::VaultPassword => "vault-password-missing",
-            Cause::Locked { .. } => "tasks-locked",
-            Cause::ClientDown { .. } => "osismclient-down",
-            Cause::Other { .. } => "osism-failed",
+            OsismFailure::Timeout { .. } => "osism-timeout",
+            OsismFailure::VaultPassword => "vault-password-missing",
+            OsismFailure::Locked { .. } => "tasks-locked",
+            OsismFailure::ClientDown { .. } => "osismclient-down",
+            OsismFailure::Other { .. } => "osism-failed",
         }
     }
 
     /// The `osism wait` line that follows a task that timed out.
-    pub fn follow(&self) -> Option<&str> {
+    pub(crate) fn follow(&self) -> Option<&str> {
         match self {
-            Cause::Timeout { follow } => follow.as_deref(),
+            OsismFailure::Timeout { follow } => follow.as_deref(),
             _ => None,
         }
     }
 }
 
-impl fmt::Display for Cause {
+impl fmt::Display for OsismFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Cause::Timeout { follow } => {
+            OsismFailure::Timeout { follow } => {
                 write!(f, "osism's own timeout: it stopped waiting, but its task may still run")?;
                 match follow {
                     Some(line) => write!(f, " (follow it with `{line}`)"),
                     None => Ok(()),
                 }
             }
-            Cause::VaultPassword => f.write_str(
+            OsismFailure::VaultPassword => f.write_str(
                 "no Ansible vault password is available: set it with `osism set vault password` (or add \
                  environments/.vault_pass to the configuration)",
             ),
-            Cause::Locked { by } => {
+            OsismFailure::Locked { by } => {
                 write!(f, "osism's tasks are locked ({by}): `osism unlock` lifts the lock once that is right")
             }
-            Cause::ClientDown { said } => {
+            OsismFailure::ClientDown { said } => {
                 write!(f, "osism cannot run, the osismclient container is not up ({said})")
             }
-            Cause::Other { said } => f.write_str(said),
+            OsismFailure::Other { said } => f.write_str(said),
         }
     }
 }
 
 /// An osism command of step 7 that failed, and why.
 #[derive(Debug, Clone)]
-pub struct Failed {
-    pub command: String,
-    pub status: String,
-    pub cause: Cause,
+pub(crate) struct Failed {
+    pub(crate) command: String,
+    pub(crate) status: String,
+    pub(crate) cause: OsismFailure,
 }
 
 impl fmt::Display for Failed {
@@ -84,35 +84,35 @@ impl fmt::Display for Failed {
 impl std::error::Error for Failed {}
 
 /// How many of its last lines an osism command is judged by: its verdict comes last.
-pub const LINES_KEPT: usize = 200;
+pub(crate) const LINES_KEPT: usize = 200;
 
 /// Reads `lines`, what an osism command printed (both streams), for why it failed.
-pub fn cause(lines: &[String]) -> Cause {
+pub(crate) fn cause(lines: &[String]) -> OsismFailure {
     let find = |needle: &str| lines.iter().find(|l| l.contains(needle));
     if let Some(line) = find("osism wait --output") {
         let follow = line[line.find("osism wait").unwrap_or(0)..].trim().to_owned();
-        return Cause::Timeout { follow: Some(follow) };
+        return OsismFailure::Timeout { follow: Some(follow) };
     }
     if let Some(line) = find("Timeout while waiting for further output of task ") {
         // `reconciler sync` names the task but prints no `osism wait` line of its own.
         let task = line.split("of task ").nth(1).and_then(|rest| rest.split_whitespace().next());
-        return Cause::Timeout {
+        return OsismFailure::Timeout {
             follow: task.map(|id| format!("osism wait --output --live --delay 2 {id}")),
         };
     }
     if find("No Ansible Vault password is available").is_some() {
-        return Cause::VaultPassword;
+        return OsismFailure::VaultPassword;
     }
     if let Some(line) = find("Tasks are currently locked by ") {
         let by = line[line.find("locked by ").map_or(0, |at| at + "locked by ".len())..].trim();
-        return Cause::Locked { by: format!("by {by}") };
+        return OsismFailure::Locked { by: format!("by {by}") };
     }
     let daemon = |l: &&String| {
         l.contains("Error response from daemon")
             && (l.contains("is not running") || l.contains("No such container: osismclient"))
     };
     if let Some(line) = lines.iter().find(daemon) {
-        return Cause::ClientDown { said: line.trim().to_owned() };
+        return OsismFailure::ClientDown { said: line.trim().to_owned() };
     }
     let said = lines
         .iter()
@@ -121,14 +121,14 @@ pub fn cause(lines: &[String]) -> Cause {
         .find(|l| l.contains("ERROR") || l.contains("Error") || l.contains("error"))
         .or_else(|| lines.iter().map(|l| l.trim()).rfind(|l| !l.is_empty()))
         .unwrap_or("it printed nothing");
-    Cause::Other { said: said.to_owned() }
+    OsismFailure::Other { said: said.to_owned() }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn read(text: &str) -> Cause {
+    fn read(text: &str) -> OsismFailure {
         cause(&text.lines().map(String::from).collect::<Vec<_>>())
     }
 
@@ -160,10 +160,10 @@ mod tests {
         let vault = "2026-11-28 | ERROR | No Ansible Vault password is available. Run 'osism set vault \
                      password' on the manager, or add environments/.vault_pass to the configuration \
                      repository for unattended operation.";
-        assert_eq!(read(vault), Cause::VaultPassword);
+        assert_eq!(read(vault), OsismFailure::VaultPassword);
         let locked = "2026-11-28 | ERROR | Tasks are currently locked by dragon at 2026-11-28T09:00:00\n\
                       2026-11-28 | ERROR | Use 'osism unlock' to remove the lock";
-        assert_eq!(read(locked), Cause::Locked { by: "by dragon at 2026-11-28T09:00:00".into() });
+        assert_eq!(read(locked), OsismFailure::Locked { by: "by dragon at 2026-11-28T09:00:00".into() });
         let down = "Error response from daemon: container 1f2e3d4c is not running";
         assert_eq!(read(down).kind(), "osismclient-down");
         assert_eq!(
@@ -172,8 +172,8 @@ mod tests {
         );
         assert_eq!(
             read("PLAY RECAP\nfatal: [node-1]: UNREACHABLE!\n"),
-            Cause::Other { said: "fatal: [node-1]: UNREACHABLE!".into() }
+            OsismFailure::Other { said: "fatal: [node-1]: UNREACHABLE!".into() }
         );
-        assert_eq!(read(""), Cause::Other { said: "it printed nothing".into() });
+        assert_eq!(read(""), OsismFailure::Other { said: "it printed nothing".into() });
     }
 }

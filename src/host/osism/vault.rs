@@ -20,14 +20,14 @@ use crate::plan::{Vault, VaultState};
 const ROOT_WARNING: &str = "WARNING: OSISM CLI should not be used as root user";
 
 /// Where osism's Ansible runs find the password when Redis has none.
-pub fn vault_pass(configuration: &Utf8Path) -> Utf8PathBuf {
+pub(crate) fn vault_pass(configuration: &Utf8Path) -> Utf8PathBuf {
     configuration.join("environments/.vault_pass")
 }
 
 /// Reads what `osism vault check --format script` printed: `PASSED`, or `FAILED: <reason>`.
 /// When it cannot tell (osismclient not running, Redis unreachable, an osism without `vault
 /// check`) it prints neither; its reason, on stderr, is kept, never taken for a state.
-pub fn judge(stdout: &str, stderr: &str) -> Vault {
+pub(crate) fn judge(stdout: &str, stderr: &str) -> Vault {
     let said = |detail: &str| format!("osism vault check: {detail}");
     for line in stdout.lines().map(str::trim) {
         if line == "PASSED" {
@@ -55,7 +55,7 @@ pub fn judge(stdout: &str, stderr: &str) -> Vault {
 /// Problems with the password file: as ssh judges a private key, it must be a regular file the
 /// tool's user can open, readable by no group and no other user; and it must hold a password,
 /// as osism stores a blank one, stripped to nothing, and reports success.
-pub fn check_password_file(path: &Utf8Path, option: &str) -> Option<String> {
+pub(crate) fn check_password_file(path: &Utf8Path, option: &str) -> Option<String> {
     let fix = "give a file readable by its owner only (chmod 600) that holds the password";
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,

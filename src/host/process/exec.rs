@@ -36,33 +36,33 @@ const LINES_IN_FLIGHT: usize = 256;
 
 /// What a read-only query printed and how it ended.
 #[derive(Debug)]
-pub struct Captured {
-    pub success: bool,
-    pub status: ExitStatus,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Captured {
+    pub(crate) success: bool,
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// Shared by the threads preflight asks its questions from; the transcript, which only a real
 /// run's steps write, keeps each record whole.
-pub struct Runner {
+pub(crate) struct Runner {
     sh: Mutex<Shell>,
     transcript: Option<Mutex<Transcript>>,
 }
 
 impl Runner {
-    pub fn new() -> Result<Runner> {
+    pub(crate) fn new() -> Result<Runner> {
         let sh = Shell::new().context("cannot set up a shell to run commands")?;
         Ok(Runner { sh: Mutex::new(sh), transcript: None })
     }
 
     /// From now on every command and its output also go to `transcript`.
-    pub fn record_into(&mut self, transcript: Transcript) {
+    pub(crate) fn record_into(&mut self, transcript: Transcript) {
         self.transcript = Some(Mutex::new(transcript));
     }
 
     /// A line of the tool's own in the transcript, if there is one.
-    pub fn note(&self, text: &str) {
+    pub(crate) fn note(&self, text: &str) {
         self.record(|t| t.note(text));
     }
 
@@ -70,7 +70,7 @@ impl Runner {
     /// `on_quiet` after each second it printed nothing (a command that hangs is still watched). A
     /// command that reads the terminal also writes to it, unrecorded: what is typed there is not
     /// ours.
-    pub fn run(
+    pub(crate) fn run(
         &self,
         command: &Command,
         mut on_line: impl FnMut(Stream, &str),
@@ -145,13 +145,13 @@ impl Runner {
     }
 
     /// Runs a read-only query and captures its output.
-    pub fn read(&self, argv: &[impl AsRef<str>]) -> Result<Captured> {
+    pub(crate) fn read(&self, argv: &[impl AsRef<str>]) -> Result<Captured> {
         self.capture(argv)
     }
 
     /// Runs one of the few changes the tool makes beside the plan's commands (see `control`) and
     /// captures its output; the log says it changed something.
-    pub fn act(&self, argv: &[impl AsRef<str>]) -> Result<Captured> {
+    pub(crate) fn act(&self, argv: &[impl AsRef<str>]) -> Result<Captured> {
         self.note("a change beside the plan's commands:");
         self.capture(argv)
     }
@@ -198,7 +198,7 @@ impl Runner {
     /// takes a few hundred milliseconds) while something else runs, and read only after.
     /// A pipe in a bind-mounted directory, because Docker's attach stream carries a container's
     /// stdout at a few dozen MB/s.
-    pub fn start_fifo_read(&self, argv: &[impl AsRef<str>], fifo: &Utf8Path) -> Result<FifoRead<'_>> {
+    pub(crate) fn start_fifo_read(&self, argv: &[impl AsRef<str>], fifo: &Utf8Path) -> Result<FifoRead<'_>> {
         let argv: Vec<&str> = argv.iter().map(AsRef::as_ref).collect();
         let (program, args) = argv.split_first().context("a command without a program")?;
         let display = display(&argv);
@@ -261,7 +261,7 @@ impl Runner {
 
 /// A query started by `Runner::start_fifo_read`, waiting for its pipe to be read. Dropped
 /// unread (the step it was to check failed), it is let go: its writer finds the pipe closed.
-pub struct FifoRead<'r> {
+pub(crate) struct FifoRead<'r> {
     runner: &'r Runner,
     pending: Option<Pending>,
 }
@@ -279,7 +279,10 @@ struct Pending {
 impl FifoRead<'_> {
     /// Reads the stream (never held whole) into `consume`, then waits for the command; its
     /// standard error goes into the message if it failed. Recorded once it ended.
-    pub fn finish<T>(mut self, consume: impl FnOnce(&mut (dyn Read + Send)) -> Result<T>) -> Result<T> {
+    pub(crate) fn finish<T>(
+        mut self,
+        consume: impl FnOnce(&mut (dyn Read + Send)) -> Result<T>,
+    ) -> Result<T> {
         let pending = self.pending.take().context("the read was finished already")?;
         self.runner.finish(pending, consume)
     }
@@ -335,7 +338,7 @@ fn display(argv: &[&str]) -> String {
 }
 
 /// The first line of a command's message that says something, for an error.
-pub fn first_line(text: &str) -> &str {
+pub(crate) fn first_line(text: &str) -> &str {
     text.lines().find(|l| !l.trim().is_empty()).unwrap_or("no message").trim()
 }
 

@@ -3,6 +3,6 @@
 //!
 //! Uses the host's `files`.
 
-pub mod exec;
-pub mod signals;
-pub mod transcript;
+pub(crate) mod exec;
+pub(crate) mod signals;
+pub(crate) mod transcript;

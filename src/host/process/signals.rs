@@ -44,13 +44,13 @@ static RUNNING: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
 /// A stop the operator (or the system) asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     Interrupt,
     Terminate,
 }
 
 impl Stop {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Stop::Interrupt => "SIGINT",
             Stop::Terminate => "SIGTERM",
@@ -60,7 +60,7 @@ impl Stop {
 
 /// The error a step ends with when a stop was asked for.
 #[derive(Debug, Clone, Copy)]
-pub struct Stopped(pub Stop);
+pub(crate) struct Stopped(pub Stop);
 
 impl std::fmt::Display for Stopped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -71,7 +71,7 @@ impl std::fmt::Display for Stopped {
 impl std::error::Error for Stopped {}
 
 /// Takes over SIGINT, SIGTERM and SIGHUP for the rest of the run.
-pub fn install() -> Result<()> {
+pub(crate) fn install() -> Result<()> {
     let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP]).context("cannot handle signals")?;
     thread::Builder::new()
         .name("signals".into())
@@ -95,7 +95,7 @@ pub fn install() -> Result<()> {
 }
 
 /// The stop asked for, if any.
-pub fn requested() -> Option<Stop> {
+pub(crate) fn requested() -> Option<Stop> {
     match FIRST.load(Ordering::SeqCst) {
         0 => None,
         SIGTERM => Some(Stop::Terminate),
@@ -104,7 +104,7 @@ pub fn requested() -> Option<Stop> {
 }
 
 /// Fails with `Stopped` if a stop was asked for: the reset goes no further.
-pub fn check() -> Result<()> {
+pub(crate) fn check() -> Result<()> {
     match requested() {
         Some(stop) => Err(Stopped(stop).into()),
         None => Ok(()),
@@ -113,7 +113,7 @@ pub fn check() -> Result<()> {
 
 /// Fails with `Stopped` only if a second request came: for what the tool does after a first one
 /// stopped the reset (starting the manager again), which only a second one cuts short.
-pub fn check_forced() -> Result<()> {
+pub(crate) fn check_forced() -> Result<()> {
     match requested() {
         Some(stop) if forced() => Err(Stopped(stop).into()),
         _ => Ok(()),
@@ -123,7 +123,7 @@ pub fn check_forced() -> Result<()> {
 /// Takes a second request as answered, once the command it stopped is gone: what the tool does
 /// next to leave the manager as it was (starting it again) runs, and a further request stops
 /// that at once in turn.
-pub fn rearm() {
+pub(crate) fn rearm() {
     let _ = STOPS.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n > 1).then_some(1));
 }
 
@@ -148,25 +148,25 @@ fn cut_short_after_grace() {
 
 /// Whether a command was stopped before it finished (a second request, or a SIGTERM's grace
 /// ran out): the container a `docker run` started may still run without its CLI.
-pub fn cut_short() -> bool {
+pub(crate) fn cut_short() -> bool {
     forced() || CUT_SHORT.load(Ordering::SeqCst)
 }
 
 /// Whether a second request asked to stop the running command at once.
-pub fn forced() -> bool {
+pub(crate) fn forced() -> bool {
     STOPS.load(Ordering::SeqCst) >= 2
 }
 
 /// How many hang-ups the reset has carried on through.
-pub fn hangups() -> usize {
+pub(crate) fn hangups() -> usize {
     HANGUPS.load(Ordering::SeqCst)
 }
 
 /// Marks `pid`, leader of its own process group, as a running command while it lives.
-pub struct Running(i32);
+pub(crate) struct Running(i32);
 
 impl Running {
-    pub fn new(pid: u32) -> Running {
+    pub(crate) fn new(pid: u32) -> Running {
         let group = pid as i32;
         running().push(group);
         // A request may have come while the command was being started.

@@ -15,35 +15,35 @@ use time::format_description::well_known::Rfc3339;
 
 /// Which stream of a command a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
+pub(crate) enum Stream {
     Stdout,
     Stderr,
 }
 
-pub struct Transcript {
+pub(crate) struct Transcript {
     file: BufWriter<File>,
 }
 
 impl Transcript {
-    pub fn open(path: &Utf8Path) -> Result<Transcript> {
+    pub(crate) fn open(path: &Utf8Path) -> Result<Transcript> {
         let file = crate::host::files::atomic::append(path).context("cannot open the log")?;
         Ok(Transcript { file: BufWriter::new(file) })
     }
 
     /// A line of the tool's own, `#`-marked; every line of a longer text is marked. The log is
     /// plain text: what was styled for the terminal loses its escape codes here.
-    pub fn note(&mut self, text: &str) {
+    pub(crate) fn note(&mut self, text: &str) {
         let now = now();
         for line in console::strip_ansi_codes(text).lines() {
             self.write(format_args!("{now} # {line}\n"));
         }
     }
 
-    pub fn command(&mut self, display: &str) {
+    pub(crate) fn command(&mut self, display: &str) {
         self.write(format_args!("{} $ {display}\n", now()));
     }
 
-    pub fn line(&mut self, stream: Stream, line: &str) {
+    pub(crate) fn line(&mut self, stream: Stream, line: &str) {
         let tag = match stream {
             Stream::Stdout => "out",
             Stream::Stderr => "err",
@@ -51,7 +51,7 @@ impl Transcript {
         self.write(format_args!("  {tag}| {line}\n"));
     }
 
-    pub fn status(&mut self, status: &str, took: Duration) {
+    pub(crate) fn status(&mut self, status: &str, took: Duration) {
         self.write(format_args!("{} = {status} after {:.3}s\n", now(), took.as_secs_f64()));
         // A command's record is complete on disk before the next one starts.
         let _ = self.file.flush();
@@ -64,11 +64,11 @@ impl Transcript {
 }
 
 /// The time stamp of the tool's records, the log and the journal alike: RFC 3339 in UTC.
-pub fn now() -> String {
+pub(crate) fn now() -> String {
     OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
 }
 
 /// A time stamp `now` wrote, as a point in time; `None` for anything else.
-pub fn parse(stamp: &str) -> Option<std::time::SystemTime> {
+pub(crate) fn parse(stamp: &str) -> Option<std::time::SystemTime> {
     OffsetDateTime::parse(stamp, &Rfc3339).ok().map(std::time::SystemTime::from)
 }

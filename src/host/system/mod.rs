@@ -3,5 +3,5 @@
 //!
 //! Uses the host's other rooms.
 
-pub mod service;
-pub mod sudo;
+pub(crate) mod service;
+pub(crate) mod sudo;

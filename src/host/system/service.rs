@@ -10,14 +10,14 @@ use camino::{Utf8Path, Utf8PathBuf};
 use crate::host::docker::inspect::Host;
 use crate::plan::{Service, UnitCommand, UnitStart};
 
-pub const RUNBOOK_UNIT: &str = "docker-compose@manager.service";
-pub const CURRENT_UNIT: &str = "manager.service";
+pub(crate) const RUNBOOK_UNIT: &str = "docker-compose@manager.service";
+pub(crate) const CURRENT_UNIT: &str = "manager.service";
 
 /// What systemd says of one unit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct UnitState {
-    pub active: bool,
-    pub enabled: bool,
+pub(crate) struct UnitState {
+    pub(crate) active: bool,
+    pub(crate) enabled: bool,
 }
 
 /// How systemctl begins to say that systemd does not run, or that it cannot reach it.
@@ -25,11 +25,11 @@ const NO_SYSTEMD: [&str; 2] = ["not been booted with systemd", "Failed to connec
 
 /// What systemctl says where systemd does not run (a container, a chroot): it cannot stop or
 /// start any unit then.
-pub struct SystemdDown(pub String);
+pub(crate) struct SystemdDown(pub String);
 
 /// The unit the operator named, or the detected one, and whether it is active (`None` without
 /// systemctl); `Err` where systemctl answers that systemd is not running.
-pub fn resolve(
+pub(crate) fn resolve(
     given: Option<&str>,
     host: &Host,
     systemctl_found: bool,
@@ -67,7 +67,7 @@ pub fn resolve(
 }
 
 /// Active beats enabled; when the two units cannot be told apart, the runbook's unit stays.
-pub fn choose(runbook: UnitState, current: UnitState) -> Service {
+pub(crate) fn choose(runbook: UnitState, current: UnitState) -> Service {
     let pick = |unit: &str, why: &str| Service::new(unit, why);
     match (runbook.active, current.active) {
         (true, false) => return pick(RUNBOOK_UNIT, "the active one"),
@@ -90,7 +90,7 @@ pub fn choose(runbook: UnitState, current: UnitState) -> Service {
 
 /// What `unit` runs when it starts, as systemd has it loaded; `None` where systemctl does not
 /// say (a unit not loaded, a systemctl that cannot be asked).
-pub fn unit_start(host: &Host, unit: &str) -> Option<UnitStart> {
+pub(crate) fn unit_start(host: &Host, unit: &str) -> Option<UnitStart> {
     let property = "--property=ExecStartPre,ExecStart,User,WorkingDirectory";
     let out = host.runner.read(&["systemctl", "show", property, unit]).ok()?;
     out.success.then(|| parse_show(&out.stdout)).flatten()
@@ -135,15 +135,15 @@ fn parse_show(stdout: &str) -> Option<UnitStart> {
 /// such as OSISM's pull, fails), or it failed after it was started (its `docker compose up` ended:
 /// an image missing). Waiting longer would not help.
 #[derive(Debug, Clone)]
-pub struct UnitFailed {
-    pub unit: String,
+pub(crate) struct UnitFailed {
+    pub(crate) unit: String,
     /// How the start command ended, where it failed; `None` where the unit failed after it.
-    pub start: Option<String>,
+    pub(crate) start: Option<String>,
     /// The line of its journal that says most.
-    pub why: String,
+    pub(crate) why: String,
     /// The last lines of its journal, as this user can read them.
-    pub journal: Vec<String>,
-    pub project_directory: Utf8PathBuf,
+    pub(crate) journal: Vec<String>,
+    pub(crate) project_directory: Utf8PathBuf,
 }
 
 /// How many of the unit journal's last lines a failure quotes.
@@ -173,7 +173,7 @@ impl std::error::Error for UnitFailed {}
 
 /// Fails with `UnitFailed` if `unit` has failed, with what its journal and Compose show (both go
 /// into the log as well).
-pub fn check_not_failed(host: &Host, unit: &str, project_directory: &Utf8Path) -> Result<()> {
+pub(crate) fn check_not_failed(host: &Host, unit: &str, project_directory: &Utf8Path) -> Result<()> {
     if !host.unit_failed(unit)? {
         return Ok(());
     }
@@ -182,7 +182,7 @@ pub fn check_not_failed(host: &Host, unit: &str, project_directory: &Utf8Path) -
 
 /// `unit`'s start, `start` the command that started it, ended as `status`: `UnitFailed` with what
 /// its journal shows where it failed.
-pub fn check_started(
+pub(crate) fn check_started(
     host: &Host,
     unit: &str,
     project_directory: &Utf8Path,
@@ -228,7 +228,7 @@ fn without_stamp(line: &str) -> &str {
 /// Where OSISM's pull at the unit's start keeps it from starting (a registry that cannot be
 /// reached), the commands that start it from the images already here: a runtime drop-in, gone
 /// at the next reboot, that clears the unit's `ExecStartPre=`; and the commands that remove it.
-pub fn without_pull(unit: &str, sudo: bool) -> (String, String) {
+pub(crate) fn without_pull(unit: &str, sudo: bool) -> (String, String) {
     let sudo = if sudo { "sudo " } else { "" };
     let dir = format!("/run/systemd/system/{unit}.d");
     let file = crate::plan::quote::join(&[format!("{dir}/osism-manager-reset-no-pull.conf")]);

@@ -9,7 +9,7 @@ use crate::host::process::exec::first_line;
 
 /// What sudo's policy says of one command for this user.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sudo {
+pub(crate) enum Sudo {
     /// It runs without a password (NOPASSWD, or credentials cached now).
     Allowed,
     /// It runs once the user's password is typed.
@@ -21,7 +21,7 @@ pub enum Sudo {
 impl Host<'_> {
     /// Whether sudo would run `argv`; `sudo -n -l` lists a permitted command and exits 0, says
     /// "a password is required" where one is, and exits 1 for a command it does not permit.
-    pub fn sudo(&self, argv: &[&str]) -> Result<Sudo> {
+    pub(crate) fn sudo(&self, argv: &[&str]) -> Result<Sudo> {
         let out = self.runner.read(&[&["sudo", "-n", "-l"][..], argv].concat())?;
         if out.success {
             return Ok(Sudo::Allowed);

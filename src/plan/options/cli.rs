@@ -11,10 +11,6 @@ use clap::error::ContextKind;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
-pub use crate::plan::options::record::{
-    DEFAULT_CONFIGURATION_DIRECTORY, DEFAULT_HEALTH_TIMEOUT, DEFAULT_IMAGE, DEFAULT_PROJECT_DIRECTORY,
-    DEFAULT_SHARE_VOLUME,
-};
 use crate::plan::options::record::{Options, boolish};
 
 /// Reset a broken OSISM manager the runbook's way, without ever losing /share.

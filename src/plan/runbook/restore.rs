@@ -16,7 +16,7 @@ pub struct RestoreSource {
     pub vouched: Vouched,
     pub summary: ArchiveSummary,
     /// How it differs from /share now; `None` where the share volume does not exist.
-    pub difference: Option<Difference>,
+    pub difference: Option<ShareDifference>,
     /// Where step 2 keeps it, when it bears today's archive's name: step 2 writes there, and an
     /// archive is never overwritten.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,7 +51,7 @@ pub struct ArchiveSummary {
 /// How an archive's entries and /share's compare, by path.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Difference {
+pub struct ShareDifference {
     /// In the archive only: they come back.
     pub only_archive: Listed,
     /// In /share only: gone after the reset (`down -v` deletes the volume); today's archive

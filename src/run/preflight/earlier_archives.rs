@@ -17,20 +17,20 @@ const DESCRIBED: usize = 5;
 
 /// An archive of /share found, as read.
 #[derive(Debug, Clone)]
-pub struct EarlierArchive {
-    pub path: Utf8PathBuf,
+pub(crate) struct EarlierArchive {
+    pub(crate) path: Utf8PathBuf,
     /// `YYYYMMDD`, from its name.
-    pub date: String,
+    pub(crate) date: String,
     /// What reading it whole found, or why it may not be restored.
-    pub read: Result<rescue::Whole, String>,
+    pub(crate) read: Result<rescue::Whole, String>,
     /// A `.sha256` beside it matches.
-    pub verified: bool,
+    pub(crate) verified: bool,
 }
 
 /// The archives in `dir` named as the runbook names them (`manager-share-YYYYMMDD.tar.gz`, and
 /// the `.previous-N` kept aside), written by users the reset trusts: the newest `DESCRIBED`,
 /// newest first, each read whole; and how many more there are.
-pub fn archives(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> Offered {
+pub(crate) fn archives(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> Offered {
     let Ok(entries) = dir.read_dir_utf8() else { return Offered::default() };
     let mut named: Vec<(String, SystemTime, Utf8PathBuf)> = entries
         .filter_map(Result::ok)
@@ -60,15 +60,15 @@ pub fn archives(dir: &Utf8Path, project: &Utf8Path, euid: u32) -> Offered {
 
 /// The archives found (the newest, described), and how many older ones there are besides.
 #[derive(Debug, Clone, Default)]
-pub struct Offered {
-    pub archives: Vec<EarlierArchive>,
-    pub more: usize,
+pub(crate) struct Offered {
+    pub(crate) archives: Vec<EarlierArchive>,
+    pub(crate) more: usize,
 }
 
 /// The archives of /share in `dir` (the runbook's names, the `.previous-N` kept aside) and the
 /// one `--restore-from` names that others than their owner may read, sorted by path: each holds
 /// the vault key and Ceph keys, and the runbook's tar writes 0644.
-pub fn exposed(dir: &Utf8Path, restore_from: Option<&Utf8Path>) -> Vec<Exposed> {
+pub(crate) fn exposed(dir: &Utf8Path, restore_from: Option<&Utf8Path>) -> Vec<Exposed> {
     let in_dir = dir.read_dir_utf8().into_iter().flatten().filter_map(Result::ok);
     let named = in_dir.filter(|e| runbook_date(e.file_name()).is_some()).map(|e| e.path().to_owned());
     let mut paths: Vec<Utf8PathBuf> = named.chain(restore_from.map(Utf8Path::to_owned)).collect();
@@ -95,7 +95,7 @@ fn runbook_date(name: &str) -> Option<String> {
 
 /// The refusal that names the archives found and the command that restores the newest one that
 /// can be, with the options `inputs` were planned with.
-pub fn problem(offered: &Offered, inputs: &Inputs, yes: bool) -> String {
+pub(crate) fn problem(offered: &Offered, inputs: &Inputs, yes: bool) -> String {
     let Offered { archives: found, more } = offered;
     let volume = &inputs.options.share_volume;
     let state = if inputs.facts.share_missing {

@@ -33,7 +33,7 @@ use crate::view::plan_text::render;
 const KOLLA_ANSIBLE: &str = "kolla-ansible";
 
 /// The programs a plan runs; `sudo` only when not root.
-pub fn required_programs(euid: u32) -> Vec<&'static str> {
+pub(crate) fn required_programs(euid: u32) -> Vec<&'static str> {
     let mut programs = vec!["docker", "systemctl", "osism"];
     if euid != 0 {
         programs.push("sudo");
@@ -43,7 +43,7 @@ pub fn required_programs(euid: u32) -> Vec<&'static str> {
 
 impl Preflight<'_> {
     /// Checks that every program is on PATH and that Compose v2 answers.
-    pub fn check_programs(&mut self) -> bool {
+    pub(crate) fn check_programs(&mut self) -> bool {
         self.programs_on_path() && self.compose_answers()
     }
 
@@ -333,7 +333,7 @@ fn joined<T>(handle: thread::ScopedJoinHandle<'_, T>) -> T {
 /// Asks the host what the plan needs to know: the planner's inputs, the problems, and the
 /// notes for the log. `resuming` is the journal of the reset being planned again, which is not
 /// in the way.
-pub fn survey(config: &Config, today: Date, runner: &Runner, resuming: Option<&Utf8Path>) -> Survey {
+pub(crate) fn survey(config: &Config, today: Date, runner: &Runner, resuming: Option<&Utf8Path>) -> Survey {
     let host = Host::new(runner);
     let mut preflight = Preflight::new(config, &host, today, resuming);
     let (facts, offered) = preflight.facts(today);
@@ -345,12 +345,12 @@ pub fn survey(config: &Config, today: Date, runner: &Runner, resuming: Option<&U
 }
 
 /// The tool's effective user: root plans without sudo, and records are kept per user.
-pub fn euid() -> u32 {
+pub(crate) fn euid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
 /// Refuses (exit 2) with `heading` and the list of `problems`, if there are any.
-pub fn refuse_on(problems: &[Problem], heading: &str) -> Result<(), Failure> {
+pub(crate) fn refuse_on(problems: &[Problem], heading: &str) -> Result<(), Failure> {
     if problems.is_empty() {
         return Ok(());
     }

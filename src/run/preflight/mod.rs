@@ -15,13 +15,13 @@
 //! Uses the run's `record` (an unfinished reset, the lock, what is in the way), never its
 //! `steps`.
 
-pub mod earlier_archives;
-pub mod facts;
-pub mod problems;
-pub mod project;
-pub mod rescue;
-pub mod unit_start;
-pub mod volumes;
+pub(crate) mod earlier_archives;
+pub(crate) mod facts;
+pub(crate) mod problems;
+pub(crate) mod project;
+pub(crate) mod rescue;
+pub(crate) mod unit_start;
+pub(crate) mod volumes;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
@@ -29,35 +29,35 @@ use crate::host::docker::inspect::Host;
 use crate::plan::config::Config;
 use crate::plan::problem::{Kind, Problem};
 
-pub use facts::{euid, refuse_on, survey};
+pub(crate) use facts::{euid, refuse_on, survey};
 
 /// What preflight learnt: the planner's inputs, what keeps a real run from starting, and what
 /// it set aside on the way (records that do not count), for the run's log.
 #[derive(Debug)]
-pub struct Survey {
-    pub inputs: crate::plan::Inputs,
-    pub problems: Vec<Problem>,
-    pub notes: Vec<String>,
+pub(crate) struct Survey {
+    pub(crate) inputs: crate::plan::Inputs,
+    pub(crate) problems: Vec<Problem>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// What every check needs, and what they found so far.
-pub struct Preflight<'a> {
-    pub config: &'a Config,
-    pub euid: u32,
-    pub host: &'a Host<'a>,
+pub(crate) struct Preflight<'a> {
+    pub(crate) config: &'a Config,
+    pub(crate) euid: u32,
+    pub(crate) host: &'a Host<'a>,
     /// A terminal is there for osism and sudo to ask on.
-    pub terminal: bool,
+    pub(crate) terminal: bool,
     /// Today's archive, which step 2 writes.
-    pub archive: Utf8PathBuf,
+    pub(crate) archive: Utf8PathBuf,
     /// The journal of the reset being planned again, which is not in the way.
-    pub resuming: Option<&'a Utf8Path>,
-    pub problems: Vec<Problem>,
-    pub notes: Vec<String>,
+    pub(crate) resuming: Option<&'a Utf8Path>,
+    pub(crate) problems: Vec<Problem>,
+    pub(crate) notes: Vec<String>,
 }
 
 impl<'a> Preflight<'a> {
     /// The checks' context; `today` names the archive step 2 writes.
-    pub fn new(
+    pub(crate) fn new(
         config: &'a Config,
         host: &'a Host<'a>,
         today: time::Date,
@@ -76,12 +76,12 @@ impl<'a> Preflight<'a> {
     }
 
     /// A problem of `kind`: `text` says what is wrong and how to fix it.
-    pub fn problem(&mut self, kind: Kind, text: impl Into<String>) {
+    pub(crate) fn problem(&mut self, kind: Kind, text: impl Into<String>) {
         self.problems.push(Problem::new(kind, text));
     }
 
     /// Each of `texts` a problem of `kind`.
-    pub fn problems(&mut self, kind: Kind, texts: impl IntoIterator<Item = String>) {
+    pub(crate) fn problems(&mut self, kind: Kind, texts: impl IntoIterator<Item = String>) {
         self.problems.extend(texts.into_iter().map(|text| Problem::new(kind, text)));
     }
 }

@@ -21,7 +21,7 @@ impl Preflight<'_> {
     /// Checks that no reset of this manager is unfinished, wherever and by whomever it was
     /// started: a new one would archive what is left of a half-restored /share. Returns whether
     /// one is.
-    pub fn check_unfinished(&mut self) -> bool {
+    pub(crate) fn check_unfinished(&mut self) -> bool {
         let (config, euid, resuming) = (self.config, self.euid, self.resuming);
         let unfinished =
             match registry::unfinished(&config.options.project_directory, &config.options.backup_dir, euid) {
@@ -46,7 +46,12 @@ impl Preflight<'_> {
 
     /// The backup directory: there, private, writable, with room for /share's archive, and
     /// without today's archive in the way (`unfinished`: an unfinished reset's resume needs it).
-    pub fn check_backup_dir(&mut self, unfinished: bool, share: Option<ShareSize>, free_kib: Option<u64>) {
+    pub(crate) fn check_backup_dir(
+        &mut self,
+        unfinished: bool,
+        share: Option<ShareSize>,
+        free_kib: Option<u64>,
+    ) {
         let (config, archive) = (self.config, self.archive.clone());
         let dir = &config.options.backup_dir;
         if let Some(problem) =
@@ -96,7 +101,7 @@ fn restores_it(config: &Config, archive: &Utf8Path) -> bool {
 
 /// What keeps the vault step from setting the password again after `down -v`: a password file
 /// that will not do, no file and no terminal for osism to ask on, a key file osism cannot use.
-pub fn vault_problems(config: &Config, vault: &Vault, terminal: bool, euid: u32) -> Vec<String> {
+pub(crate) fn vault_problems(config: &Config, vault: &Vault, terminal: bool, euid: u32) -> Vec<String> {
     let option = config.sources.name("vault-password-file");
     let project = &config.options.project_directory;
     let mut problems: Vec<String> = config
@@ -131,7 +136,7 @@ pub fn vault_problems(config: &Config, vault: &Vault, terminal: bool, euid: u32)
 /// What is wrong with the share volume the options name: it must be the named volume the
 /// project's services mount at /share, or the backup archives another volume and `down -v`
 /// deletes /share unsaved.
-pub fn share_volume_problem(config: &Config, project: &Project) -> Option<String> {
+pub(crate) fn share_volume_problem(config: &Config, project: &Project) -> Option<String> {
     let option = config.sources.name("share-volume");
     let given = &config.options.share_volume;
     let mounted = |m: &ShareMount| format!("{} (mounted by {})", m.volume, m.services.join(", "));
@@ -152,7 +157,7 @@ pub fn share_volume_problem(config: &Config, project: &Project) -> Option<String
         [one] => Some(format!(
             "{option} {given} is not the volume the manager mounts at /share: that is {}; {}",
             mounted(one),
-            if one.volume == crate::plan::cli::DEFAULT_SHARE_VOLUME {
+            if one.volume == crate::plan::options::record::DEFAULT_SHARE_VOLUME {
                 "drop the option".to_owned()
             } else {
                 format!("name it with `--share-volume {}`", one.volume)
@@ -171,7 +176,10 @@ impl Preflight<'_> {
     /// measurement that failed is a problem (the caller judges a missing volume). Without a
     /// working Compose the engine is likely not answering either: the caller passes no
     /// measurement then, as a failed one would only repeat that problem.
-    pub fn judge_share(&mut self, share: Option<Result<Option<ShareSize>>>) -> (Option<ShareSize>, bool) {
+    pub(crate) fn judge_share(
+        &mut self,
+        share: Option<Result<Option<ShareSize>>>,
+    ) -> (Option<ShareSize>, bool) {
         match share {
             Some(Ok(Some(size))) => (Some(size), false),
             Some(Ok(None)) => (None, true),
@@ -187,7 +195,7 @@ impl Preflight<'_> {
 /// The share volume does not exist, and no archive of it is here to restore: unless an
 /// unfinished reset deleted it (its resume, named already, is the way on), the options name
 /// the wrong volume.
-pub fn missing_share(config: &Config) -> String {
+pub(crate) fn missing_share(config: &Config) -> String {
     format!(
         "the share volume {} does not exist: name the manager's volume with --share-volume (see docker volume \
          ls)",
@@ -196,7 +204,7 @@ pub fn missing_share(config: &Config) -> String {
 }
 
 /// What sudo says of the unit's stop and start, each with its command line.
-pub fn sudo_for_unit(host: &Host, unit: &str) -> Result<Vec<(String, Sudo)>> {
+pub(crate) fn sudo_for_unit(host: &Host, unit: &str) -> Result<Vec<(String, Sudo)>> {
     ["stop", "start"]
         .into_iter()
         .map(|verb| Ok((format!("systemctl {verb} {unit}"), host.sudo(&["systemctl", verb, unit])?)))
@@ -206,7 +214,7 @@ pub fn sudo_for_unit(host: &Host, unit: &str) -> Result<Vec<(String, Sudo)>> {
 /// What keeps sudo from running the unit's commands in the middle of the reset: a command it
 /// does not permit, or a password with no terminal to type it on; and whether it asks for a
 /// password that the terminal can give (the run asks it right after consent).
-pub fn sudo_problems(answers: &[(String, Sudo)], euid: u32, terminal: bool) -> (Vec<String>, bool) {
+pub(crate) fn sudo_problems(answers: &[(String, Sudo)], euid: u32, terminal: bool) -> (Vec<String>, bool) {
     let mut problems = Vec::new();
     let user = crate::host::files::users::name_of(euid);
     let systemctl =
@@ -250,7 +258,7 @@ pub fn sudo_problems(answers: &[(String, Sudo)], euid: u32, terminal: bool) -> (
 }
 
 /// What is wrong with `dir` as a directory, if anything.
-pub fn not_a_directory(dir: &Utf8Path, what: &str, fix: &str) -> Option<String> {
+pub(crate) fn not_a_directory(dir: &Utf8Path, what: &str, fix: &str) -> Option<String> {
     match dir.metadata() {
         Ok(meta) if meta.is_dir() => None,
         Ok(_) => Some(format!("{what} {dir} is not a directory: {fix}")),
@@ -261,7 +269,7 @@ pub fn not_a_directory(dir: &Utf8Path, what: &str, fix: &str) -> Option<String> 
     }
 }
 
-pub fn free_bytes(dir: &Utf8Path) -> Result<u64> {
+pub(crate) fn free_bytes(dir: &Utf8Path) -> Result<u64> {
     let stat = statvfs(dir.as_std_path())?;
     Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
 }

@@ -26,25 +26,25 @@ const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose
 /// What Compose says of the project: its model, and (when there is one) the volumes `down -v`
 /// deletes and keeps, with the containers that use them.
 #[derive(Default)]
-pub struct Compose {
-    pub project: Option<Project>,
-    pub volumes: Option<Result<ProjectVolumes>>,
+pub(crate) struct Compose {
+    pub(crate) project: Option<Project>,
+    pub(crate) volumes: Option<Result<ProjectVolumes>>,
     /// The services' images, and what their containers were created from.
-    pub images: Vec<ServiceImage>,
+    pub(crate) images: Vec<ServiceImage>,
     /// Compose v2 answers (another `docker compose` says nothing of the project).
-    pub v2: bool,
+    pub(crate) v2: bool,
 }
 
 /// The project's volumes, the services whose containers are up, and every container that
 /// mounts a volume `down -v` deletes (asked as soon as those are known, beside the rest).
-pub struct ProjectVolumes {
-    pub volumes: Volumes,
-    pub up: Vec<String>,
-    pub users: Result<Vec<VolumeUser>>,
+pub(crate) struct ProjectVolumes {
+    pub(crate) volumes: Volumes,
+    pub(crate) up: Vec<String>,
+    pub(crate) users: Result<Vec<VolumeUser>>,
 }
 
 /// Compose's configuration and containers, being asked.
-pub struct Asked<'scope> {
+pub(crate) struct Asked<'scope> {
     questions: Option<(Question<'scope, Project>, Question<'scope, Vec<Container>>)>,
 }
 
@@ -52,7 +52,7 @@ type Question<'scope, T> = ScopedJoinHandle<'scope, Result<T>>;
 
 impl Asked<'_> {
     /// Whether there is a project to ask about: docker is on PATH and a compose file is there.
-    pub fn has_project(&self) -> bool {
+    pub(crate) fn has_project(&self) -> bool {
         self.questions.is_some()
     }
 }
@@ -64,7 +64,7 @@ fn compose_file(dir: &Utf8Path) -> Option<Utf8PathBuf> {
 
 /// Starts asking Compose about the project in `dir`, where docker is on PATH and there is a
 /// compose file to ask about.
-pub fn start<'scope, 'env>(
+pub(crate) fn start<'scope, 'env>(
     scope: &'scope Scope<'scope, 'env>,
     dir: &'env Utf8Path,
     host: &'env Host,
@@ -76,7 +76,7 @@ pub fn start<'scope, 'env>(
 
 impl Preflight<'_> {
     /// Judges what Compose answered, where docker is `on_path`.
-    pub fn compose(&mut self, asked: Asked, on_path: bool) -> Compose {
+    pub(crate) fn compose(&mut self, asked: Asked, on_path: bool) -> Compose {
         let (dir, host) = (&self.config.options.project_directory, self.host);
         if let Some(problem) = not_a_directory(
             dir,
@@ -120,7 +120,7 @@ impl Preflight<'_> {
     }
 
     /// Whether `docker compose version` answers, as Compose v2 does; the problem if it does not.
-    pub fn compose_answers(&mut self) -> bool {
+    pub(crate) fn compose_answers(&mut self) -> bool {
         match self.host.compose_version() {
             Ok(_) => true,
             Err(error) => {
@@ -174,7 +174,7 @@ fn service_images(project: &Project, containers: &[Container], host: &Host) -> R
 }
 
 /// Compose's default project name: the directory's name, lowercased, with only `[a-z0-9_-]`.
-pub fn default_project_name(dir: &Utf8Path) -> String {
+pub(crate) fn default_project_name(dir: &Utf8Path) -> String {
     dir.file_name()
         .unwrap_or_default()
         .to_lowercase()

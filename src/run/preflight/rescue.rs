@@ -23,24 +23,24 @@ use crate::archive::verify::{self, HashingReader};
 use crate::host::docker::inspect::Host;
 use crate::plan::config::Config;
 use crate::plan::problem::Kind;
-use crate::plan::{ArchiveSummary, Difference, Listed, RestoreSource, Vouched};
+use crate::plan::{ArchiveSummary, Listed, RestoreSource, ShareDifference, Vouched};
 use crate::run::preflight::Preflight;
 use crate::run::record::previous;
 
 /// What reading the named archive whole found: its sha256 and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Whole {
-    pub sha256: String,
-    pub summary: ArchiveSummary,
+pub(crate) struct Whole {
+    pub(crate) sha256: String,
+    pub(crate) summary: ArchiveSummary,
 }
 
 /// Why the archive may not be restored, naming the archive (and the entry) and the fix.
-pub type Refusal = String;
+pub(crate) type Refusal = String;
 
 /// Whether `path` may be read as the operator's archive: a regular file (not a link: the
 /// container sees only its directory), written by a user the reset trusts, on a path no one
 /// else may replace it through (`trust::above_problem`).
-pub fn file_problem(path: &Utf8Path, project: &Utf8Path, euid: u32) -> Option<Refusal> {
+pub(crate) fn file_problem(path: &Utf8Path, project: &Utf8Path, euid: u32) -> Option<Refusal> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
@@ -65,7 +65,7 @@ pub fn file_problem(path: &Utf8Path, project: &Utf8Path, euid: u32) -> Option<Re
 }
 
 /// Reads the archive whole: every entry judged, the gzip stream to its CRC, the file hashed.
-pub fn read(path: &Utf8Path) -> Result<Whole, Refusal> {
+pub(crate) fn read(path: &Utf8Path) -> Result<Whole, Refusal> {
     let file = File::open(path).map_err(|e| format!("cannot open --restore-from {path}: {e}"))?;
     let mut hashed = HashingReader::new(BufReader::with_capacity(1 << 16, file));
     let summary = judge_all(GzDecoder::new(&mut hashed))
@@ -78,7 +78,7 @@ pub fn read(path: &Utf8Path) -> Result<Whole, Refusal> {
 /// must match. Without both, nobody does. A checksum file vouches only where a user the reset
 /// trusts (`trusted`: you, root, the manager's operator) wrote it: in a shared directory, anyone
 /// could plant one beside an archive of their making.
-pub fn vouch(
+pub(crate) fn vouch(
     path: &Utf8Path,
     sha256: &str,
     given: Option<&str>,
@@ -125,7 +125,7 @@ pub fn vouch(
 
 /// `file`, where the archive `restore` names is now, still has the sha256 the reset was approved
 /// with: the step that restores it and a resume both ask.
-pub fn still_approved(restore: &RestoreSource, file: &Utf8Path) -> Result<()> {
+pub(crate) fn still_approved(restore: &RestoreSource, file: &Utf8Path) -> Result<()> {
     let actual = verify::sha256_of(file)?;
     ensure!(
         actual == restore.sha256,
@@ -137,9 +137,9 @@ pub fn still_approved(restore: &RestoreSource, file: &Utf8Path) -> Result<()> {
 }
 
 /// How the archive's entries compare with /share's, by path, as the plan shows it.
-fn difference(comparison: &Comparison) -> Difference {
+fn difference(comparison: &Comparison) -> ShareDifference {
     let listed = |names: &Names| Listed { count: names.count as u64, first: names.first.clone() };
-    Difference {
+    ShareDifference {
         only_archive: listed(&comparison.missing),
         only_share: listed(&comparison.extra),
         differing: listed(&comparison.differing),
@@ -151,7 +151,7 @@ impl Preflight<'_> {
     /// /share now (read back through a container, where the share volume exists and the image is
     /// here: `measured`); what is wrong is a problem. Today's archive, which step 2 writes, is
     /// kept aside first where the share volume exists (`!share_missing`).
-    pub fn restore_source(&mut self, measured: bool, share_missing: bool) -> Option<RestoreSource> {
+    pub(crate) fn restore_source(&mut self, measured: bool, share_missing: bool) -> Option<RestoreSource> {
         let (config, euid, host, today) = (self.config, self.euid, self.host, self.archive.clone());
         let path = config.options.restore_from.as_ref()?;
         let mut refused = |refusal: Refusal| {
@@ -212,7 +212,7 @@ impl Preflight<'_> {
 }
 
 /// How the archive's entries and /share's differ, /share read back as a tar stream.
-fn compare_with_share(config: &Config, path: &Utf8Path, host: &Host) -> Result<Difference> {
+fn compare_with_share(config: &Config, path: &Utf8Path, host: &Host) -> Result<ShareDifference> {
     let read = host.start_share_read(
         &config.options.share_volume,
         &config.options.image,

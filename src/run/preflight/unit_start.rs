@@ -19,7 +19,11 @@ use crate::run::preflight::Preflight;
 impl Preflight<'_> {
     /// What the unit's start means for the reset: the directory it runs Compose in, and where
     /// it pulls, what its pull will change.
-    pub fn judge_unit_start(&mut self, service: &Service, images: &[ServiceImage]) -> Option<Forecast> {
+    pub(crate) fn judge_unit_start(
+        &mut self,
+        service: &Service,
+        images: &[ServiceImage],
+    ) -> Option<Forecast> {
         self.problems(Kind::UnitStart, unit_directory_problem(self.config, service));
         let start = service.start.as_ref()?;
         start.pull()?;

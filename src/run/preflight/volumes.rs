@@ -13,7 +13,7 @@ use crate::run::preflight::project::ProjectVolumes;
 impl Preflight<'_> {
     /// The volumes `down -v` deletes, judged: a unit that is not active while the project's
     /// containers run, containers outside the project on them, Vault's storage not agreed to.
-    pub fn judge_volumes(
+    pub(crate) fn judge_volumes(
         &mut self,
         project: &str,
         service: &Service,
@@ -63,7 +63,7 @@ impl Preflight<'_> {
 
     /// The volumes `--keep-volume` names, each resolved to one `down -v` deletes, with the
     /// labels Compose gave it: one that is not such a volume is a problem.
-    pub fn judge_kept(&mut self, volumes: &Volumes) -> Vec<KeptVolume> {
+    pub(crate) fn judge_kept(&mut self, volumes: &Volumes) -> Vec<KeptVolume> {
         let config = self.config;
         let flag = config.sources.name("keep-volume");
         let mut kept: Vec<KeptVolume> = Vec::new();
@@ -119,7 +119,12 @@ impl Preflight<'_> {
 /// one holding the share volume may write to /share while it is backed up. The tool's own
 /// containers (a read-back, or preflight's measurement running at this moment) and the plan's tar containers (the image, the backup directory mounted), which a
 /// killed run may leave, are stopped by the run itself.
-pub fn strangers(config: &Config, project: &str, volumes: &Volumes, users: &[VolumeUser]) -> Vec<String> {
+pub(crate) fn strangers(
+    config: &Config,
+    project: &str,
+    volumes: &Volumes,
+    users: &[VolumeUser],
+) -> Vec<String> {
     let deleted: Vec<&str> = volumes.deleted().collect();
     let ours = |u: &VolumeUser| {
         u.own

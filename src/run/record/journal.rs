@@ -23,7 +23,7 @@ use crate::plan::{JOURNAL_PREFIX as PREFIX, JOURNAL_SUFFIX as SUFFIX};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum State {
+pub(crate) enum State {
     Pending,
     Running,
     Done,
@@ -34,64 +34,64 @@ pub enum State {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StepRecord {
-    pub number: usize,
-    pub state: State,
+pub(crate) struct StepRecord {
+    pub(crate) number: usize,
+    pub(crate) state: State,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
+    pub(crate) started_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<String>,
+    pub(crate) finished_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     /// When the step's checks began, once it is done: its time counts from here, in the summary
     /// as in its `step_finished` event (step 6's wait for health is a check before its command,
     /// after `started_at`), and the downtime from step 1's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checked_at: Option<String>,
+    pub(crate) checked_at: Option<String>,
     /// How long it took, checks included: its `step_finished` event's `duration_s`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_s: Option<f64>,
+    pub(crate) duration_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Journal {
+pub(crate) struct Journal {
     /// What the plan was made from.
-    pub inputs: Inputs,
-    pub plan: Plan,
-    pub steps: Vec<StepRecord>,
+    pub(crate) inputs: Inputs,
+    pub(crate) plan: Plan,
+    pub(crate) steps: Vec<StepRecord>,
     /// The archive as verified after step 2; `down -v` never runs without it.
     #[serde(default)]
-    pub archive: Option<Archive>,
+    pub(crate) archive: Option<Archive>,
     /// The kept volumes' archives as verified after they were made, by volume: `down -v` never
     /// runs without them.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub kept: std::collections::BTreeMap<String, Archive>,
+    pub(crate) kept: std::collections::BTreeMap<String, Archive>,
     /// When every container was healthy again (step 6's wait ended).
     #[serde(default)]
-    pub healthy_at: Option<String>,
+    pub(crate) healthy_at: Option<String>,
     /// Archived entries /share held as archived after the restore.
     #[serde(default)]
-    pub restored: Option<u64>,
-    pub finished: bool,
+    pub(crate) restored: Option<u64>,
+    pub(crate) finished: bool,
     /// The services that start on a newer image than their containers had, as the pull before
     /// step 1 found them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub newer_images: Vec<NewerImage>,
+    pub(crate) newer_images: Vec<NewerImage>,
     /// The tar image's ID as the pulls before step 1 left it, which the steps that run it then
     /// expect in place of the plan's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
+    pub(crate) image_id: Option<String>,
     /// When the manager was started again after the reset stopped before `down -v`: nothing
     /// was changed, and the reset is closed (a new one starts afresh).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rolled_back: Option<String>,
+    pub(crate) rolled_back: Option<String>,
     #[serde(skip)]
     path: Utf8PathBuf,
 }
 
 impl Journal {
-    pub fn create(inputs: Inputs) -> Result<Journal> {
+    pub(crate) fn create(inputs: Inputs) -> Result<Journal> {
         let plan = plan::build(&inputs);
         let steps = pending(&plan);
         let path = plan.journal_path();
@@ -114,7 +114,7 @@ impl Journal {
     }
 
     /// Reads the journal at `path` and checks that it holds what the tool wrote.
-    pub fn load(path: &Utf8Path) -> Result<Journal> {
+    pub(crate) fn load(path: &Utf8Path) -> Result<Journal> {
         let text = crate::host::files::untrusted::read_text(path)
             .with_context(|| format!("cannot read the journal {path}"))?;
         let mut journal: Journal =
@@ -144,7 +144,7 @@ impl Journal {
 
     /// The finished reset in figures, from the journal's times: each step's duration, how long
     /// the manager was down (step 1's start to healthy again), entries verified and restored.
-    pub fn figures(&self) -> Figures {
+    pub(crate) fn figures(&self) -> Figures {
         let at = |t: &Option<String>| t.as_deref().and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
         let seconds = |from, to| Some((at(to)? - at(from)?).as_seconds_f64());
         let steps = self
@@ -178,13 +178,13 @@ impl Journal {
 
     /// The archive a journal at `path` goes with, read from its name alone: for messages about a
     /// journal that cannot be read.
-    pub fn archive_beside(path: &Utf8Path) -> Option<Utf8PathBuf> {
+    pub(crate) fn archive_beside(path: &Utf8Path) -> Option<Utf8PathBuf> {
         let date = path.file_name()?.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
         Some(path.with_file_name(plan::archive_name(date)))
     }
 
     /// Journals in `dir` that are not closed (or cannot be read), oldest date first.
-    pub fn unfinished_in(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>> {
+    pub(crate) fn unfinished_in(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>> {
         let mut found = Vec::new();
         let entries = dir
             .read_dir_utf8()
@@ -203,16 +203,16 @@ impl Journal {
         Ok(found)
     }
 
-    pub fn path(&self) -> &Utf8Path {
+    pub(crate) fn path(&self) -> &Utf8Path {
         &self.path
     }
 
     /// Index of the first step not done: where a resumed run starts.
-    pub fn first_unfinished(&self) -> Option<usize> {
+    pub(crate) fn first_unfinished(&self) -> Option<usize> {
         self.steps.iter().position(|s| s.state != State::Done)
     }
 
-    pub fn started(&mut self, index: usize) -> Result<()> {
+    pub(crate) fn started(&mut self, index: usize) -> Result<()> {
         let step = &mut self.steps[index];
         step.state = State::Running;
         step.started_at = Some(now());
@@ -223,7 +223,7 @@ impl Journal {
 
     /// Records the step at `index` done; its checks began at `checked_at` and it took
     /// `duration_s`, as its `step_finished` event says.
-    pub fn done(&mut self, index: usize, checked_at: String, duration_s: f64) -> Result<()> {
+    pub(crate) fn done(&mut self, index: usize, checked_at: String, duration_s: f64) -> Result<()> {
         let step = &mut self.steps[index];
         step.state = State::Done;
         step.finished_at = Some(now());
@@ -233,7 +233,7 @@ impl Journal {
         self.save()
     }
 
-    pub fn failed(&mut self, index: usize, error: &str) -> Result<()> {
+    pub(crate) fn failed(&mut self, index: usize, error: &str) -> Result<()> {
         let step = &mut self.steps[index];
         step.state = State::Failed;
         step.finished_at = Some(now());
@@ -243,14 +243,14 @@ impl Journal {
 
     /// Whether `down -v` has begun: a step from the destructive one on was started (its checks
     /// let it begin). From then on the reset holds to the plan it was approved with.
-    pub fn destruction_began(&self) -> bool {
+    pub(crate) fn destruction_began(&self) -> bool {
         let first = self.plan.steps.iter().position(|s| s.destructive).unwrap_or(self.steps.len());
         self.steps[first..].iter().any(|s| s.started_at.is_some())
     }
 
     /// Plans the reset again from `inputs`, before anything was deleted: every step is to do,
     /// nothing done before counts. The date, and so the files' names, stay.
-    pub fn replan(&mut self, inputs: Inputs) {
+    pub(crate) fn replan(&mut self, inputs: Inputs) {
         self.plan = plan::build(&inputs);
         self.inputs = inputs;
         self.steps = pending(&self.plan);
@@ -266,7 +266,7 @@ impl Journal {
     /// Marks the steps `steps` (indexes) as not done, whose work no longer holds (a backup that
     /// is not what /share holds, a manager that did not start), so that a resume does them
     /// again; with `archive`, the archive is no longer taken as verified either.
-    pub fn undo(&mut self, steps: std::ops::Range<usize>, archive: bool) -> Result<()> {
+    pub(crate) fn undo(&mut self, steps: std::ops::Range<usize>, archive: bool) -> Result<()> {
         for step in &mut self.steps[steps] {
             *step = StepRecord {
                 number: step.number,
@@ -285,7 +285,7 @@ impl Journal {
         self.save()
     }
 
-    pub fn interrupted(&mut self, index: usize, signal: &str) -> Result<()> {
+    pub(crate) fn interrupted(&mut self, index: usize, signal: &str) -> Result<()> {
         let step = &mut self.steps[index];
         step.state = State::Interrupted;
         step.finished_at = Some(now());
@@ -295,18 +295,18 @@ impl Journal {
 
     /// Closes a reset that stopped before `down -v` once the manager runs again: nothing was
     /// changed, so there is nothing to resume, and a new reset starts afresh.
-    pub fn close_rolled_back(&mut self) -> Result<()> {
+    pub(crate) fn close_rolled_back(&mut self) -> Result<()> {
         self.rolled_back = Some(now());
         self.save()
     }
 
     /// Removes the journal of a reset that stopped before its first step: nothing is left to
     /// resume, and a journal would block every later reset.
-    pub fn abandon(self) {
+    pub(crate) fn abandon(self) {
         let _ = std::fs::remove_file(&self.path);
     }
 
-    pub fn save(&self) -> Result<()> {
+    pub(crate) fn save(&self) -> Result<()> {
         let text = serde_json::to_string_pretty(self).context("cannot encode the journal")?;
         atomic::write(&self.path, text.as_bytes()).context("cannot write the journal")
     }
@@ -314,7 +314,7 @@ impl Journal {
 
 /// Whether the journal `text` says its reset is over: finished, or rolled back before `down -v`.
 /// Read without the rest of the journal, which need not be valid for this.
-pub fn closed(text: &str) -> bool {
+pub(crate) fn closed(text: &str) -> bool {
     #[derive(Deserialize)]
     struct Closed {
         finished: bool,

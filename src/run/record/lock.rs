@@ -16,14 +16,14 @@ use crate::view::outcome::{Code, Failure};
 
 /// Held for as long as it lives.
 #[derive(Debug)]
-pub struct Lock {
+pub(crate) struct Lock {
     /// `None` for a directory that does not exist: there is nothing to guard, and preflight
     /// refuses the run with that problem among the others.
     _dir: Option<File>,
 }
 
 /// Takes the lock of the manager whose compose project is `dir`, or says who holds it.
-pub fn acquire(dir: &Utf8Path) -> Result<Lock, Failure> {
+pub(crate) fn acquire(dir: &Utf8Path) -> Result<Lock, Failure> {
     if !dir.is_dir() {
         return Ok(Lock { _dir: None });
     }
@@ -51,7 +51,7 @@ pub fn acquire(dir: &Utf8Path) -> Result<Lock, Failure> {
 }
 
 /// The pid of the process that holds the lock on `dir` now, if one does.
-pub fn holder(dir: &Utf8Path) -> Option<u32> {
+pub(crate) fn holder(dir: &Utf8Path) -> Option<u32> {
     let meta = std::fs::metadata(dir).ok()?;
     let dev = rustix::fs::Dev::from(meta.dev());
     // As the kernel prints it: major and minor in hex, the inode in decimal.

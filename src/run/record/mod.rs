@@ -6,7 +6,7 @@
 //!
 //! Uses the `archive` for the checksums it records; nothing of the rest of the run.
 
-pub mod journal;
-pub mod lock;
-pub mod previous;
-pub mod registry;
+pub(crate) mod journal;
+pub(crate) mod lock;
+pub(crate) mod previous;
+pub(crate) mod registry;

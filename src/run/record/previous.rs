@@ -15,7 +15,7 @@ use crate::archive::verify;
 use crate::host::files::atomic;
 
 /// The name `keep_aside` gives `archive` now.
-pub fn free_name(archive: &Utf8Path) -> Utf8PathBuf {
+pub(crate) fn free_name(archive: &Utf8Path) -> Utf8PathBuf {
     (1u64..)
         .map(|n| Utf8PathBuf::from(format!("{archive}.previous-{n}")))
         .find(|p| !p.exists())
@@ -26,7 +26,7 @@ pub fn free_name(archive: &Utf8Path) -> Utf8PathBuf {
 /// planned again, or the one the operator named) to the first free `.previous-N`; returns the
 /// new name. `known` is its sha256 where the reset knows it (the approved archive to restore, a
 /// verified one): without it, and without a checksum file beside it, the archive is hashed.
-pub fn keep_aside(archive: &Utf8Path, known: Option<&str>) -> Result<Option<Utf8PathBuf>> {
+pub(crate) fn keep_aside(archive: &Utf8Path, known: Option<&str>) -> Result<Option<Utf8PathBuf>> {
     if !archive.exists() || archive.metadata().is_ok_and(|m| m.len() == 0) {
         return Ok(None);
     }
@@ -36,7 +36,7 @@ pub fn keep_aside(archive: &Utf8Path, known: Option<&str>) -> Result<Option<Utf8
 }
 
 /// The first `.previous-N` that none of `paths` has yet.
-pub fn free_suffix(paths: &[Utf8PathBuf]) -> String {
+pub(crate) fn free_suffix(paths: &[Utf8PathBuf]) -> String {
     (1u64..)
         .map(|n| format!(".previous-{n}"))
         .find(|suffix| paths.iter().all(|p| !Utf8PathBuf::from(format!("{p}{suffix}")).exists()))
@@ -46,7 +46,7 @@ pub fn free_suffix(paths: &[Utf8PathBuf]) -> String {
 /// The suffix `keep_set_aside` gives what today's earlier reset left in `backup_dir`, where one
 /// left a closed journal (finished, or rolled back) where this one writes its own; an unfinished
 /// one is resumed, never kept aside.
-pub fn earlier_reset(backup_dir: &Utf8Path, today: time::Date) -> Option<String> {
+pub(crate) fn earlier_reset(backup_dir: &Utf8Path, today: time::Date) -> Option<String> {
     let left = left_by_earlier(backup_dir, &crate::plan::date_stamp(today));
     let closed =
         std::fs::read_to_string(&left[0]).is_ok_and(|text| crate::run::record::journal::closed(&text));
@@ -56,7 +56,7 @@ pub fn earlier_reset(backup_dir: &Utf8Path, today: time::Date) -> Option<String>
 /// What a reset of the date `stamp` left in `backup_dir` that the next one of that day writes
 /// again: `left_by_a_reset`'s three (the journal first), then the records of each volume it kept,
 /// found by name, as it may have kept other volumes than the next one does.
-pub fn left_by_earlier(backup_dir: &Utf8Path, stamp: &str) -> Vec<Utf8PathBuf> {
+pub(crate) fn left_by_earlier(backup_dir: &Utf8Path, stamp: &str) -> Vec<Utf8PathBuf> {
     let mut kept: Vec<Utf8PathBuf> = backup_dir
         .read_dir_utf8()
         .into_iter()
@@ -72,7 +72,7 @@ pub fn left_by_earlier(backup_dir: &Utf8Path, stamp: &str) -> Vec<Utf8PathBuf> {
 /// Keeps what an earlier reset of the same day left (`paths`: its journal, records and log)
 /// aside, each under its name with the first `.previous-N` free for all, private; returns that
 /// suffix, where any was there.
-pub fn keep_set_aside(paths: &[Utf8PathBuf]) -> Result<Option<String>> {
+pub(crate) fn keep_set_aside(paths: &[Utf8PathBuf]) -> Result<Option<String>> {
     let there: Vec<&Utf8PathBuf> = paths.iter().filter(|p| p.exists()).collect();
     if there.is_empty() {
         return Ok(None);
@@ -88,7 +88,7 @@ pub fn keep_set_aside(paths: &[Utf8PathBuf]) -> Result<Option<String>> {
 }
 
 /// Moves `from` back to `to`, its checksum file with it, where `to` is free again.
-pub fn put_back(from: &Utf8Path, to: &Utf8Path) -> Result<bool> {
+pub(crate) fn put_back(from: &Utf8Path, to: &Utf8Path) -> Result<bool> {
     if !from.exists() || to.exists() {
         return Ok(false);
     }

@@ -24,50 +24,50 @@ use sha2::{Digest, Sha256};
 use crate::run::record::journal::Journal;
 
 /// The variable that moves the state directory.
-pub const STATE_DIR_VARIABLE: &str = "OSISM_MANAGER_RESET_STATE_DIR";
+pub(crate) const STATE_DIR_VARIABLE: &str = "OSISM_MANAGER_RESET_STATE_DIR";
 const DEFAULT_STATE_DIR: &str = "/var/tmp/osism-manager-reset";
 
 /// What a record file holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Record {
-    pub project_directory: Utf8PathBuf,
-    pub journal: Utf8PathBuf,
-    pub archive: Utf8PathBuf,
-    pub uid: u32,
-    pub user: String,
-    pub started_at: String,
+pub(crate) struct RegistryRecord {
+    pub(crate) project_directory: Utf8PathBuf,
+    pub(crate) journal: Utf8PathBuf,
+    pub(crate) archive: Utf8PathBuf,
+    pub(crate) uid: u32,
+    pub(crate) user: String,
+    pub(crate) started_at: String,
 }
 
 /// An unfinished reset of a manager, as a run finds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unfinished {
-    pub project_directory: Utf8PathBuf,
-    pub journal: Utf8PathBuf,
-    pub archive: Utf8PathBuf,
+pub(crate) struct Unfinished {
+    pub(crate) project_directory: Utf8PathBuf,
+    pub(crate) journal: Utf8PathBuf,
+    pub(crate) archive: Utf8PathBuf,
     /// Who started it, when that was another user than the one asking: `(name, uid)`.
-    pub other_user: Option<(String, u32)>,
+    pub(crate) other_user: Option<(String, u32)>,
     /// Whether the journal is there: a record can outlive a backup directory removed by hand.
-    pub journal_exists: bool,
+    pub(crate) journal_exists: bool,
     /// The record that names it, if it has one.
-    pub record: Option<Utf8PathBuf>,
+    pub(crate) record: Option<Utf8PathBuf>,
 }
 
 impl Unfinished {
     /// The backup directory the reset keeps its files in.
-    pub fn backup_dir(&self) -> &Utf8Path {
+    pub(crate) fn backup_dir(&self) -> &Utf8Path {
         self.journal.parent().unwrap_or(Utf8Path::new("/"))
     }
 
     /// The command that resumes it, typed by the user asking: through sudo when the journal is
     /// another user's and this one is not root (the journal is private to its owner, and root).
-    pub fn resume_command(&self, euid: u32) -> String {
+    pub(crate) fn resume_command(&self, euid: u32) -> String {
         let command = crate::plan::resume_command(self.backup_dir(), &self.project_directory);
         if self.other_user.is_some() && euid != 0 { format!("sudo {command}") } else { command }
     }
 
     /// One line for the operator: what is unfinished, where, by whom, and what to type next.
-    pub fn describe(&self, euid: u32, running: Option<u32>) -> String {
+    pub(crate) fn describe(&self, euid: u32, running: Option<u32>) -> String {
         let by = self.other_user.as_ref().map(|(name, uid)| format!(", started by {name} (uid {uid}),"));
         let running = running.map(|pid| format!(", and that reset is running now (pid {pid})"));
         if !self.journal_exists {
@@ -95,15 +95,15 @@ impl Unfinished {
 }
 
 /// The state directory records live in.
-pub fn state_dir() -> Utf8PathBuf {
+pub(crate) fn state_dir() -> Utf8PathBuf {
     match std::env::var(STATE_DIR_VARIABLE) {
         Ok(dir) if !dir.is_empty() => Utf8PathBuf::from(dir),
         _ => Utf8PathBuf::from(DEFAULT_STATE_DIR),
     }
 }
 
-/// Records `journal`'s reset as unfinished, as this user's record of its manager.
-pub fn record(journal: &Journal, euid: u32) -> Result<()> {
+/// RegistryRecords `journal`'s reset as unfinished, as this user's record of its manager.
+pub(crate) fn record(journal: &Journal, euid: u32) -> Result<()> {
     let dir = state_dir();
     ensure_state_dir(&dir)?;
     let plan = &journal.plan;
@@ -112,7 +112,7 @@ pub fn record(journal: &Journal, euid: u32) -> Result<()> {
     if let Some(problem) = state_problems(&plan.project_directory, euid).into_iter().next() {
         anyhow::bail!("{problem}");
     }
-    let record = Record {
+    let record = RegistryRecord {
         project_directory: plan.project_directory.clone(),
         journal: journal.path().to_owned(),
         archive: plan.backup_file.clone(),
@@ -128,7 +128,7 @@ pub fn record(journal: &Journal, euid: u32) -> Result<()> {
 }
 
 /// Drops the records of `project`'s reset whose journal is `journal`, those this user may remove.
-pub fn forget(project: &Utf8Path, journal: &Utf8Path) {
+pub(crate) fn forget(project: &Utf8Path, journal: &Utf8Path) {
     for (path, record) in records(project).counted {
         if record.journal == journal {
             let _ = fs::remove_file(path);
@@ -139,16 +139,16 @@ pub fn forget(project: &Utf8Path, journal: &Utf8Path) {
 /// The unfinished resets of a manager, and the records that were set aside on the way (each
 /// saying why, for the run's log).
 #[derive(Debug, Default)]
-pub struct Resets {
-    pub unfinished: Vec<Unfinished>,
-    pub set_aside: Vec<String>,
+pub(crate) struct Resets {
+    pub(crate) unfinished: Vec<Unfinished>,
+    pub(crate) set_aside: Vec<String>,
 }
 
 /// The unfinished resets of the manager in `project`: from the records of every user, and from
 /// the journals in `backup_dir`, each once.
-pub fn unfinished(project: &Utf8Path, backup_dir: &Utf8Path, euid: u32) -> Result<Resets> {
+pub(crate) fn unfinished(project: &Utf8Path, backup_dir: &Utf8Path, euid: u32) -> Result<Resets> {
     let mut found: Vec<Unfinished> = Vec::new();
-    let Records { counted, set_aside } = records(project);
+    let RegistryRecords { counted, set_aside } = records(project);
     for (path, record) in counted {
         match closed(&record.journal) {
             Some(true) => {
@@ -198,13 +198,13 @@ fn closed(path: &Utf8Path) -> Option<bool> {
 /// The records of `project` that can be read and count: each a file owned by the user it names,
 /// one the reset trusts (root, this user, the manager's operator). The state directory is every
 /// user's to write, so any other is a plant: set aside, and said so in the log.
-fn records(project: &Utf8Path) -> Records {
+fn records(project: &Utf8Path) -> RegistryRecords {
     use std::os::unix::fs::MetadataExt;
     let dir = state_dir();
     let prefix = format!("{}.", project_key(project));
-    let Ok(entries) = dir.read_dir_utf8() else { return Records::default() };
+    let Ok(entries) = dir.read_dir_utf8() else { return RegistryRecords::default() };
     let trusted = crate::host::files::trust::writers(project, rustix::process::geteuid().as_raw());
-    let mut records = Records::default();
+    let mut records = RegistryRecords::default();
     for entry in entries.filter_map(|entry| entry.ok()) {
         if !entry.file_name().starts_with(&prefix) || !entry.file_name().ends_with(".json") {
             continue;
@@ -214,7 +214,7 @@ fn records(project: &Utf8Path) -> Records {
             continue;
         };
         let Ok(text) = crate::host::files::untrusted::read_text(entry.path()) else { continue };
-        let Ok(record) = serde_json::from_str::<Record>(&text) else { continue };
+        let Ok(record) = serde_json::from_str::<RegistryRecord>(&text) else { continue };
         if record.project_directory != project {
             continue;
         }
@@ -235,8 +235,8 @@ fn records(project: &Utf8Path) -> Records {
 
 /// The records of a manager that count, by path, and why the others were set aside.
 #[derive(Default)]
-struct Records {
-    counted: Vec<(Utf8PathBuf, Record)>,
+struct RegistryRecords {
+    counted: Vec<(Utf8PathBuf, RegistryRecord)>,
     set_aside: Vec<String>,
 }
 
@@ -254,7 +254,7 @@ fn project_key(project: &Utf8Path) -> String {
 /// state directory, each naming the fix: it cannot be written; it, or a directory above it, is
 /// another user's to rewrite (records name the journal a resume trusts); something else lies
 /// where this user's record goes. A reset that could not be found from elsewhere is not started.
-pub fn state_problems(project: &Utf8Path, euid: u32) -> Vec<String> {
+pub(crate) fn state_problems(project: &Utf8Path, euid: u32) -> Vec<String> {
     use std::os::unix::fs::MetadataExt;
     let dir = state_dir();
     let trusted = crate::host::files::trust::writers(project, euid);

@@ -38,58 +38,58 @@ use crate::view::ui::Ui;
 
 /// What a check sees of the step it guards: whom it asks and tells, which step it guards, and
 /// what the run holds that the checks share.
-pub struct Guarded<'c, 'r> {
-    pub with: With<'c, 'r>,
-    pub at: At<'c>,
+pub(crate) struct Guarded<'c, 'r> {
+    pub(crate) with: With<'c, 'r>,
+    pub(crate) at: At<'c>,
     /// Where each step's state and the verified archive are kept.
-    pub journal: &'c mut Journal,
+    pub(crate) journal: &'c mut Journal,
     /// The read-back of /share started with the commands, for the checks that compare it.
-    pub share_read: Option<FifoRead<'r>>,
+    pub(crate) share_read: Option<FifoRead<'r>>,
     /// What reading the archive while step 2's tar wrote it found.
-    pub followed: Option<Result<Followed>>,
-    pub this_run: &'c ThisRun,
+    pub(crate) followed: Option<Result<Followed>>,
+    pub(crate) this_run: &'c ThisRun,
     /// What reading each kept volume's archive on its way from tar found, in the plan's order.
-    pub kept_followed: Vec<Result<Followed>>,
+    pub(crate) kept_followed: Vec<Result<Followed>>,
 }
 
 /// What this process knows of the archive beyond the journal's word.
 #[derive(Default)]
-pub struct ThisRun {
+pub(crate) struct ThisRun {
     /// Whether this process compared the archive with /share after step 2: a journal's word
     /// that it was done is not enough to run `down -v` on.
-    pub compared: Cell<bool>,
+    pub(crate) compared: Cell<bool>,
     /// The archive's sha256 as this process worked it out, for the next check that needs it.
-    pub hashed: RefCell<Option<Hashed>>,
+    pub(crate) hashed: RefCell<Option<Hashed>>,
     /// This process saw Compose create the share volume (step 4): the restore's read-back need
     /// not ask again whether it exists before its container mounts it.
-    pub share_volume_seen: Cell<bool>,
+    pub(crate) share_volume_seen: Cell<bool>,
     /// Whether this process compared the kept volumes with their archives before `down -v`.
-    pub kept_compared: Cell<bool>,
+    pub(crate) kept_compared: Cell<bool>,
     /// The kept archives' sha256 as this process worked them out, by volume.
-    pub kept_hashed: RefCell<std::collections::BTreeMap<String, Hashed>>,
+    pub(crate) kept_hashed: RefCell<std::collections::BTreeMap<String, Hashed>>,
 }
 
 /// Whom a check asks and tells: the executor (and its log), the host's questions, the operator.
-pub struct With<'c, 'r> {
-    pub runner: &'r Runner,
-    pub host: &'c Host<'r>,
-    pub ui: &'c Ui,
+pub(crate) struct With<'c, 'r> {
+    pub(crate) runner: &'r Runner,
+    pub(crate) host: &'c Host<'r>,
+    pub(crate) ui: &'c Ui,
 }
 
 /// The step a check guards, in its plan, and when the step's commands began.
-pub struct At<'c> {
-    pub plan: &'c Plan,
-    pub step: &'c Step,
-    pub began: SystemTime,
+pub(crate) struct At<'c> {
+    pub(crate) plan: &'c Plan,
+    pub(crate) step: &'c Step,
+    pub(crate) began: SystemTime,
 }
 
 /// Whether `check` compares /share, read back through a container started with the commands.
-pub fn reads_share(check: Check) -> bool {
+pub(crate) fn reads_share(check: Check) -> bool {
     matches!(check, Check::ArchiveMatchesShare | Check::ShareMatchesArchive)
 }
 
 /// Runs one of the plan's checks.
-pub fn run(check: Check, cx: &mut Guarded) -> Result<()> {
+pub(crate) fn run(check: Check, cx: &mut Guarded) -> Result<()> {
     match check {
         Check::ProjectStopped => project_stopped(cx),
         Check::ArchivePrivate => archive_private(cx),
@@ -290,7 +290,7 @@ fn judge(archive: &camino::Utf8Path, comparison: &Comparison) -> Result<()> {
 
 /// Nothing may differ either way between `archive` and `what` (/share, a kept volume), read
 /// back while nothing wrote it.
-pub fn judge_against(archive: &camino::Utf8Path, comparison: &Comparison, what: &str) -> Result<()> {
+pub(crate) fn judge_against(archive: &camino::Utf8Path, comparison: &Comparison, what: &str) -> Result<()> {
     let mut wrong = Vec::new();
     mismatch(&mut wrong, &comparison.extra, &format!("entries of {what} are not in the archive"));
     mismatch(&mut wrong, &comparison.missing, &format!("archived entries are not in {what}"));

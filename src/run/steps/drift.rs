@@ -12,7 +12,7 @@ use crate::run::record::journal::Journal;
 /// The tar image's tag still names the image the plan was made with, or the one the pulls
 /// before step 1 left (kept in the journal, for a resume too). Where neither is known (the
 /// engine could not say at preflight), the first step to run it pins the one here.
-pub fn image(host: &Host, plan: &Plan, journal: &mut Journal) -> Result<()> {
+pub(crate) fn image(host: &Host, plan: &Plan, journal: &mut Journal) -> Result<()> {
     let image = &plan.image;
     let Some(now) = host.image_id(image)? else {
         bail!(
@@ -36,7 +36,7 @@ pub fn image(host: &Host, plan: &Plan, journal: &mut Journal) -> Result<()> {
 
 /// The vault password file is still a trusted user's, private, holding a password, on a path
 /// no one else may replace it through, as preflight found it.
-pub fn password_file(plan: &Plan) -> Result<()> {
+pub(crate) fn password_file(plan: &Plan) -> Result<()> {
     let Some(file) = plan.vault_password_file() else { return Ok(()) };
     let euid = rustix::process::geteuid().as_raw();
     match crate::host::files::trust::password_file_problem(

@@ -11,7 +11,7 @@ use crate::run::steps::rollback::Rollback;
 use crate::run::steps::stop::{StepError, Why};
 use crate::view::outcome::{Cause, Code, Failure};
 
-pub fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> Failure {
+pub(crate) fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> Failure {
     let archive = match &journal.archive {
         Some(archive) => format!(
             "the verified archive of /share is {} (sha256 {} in {})",
@@ -36,7 +36,7 @@ pub fn interrupted(plan: &Plan, step: &Step, journal: &Journal, stop: Stop) -> F
 /// `failure`, telling where the journal could not record how its step ended (`ending`) or
 /// which steps are to run again (`redo`: why, and the first of them), as the advice in it
 /// assumed: a full disk or a directory made read-only meanwhile.
-pub fn unrecorded(
+pub(crate) fn unrecorded(
     failure: Failure,
     journal: &Journal,
     ending: Option<anyhow::Error>,
@@ -64,7 +64,7 @@ pub fn unrecorded(
 /// once the terminal is gone (it hung up, or the run has none): osism would read nothing and
 /// store an empty password. The step does not begin; the message says how to go on without the
 /// terminal, or at a new one.
-pub fn terminal_gone(plan: &Plan, step: &Step) -> Option<Failure> {
+pub(crate) fn terminal_gone(plan: &Plan, step: &Step) -> Option<Failure> {
     if !step.commands.iter().any(|c| c.stdin == Stdin::Terminal) {
         return None;
     }
@@ -93,7 +93,7 @@ pub fn terminal_gone(plan: &Plan, step: &Step) -> Option<Failure> {
 /// A reset that stopped before `down -v` (failed, or stopped by `stop`) and started the manager
 /// again: nothing was changed, and the reset is run again afresh; or the start failed, and the
 /// resume starts over from step 1.
-pub fn rolled_back(
+pub(crate) fn rolled_back(
     journal: &Journal,
     step: &Step,
     ended: &StepError,
@@ -153,7 +153,7 @@ pub fn rolled_back(
     if restarted { failure.with_cause(Cause::RolledBack) } else { failure }
 }
 
-pub fn failure(plan: &Plan, step: &Step, journal: &Journal, ended: StepError) -> Failure {
+pub(crate) fn failure(plan: &Plan, step: &Step, journal: &Journal, ended: StepError) -> Failure {
     // Until `down -v` begins, a resume may take corrected options and plan again.
     let correctable = !journal.destruction_began();
     let (what, next) = where_share_is_and_next(plan, step, journal, &ended.why);

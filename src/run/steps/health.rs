@@ -14,7 +14,7 @@ use crate::host::docker::inspect::Host;
 use crate::plan::{Plan, StepKind};
 use crate::view::ui::{Event, Ui};
 
-pub const POLL_EVERY: Duration = Duration::from_secs(1);
+pub(crate) const POLL_EVERY: Duration = Duration::from_secs(1);
 
 /// How often step 4's check asks whether Compose has created the share volume: `docker volume
 /// inspect` answers in about 10 ms, and Compose creates the volume within a second of its start:
@@ -24,14 +24,14 @@ const SHARE_VOLUME_POLL: Duration = Duration::from_millis(25);
 /// How a wait ends early: on a stop requested (`stop` fails), and whether containers that
 /// exited before `started` are still to come back (the manager was stopped, not removed, and
 /// its unit started again: Compose starts them again once its `up` runs).
-pub struct Rules {
-    pub stop: fn() -> Result<()>,
-    pub started: Option<SystemTime>,
+pub(crate) struct Rules {
+    pub(crate) stop: fn() -> Result<()>,
+    pub(crate) started: Option<SystemTime>,
 }
 
 /// Polls until healthy, failed or `timeout`; shows what is still waiting while it waits. A unit
 /// that failed ends the wait at once, and so does a stop requested.
-pub fn wait(
+pub(crate) fn wait(
     host: &Host,
     unit: &str,
     project_directory: &Utf8Path,
@@ -108,7 +108,7 @@ fn not_back_yet(host: &Host, found: &[Container], started: SystemTime) -> Option
 /// Waits until Compose has created the share volume for this project. The unit's start
 /// returns before `docker compose up` has (Type=simple), and the restore's `docker run`
 /// would otherwise create the volume itself, without the labels that make it the project's.
-pub fn share_volume(host: &Host, plan: &Plan, timeout: Duration, ui: &Ui) -> Result<()> {
+pub(crate) fn share_volume(host: &Host, plan: &Plan, timeout: Duration, ui: &Ui) -> Result<()> {
     let started = Instant::now();
     let mut progress = ui.progress();
     let volume = &plan.share_volume;

@@ -12,12 +12,12 @@
 //!
 //! Uses the run's `record` and `preflight` (the named archive's checks, again at its step).
 
-pub mod checks;
-pub mod drift;
-pub mod failure;
-pub mod health;
-pub mod kept_volumes;
-pub mod prelude;
-pub mod rollback;
-pub mod step_loop;
-pub mod stop;
+pub(crate) mod checks;
+pub(crate) mod drift;
+pub(crate) mod failure;
+pub(crate) mod health;
+pub(crate) mod kept_volumes;
+pub(crate) mod prelude;
+pub(crate) mod rollback;
+pub(crate) mod step_loop;
+pub(crate) mod stop;

@@ -15,18 +15,18 @@ use crate::view::outcome::{Code, Failure};
 use crate::view::plan_text::render;
 use crate::view::ui::{Event, Ui};
 
-pub struct Prepare<'a> {
-    pub runner: &'a Runner,
-    pub ui: &'a Ui,
+pub(crate) struct Prepare<'a> {
+    pub(crate) runner: &'a Runner,
+    pub(crate) ui: &'a Ui,
     /// Whether the operator agreed with `--yes`: the command that runs the reset again does too.
-    pub yes: bool,
+    pub(crate) yes: bool,
 }
 
 impl Prepare<'_> {
     /// Runs what comes before step 1 (sudo's password, the image's pull). One that fails, or a
     /// stop asked for meanwhile, ends the reset with nothing changed: its journal and record go,
     /// as nothing is left to resume.
-    pub fn run(&self, plan: &Plan, journal: &mut Journal) -> Result<(), Failure> {
+    pub(crate) fn run(&self, plan: &Plan, journal: &mut Journal) -> Result<(), Failure> {
         for command in &plan.prepare {
             self.ui.say(&format!("\nBefore step 1 {}", render::not_in_runbook()));
             self.ui.say(&render::command_line(command));

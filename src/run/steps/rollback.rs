@@ -26,7 +26,7 @@ use crate::run::steps::stop::{StepError, Why};
 use crate::view::ui::{Event, Ui};
 
 /// What starting the manager again came to.
-pub enum Rollback {
+pub(crate) enum Rollback {
     /// The manager runs again; the reset is closed. `unhealthy` says why it is not healthy yet,
     /// where it is not; `archive` what became of this run's archive.
     /// `unclosed`: why the journal could not be closed, nor removed: it still says unfinished.
@@ -38,7 +38,7 @@ pub enum Rollback {
 
 /// Whether a run that stopped in `journal`'s state must start the manager again: step 1 began
 /// and `down -v` did not.
-pub fn needed(journal: &Journal) -> bool {
+pub(crate) fn needed(journal: &Journal) -> bool {
     let stop_began = journal.steps.first().is_some_and(|s| s.started_at.is_some());
     stop_began && !journal.destruction_began()
 }
@@ -46,7 +46,13 @@ pub fn needed(journal: &Journal) -> bool {
 /// Starts the manager again after a reset that stopped before `down -v`, at `step`, for `why`:
 /// what the stop found says what the archive is, where the journal holds it as verified, and
 /// which kept volume's archive changed since it was verified, where that stopped it.
-pub fn start_again(runner: &Runner, ui: &Ui, journal: &mut Journal, step: &Step, why: &Why) -> Rollback {
+pub(crate) fn start_again(
+    runner: &Runner,
+    ui: &Ui,
+    journal: &mut Journal,
+    step: &Step,
+    why: &Why,
+) -> Rollback {
     let verified = match why {
         Why::Untrusted => "changed since it was verified",
         Why::Outdated => "verified, but /share has changed since",
@@ -118,7 +124,7 @@ fn start(runner: &Runner, ui: &Ui, host: &Host, plan: &Plan, step: &Step) -> Res
 /// What step 2 left where the next run archives /share is cleared (`set_archive_aside`) and the
 /// archive the operator named goes back under its name (`put_back_named`): for a rollback, and
 /// for a resume that plans again from step 1. Says what became of both.
-pub fn clear_the_way(plan: &Plan, journal: &Journal, verified: &str) -> String {
+pub(crate) fn clear_the_way(plan: &Plan, journal: &Journal, verified: &str) -> String {
     let mut archive = set_archive_aside(plan, journal, verified).unwrap_or_else(|error| format!("{error:#}"));
     archive.push_str(&put_back_named(plan));
     archive

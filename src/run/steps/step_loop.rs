@@ -32,7 +32,7 @@ use crate::view::outcome::Failure;
 use crate::view::plan_text::render;
 use crate::view::ui::{Event, Ui};
 
-pub struct Reset<'a> {
+pub(crate) struct Reset<'a> {
     runner: &'a Runner,
     ui: &'a Ui,
     /// What this process knows of the archive beyond the journal's word.
@@ -42,12 +42,12 @@ pub struct Reset<'a> {
 }
 
 impl<'a> Reset<'a> {
-    pub fn new(runner: &'a Runner, ui: &'a Ui, yes: bool) -> Reset<'a> {
+    pub(crate) fn new(runner: &'a Runner, ui: &'a Ui, yes: bool) -> Reset<'a> {
         Reset { runner, ui, this_run: checks::ThisRun::default(), yes }
     }
 
     /// Runs the journal's plan from its first unfinished step to the end.
-    pub fn run(&self, journal: &mut Journal) -> Result<(), Failure> {
+    pub(crate) fn run(&self, journal: &mut Journal) -> Result<(), Failure> {
         let plan = journal.plan.clone();
         let from = journal.first_unfinished().unwrap_or(plan.steps.len());
         if let Some(first) = plan.steps.get(from) {
@@ -363,7 +363,7 @@ impl<'a> Reset<'a> {
 
 /// Runs the journal's plan, then closes the reset: the record goes, a summary is shown and
 /// logged, and `done` ends the JSON events.
-pub fn execute(runner: &Runner, ui: &Ui, journal: &mut Journal, yes: bool) -> Result<(), Failure> {
+pub(crate) fn execute(runner: &Runner, ui: &Ui, journal: &mut Journal, yes: bool) -> Result<(), Failure> {
     Reset::new(runner, ui, yes).run(journal)?;
     registry::forget(&journal.plan.project_directory, journal.path());
     let figures = journal.figures();

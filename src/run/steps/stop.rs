@@ -12,7 +12,7 @@ use crate::run::steps::kept_volumes::fault::Damaged;
 
 /// What ended a step, where the run decides on it.
 #[derive(Debug, Clone)]
-pub enum Why {
+pub(crate) enum Why {
     /// A stop the operator (or the system) asked for.
     Stopped(Stop),
     /// Step 1 stopped a unit that does not run the manager.
@@ -26,20 +26,20 @@ pub enum Why {
     /// A kept volume's archive is not what was verified.
     KeptDamaged(Damaged),
     /// An osism command failed, and osism said why.
-    Osism(task_output::Cause),
+    Osism(task_output::OsismFailure),
     /// Anything else: the message says what.
     Other,
 }
 
 /// A step's error, with what ended it told apart.
 #[derive(Debug)]
-pub struct StepError {
-    pub why: Why,
-    pub error: anyhow::Error,
+pub(crate) struct StepError {
+    pub(crate) why: Why,
+    pub(crate) error: anyhow::Error,
 }
 
 impl StepError {
-    pub fn of(error: anyhow::Error) -> StepError {
+    pub(crate) fn of(error: anyhow::Error) -> StepError {
         let why = if let Some(&Stopped(stop)) = error.downcast_ref::<Stopped>() {
             Why::Stopped(stop)
         } else if let Some(wrong) = error.downcast_ref::<WrongUnit>() {
@@ -64,12 +64,12 @@ impl StepError {
 /// Step 1 stopped a unit, yet the project's containers run on: that unit does not run this
 /// manager (an old docker-compose@manager.service active beside manager.service, say).
 #[derive(Debug, Clone)]
-pub struct WrongUnit {
-    pub stopped: String,
+pub(crate) struct WrongUnit {
+    pub(crate) stopped: String,
     /// The services still running.
-    pub up: Vec<String>,
+    pub(crate) up: Vec<String>,
     /// The other of OSISM's units, when it is active: the one to name.
-    pub running: Option<String>,
+    pub(crate) running: Option<String>,
 }
 
 impl std::fmt::Display for WrongUnit {
@@ -92,7 +92,7 @@ impl std::error::Error for WrongUnit {}
 /// The archive, though unchanged, does not hold what /share holds: the backup is to be made
 /// again before anything is deleted.
 #[derive(Debug, Clone, Copy)]
-pub struct Outdated;
+pub(crate) struct Outdated;
 
 impl std::fmt::Display for Outdated {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -5,9 +5,9 @@
 //!
 //! Uses nothing of the view but itself.
 
-pub mod amount;
-pub mod render;
-pub mod rescue;
-pub mod unit;
-pub mod volumes;
-pub mod wrap;
+pub(crate) mod amount;
+pub(crate) mod render;
+pub(crate) mod rescue;
+pub(crate) mod unit;
+pub(crate) mod volumes;
+pub(crate) mod wrap;

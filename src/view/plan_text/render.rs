@@ -11,12 +11,8 @@ use crate::plan::problem::Problem;
 use crate::plan::{Check, Command, Plan, Stdin, Step, StepKind, VaultState};
 use crate::view::plan_text::amount;
 
-pub fn plan(plan: &Plan) -> String {
-    resumed_plan(plan, &[])
-}
-
 /// The plan, the steps numbered in `done` shown as done: their commands and checks are behind.
-pub fn resumed_plan(plan: &Plan, done: &[usize]) -> String {
+pub(crate) fn resumed_plan(plan: &Plan, done: &[usize]) -> String {
     let mut out = summary(plan);
     if !plan.prepare.is_empty() {
         let _ = writeln!(out, "\nBefore step 1, once you agreed {}", not_in_runbook());
@@ -168,12 +164,12 @@ fn share_size(share: crate::plan::ShareSize) -> String {
 }
 
 /// The mark of what the tool does that the runbook does not.
-pub fn not_in_runbook() -> String {
+pub(crate) fn not_in_runbook() -> String {
     style("[NOT IN THE RUNBOOK]").yellow().to_string()
 }
 
 /// What a check makes sure of, as the operator approves it.
-pub fn check_line(check: Check, plan: &Plan) -> String {
+pub(crate) fn check_line(check: Check, plan: &Plan) -> String {
     let archive = &plan.backup_file;
     match check {
         Check::ProjectStopped => "no container of the compose project may still run".into(),
@@ -259,7 +255,7 @@ fn kept_archives(plan: &Plan) -> String {
 }
 
 /// The facts an operator checks before approving: what, where, which unit, which archive.
-pub fn summary(plan: &Plan) -> String {
+pub(crate) fn summary(plan: &Plan) -> String {
     let mut out = String::new();
     let title = format!("Reset plan for the OSISM manager {:?} in {}", plan.project, plan.project_directory);
     let _ = writeln!(out, "{}", style(title).bold());
@@ -316,13 +312,13 @@ fn vault_state(state: VaultState) -> &'static str {
 }
 
 /// What would refuse the run, `what` being "A real run" or "A resume": shown before the plan.
-pub fn refusal(what: &str, problems: &[Problem]) -> String {
+pub(crate) fn refusal(what: &str, problems: &[Problem]) -> String {
     let heading = format!("{what} would refuse to start, for {}:", counted(problems.len()));
     format!("{}\n{}", style(heading).red().bold(), self::problems(problems).trim_end())
 }
 
 /// The refusal in one line, after the plan.
-pub fn refusal_line(what: &str, count: usize) -> String {
+pub(crate) fn refusal_line(what: &str, count: usize) -> String {
     style(format!("{what} would refuse to start: {}, listed above the plan.", counted(count)))
         .red()
         .bold()
@@ -334,7 +330,7 @@ fn counted(count: usize) -> String {
 }
 
 /// The problems, one a line.
-pub fn problems(problems: &[Problem]) -> String {
+pub(crate) fn problems(problems: &[Problem]) -> String {
     let mut out = String::new();
     for problem in problems {
         let _ = writeln!(out, "  - {problem}");
@@ -342,7 +338,7 @@ pub fn problems(problems: &[Problem]) -> String {
     out
 }
 
-pub fn step_header(step: &Step, total: usize) -> String {
+pub(crate) fn step_header(step: &Step, total: usize) -> String {
     let mut header = style(format!("Step {}/{}: {}", step.number, total, step.title)).bold().to_string();
     if step.destructive {
         let _ = write!(header, "  {}", style("[DESTROYS DATA]").red().bold());
@@ -354,7 +350,7 @@ pub fn step_header(step: &Step, total: usize) -> String {
 }
 
 /// `  $ command`, broken for the terminal's width.
-pub fn command_line(command: &Command) -> String {
+pub(crate) fn command_line(command: &Command) -> String {
     let line =
         crate::view::plan_text::wrap::command_line("  $ ", command, crate::view::plan_text::wrap::width());
     match command.stdin {

@@ -10,7 +10,7 @@ use crate::plan::{Plan, RestoreSource, StepKind, Vouched};
 use crate::view::plan_text::amount;
 
 /// The lines the plan's summary shows of the archive to restore.
-pub fn summary(plan: &Plan) -> String {
+pub(crate) fn summary(plan: &Plan) -> String {
     let Some(restore) = &plan.restore else { return String::new() };
     let mut out = String::new();
     let step = |kind: StepKind, runbook: usize| plan.step(kind).map_or(runbook, |s| s.number);
@@ -52,7 +52,7 @@ fn vouched(restore: &RestoreSource) -> String {
 }
 
 /// Entries, size, newest change, the vault key.
-pub fn holds(restore: &RestoreSource) -> String {
+pub(crate) fn holds(restore: &RestoreSource) -> String {
     let summary = &restore.summary;
     let newest = OffsetDateTime::from_unix_timestamp(summary.newest_mtime as i64)
         .ok()

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::plan::{Plan, UnitStart};
 
 /// What the registry said, before the pull, of what it will change.
-pub fn forecast(plan: &Plan) -> String {
+pub(crate) fn forecast(plan: &Plan) -> String {
     let Some(forecast) = &plan.forecast else { return String::new() };
     let mut out = String::new();
     for newer in &forecast.newer {
@@ -30,12 +30,12 @@ pub fn forecast(plan: &Plan) -> String {
 }
 
 /// An image ID or digest as `docker images` shortens it: twelve hex digits.
-pub fn short_id(id: &str) -> String {
+pub(crate) fn short_id(id: &str) -> String {
     id.trim_start_matches("sha256:").chars().take(12).collect()
 }
 
 /// What the unit runs when it starts, as one line of the summary.
-pub fn start(start: &UnitStart) -> String {
+pub(crate) fn start(start: &UnitStart) -> String {
     let commands: Vec<String> =
         start.commands.iter().map(|c| format!("`{}`", crate::plan::quote::join(&c.argv))).collect();
     let pulls = if start.pull().is_some() { "pulls every image first: " } else { "" };

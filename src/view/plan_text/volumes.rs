@@ -10,7 +10,7 @@ use crate::plan::{Plan, StepKind, Volumes};
 
 /// The volumes `down -v` deletes, with Vault's flagged (the runbook backs up only /share), and
 /// the project's volumes it keeps.
-pub fn deleted(plan: &Plan) -> String {
+pub(crate) fn deleted(plan: &Plan) -> String {
     let Some(volumes) = &plan.volumes else {
         return "    deletes every volume of the project (not listed: Compose could not name them; see the problems)\n"
             .into();

@@ -6,7 +6,7 @@ use crate::plan::{Command, Stdin, quote};
 
 /// The width to break command lines at: `COLUMNS` where it is set (as shells export it), else
 /// the terminal's; `None` (no breaking) where the output is no terminal.
-pub fn width() -> Option<usize> {
+pub(crate) fn width() -> Option<usize> {
     let columns = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok());
     columns
         .or_else(|| console::Term::stdout().size_checked().map(|(_, w)| usize::from(w)))
@@ -15,7 +15,7 @@ pub fn width() -> Option<usize> {
 
 /// `command` after `lead` (such as `  $ `), broken at `width` where it is too long for it; the
 /// lines that follow are indented four more than `lead`.
-pub fn command_line(lead: &str, command: &Command, width: Option<usize>) -> String {
+pub(crate) fn command_line(lead: &str, command: &Command, width: Option<usize>) -> String {
     let whole = format!("{lead}{}", command.display);
     let Some(width) = width.filter(|&w| whole.chars().count() > w) else { return whole };
     let mut words = quote::words(&command.argv);

@@ -12,7 +12,7 @@ use crate::plan::{Command, Plan, Step};
 
 /// Runs the archive step's commands, one a kept volume, each followed on its way to the file;
 /// `run` runs one command. Returns what each read found, in the plan's order.
-pub fn run(
+pub(crate) fn run(
     runner: &Runner,
     host: &Host,
     plan: &Plan,

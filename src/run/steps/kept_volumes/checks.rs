@@ -22,7 +22,7 @@ fn named(volume: &KeptVolume) -> String {
 }
 
 /// Each kept volume's archive path is a pipe, mode 0600; an archive there is kept aside.
-pub fn archives_private(cx: &mut Guarded) -> Result<()> {
+pub(crate) fn archives_private(cx: &mut Guarded) -> Result<()> {
     for volume in &cx.at.plan.kept {
         let archive = cx.at.plan.kept_archive(volume);
         if let Some(kept) = previous::keep_aside(&archive, None)? {
@@ -36,7 +36,7 @@ pub fn archives_private(cx: &mut Guarded) -> Result<()> {
 
 /// Each archive, read on its way from tar to the file, holds exactly what its volume holds; its
 /// checksum goes beside it and into the journal.
-pub fn archives_match(cx: &mut Guarded) -> Result<()> {
+pub(crate) fn archives_match(cx: &mut Guarded) -> Result<()> {
     let plan = cx.at.plan;
     let followed = std::mem::take(&mut cx.kept_followed);
     ensure!(followed.len() == plan.kept.len(), "the kept volumes' archives were not read back with the step");
@@ -66,7 +66,7 @@ pub fn archives_match(cx: &mut Guarded) -> Result<()> {
 
 /// Each kept archive was verified and still matches its checksum: hashed again, unless this
 /// process hashed it and nothing has written it since.
-pub fn archives_unchanged(cx: &mut Guarded) -> Result<()> {
+pub(crate) fn archives_unchanged(cx: &mut Guarded) -> Result<()> {
     let plan = cx.at.plan;
     for volume in &plan.kept {
         let path = plan.kept_archive(volume);
@@ -82,7 +82,7 @@ pub fn archives_unchanged(cx: &mut Guarded) -> Result<()> {
 
 /// Before `down -v`, while they exist: unless this run compared them itself, each kept volume is
 /// compared with its archive again, as a journal that says they were archived may be edited.
-pub fn volumes_still_match(cx: &mut Guarded) -> Result<()> {
+pub(crate) fn volumes_still_match(cx: &mut Guarded) -> Result<()> {
     let plan = cx.at.plan;
     if cx.this_run.kept_compared.get() {
         return Ok(());
@@ -106,7 +106,7 @@ pub fn volumes_still_match(cx: &mut Guarded) -> Result<()> {
 
 /// Each kept volume, made again, bears the labels Compose gave it and holds exactly what its
 /// archive holds: nothing runs on it yet, so nothing may differ either way.
-pub fn volumes_restored(cx: &mut Guarded) -> Result<()> {
+pub(crate) fn volumes_restored(cx: &mut Guarded) -> Result<()> {
     let plan = cx.at.plan;
     for volume in &plan.kept {
         let labels = cx.with.host.volume_labels(&volume.name)?;

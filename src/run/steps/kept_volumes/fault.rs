@@ -14,9 +14,9 @@ use crate::run::record::previous;
 
 /// A kept volume's archive is not what was verified: the context of `verify::check`'s error.
 #[derive(Debug, Clone)]
-pub struct Damaged {
-    pub volume: String,
-    pub archive: Utf8PathBuf,
+pub(crate) struct Damaged {
+    pub(crate) volume: String,
+    pub(crate) archive: Utf8PathBuf,
 }
 
 impl std::fmt::Display for Damaged {
@@ -26,7 +26,7 @@ impl std::fmt::Display for Damaged {
 }
 
 /// Where the reset stands after a step failed on `damaged`, and what to type next.
-pub fn where_and_next(plan: &Plan, journal: &Journal, damaged: &Damaged) -> (String, String) {
+pub(crate) fn where_and_next(plan: &Plan, journal: &Journal, damaged: &Damaged) -> (String, String) {
     let (volume, archive) = (&damaged.volume, &damaged.archive);
     let checksum = verify::checksum_path(archive);
     if !journal.destruction_began() {
@@ -63,7 +63,7 @@ pub fn where_and_next(plan: &Plan, journal: &Journal, damaged: &Damaged) -> (Str
 /// Clears each kept archive out of the next run's way, after a reset that stopped before `down
 /// -v`; `damaged` names the volume whose verified archive changed since, where that stopped it.
 /// Says what became of each, as "; ..." clauses.
-pub fn clear_the_way(plan: &Plan, journal: &Journal, damaged: Option<&str>) -> String {
+pub(crate) fn clear_the_way(plan: &Plan, journal: &Journal, damaged: Option<&str>) -> String {
     let mut said = String::new();
     for volume in &plan.kept {
         let archive = plan.kept_archive(volume);

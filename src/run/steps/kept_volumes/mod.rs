@@ -5,15 +5,15 @@
 //! `down -v` and the restore, each the kept volumes' side of one of /share's; `fault` what the
 //! fault paths (a damaged archive, a rollback) do and say of them.
 
-pub mod archive;
-pub mod checks;
-pub mod fault;
+pub(crate) mod archive;
+pub(crate) mod checks;
+pub(crate) mod fault;
 
 use camino::Utf8PathBuf;
 
 use crate::plan::{KeptVolume, Plan};
 
 /// Where the records of a kept volume's archive go, beside the journal.
-pub fn records_path(plan: &Plan, volume: &KeptVolume) -> Utf8PathBuf {
+pub(crate) fn records_path(plan: &Plan, volume: &KeptVolume) -> Utf8PathBuf {
     crate::plan::runbook::files::kept_records_path(&plan.backup_dir, &plan.date, &volume.name)
 }
