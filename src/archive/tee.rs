@@ -1,5 +1,5 @@
 //! Step 2's archive as the tool writes it. Tar in the container writes into a named pipe at the
-//! archive's path (`host::fifo`); what comes through is hashed, handed to the check that
+//! archive's path (`host::files::fifo`); what comes through is hashed, handed to the check that
 //! compares it with /share, and written to `.NAME.partial` beside the archive, which takes the
 //! pipe's place once tar has closed it. The file holds the bytes whose sha256 was read because
 //! the tool wrote them: a file read while tar wrote it proved only what was read (a writer may

@@ -1,6 +1,6 @@
 //! The kept volumes archived, each as step 2 archives /share: its tar writes into a pipe at the
 //! archive's path while the tool writes the file, reads it whole and compares it with the volume,
-//! read back read-only through a container of the same image (`follow`).
+//! read back read-only through a container of the same image (`archive::live_check`).
 
 use anyhow::{Result, ensure};
 
