@@ -191,7 +191,7 @@ fn apply(today: Date, config: Config, sources: &Sources, saved_file: Option<&Pat
             crate::view::plan_text::volumes::deleted(&plan)
         ));
         let journal = Journal::create(inputs).or_exit(Code::Refused)?;
-        if let Err(error) = registry::record(&journal, preflight::euid()) {
+        if let Err(error) = registry::record(&journal, crate::host::files::users::euid()) {
             journal.abandon();
             return Err(Failure::new(Code::Refused, error.context("nothing was changed")));
         }

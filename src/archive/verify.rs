@@ -158,6 +158,14 @@ impl Hashed {
 
 pub(crate) use crate::plan::{check_command, checksum_path};
 
+/// Removes an archive that was never verified, and a checksum file beside it: a partial one
+/// takes the space the next run needs, and the next run would not overwrite it.
+pub(crate) fn remove_unverified(archive: &Utf8Path) -> std::io::Result<()> {
+    std::fs::remove_file(archive)?;
+    let _ = std::fs::remove_file(checksum_path(archive));
+    Ok(())
+}
+
 /// Writes `<archive>.sha256` as `sha256sum` would, with the archive's name relative to it.
 pub(crate) fn write_checksum(archive: &Utf8Path, sha256: &str) -> Result<Utf8PathBuf> {
     let path = checksum_path(archive);

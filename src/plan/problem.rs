@@ -35,9 +35,11 @@ pub enum Kind {
     Unit,
     /// sudo does not run the unit's stop and start for this user without a prompt.
     Sudo,
-    /// The compose project is not an OSISM manager as the options name it.
+    /// The project directory: not there, no compose file, a compose project that does not
+    /// load, or one that mounts no volume at /share (not a manager).
     Project,
-    /// The share volume is missing or cannot be measured.
+    /// The share volume the options name: not the one the manager mounts at /share, missing,
+    /// or not measurable.
     Share,
     /// A volume `down -v` deletes is used beyond the project, or cannot be told.
     Volumes,

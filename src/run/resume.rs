@@ -45,7 +45,7 @@ pub(crate) fn resume(config: &Config, sources: &Sources, runner: Runner) -> Resu
         Proposal { plan: &plan, resume: Some(resumed), problems: &problems, notes: &notes, heading };
     approval::approve_and_run(runner, &ui, config, proposal, |runner| {
         // This user's record as well: the reset may have been started by another user.
-        registry::record(&journal, preflight::euid()).or_exit(Code::Refused)?;
+        registry::record(&journal, crate::host::files::users::euid()).or_exit(Code::Refused)?;
         if !changed.is_empty() {
             journal.save().or_exit(Code::Refused)?;
             let how = if journal.destruction_began() {
@@ -78,7 +78,7 @@ pub(crate) fn look(config: &Config, sources: &Sources, runner: Runner) -> Result
 /// by a user the reset trusts, of this manager; with the records set aside on the way, for the
 /// log.
 fn find(config: &Config, sources: &Sources) -> Result<(Journal, Vec<String>), Failure> {
-    let euid = preflight::euid();
+    let euid = crate::host::files::users::euid();
     let refused = |error: anyhow::Error| Failure::new(Code::Refused, error);
     let resets = registry::unfinished(&config.options.project_directory, &config.options.backup_dir, euid)
         .map_err(refused)?;
@@ -245,7 +245,12 @@ fn another_vault_password_file(
         .vault_password_file
         .iter()
         .filter_map(|file| {
-            trust::password_file_problem(file, &option, &config.options.project_directory, preflight::euid())
+            trust::password_file_problem(
+                file,
+                &option,
+                &config.options.project_directory,
+                crate::host::files::users::euid(),
+            )
         })
         .map(|problem| Problem::new(Kind::Vault, problem))
         .collect();
@@ -310,7 +315,7 @@ fn restore_source_changed(journal: &Journal, from: usize) -> Option<String> {
 fn privacy_problems(journal: &Journal, path: &Utf8Path, from: usize) -> Vec<Problem> {
     let plan = &journal.plan;
     let project = &plan.project_directory;
-    let euid = preflight::euid();
+    let euid = crate::host::files::users::euid();
     let left = |kind: StepKind| plan.steps[from..].iter().any(|s| s.kind == kind);
     let of = |kind: Kind| move |text: String| Problem::new(kind, text);
     let mut problems: Vec<Problem> =

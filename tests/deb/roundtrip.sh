@@ -84,6 +84,13 @@ for completion in /usr/share/bash-completion/completions/osism-manager-reset \
     grep -q -- --enable-osism-command "$completion" || fail "$completion does not complete the options"
 done
 [ -e "$link" ] && fail "the package itself put something at $link"
+# The documents README links to are shipped beside it, so that every relative link resolves.
+doc=/usr/share/doc/osism-manager-reset
+for page in "$doc"/*.md "$doc"/docs/*.md; do
+    for target in $(grep -o '](\([^)#]*\))' "$page" | sed 's/^](//; s/)$//' | grep -v '^[a-z]*:'); do
+        [ -f "$(dirname "$page")/$target" ] || fail "$page links $target, which the package does not ship"
+    done
+done
 for completion in /usr/share/bash-completion/completions/osism /usr/share/zsh/vendor-completions/_osism; do
     grep -q 'manager reset' "$completion" || fail "$completion does not complete osism manager reset"
 done

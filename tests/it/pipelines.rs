@@ -164,6 +164,9 @@ fn a_failing_apply_fails_the_job_and_says_why() {
     fs::create_dir(&workspace).unwrap();
     let out = run_stage(&world, &workspace, &stage(&doc, "plan-stage"), &[]);
     assert_eq!(out.status.code(), Some(2), "a plan that cannot run passed its stage: {}", stderr(&out));
-    assert!(stdout(&out).contains("problem: "), "the job log does not show why: {}", stdout(&out));
-    assert!(stdout(&out).contains("holds no compose file"), "{}", stdout(&out));
+    // The job log shows each problem's kind and its whole sentence, not the JSON object.
+    let line = stdout(&out).lines().find(|l| l.starts_with("problem (")).map(str::to_owned);
+    let line = line.unwrap_or_else(|| panic!("the job log does not show why: {}", stdout(&out)));
+    assert!(line.starts_with("problem (project): ") && line.contains(" holds no compose file ("), "{line}");
+    assert!(line.ends_with(": point --project-directory at the manager's directory"), "{line}");
 }

@@ -236,32 +236,166 @@ fn code_braces(line: &str) -> Vec<char> {
     braces
 }
 
-/// The modules of `crate::...` paths in `text`: the longest prefix of each path that is a
-/// module of the crate (`modules`), followed through what mod.rs files re-export (`reexports`:
-/// `run::preflight::survey` is `run::preflight::facts`'s, `plan::cli` is `plan::options::cli`).
+/// The code of `text`: its tests (`#[cfg(test)]` on) and `//` comments left out.
+fn code_of(text: &str) -> String {
+    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    code.lines()
+        .map(|line| {
+            let mut in_string = false;
+            let mut end = line.len();
+            let bytes = line.as_bytes();
+            for i in 0..bytes.len() {
+                match bytes[i] {
+                    b'"' if i == 0 || bytes[i - 1] != b'\\' => in_string = !in_string,
+                    b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => {
+                        end = i;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            &line[..end]
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `path` with its groups expanded, nested ones too: `a::{b, c::{d, self}}` is `a::b`, `a::c::d`
+/// and `a::c`; an alias (`x as y`) is left out of the path.
+fn expand(path: &str) -> Vec<String> {
+    let Some(open) = path.find('{') else {
+        return vec![path.split(" as ").next().unwrap_or(path).trim().trim_end_matches("::").to_owned()];
+    };
+    let (prefix, mut depth, mut close) = (&path[..open], 0, path.len());
+    for (i, c) in path.char_indices().skip(open) {
+        depth += match c {
+            '{' => 1,
+            '}' => -1,
+            _ => 0,
+        };
+        if depth == 0 {
+            close = i;
+            break;
+        }
+    }
+    let (inner, mut items, mut start, mut depth) = (&path[open + 1..close], Vec::new(), 0, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&inner[start..]);
+    items
+        .into_iter()
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .flat_map(|item| if item == "self" { expand(prefix) } else { expand(&format!("{prefix}{item}")) })
+        .collect()
+}
+
+/// Every path `module`'s code names, from the crate's root (without `crate::`): `crate::` paths
+/// and `use` groups, `super::` ones, and paths through a name a `use` brought in or a child
+/// module a mod.rs declares (`facts::euid()` in `run/preflight/mod.rs`). What a mod.rs
+/// re-exports (`pub use facts::survey`) is its door, not a use.
+fn paths_used(text: &str, module: &str) -> Vec<String> {
+    let code = code_of(text);
+    let parent = module.rsplit_once("::").map_or("", |(parent, _)| parent).to_owned();
+    let mut names: std::collections::BTreeMap<String, String> = Default::default();
+    let mut paths = Vec::new();
+    let absolute = |path: &str| -> Option<String> {
+        let path = path.trim();
+        if let Some(rest) = path.strip_prefix("crate::") {
+            Some(rest.to_owned())
+        } else {
+            path.strip_prefix("super::").map(|rest| format!("{parent}::{rest}"))
+        }
+    };
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    // Each `crate::` or `super::` path, a group with it.
+    for prefix in ["crate::", "super::"] {
+        for (at, _) in code.match_indices(prefix) {
+            if code[..at].ends_with(|c: char| ident(c) || c == ':') {
+                continue;
+            }
+            let rest = &code[at..];
+            let mut end = rest.find(|c: char| !(ident(c) || c == ':')).unwrap_or(rest.len());
+            if rest[end..].starts_with('{') {
+                let mut depth = 0;
+                for (i, c) in rest.char_indices().skip(end) {
+                    depth += match c {
+                        '{' => 1,
+                        '}' => -1,
+                        _ => 0,
+                    };
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+            }
+            let statement = &rest[..end];
+            for path in expand(&statement.split_whitespace().collect::<Vec<_>>().join(" ")) {
+                paths.extend(absolute(&path));
+            }
+            // A `use` brings its last names in: later `name::` paths go through them.
+            if code[..at].trim_end().ends_with("use") {
+                // (An alias, `X as Y`, names an item, not a module a path goes through.)
+                for path in expand(statement) {
+                    let name = path.rsplit("::").next().unwrap_or_default().to_owned();
+                    names.extend(absolute(&path).map(|full| (name, full)));
+                }
+            }
+        }
+    }
+    // A mod.rs's children, by their names.
+    if text
+        .lines()
+        .any(|l| l.trim_start().starts_with("pub mod ") || l.trim_start().starts_with("pub(crate) mod "))
+    {
+        for line in code.lines().map(str::trim_start) {
+            let declared = ["pub mod ", "pub(crate) mod ", "mod "].iter().find_map(|p| line.strip_prefix(p));
+            if let Some(child) = declared.and_then(|c| c.strip_suffix(';')) {
+                names.insert(child.to_owned(), format!("{module}::{child}"));
+            }
+        }
+    }
+    let door = |at: usize| {
+        let line_start = code[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line = code[line_start..].trim_start();
+        line.starts_with("pub use ") || line.starts_with("pub(crate) use ")
+    };
+    for (name, full) in &names {
+        let needle = format!("{name}::");
+        for (at, _) in code.match_indices(&needle) {
+            if code[..at].ends_with(|c: char| ident(c) || c == ':') || door(at) {
+                continue;
+            }
+            let rest = &code[at + needle.len()..];
+            let tail: String = rest.chars().take_while(|c| ident(*c) || *c == ':').collect();
+            paths.push(format!("{full}::{tail}").trim_end_matches(':').to_owned());
+        }
+    }
+    paths
+}
+
+/// The modules `module`'s code (`text`, its tests left out) uses: each path it names, however
+/// written, resolved to the longest prefix that is a module of the crate (`modules`), followed
+/// through what mod.rs files re-export (`reexports`: `run::preflight::survey` is
+/// `run::preflight::facts`'s, `plan::cli` is `plan::options::cli`).
 fn uses(
     text: &str,
+    module: &str,
     modules: &std::collections::BTreeSet<String>,
     reexports: &std::collections::BTreeMap<String, String>,
 ) -> Vec<String> {
     let mut found = Vec::new();
-    let mut paths = Vec::new();
-    for (at, _) in text.match_indices("crate::") {
-        let rest = &text[at + "crate::".len()..];
-        let path: String =
-            rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
-        // A group (`crate::plan::runbook::{kept, warnings}`) uses each of its names.
-        match rest[path.len()..].strip_prefix('{').and_then(|group| group.split_once('}')) {
-            Some((group, _)) => paths.extend(
-                group
-                    .split(',')
-                    .map(|n| n.trim().split("::").next().unwrap_or_default().to_owned())
-                    .filter(|n| !n.is_empty() && n != "self")
-                    .map(|n| format!("{path}{n}")),
-            ),
-            None => paths.push(path),
-        }
-    }
+    let paths = paths_used(text, module);
     for path in paths {
         let mut words: Vec<String> = path.split("::").filter(|w| !w.is_empty()).map(String::from).collect();
         // Each re-export taken is one step down the tree, so the walk ends; the bound is for a
@@ -331,7 +465,7 @@ fn a_module_uses_only_its_rooms_and_those_below_and_no_module_cycles() {
     for (file, text) in &files {
         let module = module_of(file);
         let Some(own) = rank(&module) else { continue }; // lib.rs, main.rs: above every layer
-        for used in uses(text, &modules, &reexports) {
+        for used in uses(text, &module, &modules, &reexports) {
             let room = rank(&used).unwrap_or_else(|| panic!("src/{file} uses crate::{used}, in no room"));
             assert!(
                 room <= own,

@@ -50,6 +50,10 @@ rows! {
         Pinned::Here(container_outside_the_project);
     backup_dir_not_private: r#"`the backup directory DIR is not private: its group may write it (mode 0775) ...` / `... every user may write it (mode 1777)` / `... it belongs to USER ...` / `... every user may write the directory ABOVE above it (mode 0777) ...` (exit 2; also on `--resume`)"# =>
         Pinned::Here(backup_dir_not_private);
+    vault_storage_deleted: r#"`` the manager runs HashiCorp Vault, and `down -v` deletes its storage (manager_vault_file, manager_vault_logs) for good: ... keep it across the reset with --keep-volume vault_file,vault_logs, or agree that it is lost with --delete-vault-data `` (exit 2)"# =>
+        Pinned::Here(vault_storage_deleted);
+    keep_volume_not_of_the_project: r#"`` --keep-volume X is not a named volume of the project that `down -v` deletes (those are: ...): name one as the compose file does `` / `--keep-volume share is the share volume, ...: leave it out` (exit 2)"# =>
+        Pinned::Here(keep_volume_not_of_the_project);
     vault_password_file_untrusted: r#"`--vault-password-file FILE belongs to USER, whom the reset does not trust ...` / `... lies where others may replace it: ...` / `... is mode 0644, open to other users ...` (exit 2; exit 1 in the vault step when it changed after preflight)"# =>
         Pinned::By("paths::a_vault_password_file_others_could_replace_is_refused, paths::the_vault_password_file_is_judged_again_at_its_step", &["paths_vault_password_file_other_owner", "paths_vault_password_file_open_dir", "paths_vault_password_file_opened_at_its_step"]);
     state_dir_untrusted: r#"`the state directory DIR belongs to USER, whom the reset does not trust ...` / `others may replace the records in the state directory DIR (mode 0777, not sticky) ...` / `the state directory holds DIR/manager-....json where this reset's record of the manager goes, and it is a directory ...` (exit 2)"# =>
@@ -108,6 +112,8 @@ rows! {
         Pinned::Here(osism_cannot_run);
     only_copy_damaged: r#"`the only copy of /share, the archive ..., is damaged ...` (exit 1)"# =>
         Pinned::Here(only_copy_damaged);
+    kept_archive_damaged: r#"`the only copy of VOLUME, the archive kept-VOLUME-YYYYMMDD.tar.gz, is damaged ...` (exit 1)"# =>
+        Pinned::By("kept::a_kept_archive_damaged_after_down_is_refused_and_the_advice_typed_restores_it", &["kept_archive_damaged_after_down"]);
     share_fresh_or_missing: r#"`` the share volume manager_share holds nothing a fresh manager does not write itself ...; archives of /share are in DIR: ...; restore the newest with `osism-manager-reset --restore-from ...` `` (exit 2) / `the share volume manager_share does not exist ...` with the same"# =>
         Pinned::Here(share_fresh_or_missing);
     restore_from_hostile_entry: r#"`--restore-from ARCHIVE is refused: the entry "..." has a `..` in its name ...` (and: an absolute name, is not under share/, is for backup/, runs through ..., a symlink the archive made earlier, is a device node, ...) (exit 2)"# =>

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::rescue::{as_it_was, earlier_archive};
-use crate::support::{World, advice, at_terminal_as_operator, is_root, stderr};
+use crate::support::{World, advice, at_terminal_as_operator, is_root, stderr, with_vault};
 use crate::told::told;
 
 fn mode(path: &Path, mode: u32) {
@@ -233,4 +233,16 @@ pub fn checksum_of_another_user(world: &World) -> String {
 pub fn restore_from_unvouched(world: &World) -> String {
     let archive = earlier_archive(world, &world.path().join("kept"), false, as_it_was);
     told(world, &world.run(&["--yes", "--restore-from", archive.to_str().unwrap()], &[]))
+}
+
+/// With HashiCorp Vault, the refusal offers keeping its storage; kept.rs types both ways out.
+pub fn vault_storage_deleted(world: &World) -> String {
+    with_vault(world);
+    told(world, &world.run(&["--yes"], &[]))
+}
+
+/// A `--keep-volume` naming a volume the project does not have, and the share volume.
+pub fn keep_volume_not_of_the_project(world: &World) -> String {
+    let refused = |keep: &str| told(world, &world.run(&["--yes", "--keep-volume", keep], &[]));
+    cases(&[("not the project's", refused("redis")), ("the share volume", refused("share"))])
 }

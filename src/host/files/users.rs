@@ -28,3 +28,8 @@ pub(crate) fn home_of(user: &str) -> Option<camino::Utf8PathBuf> {
 pub(crate) fn name_of(uid: u32) -> String {
     user_of(uid).unwrap_or_else(|| format!("uid {uid}"))
 }
+
+/// The tool's effective user: root plans without sudo, and records are kept per user.
+pub(crate) fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}

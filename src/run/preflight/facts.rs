@@ -81,21 +81,7 @@ impl Preflight<'_> {
         let Answers { compose, image, share, service, active, vault, sudo } = self.ask();
         // Docker and its Compose plugin answer.
         let docker = compose.v2;
-        let sudo_asks = match sudo {
-            Some(Ok(answers)) => {
-                let (problems, asks) = sudo_problems(&answers, self.euid, self.terminal);
-                self.problems(Kind::Sudo, problems);
-                asks
-            }
-            Some(Err(error)) => {
-                self.problem(
-                    Kind::Sudo,
-                    format!("{error:#}: cannot ask sudo whether it runs the unit's stop and start"),
-                );
-                false
-            }
-            None => false,
-        };
+        let sudo_asks = self.judge_sudo(sudo);
         // First, as it explains others: a reset halfway has deleted the share volume, say.
         let unfinished = self.check_unfinished();
         let vault = self.vault_found(vault, docker);
@@ -108,8 +94,12 @@ impl Preflight<'_> {
             Some(found) => self.judged(&name, &service, active, found),
             None => Default::default(),
         };
-        if let Some(problem) = project.as_ref().and_then(|project| share_volume_problem(config, project)) {
-            self.problem(Kind::Project, problem);
+        if let Some(project) = &project
+            && let Some(problem) = share_volume_problem(config, project)
+        {
+            // No volume at /share at all: not a manager's project. Otherwise the option is wrong.
+            let kind = if project.share_mounts.is_empty() { Kind::Project } else { Kind::Share };
+            self.problem(kind, problem);
         }
         let Shared { share, share_missing, restore, offered } =
             self.judge_shared(unfinished, docker.then_some(share).flatten());
@@ -152,6 +142,26 @@ impl Preflight<'_> {
             kept,
         };
         (facts, offered)
+    }
+
+    /// What sudo said of the unit's stop and start, where it was asked, judged; whether it asks
+    /// for a password that the terminal can give.
+    fn judge_sudo(&mut self, sudo: Option<Result<Vec<(String, Sudo)>>>) -> bool {
+        match sudo {
+            Some(Ok(answers)) => {
+                let (problems, asks) = sudo_problems(&answers, self.euid, self.terminal);
+                self.problems(Kind::Sudo, problems);
+                asks
+            }
+            Some(Err(error)) => {
+                self.problem(
+                    Kind::Sudo,
+                    format!("{error:#}: cannot ask sudo whether it runs the unit's stop and start"),
+                );
+                false
+            }
+            None => false,
+        }
     }
 
     /// What osism said of the vault password, or that it could not be asked (a problem where
@@ -342,11 +352,6 @@ pub(crate) fn survey(config: &Config, today: Date, runner: &Runner, resuming: Op
         preflight.problem(Kind::ArchivesFound, earlier_archives::problem(offered, &inputs, config.yes));
     }
     Survey { inputs, problems: preflight.problems, notes: preflight.notes }
-}
-
-/// The tool's effective user: root plans without sudo, and records are kept per user.
-pub(crate) fn euid() -> u32 {
-    rustix::process::geteuid().as_raw()
 }
 
 /// Refuses (exit 2) with `heading` and the list of `problems`, if there are any.

@@ -29,7 +29,7 @@ use crate::host::docker::inspect::Host;
 use crate::plan::config::Config;
 use crate::plan::problem::{Kind, Problem};
 
-pub(crate) use facts::{euid, refuse_on, survey};
+pub(crate) use facts::{refuse_on, survey};
 
 /// What preflight learnt: the planner's inputs, what keeps a real run from starting, and what
 /// it set aside on the way (records that do not count), for the run's log.
@@ -65,7 +65,7 @@ impl<'a> Preflight<'a> {
     ) -> Preflight<'a> {
         Preflight {
             config,
-            euid: facts::euid(),
+            euid: crate::host::files::users::euid(),
             host,
             terminal: crate::view::confirm::at_terminal(),
             archive: crate::plan::archive_path(&config.options.backup_dir, today),

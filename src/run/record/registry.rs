@@ -102,7 +102,7 @@ pub(crate) fn state_dir() -> Utf8PathBuf {
     }
 }
 
-/// RegistryRecords `journal`'s reset as unfinished, as this user's record of its manager.
+/// Records `journal`'s reset as unfinished, as this user's record of its manager.
 pub(crate) fn record(journal: &Journal, euid: u32) -> Result<()> {
     let dir = state_dir();
     ensure_state_dir(&dir)?;

@@ -14,74 +14,24 @@
 //!   `share_matches_archive` (against the records step 2's read kept, or the archive); before
 //!   step 6, `healthy`; after the vault step, `vault_passes`.
 
-use std::cell::{Cell, RefCell};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 
-use crate::archive::compare::{self, Comparison, Names};
+use crate::archive::compare::{self, Comparison};
 use crate::archive::live_check::Followed;
 use crate::archive::records;
-use crate::archive::verify::{self, Archive, Hashed};
-use crate::host::docker::inspect::Host;
+use crate::archive::verify::{self, Archive};
 use crate::host::files::fifo;
-use crate::host::process::exec::{FifoRead, Runner};
+use crate::host::process::exec::FifoRead;
 use crate::host::process::{signals, transcript};
 use crate::host::system::service;
-use crate::plan::{Check, Plan, Step, StepKind, VaultState};
-use crate::run::record::journal::Journal;
+use crate::plan::{Check, Plan, StepKind, VaultState};
 use crate::run::record::previous;
+use crate::run::steps::guarded::{Guarded, judge_against, mismatch};
 use crate::run::steps::health;
 use crate::run::steps::kept_volumes;
 use crate::run::steps::stop::{Outdated, WrongUnit};
-use crate::view::ui::Ui;
-
-/// What a check sees of the step it guards: whom it asks and tells, which step it guards, and
-/// what the run holds that the checks share.
-pub(crate) struct Guarded<'c, 'r> {
-    pub(crate) with: With<'c, 'r>,
-    pub(crate) at: At<'c>,
-    /// Where each step's state and the verified archive are kept.
-    pub(crate) journal: &'c mut Journal,
-    /// The read-back of /share started with the commands, for the checks that compare it.
-    pub(crate) share_read: Option<FifoRead<'r>>,
-    /// What reading the archive while step 2's tar wrote it found.
-    pub(crate) followed: Option<Result<Followed>>,
-    pub(crate) this_run: &'c ThisRun,
-    /// What reading each kept volume's archive on its way from tar found, in the plan's order.
-    pub(crate) kept_followed: Vec<Result<Followed>>,
-}
-
-/// What this process knows of the archive beyond the journal's word.
-#[derive(Default)]
-pub(crate) struct ThisRun {
-    /// Whether this process compared the archive with /share after step 2: a journal's word
-    /// that it was done is not enough to run `down -v` on.
-    pub(crate) compared: Cell<bool>,
-    /// The archive's sha256 as this process worked it out, for the next check that needs it.
-    pub(crate) hashed: RefCell<Option<Hashed>>,
-    /// This process saw Compose create the share volume (step 4): the restore's read-back need
-    /// not ask again whether it exists before its container mounts it.
-    pub(crate) share_volume_seen: Cell<bool>,
-    /// Whether this process compared the kept volumes with their archives before `down -v`.
-    pub(crate) kept_compared: Cell<bool>,
-    /// The kept archives' sha256 as this process worked them out, by volume.
-    pub(crate) kept_hashed: RefCell<std::collections::BTreeMap<String, Hashed>>,
-}
-
-/// Whom a check asks and tells: the executor (and its log), the host's questions, the operator.
-pub(crate) struct With<'c, 'r> {
-    pub(crate) runner: &'r Runner,
-    pub(crate) host: &'c Host<'r>,
-    pub(crate) ui: &'c Ui,
-}
-
-/// The step a check guards, in its plan, and when the step's commands began.
-pub(crate) struct At<'c> {
-    pub(crate) plan: &'c Plan,
-    pub(crate) step: &'c Step,
-    pub(crate) began: SystemTime,
-}
 
 /// Whether `check` compares /share, read back through a container started with the commands.
 pub(crate) fn reads_share(check: Check) -> bool {
@@ -288,19 +238,6 @@ fn judge(archive: &camino::Utf8Path, comparison: &Comparison) -> Result<()> {
     judge_against(archive, comparison, "/share")
 }
 
-/// Nothing may differ either way between `archive` and `what` (/share, a kept volume), read
-/// back while nothing wrote it.
-pub(crate) fn judge_against(archive: &camino::Utf8Path, comparison: &Comparison, what: &str) -> Result<()> {
-    let mut wrong = Vec::new();
-    mismatch(&mut wrong, &comparison.extra, &format!("entries of {what} are not in the archive"));
-    mismatch(&mut wrong, &comparison.missing, &format!("archived entries are not in {what}"));
-    mismatch(&mut wrong, &comparison.differing, &format!("archived entries differ from {what}"));
-    if !wrong.is_empty() {
-        bail!("the archive {archive} does not match {what}: {}", wrong.join("; "));
-    }
-    Ok(())
-}
-
 /// Every archived entry must be in /share as archived; what the running manager wrote since
 /// the restore began, and what it added, is its own.
 /// Returns how many archived entries /share holds as archived.
@@ -363,11 +300,4 @@ fn share_volume_created(cx: &mut Guarded, timeout: Duration) -> Result<()> {
     health::share_volume(cx.with.host, cx.at.plan, timeout, cx.with.ui)?;
     cx.this_run.share_volume_seen.set(true);
     Ok(())
-}
-
-/// Adds "N `what` (the first names)" to `wrong` if there are any.
-fn mismatch(wrong: &mut Vec<String>, names: &Names, what: &str) {
-    if !names.is_empty() {
-        wrong.push(format!("{} {what} ({names})", names.count));
-    }
 }

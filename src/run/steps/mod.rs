@@ -1,7 +1,8 @@
 //! The steps: the runbook's commands run between the checks the plan lists for them.
 //!
 //! - `prelude`: what runs after the operator's consent and before step 1 (sudo's password, the
-//!   pulls); `step_loop`: the loop itself; `checks`: one function per safeguard around the steps
+//!   pulls); `step_loop`: the loop itself; `checks`: one function per safeguard around the steps,
+//!   each seeing what `guarded` holds
 //!   (what guards `down -v` is in one place); `drift`: those that hold a step to the inputs
 //!   approved (the tar image by ID, the vault password file); `health`: step 6's wait;
 //!   `kept_volumes`: the volumes `--keep-volume` names, archived and restored with /share's
@@ -15,6 +16,7 @@
 pub(crate) mod checks;
 pub(crate) mod drift;
 pub(crate) mod failure;
+pub(crate) mod guarded;
 pub(crate) mod health;
 pub(crate) mod kept_volumes;
 pub(crate) mod prelude;

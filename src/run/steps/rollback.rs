@@ -162,13 +162,12 @@ fn set_archive_aside(plan: &Plan, journal: &Journal, verified: &str) -> Result<S
             .ok_or_else(|| anyhow!("{archive} went missing"))?;
         return Ok(format!("the archive {archive} ({verified}) was kept as {kept}"));
     }
-    std::fs::remove_file(archive).map_err(|error| {
+    verify::remove_unverified(archive).map_err(|error| {
         let rm = crate::plan::quote::join(&["rm".to_owned(), archive.to_string()]);
         anyhow!(
             "the partial archive {archive}, which the next run would not overwrite, cannot be removed ({error}): \
              `{rm}` once it can be"
         )
     })?;
-    let _ = std::fs::remove_file(verify::checksum_path(archive));
     Ok(format!("the partial archive {archive}, never verified, was removed"))
 }

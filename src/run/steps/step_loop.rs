@@ -24,10 +24,10 @@ use crate::plan;
 use crate::plan::{Check, Command, Plan, Step, StepKind};
 use crate::run::record::journal::Journal;
 use crate::run::record::registry;
-use crate::run::steps::checks;
 use crate::run::steps::failure::{failure, interrupted, rolled_back, unrecorded};
 use crate::run::steps::rollback;
 use crate::run::steps::stop::{StepError, Why};
+use crate::run::steps::{checks, guarded};
 use crate::view::outcome::Failure;
 use crate::view::plan_text::render;
 use crate::view::ui::{Event, Ui};
@@ -36,14 +36,14 @@ pub(crate) struct Reset<'a> {
     runner: &'a Runner,
     ui: &'a Ui,
     /// What this process knows of the archive beyond the journal's word.
-    this_run: checks::ThisRun,
+    this_run: guarded::ThisRun,
     /// Whether the operator agreed with `--yes`: the command that runs the reset again does too.
     yes: bool,
 }
 
 impl<'a> Reset<'a> {
     pub(crate) fn new(runner: &'a Runner, ui: &'a Ui, yes: bool) -> Reset<'a> {
-        Reset { runner, ui, this_run: checks::ThisRun::default(), yes }
+        Reset { runner, ui, this_run: guarded::ThisRun::default(), yes }
     }
 
     /// Runs the journal's plan from its first unfinished step to the end.
@@ -158,9 +158,9 @@ impl<'a> Reset<'a> {
 
     fn step(&self, plan: &Plan, index: usize, step: &Step, journal: &mut Journal) -> Result<()> {
         let host = Host::new(self.runner);
-        let mut cx = checks::Guarded {
-            with: checks::With { runner: self.runner, host: &host, ui: self.ui },
-            at: checks::At { plan, step, began: SystemTime::now() },
+        let mut cx = guarded::Guarded {
+            with: guarded::With { runner: self.runner, host: &host, ui: self.ui },
+            at: guarded::At { plan, step, began: SystemTime::now() },
             journal,
             share_read: None,
             followed: None,

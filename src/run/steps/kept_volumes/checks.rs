@@ -13,7 +13,7 @@ use crate::host::files::fifo;
 use crate::plan::KeptVolume;
 use crate::plan::kept::MOUNT;
 use crate::run::record::previous;
-use crate::run::steps::checks::{Guarded, judge_against};
+use crate::run::steps::guarded::{Guarded, judge_against};
 use crate::run::steps::kept_volumes::fault::Damaged;
 
 /// What a kept volume is called in messages.

@@ -25,21 +25,11 @@ impl std::fmt::Display for Damaged {
     }
 }
 
-/// Where the reset stands after a step failed on `damaged`, and what to type next.
+/// Where the reset stands after a step failed on `damaged`, and what to type next: after
+/// `down -v` (before it, the rollback handles the kept archives with /share's).
 pub(crate) fn where_and_next(plan: &Plan, journal: &Journal, damaged: &Damaged) -> (String, String) {
     let (volume, archive) = (&damaged.volume, &damaged.archive);
     let checksum = verify::checksum_path(archive);
-    if !journal.destruction_began() {
-        return (
-            format!(
-                "nothing was deleted (`down -v` did not run), but the archive {archive} of {volume} is not what was verified"
-            ),
-            format!(
-                "do not resume; move {archive}, {checksum} and the journal {} away, then start a new reset",
-                journal.path()
-            ),
-        );
-    }
     let share = match &journal.archive {
         Some(_) => format!("/share's verified archive {} is not affected", plan.backup_file),
         None => format!("/share comes back from {} as planned", plan.restored_file()),
@@ -81,14 +71,12 @@ pub(crate) fn clear_the_way(plan: &Plan, journal: &Journal, damaged: Option<&str
                     Err(error) => format!("{error:#}"),
                 }
             }
-            None => match std::fs::remove_file(&archive) {
-                Ok(()) => {
-                    let _ = std::fs::remove_file(verify::checksum_path(&archive));
-                    format!("the archive {archive} of {name}, never verified, was removed")
-                }
+            None => match verify::remove_unverified(&archive) {
+                Ok(()) => format!("the archive {archive} of {name}, never verified, was removed"),
                 Err(error) => format!(
                     "the archive {archive} of {name}, never verified, which the next run would not overwrite, \
-                     cannot be removed ({error}): `rm {archive}` once it can be"
+                     cannot be removed ({error}): `{}` once it can be",
+                    crate::plan::quote::join(&["rm".to_owned(), archive.to_string()])
                 ),
             },
         };
