@@ -260,24 +260,29 @@ fn code_of(text: &str) -> String {
         .join("\n")
 }
 
-/// `path` with its groups expanded, nested ones too: `a::{b, c::{d, self}}` is `a::b`, `a::c::d`
-/// and `a::c`; an alias (`x as y`) is left out of the path.
-fn expand(path: &str) -> Vec<String> {
-    let Some(open) = path.find('{') else {
-        return vec![path.split(" as ").next().unwrap_or(path).trim().trim_end_matches("::").to_owned()];
-    };
-    let (prefix, mut depth, mut close) = (&path[..open], 0, path.len());
-    for (i, c) in path.char_indices().skip(open) {
+/// Where the brace that `text[open]` opens closes (the end of `text` if it does not).
+fn closing_brace(text: &str, open: usize) -> usize {
+    let mut depth = 0;
+    for (i, c) in text[open..].char_indices() {
         depth += match c {
             '{' => 1,
             '}' => -1,
             _ => 0,
         };
         if depth == 0 {
-            close = i;
-            break;
+            return open + i;
         }
     }
+    text.len()
+}
+
+/// `path` with its groups expanded, nested ones too: `a::{b, c::{d, self}}` is `a::b`, `a::c::d`
+/// and `a::c`; an alias (`x as y`) is left out of the path.
+fn expand(path: &str) -> Vec<String> {
+    let Some(open) = path.find('{') else {
+        return vec![path.split(" as ").next().unwrap_or(path).trim().trim_end_matches("::").to_owned()];
+    };
+    let (prefix, close) = (&path[..open], closing_brace(path, open));
     let (inner, mut items, mut start, mut depth) = (&path[open + 1..close], Vec::new(), 0, 0);
     for (i, c) in inner.char_indices() {
         match c {
@@ -326,18 +331,7 @@ fn paths_used(text: &str, module: &str) -> Vec<String> {
             let rest = &code[at..];
             let mut end = rest.find(|c: char| !(ident(c) || c == ':')).unwrap_or(rest.len());
             if rest[end..].starts_with('{') {
-                let mut depth = 0;
-                for (i, c) in rest.char_indices().skip(end) {
-                    depth += match c {
-                        '{' => 1,
-                        '}' => -1,
-                        _ => 0,
-                    };
-                    if depth == 0 {
-                        end = i + 1;
-                        break;
-                    }
-                }
+                end = (closing_brace(rest, end) + 1).min(rest.len());
             }
             let statement = &rest[..end];
             for path in expand(&statement.split_whitespace().collect::<Vec<_>>().join(" ")) {
