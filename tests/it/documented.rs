@@ -1,5 +1,5 @@
 //! What the README and `--help` tell operators, held to what the tool does: the JSON plan's
-//! fields, and when the vault step is planned.
+//! fields, its table of options, and when the vault step is planned.
 #![allow(clippy::disallowed_methods)] // the operator's own tar makes the archive to restore
 
 use std::collections::BTreeSet;
@@ -107,4 +107,72 @@ fn the_install_section_says_that_make_deb_installs_cargo_deb() {
     for needle in [&format!("`{command}`") as &str, "`~/.cargo/bin`", "crates.io"] {
         assert!(section.contains(needle), "README's Install section does not say {needle}");
     }
+}
+
+/// README's table of options follows from the options' one definition (clap's, which `--help`
+/// and the man page are made from): a row for every option and no other, each with the value it
+/// takes, its environment variable and its default as clap has them.
+#[test]
+fn the_readmes_option_table_is_the_parsers() {
+    use clap::CommandFactory;
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    // The table's cells, split at each `|` but an escaped one (`--output text\|json`).
+    let section = &readme[readme.find("## Options").unwrap()..];
+    let rows: Vec<Vec<String>> = section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|l| {
+            let l = l.replace("\\|", "\u{0}");
+            l.trim_matches('|').split('|').map(|c| c.trim().replace('\u{0}', "\\|")).collect()
+        })
+        .collect();
+    let mut command = osism_manager_reset::plan::cli::Args::command();
+    command.build();
+    let arguments: Vec<&clap::Arg> =
+        command.get_arguments().filter(|a| !a.is_hide_set() && a.get_long().is_some()).collect();
+    let mut expected = Vec::new();
+    for arg in arguments {
+        let long = format!("--{}", arg.get_long().unwrap());
+        let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values()) && !arg.is_positional();
+        let value = match (takes_value, arg.get_value_names()) {
+            (false, _) => String::new(),
+            (true, _) if !arg.get_possible_values().is_empty() => format!(
+                " {}",
+                arg.get_possible_values()
+                    .iter()
+                    .map(|v| v.get_name().to_owned())
+                    .collect::<Vec<_>>()
+                    .join("\\|")
+            ),
+            (true, Some(names)) => format!(" {}", names[0]),
+            (true, None) => format!(" {}", arg.get_id().as_str().to_uppercase()),
+        };
+        let option = match arg.get_short() {
+            Some(short) => format!("`-{short}`, `{long}{value}`"),
+            None => format!("`{long}{value}`"),
+        };
+        let env = arg.get_env().map(|e| format!("`{}`", e.to_string_lossy())).unwrap_or_default();
+        let default = match arg.get_default_values() {
+            [one] if !arg.is_hide_default_value_set() && takes_value => {
+                format!("`{}`", one.to_string_lossy())
+            }
+            _ => String::new(),
+        };
+        expected.push((option, env, default));
+    }
+    let found: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|row| {
+            // A default the parser does not hold (detected, the current directory) is said in prose.
+            let default = if row[2].starts_with('`') { row[2].clone() } else { String::new() };
+            (row[0].clone(), row[1].clone(), default)
+        })
+        .collect();
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort();
+    let mut found_sorted = found.clone();
+    found_sorted.sort();
+    assert_eq!(found_sorted, expected_sorted, "README's option table, as it should be: {expected:#?}");
 }
