@@ -116,18 +116,7 @@ fn the_install_section_says_that_make_deb_installs_cargo_deb() {
 fn the_readmes_option_table_is_the_parsers() {
     use clap::CommandFactory;
     let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    // The table's cells, split at each `|` but an escaped one (`--output text\|json`).
-    let section = &readme[readme.find("## Options").unwrap()..];
-    let rows: Vec<Vec<String>> = section
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .skip(2)
-        .map(|l| {
-            let l = l.replace("\\|", "\u{0}");
-            l.trim_matches('|').split('|').map(|c| c.trim().replace('\u{0}', "\\|")).collect()
-        })
-        .collect();
+    let rows = crate::tidy::table_rows(&readme, "## Options");
     let mut command = osism_manager_reset::plan::cli::Args::command();
     command.build();
     let arguments: Vec<&clap::Arg> =

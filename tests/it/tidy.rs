@@ -424,25 +424,24 @@ fn reexports(files: &[(String, String)]) -> std::collections::BTreeMap<String, S
     let mut reexports = std::collections::BTreeMap::new();
     for (file, text) in files {
         let module = module_of(file);
-        let statements = text.split(';').map(str::trim_start).filter_map(|s| {
-            s.lines().find(|l| l.starts_with("pub use ") || l.starts_with("pub(crate) use "))?;
-            let at = s.find("use ")?;
-            Some(s[at + 4..].split_whitespace().collect::<String>())
-        });
-        for statement in statements {
-            let (prefix, names) = match statement.split_once("::{") {
-                Some((prefix, names)) => (prefix.to_owned(), names.trim_end_matches('}').to_owned()),
-                None => match statement.rsplit_once("::") {
-                    Some((prefix, name)) => (prefix.to_owned(), name.to_owned()),
-                    None => continue,
-                },
+        let code = code_of(text);
+        for statement in code.split(';') {
+            let Some(line) = statement
+                .lines()
+                .map(str::trim_start)
+                .find(|l| l.starts_with("pub use ") || l.starts_with("pub(crate) use "))
+            else {
+                continue;
             };
-            let from = match prefix.strip_prefix("crate::") {
-                Some(path) => path.to_owned(),
-                None => format!("{module}::{prefix}"),
-            };
-            for name in names.split(',').filter(|n| !n.is_empty() && *n != "self") {
-                reexports.insert(format!("{module}::{name}"), format!("{from}::{name}"));
+            let used = &statement[statement.find(line).unwrap_or(0)..];
+            let used = &used[used.find("use ").unwrap_or(0) + 4..];
+            for path in expand(&used.split_whitespace().collect::<Vec<_>>().join(" ")) {
+                let name = path.rsplit("::").next().unwrap_or_default();
+                let from = match path.strip_prefix("crate::") {
+                    Some(path) => path.to_owned(),
+                    None => format!("{module}::{path}"),
+                };
+                reexports.insert(format!("{module}::{name}"), from);
             }
         }
     }
@@ -564,7 +563,8 @@ fn the_rust_version_the_readme_names_is_cargos_and_covers_every_dependency() {
     }
 }
 
-/// The rows of the Markdown table under `heading` in `text`, cells trimmed, the header left out.
+/// The rows of the Markdown table under `heading` in `text`, cells trimmed, the header left out:
+/// split at each `|` but an escaped one (`--output text\|json`), so that an empty cell is one.
 pub(crate) fn table_rows(text: &str, heading: &str) -> Vec<Vec<String>> {
     let section = &text[text.find(heading).unwrap_or_else(|| panic!("no {heading}"))..];
     section
@@ -572,7 +572,10 @@ pub(crate) fn table_rows(text: &str, heading: &str) -> Vec<Vec<String>> {
         .skip_while(|l| !l.starts_with('|'))
         .take_while(|l| l.starts_with('|'))
         .skip(2)
-        .map(|l| l.trim_matches('|').split(" | ").map(|c| c.trim().to_owned()).collect())
+        .map(|l| {
+            let l = l.replace("\\|", "\u{0}");
+            l.trim_matches('|').split('|').map(|c| c.trim().replace('\u{0}', "\\|")).collect()
+        })
         .collect()
 }
 
