@@ -9,6 +9,7 @@
 set -euo pipefail
 
 say() { printf 'e2e-setup: %s\n' "$*" >&2; }
+source "$(dirname "$0")/image.sh"
 [ "$(id -u)" = 0 ] || { say "run me as root"; exit 2; }
 export DEBIAN_FRONTEND=noninteractive
 
@@ -43,8 +44,7 @@ if ! docker compose version >/dev/null 2>&1; then
     # and lists are never touched, so trixie does not stay configured.
     scratch=$(mktemp -d)
     trap 'rm -rf "$scratch"' EXIT
-    mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
-        2>/dev/null | grep -oE '^(URIs:|deb) +[^ ]+' | awk '{print $2}' | grep -E '/debian/?$' | head -n 1 || true)
+    mirror=$(debian_mirror)
     [ -n "$mirror" ] || { say "no Debian mirror in the apt sources"; exit 2; }
     mkdir -p "$scratch/lists/partial" "$scratch/archives/partial"
     cat >"$scratch/trixie.sources" <<SOURCES

@@ -17,6 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repository=osism-manager-reset-e2e/ara
 ara='ara[server]==1.8.0'
 say() { printf 'e2e-ara: %s\n' "$*" >&2; }
+source "$here/../image.sh"
 
 customize() {
     local root=$1 python
@@ -36,11 +37,9 @@ if [ "${1:-}" = customize ]; then
 fi
 
 [ "$(id -u)" = 0 ] || { say "run me as root"; exit 2; }
-mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
-    2>/dev/null | grep -oE '^(URIs:|deb) +[^ ]+' | awk '{print $2}' | grep -E '/debian/?$' | head -n 1 || true)
+mirror=$(debian_mirror)
 [ -n "$mirror" ] || { say "no Debian mirror in the apt sources"; exit 2; }
-recipe=$( (cat "$here/build.sh" "$here/mariadb.sh" "$here/ara.sh"; echo "$mirror") | sha256sum | cut -c1-16)
-tag=$repository:$recipe
+tag=$( (cat "$here/build.sh" "$here/mariadb.sh" "$here/ara.sh"; echo "$mirror") | recipe_tag "$repository")
 if docker image inspect "$tag" >/dev/null 2>&1; then
     echo "$tag"
     exit 0
@@ -58,7 +57,5 @@ mmdebstrap --quiet --variant=minbase --include=mariadb-server,python3,python3-my
     trixie "$scratch/rootfs.tar" "$mirror" >&2
 docker import "$scratch/rootfs.tar" "$tag" >/dev/null
 say "built $tag in $(($(date +%s) - started)) s"
-for old in $(docker image ls --format '{{.Repository}}:{{.Tag}}' "$repository"); do
-    [ "$old" = "$tag" ] || docker image rm "$old" >/dev/null || true
-done
+drop_older "$repository" "$tag"
 echo "$tag"

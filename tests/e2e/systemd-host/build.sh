@@ -17,6 +17,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repository=osism-manager-reset-e2e/systemd-host
 say() { printf 'e2e-systemd-host: %s\n' "$*" >&2; }
+source "$here/../image.sh"
 
 customize() {
     local root=$1 gid=$2
@@ -56,13 +57,10 @@ fi
 
 gid=${1:?usage: build.sh SOCKET_GID}
 [ "$(id -u)" = 0 ] || { say "run me as root"; exit 2; }
-# The Debian mirror apt already uses, found as setup.sh finds it.
-mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
-    2>/dev/null | grep -oE '^(URIs:|deb) +[^ ]+' | awk '{print $2}' | grep -E '/debian/?$' | head -n 1 || true)
+mirror=$(debian_mirror)
 [ -n "$mirror" ] || { say "no Debian mirror in the apt sources"; exit 2; }
-recipe=$( (cat "$here/build.sh" "$here/manager.service" "$here/osism.target" "$here/docker.service";
-    echo "$gid $mirror") | sha256sum | cut -c1-16)
-tag=$repository:$recipe
+tag=$( (cat "$here/build.sh" "$here/manager.service" "$here/osism.target" "$here/docker.service";
+    echo "$gid $mirror") | recipe_tag "$repository")
 if docker image inspect "$tag" >/dev/null 2>&1; then
     echo "$tag"
     exit 0
@@ -82,7 +80,5 @@ mmdebstrap --quiet --variant=minbase --include=systemd,systemd-sysv,dbus,sudo,pr
 # `docker import` cannot set (STOPSIGNAL is no change it takes): `docker run --stop-signal` does.
 docker import --change 'ENV container=docker' --change 'CMD ["/sbin/init"]' "$scratch/rootfs.tar" "$tag" >/dev/null
 say "built $tag in $(($(date +%s) - started)) s"
-for old in $(docker image ls --format '{{.Repository}}:{{.Tag}}' "$repository"); do
-    [ "$old" = "$tag" ] || docker image rm "$old" >/dev/null || true
-done
+drop_older "$repository" "$tag"
 echo "$tag"
